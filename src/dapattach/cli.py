@@ -1,0 +1,24 @@
+"""Command line: `dapattach [adapter options]` serves DAP; `dapattach ps|snapshot|demo ...` are tools.
+
+Subcommands live in their own modules, each exposing `main(argv) -> int`, so this file only routes.
+"""
+
+import importlib
+import sys
+
+_SUBCOMMANDS = {
+    "ps": "dapattach.processes",
+    "snapshot": "dapattach.snapshot",
+    "demo": "dapattach.demo",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in _SUBCOMMANDS:
+        module = importlib.import_module(_SUBCOMMANDS[args[0]])
+        result: int = module.main(args[1:])
+        return result
+    from dapattach.server import main as serve
+
+    return serve(args)
