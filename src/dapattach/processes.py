@@ -1,0 +1,400 @@
+"""Which local processes run Python, which version, and whether dapattach may attach to them.
+
+Used by `dapattach ps` (a process picker for people and editors) and by the attach code, which calls
+`describe_process` / `require_attachable` to turn a bad PID into a message that says what to do.
+Everything comes from `/proc` and from the interpreter binary on disk, so listing stays cheap: the exact
+version is the `_Py_DebugOffsets` header CPython places at the start of its `.PyRuntime` ELF section
+(cookie `xdebugpy`, then `PY_VERSION_HEX`, then the free-threading flag), read from the file without
+touching the process's memory.
+"""
+
+import argparse
+import enum
+import functools
+import json
+import os
+import pwd
+import re
+import struct
+import sys
+from typing import Any
+
+import attrs
+
+MIN_VERSION = (3, 14)
+_PYTHON_NAME = re.compile(r"python(\d)\.(\d+)(t?)$")
+_LIBPYTHON = re.compile(r"/libpython(\d)\.(\d+)(t?)\.so")
+_DEBUG_COOKIE = b"xdebugpy"
+
+
+class ProcessError(Exception):
+    """A PID that cannot be attached to; the message is meant for the user as it is."""
+
+
+class NoSuchProcess(ProcessError):
+    pass
+
+
+class Problem(enum.StrEnum):
+    EXITED = "exited"
+    NOT_PYTHON = "not-python"
+    OLD_VERSION = "old-version"
+    PERMISSION = "permission"
+    REMOTE_DEBUG_DISABLED = "remote-debug-disabled"
+
+
+@attrs.frozen
+class ProcessInfo:
+    pid: int
+    uid: int | None
+    user: str | None
+    name: str
+    argv: tuple[str, ...]
+    executable: str | None
+    python: str | None
+    """Exact version ("3.14.10", "3.14.0t" when free-threaded) or None when it cannot be read."""
+    version: str | None
+    """major.minor ("3.14"), known more often than `python` (e.g. from the executable's name)."""
+    remote_debug: bool | None
+    attachable: bool
+    reason: str | None
+    problem: Problem | None
+    """Why not attachable, as a value callers can match on; `reason` is the same for people."""
+
+    @property
+    def is_python(self) -> bool:
+        return self.version is not None
+
+    @property
+    def command_line(self) -> str:
+        return display_command(self.argv) or f"[{self.name}]"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pid": self.pid,
+            "user": self.user,
+            "uid": self.uid,
+            "python": self.python,
+            "version": self.version,
+            "remoteDebug": self.remote_debug,
+            "attachable": self.attachable,
+            "reason": self.reason,
+            "name": self.name,
+            "commandLine": self.command_line,
+            "argv": list(self.argv),
+            "executable": self.executable,
+        }
+
+
+def display_command(argv: tuple[str, ...]) -> str:
+    """One line a person can read and paste: quotes where needed, control characters escaped."""
+    return " ".join(_display_arg(arg) for arg in argv)
+
+
+def _display_arg(arg: str) -> str:
+    if arg and not re.search(r"[\s'\"\\$`]|[^\x20-\x7e\u00a0-\U0010ffff]", arg):
+        return arg
+    escaped = repr(arg)
+    return escaped if escaped.startswith("'") else "'" + escaped[1:-1].replace("'", "\\'") + "'"
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
+def _split_cmdline(raw: bytes) -> tuple[str, ...]:
+    if raw.endswith(b"\0"):
+        raw = raw[:-1]
+    if not raw:
+        return ()
+    return tuple(part.decode("utf-8", "backslashreplace") for part in raw.split(b"\0"))
+
+
+@functools.cache
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _uids(pid: int) -> tuple[int, ...]:
+    """Real, effective, saved and filesystem uid: the kernel's ptrace check compares them all."""
+    for line in _read(f"/proc/{pid}/status").decode(errors="replace").splitlines():
+        if line.startswith("Uid:"):
+            return tuple(int(value) for value in line.split()[1:])
+    return ()
+
+
+def _state(pid: int) -> str:
+    stat = _read(f"/proc/{pid}/stat").decode(errors="replace")
+    return stat.rsplit(")", 1)[-1].split()[0]
+
+
+def _runtime_header(path: str) -> tuple[int, bool] | None:
+    """(PY_VERSION_HEX, free_threaded) from the `.PyRuntime` section of an ELF64 file, if it has one."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(64)
+            if header[:6] != b"\x7fELF\x02\x01":
+                return None
+            shoff, shentsize, shnum, shstrndx = (
+                struct.unpack_from("<Q", header, 0x28)[0],
+                *struct.unpack_from("<HHH", header, 0x3A),
+            )
+            if shentsize != 64 or not 0 < shnum < 4096 or shstrndx >= shnum:
+                return None
+            file.seek(shoff)
+            table = file.read(shnum * 64)
+            sections = [struct.unpack_from("<IIQQQQ", table, index * 64) for index in range(shnum)]
+            names_offset, names_size = sections[shstrndx][4], sections[shstrndx][5]
+            file.seek(names_offset)
+            names = file.read(min(names_size, 1 << 16))
+            for name_at, _type, _flags, _addr, offset, size in sections:
+                if names[name_at : name_at + 11] == b".PyRuntime\0" and size >= 24:
+                    file.seek(offset)
+                    data = file.read(24)
+                    if data[:8] == _DEBUG_COOKIE:
+                        version, free_threaded = struct.unpack_from("<QQ", data, 8)
+                        return version, bool(free_threaded)
+    except OSError, struct.error:
+        return None
+    return None
+
+
+_headers: dict[tuple[int, int, int], tuple[int, bool] | None] = {}
+
+
+def _header_of(path: str) -> tuple[int, bool] | None:
+    """Cached per file (device, inode, mtime): most processes share a handful of binaries."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    key = (status.st_dev, status.st_ino, status.st_mtime_ns)
+    if key not in _headers:
+        _headers[key] = _runtime_header(path)
+    return _headers[key]
+
+
+def _format_hexversion(hexversion: int, free_threaded: bool) -> str:
+    major, minor, micro = hexversion >> 24, (hexversion >> 16) & 0xFF, (hexversion >> 8) & 0xFF
+    level, serial = (hexversion >> 4) & 0xF, hexversion & 0xF
+    suffix = {0xA: f"a{serial}", 0xB: f"b{serial}", 0xC: f"rc{serial}"}.get(level, "")
+    return f"{major}.{minor}.{micro}{suffix}{'t' if free_threaded else ''}"
+
+
+def _libpython(pid: int) -> str | None:
+    try:
+        maps = _read(f"/proc/{pid}/maps").decode(errors="replace")
+    except OSError:
+        return None
+    for line in maps.splitlines():
+        if _LIBPYTHON.search(line):
+            return line.split(None, 5)[-1]
+    return None
+
+
+def _python_version(pid: int, exe: str | None, argv: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """(exact version, "major.minor"): the binary's header first, then names (exe, libpython, argv[0])."""
+    candidates = []
+    if exe is not None:
+        candidates.append(f"/proc/{pid}/exe")
+        library = _libpython(pid)
+        if library is not None:
+            candidates.append(library)
+    for path in candidates:
+        header = _header_of(path)
+        if header is not None:
+            exact = _format_hexversion(*header)
+            return exact, ".".join(exact.split(".")[:2])
+    names = [os.path.basename(exe)] if exe else []
+    names += [os.path.basename(argv[0])] if argv else []
+    for name in names:
+        match = _PYTHON_NAME.search(name)
+        if match:
+            return None, f"{match[1]}.{match[2]}"
+    return None, None
+
+
+def _interpreter_options(argv: tuple[str, ...]) -> tuple[bool, list[str]]:
+    """(environment ignored by -E/-I, list of -X values) from the options before the script/-c/-m."""
+    ignores_env, xoptions = False, []
+    args = list(argv[1:])
+    while args:
+        arg = args.pop(0)
+        if not arg.startswith("-") or arg in ("-", "--"):
+            break
+        if arg.startswith("--"):
+            continue
+        for index, flag in enumerate(arg[1:], start=1):
+            if flag in "EI":
+                ignores_env = True
+            elif flag in "XW":
+                value = arg[index + 1 :] or (args.pop(0) if args else "")
+                if flag == "X":
+                    xoptions.append(value)
+                break
+            elif flag in "cm":
+                return ignores_env, xoptions
+    return ignores_env, xoptions
+
+
+def _remote_debug(pid: int, argv: tuple[str, ...]) -> bool | None:
+    """PEP 768's switch: `-X disable-remote-debug`, or PYTHON_DISABLE_REMOTE_DEBUG set (unless -E/-I)."""
+    ignores_env, xoptions = _interpreter_options(argv)
+    if any(option.split("=")[0] == "disable-remote-debug" for option in xoptions):
+        return False
+    if ignores_env:
+        return True
+    try:
+        environ = _read(f"/proc/{pid}/environ")
+    except OSError:
+        return None
+    for entry in environ.split(b"\0"):
+        name, _, value = entry.partition(b"=")
+        if name == b"PYTHON_DISABLE_REMOTE_DEBUG" and value:
+            return False
+    return True
+
+
+def _permission_problem(uids: tuple[int, ...], user: str | None) -> str | None:
+    our_uid = os.geteuid()
+    if our_uid == 0 or (uids and all(uid == our_uid for uid in uids)):
+        return None
+    return (
+        f"owned by user {user}; dapattach runs as {_user_name(our_uid)} and needs the same user "
+        "or root (CAP_SYS_PTRACE)"
+    )
+
+
+def _problem(
+    pid: int, name: str, state: str, version: str | None, remote_debug: bool | None, permission: str | None
+) -> tuple[Problem, str] | None:
+    if state == "Z":
+        return Problem.EXITED, f"process {pid} has exited (zombie)"
+    if version is None:
+        return Problem.NOT_PYTHON, f"process {pid} ({name}) is not running Python"
+    if tuple(int(part) for part in version.split(".")) < MIN_VERSION:
+        return (
+            Problem.OLD_VERSION,
+            f"process {pid} runs Python {version}; attaching needs Python 3.14 or newer",
+        )
+    if permission is not None:
+        return Problem.PERMISSION, f"process {pid} is {permission}"
+    if remote_debug is False:
+        return Problem.REMOTE_DEBUG_DISABLED, (
+            f"process {pid} was started with remote debugging disabled "
+            "(PYTHON_DISABLE_REMOTE_DEBUG or -X disable-remote-debug); restart it without that"
+        )
+    return None
+
+
+def describe_process(pid: int) -> ProcessInfo:
+    """Everything `ps` shows about one PID; raises NoSuchProcess when it does not exist (or just exited)."""
+    try:
+        uids = _uids(pid)
+        state = _state(pid)
+        argv = _split_cmdline(_read(f"/proc/{pid}/cmdline"))
+        name = _read(f"/proc/{pid}/comm").decode(errors="replace").rstrip("\n")
+    except FileNotFoundError, ProcessLookupError:
+        raise NoSuchProcess(f"no process with PID {pid} (it may have exited)") from None
+    try:
+        exe: str | None = os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        exe = None
+    uid = uids[1] if len(uids) > 1 else None
+    user = _user_name(uid) if uid is not None else None
+    python, version = _python_version(pid, exe, argv) if state != "Z" else (None, None)
+    remote_debug = _remote_debug(pid, argv) if version is not None else None
+    permission = _permission_problem(uids, user)
+    problem, reason = _problem(pid, name, state, version, remote_debug, permission) or (None, None)
+    if not os.path.isdir(f"/proc/{pid}"):
+        raise NoSuchProcess(f"no process with PID {pid} (it exited while being inspected)")
+    return ProcessInfo(
+        pid=pid,
+        uid=uid,
+        user=user,
+        name=name,
+        argv=argv,
+        executable=exe,
+        python=python,
+        version=version,
+        remote_debug=remote_debug,
+        attachable=reason is None,
+        reason=reason,
+        problem=problem,
+    )
+
+
+def require_attachable(pid: int) -> ProcessInfo:
+    """describe_process, raising ProcessError with the reason when dapattach cannot attach."""
+    info = describe_process(pid)
+    if info.reason is not None:
+        raise ProcessError(info.reason)
+    return info
+
+
+def list_processes() -> list[ProcessInfo]:
+    """Every process but this one, Python processes first, each group by PID."""
+    found = []
+    own = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == own:
+            continue
+        try:
+            found.append(describe_process(int(entry)))
+        except NoSuchProcess:
+            continue
+        except PermissionError:
+            continue
+    return sorted(found, key=lambda info: (not info.is_python, info.pid))
+
+
+def list_python_processes() -> list[ProcessInfo]:
+    return [info for info in list_processes() if info.is_python]
+
+
+def _format_table(infos: list[ProcessInfo]) -> str:
+    def remote(info: ProcessInfo) -> str:
+        return {True: "enabled", False: "disabled", None: "unknown" if info.is_python else "-"}[
+            info.remote_debug
+        ]
+
+    rows = [("PID", "USER", "PYTHON", "REMOTE-DEBUG", "ATTACH", "COMMAND")]
+    for info in infos:
+        command = info.command_line
+        if len(command) > 300:
+            command = command[:299] + "…"
+        rows.append(
+            (
+                str(info.pid),
+                info.user or "?",
+                info.python or info.version or "-",
+                remote(info),
+                "yes" if info.attachable else "no",
+                command,
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(5)] + [0]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="dapattach ps", description="List the Python processes dapattach could attach to."
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON array (for editors and scripts)")
+    parser.add_argument("--all", action="store_true", help="list every process, not only Python ones")
+    options = parser.parse_args(argv)
+    infos = list_processes() if options.all else list_python_processes()
+    if options.json:
+        print(json.dumps([info.to_json() for info in infos], ensure_ascii=False, indent=1))
+        return 0
+    print(_format_table(infos))
+    if not options.all:
+        attachable = sum(info.attachable for info in infos)
+        print(f"\n{len(infos)} Python process(es), {attachable} attachable", file=sys.stderr)
+    return 0

@@ -1,0 +1,221 @@
+"""Every thread's stack of a live Python process, read from outside without stopping it.
+
+The adapter answers `threads`/`stackTrace` from a snapshot while the agent is still waiting to get in (a
+target blocked in `accept()` runs no injected code until a request arrives). `_remote_debugging` only
+reads a process of its own major.minor, so for any other version the reading step runs under the
+target's own interpreter (`/proc/PID/exe -I -S pyinfo.py PID`) and its JSON is parsed here.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import attrs
+
+from dapattach import pyinfo
+from dapattach.processes import Problem, ProcessError, ProcessInfo, describe_process
+
+HELPER_TIMEOUT = 10.0
+
+
+class SnapshotError(Exception):
+    """A snapshot that could not be taken; the message names the PID and what to do."""
+
+
+@attrs.frozen
+class Frame:
+    function: str
+    path: str
+    line: int
+
+
+@attrs.frozen
+class ThreadStack:
+    id: int
+    """The native thread id (what `ps -L` and /proc/PID/task show); the main thread's id is the PID."""
+    name: str
+    frames: tuple[Frame, ...]
+    """Innermost first, as DAP's stackTrace orders them."""
+
+
+@attrs.frozen
+class TaskStack:
+    id: int
+    name: str
+    thread_id: int
+    frames: tuple[Frame, ...]
+    awaited_by: tuple[str, ...]
+
+
+@attrs.frozen
+class Snapshot:
+    pid: int
+    python: str
+    threads: tuple[ThreadStack, ...]
+    tasks: tuple[TaskStack, ...]
+    process: ProcessInfo
+    cross_version: bool
+    """True when the target's own interpreter read the stacks (its version differs from ours)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pid": self.pid,
+            "python": self.python,
+            "crossVersion": self.cross_version,
+            "remoteDebug": self.process.remote_debug,
+            "threads": [
+                {"id": thread.id, "name": thread.name, "frames": [attrs.asdict(f) for f in thread.frames]}
+                for thread in self.threads
+            ],
+            "tasks": [
+                {
+                    "id": task.id,
+                    "name": task.name,
+                    "threadId": task.thread_id,
+                    "frames": [attrs.asdict(f) for f in task.frames],
+                    "awaitedBy": list(task.awaited_by),
+                }
+                for task in self.tasks
+            ],
+        }
+
+
+def _thread_name(pid: int, tid: int) -> str:
+    # Python 3.14+ gives each threading.Thread its name at the OS level (cut to 15 bytes by Linux).
+    if tid == pid:
+        return "MainThread"
+    try:
+        with open(f"/proc/{pid}/task/{tid}/comm", encoding="utf-8", errors="replace") as file:
+            return file.read().rstrip("\n") or f"Thread {tid}"
+    except OSError:
+        return f"Thread {tid}"
+
+
+def _frames(raw: list[dict[str, Any]]) -> tuple[Frame, ...]:
+    return tuple(Frame(function=f["function"], path=f["path"], line=int(f["line"])) for f in raw)
+
+
+def _run_helper(info: ProcessInfo) -> dict[str, Any]:
+    """Read the stacks with the target's own interpreter: same version, stdlib only, isolated mode."""
+    interpreter = info.executable
+    if interpreter is None or not os.access(interpreter, os.X_OK):
+        interpreter = f"/proc/{info.pid}/exe"
+    command = [interpreter, "-I", "-S", pyinfo.__file__, str(info.pid)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=HELPER_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise SnapshotError(
+            f"reading the stacks of PID {info.pid} with its own interpreter ({interpreter}) "
+            f"took more than {HELPER_TIMEOUT:.0f} s"
+        ) from None
+    except OSError as error:
+        raise SnapshotError(
+            f"PID {info.pid} runs Python {info.version}, and its interpreter {interpreter} cannot be run "
+            f"from here to read its stacks ({error.strerror}); run dapattach with Python {info.version}"
+        ) from None
+    try:
+        data: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    except json.JSONDecodeError, IndexError:
+        raise SnapshotError(
+            f"the Python {info.version} interpreter of PID {info.pid} ({interpreter}) could not read "
+            f"its stacks (exit status {done.returncode}): {done.stderr.strip()[-500:]}"
+        ) from None
+    return data
+
+
+def _read_here(pid: int) -> dict[str, Any]:
+    try:
+        return pyinfo.read_stacks(pid)
+    except Exception as error:
+        return {"error": pyinfo.error_json(error)}
+
+
+def _explain(info: ProcessInfo, error: dict[str, Any]) -> SnapshotError:
+    kind, message = error.get("type"), error.get("message", "")
+    if not os.path.isdir(f"/proc/{info.pid}"):
+        return SnapshotError(f"PID {info.pid} exited while its stacks were being read")
+    if kind == "PermissionError":
+        return SnapshotError(
+            f"permission denied reading the memory of PID {info.pid} (user {info.user}): run dapattach "
+            "as the same user or as root (CAP_SYS_PTRACE)"
+        )
+    return SnapshotError(f"could not read the stacks of PID {info.pid} (Python {info.version}): {message}")
+
+
+def take_snapshot(pid: int) -> Snapshot:
+    """Stacks of every thread (and asyncio task) of `pid`; the target keeps running throughout."""
+    try:
+        info = describe_process(pid)
+    except ProcessError as error:
+        raise SnapshotError(str(error)) from None
+    # Reading memory does not need PEP 768's switch: a process with remote debugging disabled still works.
+    if info.problem not in (None, Problem.REMOTE_DEBUG_DISABLED):
+        raise SnapshotError(f"cannot take a snapshot: {info.reason}")
+    ours = "{}.{}".format(*sys.version_info[:2])
+    cross_version = info.version != ours
+    data = _run_helper(info) if cross_version else _read_here(pid)
+    if "error" in data:
+        raise _explain(info, data["error"])
+    threads = tuple(
+        ThreadStack(id=thread["id"], name=_thread_name(pid, thread["id"]), frames=_frames(thread["frames"]))
+        for thread in data["threads"]
+    )
+    task_names = {task["id"]: task["name"] for task in data["tasks"]}
+    tasks = tuple(
+        TaskStack(
+            id=task["id"],
+            name=task["name"],
+            thread_id=task["threadId"],
+            frames=_frames(task["frames"]),
+            awaited_by=tuple(str(task_names.get(waiter, waiter)) for waiter in task["awaitedBy"]),
+        )
+        for task in data["tasks"]
+    )
+    main_first = tuple(sorted(threads, key=lambda thread: (thread.id != pid, thread.id)))
+    return Snapshot(
+        pid=pid,
+        python=info.python or data["python"],
+        threads=main_first,
+        tasks=tasks,
+        process=info,
+        cross_version=cross_version,
+    )
+
+
+def format_snapshot(snapshot: Snapshot) -> str:
+    lines = [f"PID {snapshot.pid} — Python {snapshot.python} — {len(snapshot.threads)} thread(s)"]
+    if snapshot.process.remote_debug is False:
+        lines.append("(remote debugging is disabled in this process: stacks can be read, attaching cannot)")
+    for thread in snapshot.threads:
+        lines.append("")
+        lines.append(f'Thread {thread.id} "{thread.name}" (most recent call first):')
+        lines.extend(f'  File "{f.path}", line {f.line}, in {f.function}' for f in thread.frames)
+    for task in snapshot.tasks:
+        lines.append("")
+        waiter = f", awaited by {', '.join(task.awaited_by)}" if task.awaited_by else ""
+        lines.append(f"Task {task.name!r} on thread {task.thread_id}{waiter}:")
+        lines.extend(f'  File "{f.path}", line {f.line}, in {f.function}' for f in task.frames)
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="dapattach snapshot",
+        description="Print every thread's stack of a running Python 3.14+ process without stopping it.",
+    )
+    parser.add_argument("pid", type=int, help="process id of the target")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (for tools)")
+    options = parser.parse_args(argv)
+    try:
+        snapshot = take_snapshot(options.pid)
+    except SnapshotError as error:
+        print(f"dapattach snapshot: {error}", file=sys.stderr)
+        return 1
+    if options.json:
+        print(json.dumps(snapshot.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print(format_snapshot(snapshot))
+    return 0
