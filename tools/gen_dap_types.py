@@ -20,6 +20,8 @@ DEFAULT_OUTPUT = ROOT / "src" / "dapattach" / "protocol" / "types.py"
 ANY_JSON = {"array", "boolean", "integer", "null", "number", "object", "string"}
 PRIMITIVES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
 OPEN_MARKER = "Additional attributes are implementation specific"
+WIRE_NAME = "dap_name"
+"""Metadata key holding a field's protocol name where camelCase of the attribute name would not give it."""
 ENVELOPES = {"ProtocolMessage", "Request", "Response", "Event"}
 
 
@@ -28,6 +30,11 @@ def snake_case(name: str) -> str:
     name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
     return name.lower()
+
+
+def camel_case(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
 
 
 def pascal(name: str) -> str:
@@ -112,11 +119,18 @@ class Generator:
         for prop, sub in node.get("properties", {}).items():
             annotation = self.type_of(sub, name, prop)
             attribute = snake_case(prop)
-            if prop in required:
-                fields.append([f"    {attribute}: {annotation}"])
-            else:
-                optional = annotation if annotation == "Any" else f"{annotation} | None"
-                fields.append([f"    {attribute}: {optional} = None"])
+            wire = "" if camel_case(attribute) == prop else f"metadata={{{json.dumps(WIRE_NAME)}: {json.dumps(prop)}}}"
+            if prop not in required:
+                annotation = annotation if annotation == "Any" else f"{annotation} | None"
+            match prop in required, wire:
+                case True, "":
+                    fields.append([f"    {attribute}: {annotation}"])
+                case True, _:
+                    fields.append([f"    {attribute}: {annotation} = attrs.field({wire})"])
+                case False, "":
+                    fields.append([f"    {attribute}: {annotation} = None"])
+                case False, _:
+                    fields.append([f"    {attribute}: {annotation} = attrs.field(default=None, {wire})"])
             if sub.get("description"):
                 fields[-1] += docstring(sub["description"], "    ")
         if is_open:

@@ -371,13 +371,13 @@ class StartDebuggingRequestArguments:
 class InitializeRequestArguments:
     """Arguments for `initialize` request."""
 
-    client_id: str | None = None
+    client_id: str | None = attrs.field(default=None, metadata={"dap_name": "clientID"})
     """The ID of the client using this adapter."""
 
     client_name: str | None = None
     """The human-readable name of the client using this adapter."""
 
-    adapter_id: str
+    adapter_id: str = attrs.field(metadata={"dap_name": "adapterID"})
     """The ID of the debug adapter."""
 
     locale: str | None = None
@@ -419,7 +419,9 @@ class InitializeRequestArguments:
     supports_start_debugging_request: bool | None = None
     """Client supports the `startDebugging` request."""
 
-    supports_ansi_styling: bool | None = None
+    supports_ansi_styling: bool | None = attrs.field(
+        default=None, metadata={"dap_name": "supportsANSIStyling"}
+    )
     """The client will interpret ANSI escape sequences in the display of `OutputEvent.output` and `Variable.value` fields when `Capabilities.supportsANSIStyling` is also enabled."""
 
 
@@ -435,7 +437,7 @@ class LaunchRequestArguments:
     no_debug: bool | None = None
     """If true, the launch request should launch the program without enabling debugging."""
 
-    restart: Any = None
+    restart: Any = attrs.field(default=None, metadata={"dap_name": "__restart"})
     """Arbitrary data from the previous, restarted session.
     The data is sent as the `restart` attribute of the `terminated` event.
     The client should leave the data intact.
@@ -449,7 +451,7 @@ class LaunchRequestArguments:
 class AttachRequestArguments:
     """Arguments for `attach` request. Additional attributes are implementation specific."""
 
-    restart: Any = None
+    restart: Any = attrs.field(default=None, metadata={"dap_name": "__restart"})
     """Arbitrary data from the previous, restarted session.
     The data is sent as the `restart` attribute of the `terminated` event.
     The client should leave the data intact.
@@ -1476,7 +1478,9 @@ class Capabilities:
     Clients may present the first applicable mode in this array as the 'default' mode in gestures that set breakpoints.
     """
 
-    supports_ansi_styling: bool | None = None
+    supports_ansi_styling: bool | None = attrs.field(
+        default=None, metadata={"dap_name": "supportsANSIStyling"}
+    )
     """The debug adapter supports ANSI escape sequences in styling of `OutputEvent.output` and `Variable.value` fields."""
 
 

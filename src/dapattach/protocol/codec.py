@@ -1,0 +1,135 @@
+"""DAP base-protocol framing with no I/O: bytes in, JSON objects out, and back.
+
+A message is `Content-Length: N\\r\\n\\r\\n` followed by N bytes of UTF-8 JSON. N counts encoded bytes, header
+names are case-insensitive and other headers are ignored. Errors never leave the decoder stuck: every
+`ProtocolError` it raises has consumed input, so the caller can keep calling `next_message()`.
+"""
+
+import json
+import re
+from typing import Any
+
+from dapattach.protocol.errors import ProtocolError
+
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+MAX_HEADER = 16 * 1024
+_TERMINATOR = b"\r\n\r\n"
+_CONTENT_LENGTH = re.compile(rb"content-length[ \t]*:", re.IGNORECASE)
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    """Frame one message as a single bytes object (so transports can write it in one call)."""
+    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+class Decoder:
+    """Feed bytes with `feed()`, take messages with `next_message()` until it returns None (needs data)."""
+
+    def __init__(self, max_body: int = DEFAULT_MAX_BODY) -> None:
+        self.max_body = max_body
+        self._buffer = bytearray()
+        self._body_length: int | None = None
+        self._skip = 0
+
+    def feed(self, data: bytes) -> None:
+        self._buffer += data
+
+    @property
+    def pending(self) -> bool:
+        """True while part of a message is buffered (EOF now would cut it)."""
+        return bool(self._buffer) or self._body_length is not None or self._skip > 0
+
+    def close(self) -> None:
+        """Declare EOF; raises if the stream ended inside a message."""
+        if self.pending:
+            size = len(self._buffer)
+            self._buffer.clear()
+            self._body_length, self._skip = None, 0
+            raise ProtocolError(f"stream ended inside a message ({size} bytes unread)", recoverable=False)
+
+    def next_message(self) -> dict[str, Any] | None:
+        if self._skip:
+            self._drop_skipped()
+            if self._skip:
+                return None
+        if self._body_length is None:
+            self._body_length = self._read_header()
+            if self._body_length is None:
+                return None
+        if len(self._buffer) < self._body_length:
+            return None
+        body = bytes(self._buffer[: self._body_length])
+        del self._buffer[: self._body_length]
+        self._body_length = None
+        return _parse_body(body)
+
+    def _read_header(self) -> int | None:
+        end = self._buffer.find(_TERMINATOR)
+        if end < 0:
+            if len(self._buffer) > MAX_HEADER:
+                self._resync(len(self._buffer) - len(_TERMINATOR))
+                raise ProtocolError(f"no end of header within {MAX_HEADER} bytes; skipped", recoverable=True)
+            return None
+        try:
+            length = _content_length(bytes(self._buffer[:end]))
+        except ValueError as error:
+            self._resync(end + len(_TERMINATOR))
+            message = f"malformed header: {error}; skipped to the next header"
+            raise ProtocolError(message, recoverable=True) from None
+        del self._buffer[: end + len(_TERMINATOR)]
+        if length > self.max_body:
+            self._skip = length
+            self._drop_skipped()
+            raise ProtocolError(
+                f"message body of {length} bytes exceeds the limit of {self.max_body} bytes; skipped",
+                recoverable=True,
+            )
+        return length
+
+    def _drop_skipped(self) -> None:
+        dropped = min(self._skip, len(self._buffer))
+        del self._buffer[:dropped]
+        self._skip -= dropped
+
+    def _resync(self, fallback: int) -> None:
+        """Drop bytes up to the next `Content-Length` header, or up to `fallback` if none is buffered."""
+        match = _CONTENT_LENGTH.search(self._buffer, 1)
+        del self._buffer[: match.start() if match else max(fallback, 1)]
+
+
+def _content_length(header: bytes) -> int:
+    try:
+        text = header.decode("ascii")
+    except UnicodeDecodeError:
+        raise ValueError("header is not ASCII") from None
+    length: int | None = None
+    for line in text.split("\r\n"):
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise ValueError(f"header line without a colon: {line[:60]!r}")
+        if name.strip().lower() != "content-length":
+            continue
+        value = value.strip()
+        if not value.isdigit() or not value.isascii():
+            raise ValueError(f"Content-Length is not a number: {value[:30]!r}")
+        if length is not None and length != int(value):
+            raise ValueError("two different Content-Length headers")
+        length = int(value)
+    if length is None:
+        raise ValueError("no Content-Length header")
+    return length
+
+
+def _parse_body(body: bytes) -> dict[str, Any]:
+    try:
+        message = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ProtocolError(f"message body is not UTF-8: {error.reason}", recoverable=True) from None
+    except json.JSONDecodeError as error:
+        raise ProtocolError(f"message body is not JSON: {error}", recoverable=True) from None
+    except RecursionError:
+        raise ProtocolError("message body is nested too deeply", recoverable=True) from None
+    if not isinstance(message, dict):
+        raise ProtocolError("message body is not a JSON object", recoverable=True)
+    return message
