@@ -1,0 +1,227 @@
+"""Turn per-repetition samples into medians, ratios, goal verdicts, a text table and a JSON document."""
+
+import dataclasses
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from scenarios import Row, Sample
+
+BARE = "bare"
+
+
+@dataclasses.dataclass
+class Cell:
+    """One row by column: the per-repetition values (ratios for loop rows), or why there are none."""
+
+    values: list[float] = dataclasses.field(default_factory=list)
+    details: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.values)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+
+def _run(argv: list[str]) -> str:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout.strip()
+    except OSError as error:
+        return f"unknown ({error})"
+
+
+def describe_machine(target_python: str, debugpy_version: str, root: Path) -> dict[str, Any]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if "model name" in line), "?"
+    )
+    commit = _run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"])
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "usable_cores": sorted(os.sched_getaffinity(0)),
+        "kernel": platform.release(),
+        "platform": platform.platform(),
+        "target_python": _run(
+            [target_python, "-c", "import sys; print(sys.version.split()[0], sys.executable)"]
+        ),
+        "debugpy": debugpy_version,
+        "dapattach_commit": commit,
+        "loadavg_at_start": os.getloadavg(),
+    }
+
+
+def collect(
+    rows: list[Row], columns: list[str], runs: dict[tuple[str, str], list[Sample | str]]
+) -> dict[str, dict[str, Cell]]:
+    """Build cells from raw runs: runs[(row, column)][rep] is a Sample or the reason it is missing.
+
+    Loop rows become bare ips ÷ debugger ips of the same repetition (a slowdown factor, 1.00 = no cost).
+    """
+    table: dict[str, dict[str, Cell]] = {}
+    for row in rows:
+        table[row.key] = {}
+        for column in columns:
+            cell = Cell()
+            bare_runs = runs.get((row.key, BARE), [])
+            for rep, run in enumerate(runs.get((row.key, column), [])):
+                if isinstance(run, str):
+                    cell.reason = cell.reason or run
+                    continue
+                value = run.value
+                if row.kind == "slowdown" and column != BARE:
+                    bare = bare_runs[rep] if rep < len(bare_runs) else None
+                    if not isinstance(bare, Sample):
+                        cell.reason = cell.reason or "no bare run to compare with"
+                        continue
+                    value = bare.value / run.value
+                cell.values.append(value)
+                cell.details.append(run.details)
+            if not cell.values and cell.reason is None:
+                cell.reason = "not run"
+            table[row.key][column] = cell
+    return table
+
+
+def _number(value: float) -> str:
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _spread(cell: Cell) -> str:
+    if len(cell.values) < 2:
+        return ""
+    return f" ({_number(min(cell.values))}-{_number(max(cell.values))})"
+
+
+def format_cell(row: Row, column: str, cell: Cell, width: int = 30) -> str:
+    if not cell.ok:
+        if column == BARE and row.kind in ("ms",):
+            return "-"
+        text = f"n/a ({cell.reason})"
+        return text if len(text) <= width else text[: width - 1] + "…"
+    match row.kind, column:
+        case "slowdown", "bare":
+            return f"{cell.median / 1e6:.2f} M it/s{_spread_scaled(cell)}"
+        case "slowdown", _:
+            return f"{_number(cell.median)}x{_spread(cell)}"
+        case "mib", _:
+            return f"{cell.median:+.2f} MiB{_spread(cell)}"
+        case _:
+            return f"{_number(cell.median)} ms{_spread(cell)}"
+
+
+def _spread_scaled(cell: Cell) -> str:
+    if len(cell.values) < 2:
+        return ""
+    return f" ({min(cell.values) / 1e6:.2f}-{max(cell.values) / 1e6:.2f})"
+
+
+def verdict(row: Row, cell: Cell) -> str:
+    if row.goal is None:
+        return ""
+    if not cell.ok:
+        return "n/a"
+    return "met" if cell.median <= row.goal else "missed"
+
+
+def versus(cell: Cell, reference: Cell | None) -> str:
+    if reference is None or not cell.ok or not reference.ok or reference.median == 0:
+        return "-"
+    return f"{cell.median / reference.median:.2f}x"
+
+
+def render(rows: list[Row], columns: list[str], table: dict[str, dict[str, Cell]]) -> str:
+    debuggers = [c for c in columns if c != BARE]
+    header = ["scenario", *columns]
+    if "dapattach" in columns and "debugpy" in columns:
+        header.append("dapattach÷debugpy")
+    header += ["goal", *(f"met: {d}" for d in debuggers)]
+    lines: list[list[str]] = []
+    for row in rows:
+        cells = table[row.key]
+        line = [row.title, *(format_cell(row, c, cells[c]) for c in columns)]
+        if "dapattach÷debugpy" in header:
+            line.append(versus(cells["dapattach"], cells["debugpy"]))
+        line += [row.goal_text, *(verdict(row, cells[d]) for d in debuggers)]
+        lines.append(line)
+    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    out.append("  ".join("-" * w for w in widths))
+    out += ["  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)) for line in lines]
+    return "\n".join(out)
+
+
+def _details(table: dict[str, dict[str, Cell]], key: str, column: str) -> dict[str, Any] | None:
+    cell = table.get(key, {}).get(column)
+    return cell.details[0] if cell is not None and cell.ok else None
+
+
+def notes(rows: list[Row], columns: list[str], table: dict[str, dict[str, Cell]]) -> list[str]:
+    """What each debugger actually returned or failed on, so a number is never read without its shape."""
+    found: list[str] = []
+    for column in columns:
+        reasons = {table[r.key][column].reason for r in rows if not table[r.key][column].ok}
+        found += [f"{column}: n/a because {r}" for r in sorted(r for r in reasons if r and r != "not run")]
+        for row in rows:
+            cell = table[row.key][column]
+            if cell.ok and cell.reason:
+                found.append(f"{column} {row.key}: some repetitions failed: {cell.reason}")
+        if (d := _details(table, "a-busy", column)) is not None:
+            found.append(
+                f"{column} a: threads answered {d['threads']}; initialize took {d['initialize_ms']:.0f} ms"
+            )
+        for key in ("c", "d", "g"):
+            if (d := _details(table, key, column)) is not None and "breakpoints" in d:
+                verified = [bp.get("verified") for bp in d["breakpoints"]]
+                found.append(f"{column} {key}: breakpoint verified={verified}")
+        if (d := _details(table, "e", column)) is not None:
+            found.append(f"{column} e: stop reasons {d['reasons']}")
+        for key in ("f-list", "f-dict"):
+            if (d := _details(table, key, column)) is not None:
+                found.append(
+                    f"{column} {key}: {d['request']}; returned {d['returned']} children "
+                    f"({d['bytes']} bytes), indexedVariables={d['indexedVariables']}, "
+                    f"namedVariables={d['namedVariables']}, first {d['first_names']}, last {d['last_names']}"
+                )
+    return found
+
+
+def to_json(
+    machine: dict[str, Any],
+    config: dict[str, Any],
+    rows: list[Row],
+    columns: list[str],
+    table: dict[str, dict[str, Cell]],
+) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for row in rows:
+        results[row.key] = {
+            "title": row.title,
+            "kind": row.kind,
+            "goal": row.goal,
+            "goal_text": row.goal_text,
+        }
+        for column in columns:
+            cell = table[row.key][column]
+            entry: dict[str, Any] = {"values": cell.values, "details": cell.details}
+            if cell.ok:
+                entry |= {"median": cell.median, "min": min(cell.values), "max": max(cell.values)}
+                entry["verdict"] = verdict(row, cell) if column != BARE else None
+            else:
+                entry["na"] = cell.reason
+            results[row.key][column] = entry
+    return {"machine": machine, "config": config, "results": results}

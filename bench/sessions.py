@@ -1,0 +1,117 @@
+"""Attach and detach the way an editor does, identically for every adapter under test.
+
+DAP orders it: `initialize` → `attach` → `initialized` event → breakpoints → `configurationDone` → the
+`attach` response. Some adapters answer `attach` before `initialized`; both orders are accepted.
+"""
+
+import asyncio
+import dataclasses
+import time
+from typing import Any
+
+from dap import Body, DapClient, DapError
+
+
+@dataclasses.dataclass(frozen=True)
+class Debugger:
+    name: str
+    argv: tuple[str, ...]
+    adapter_id: str
+
+
+@dataclasses.dataclass
+class Attached:
+    """What attaching cost and returned."""
+
+    attach_ms: float
+    threads: list[Body]
+    breakpoints: list[Body]
+
+
+type Breakpoints = dict[str, list[dict[str, Any]]]
+
+
+class Session:
+    def __init__(self, client: DapClient) -> None:
+        self.client = client
+        self.detached = False
+
+    @classmethod
+    async def open(cls, debugger: Debugger) -> tuple[Session, float]:
+        """Start the adapter and run `initialize`; returns the session and the ms that took."""
+        started = time.perf_counter_ns()
+        client = await DapClient.spawn(list(debugger.argv), debugger.name)
+        session = cls(client)
+        try:
+            await client.request(
+                "initialize",
+                {
+                    "clientID": "dapattach-bench",
+                    "clientName": "dapattach bench",
+                    "adapterID": debugger.adapter_id,
+                    "linesStartAt1": True,
+                    "columnsStartAt1": True,
+                    "pathFormat": "path",
+                    "supportsVariableType": True,
+                    "supportsVariablePaging": True,
+                    "supportsRunInTerminalRequest": False,
+                },
+                timeout=20.0,
+            )
+        except BaseException:
+            await client.close(timeout=2.0)
+            raise
+        return session, (time.perf_counter_ns() - started) / 1e6
+
+    async def attach(
+        self, pid: int, breakpoints: Breakpoints | None = None, timeout: float = 30.0
+    ) -> Attached:
+        """Attach to `pid`, configure, and time it up to the first `threads` answer."""
+        client = self.client
+        started = time.perf_counter_ns()
+        attach_answer = asyncio.ensure_future(
+            client.response(client.send("attach", {"processId": pid}), timeout)
+        )
+        initialized = asyncio.ensure_future(client.event("initialized", timeout))
+        try:
+            await asyncio.wait({attach_answer, initialized}, return_when=asyncio.FIRST_COMPLETED)
+            if attach_answer.done() and not attach_answer.result().get("success"):
+                raise DapError(f"attach failed: {attach_answer.result().get('message')}")
+            await initialized
+            verified: list[Body] = []
+            for path, lines in (breakpoints or {}).items():
+                verified += await self.set_breakpoints(path, lines)
+            await client.request("configurationDone", timeout=timeout)
+            answer = await attach_answer
+            if not answer.get("success"):
+                raise DapError(f"attach failed: {answer.get('message')}")
+            threads = (await client.request("threads", timeout=timeout)).get("threads", [])
+        finally:
+            attach_answer.cancel()
+            initialized.cancel()
+        finished = time.perf_counter_ns()
+        return Attached((finished - started) / 1e6, threads, verified)
+
+    async def set_breakpoints(self, path: str, lines: list[dict[str, Any]]) -> list[Body]:
+        body = await self.client.request(
+            "setBreakpoints", {"source": {"path": path}, "breakpoints": lines}, timeout=15.0
+        )
+        result: list[Body] = body.get("breakpoints", [])
+        return result
+
+    async def detach(self) -> None:
+        """`disconnect` without terminating the target, as an editor's stop button on an attach does."""
+        if self.detached:
+            return
+        self.detached = True
+        try:
+            await self.client.request("disconnect", {"terminateDebuggee": False}, timeout=10.0)
+        finally:
+            await self.client.close()
+
+    async def close(self) -> None:
+        """Best effort, for error paths: never raises."""
+        try:
+            await self.detach()
+        except Exception:
+            await self.client.close(timeout=2.0)

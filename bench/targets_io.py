@@ -1,0 +1,112 @@
+"""Target processes: start one of `targets/*.py`, read what it reports, read its memory, stop it."""
+
+import asyncio
+import contextlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+TARGETS = Path(__file__).resolve().parent / "targets"
+
+
+class TargetError(Exception):
+    """The target did not start, died, or did not report in time."""
+
+
+def marker_line(script: str, marker: str) -> int:
+    """The 1-based line carrying `# bench:<marker>`, so targets can be edited without breaking the bench."""
+    for number, text in enumerate((TARGETS / script).read_text().splitlines(), start=1):
+        if f"# bench:{marker}" in text:
+            return number
+    raise LookupError(f"no '# bench:{marker}' line in {script}")
+
+
+class Target:
+    """A target program on its own CPU; its stdout lines are collected as they come."""
+
+    def __init__(self, process: asyncio.subprocess.Process, script: str) -> None:
+        self.process = process
+        self.script = script
+        self.pid = process.pid
+        self.windows: list[tuple[int, float]] = []
+        self._changed = asyncio.Event()
+        self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._reader = asyncio.create_task(self._read())
+
+    @property
+    def path(self) -> str:
+        return str(TARGETS / self.script)
+
+    @classmethod
+    async def start(cls, python: str, script: str, args: list[str], timeout: float = 20.0) -> Target:
+        process = await asyncio.create_subprocess_exec(
+            python,
+            str(TARGETS / script),
+            *args,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        target = cls(process, script)
+        try:
+            await asyncio.wait_for(asyncio.shield(target._ready), timeout)
+        except TimeoutError:
+            await target.stop()
+            raise TargetError(
+                f"{script} (pid {process.pid}) did not say ready within {timeout:g} s"
+            ) from None
+        except BaseException:
+            await target.stop()
+            raise
+        return target
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        while line := await self.process.stdout.readline():
+            message: dict[str, Any]
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            match message:
+                case {"ready": int()}:
+                    if not self._ready.done():
+                        self._ready.set_result(None)
+                case {"ips": float(ips) | int(ips), "t": int(t)}:
+                    self.windows.append((t, float(ips)))
+                    self._changed.set()
+        if not self._ready.done():
+            self._ready.set_exception(TargetError(f"{self.script} exited before it was ready"))
+        self._changed.set()
+
+    async def windows_after(self, start_ns: int, count: int, window_ns: int, timeout: float) -> list[float]:
+        """Speeds of the first `count` windows that began at or after `start_ns` (same monotonic clock)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            chosen = [ips for t, ips in self.windows if t - window_ns >= start_ns]
+            if len(chosen) >= count:
+                return chosen[:count]
+            if self.process.returncode is not None or self._reader.done():
+                raise TargetError(f"{self.script} (pid {self.pid}) exited while being measured")
+            self._changed.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TargetError(
+                    f"{self.script} reported {len(chosen)} of {count} windows in {timeout:g} s "
+                    "(stopped by the debugger?)"
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise TargetError(f"no VmRSS for pid {self.pid}")
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
+        self._reader.cancel()
