@@ -56,6 +56,7 @@ class Targets:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.started: list[subprocess.Popen[str]] = []
+        self.ready_lines: dict[int, str] = {}
 
     def start(
         self,
@@ -78,7 +79,7 @@ class Targets:
             env=environment | (env or {}),
         )
         self.started.append(process)
-        wait_for_line(process)
+        self.ready_lines[process.pid] = wait_for_line(process)
         return process
 
     def stop_all(self) -> None:

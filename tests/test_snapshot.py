@@ -1,0 +1,239 @@
+"""`dapattach snapshot` against real blocked targets on Python 3.14 and 3.15, in both directions."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dapattach.snapshot import SnapshotError, TaskStack, take_snapshot
+from test_processes import Targets, interpreter
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+SLEEPER = """\
+import time
+
+def idle():
+    print("ready", flush=True)
+    time.sleep(3600)  # MARK idle
+
+idle()  # MARK module
+"""
+
+ACCEPTER = """\
+import socket
+
+def serve(listener):
+    connection, _ = listener.accept()  # MARK accept
+    connection.sendall(b"still running")
+
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+serve(listener)
+"""
+
+THREADS = """\
+import threading, time
+
+def fetch_rows(started):
+    started.release()
+    threading.Event().wait()  # MARK fetch
+
+def compress(started):
+    started.release()
+    time.sleep(3600)  # MARK compress
+
+started = threading.Semaphore(0)
+for name, work in (("db-reader", fetch_rows), ("zipper", compress)):
+    threading.Thread(target=work, args=(started,), name=name, daemon=True).start()
+for _ in range(2):
+    started.acquire()
+print("ready", flush=True)
+time.sleep(3600)  # MARK main
+"""
+
+TASKS = """\
+import asyncio
+
+async def leaf():
+    await asyncio.sleep(3600)  # MARK leaf
+
+async def parent():
+    await asyncio.gather(leaf(), leaf())
+
+async def main():
+    task = asyncio.create_task(parent(), name="parent-task")
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    print("ready", flush=True)
+    await task
+
+asyncio.run(main())
+"""
+
+
+def line_of(source: str, mark: str) -> int:
+    return next(n for n, line in enumerate(source.splitlines(), 1) if line.endswith(f"# MARK {mark}"))
+
+
+@pytest.fixture
+def targets(tmp_path: Path) -> Iterator[Targets]:
+    started = Targets(tmp_path)
+    yield started
+    started.stop_all()
+
+
+VERSIONS = [pytest.param("3.14"), pytest.param("3.15", marks=pytest.mark.py315)]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_main_thread_blocked_in_sleep_within_a_second(targets: Targets, version: str) -> None:
+    process = targets.start(interpreter(version), SLEEPER, name="sleeper.py")
+    script = str(targets.directory / "sleeper.py")
+
+    started = time.monotonic()
+    snapshot = take_snapshot(process.pid)
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 1.0
+    assert snapshot.cross_version is (version != "3.14")
+    assert snapshot.python.startswith(version + ".")
+    (main,) = snapshot.threads
+    assert (main.id, main.name) == (process.pid, "MainThread")
+    assert [(f.function, f.path, f.line) for f in main.frames] == [
+        ("idle", script, line_of(SLEEPER, "idle")),
+        ("<module>", script, line_of(SLEEPER, "module")),
+    ]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_snapshot_does_not_stop_a_target_blocked_in_accept(targets: Targets, version: str) -> None:
+    process = targets.start(interpreter(version), ACCEPTER, name="accepter.py")
+    port = int(targets.ready_lines[process.pid])
+
+    snapshot = take_snapshot(process.pid)
+
+    frames = [(f.function, f.line) for f in snapshot.threads[0].frames]
+    assert frames[0][0].endswith("accept")
+    assert ("serve", line_of(ACCEPTER, "accept")) in frames
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        assert connection.recv(64) == b"still running"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_thread_with_its_name_and_function(targets: Targets, version: str) -> None:
+    process = targets.start(interpreter(version), THREADS, name="threads.py")
+
+    snapshot = take_snapshot(process.pid)
+
+    innermost_own = {
+        thread.name: next((f.function, f.line) for f in thread.frames if f.path.endswith("threads.py"))
+        for thread in snapshot.threads
+    }
+    assert innermost_own == {
+        "MainThread": ("<module>", line_of(THREADS, "main")),
+        "db-reader": ("fetch_rows", line_of(THREADS, "fetch")),
+        "zipper": ("compress", line_of(THREADS, "compress")),
+    }
+    assert snapshot.threads[0].id == process.pid
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_asyncio_tasks_and_what_awaits_them(targets: Targets, version: str) -> None:
+    process = targets.start(interpreter(version), TASKS, name="tasks.py")
+
+    snapshot = take_snapshot(process.pid)
+
+    tasks = {task.name: task for task in snapshot.tasks}
+    assert {"Task-1", "parent-task"} <= set(tasks)
+    leaves = [task for task in snapshot.tasks if ("leaf", line_of(TASKS, "leaf")) in task_frames(task)]
+    assert len(leaves) == 2
+    assert all(task.awaited_by == ("parent-task",) for task in leaves)
+    assert all(task.thread_id == process.pid for task in snapshot.tasks)
+
+
+def task_frames(task: TaskStack) -> list[tuple[str, int]]:
+    return [(f.function, f.line) for f in task.frames]
+
+
+def test_snapshot_works_with_remote_debugging_disabled(targets: Targets) -> None:
+    process = targets.start(interpreter("3.14"), SLEEPER, options=("-X", "disable-remote-debug"))
+    done = run_snapshot(sys.executable, process.pid)
+    assert done.returncode == 0, done.stderr
+    assert "remote debugging is disabled in this process" in done.stdout
+    assert (
+        f'File "{targets.directory / "target.py"}", line {line_of(SLEEPER, "idle")}, in idle' in done.stdout
+    )
+
+
+def run_snapshot(python: str, pid: int, *extra: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user runs it; attrs/cattrs come from this venv, which any 3.14+ can import."""
+    path = os.pathsep.join([str(SRC), sysconfig.get_path("purelib")])
+    return subprocess.run(
+        [python, "-m", "dapattach", "snapshot", str(pid), *extra],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ | {"PYTHONPATH": path},
+    )
+
+
+@pytest.mark.py315
+@pytest.mark.parametrize(("runner", "target"), [("3.14", "3.15"), ("3.15", "3.14")])
+def test_cli_json_across_versions(targets: Targets, runner: str, target: str) -> None:
+    process = targets.start(interpreter(target), THREADS, name="threads.py")
+
+    done = run_snapshot(interpreter(runner), process.pid, "--json")
+
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["pid"] == process.pid and data["crossVersion"] is True
+    assert data["python"].startswith(target + ".")
+    names = {thread["name"]: thread for thread in data["threads"]}
+    assert set(names) == {"MainThread", "db-reader", "zipper"}
+    assert {
+        "function": "compress",
+        "path": str(targets.directory / "threads.py"),
+        "line": line_of(THREADS, "compress"),
+    } in names["zipper"]["frames"]
+    assert data["tasks"] == []
+
+
+def test_clear_errors_for_bad_pids(targets: Targets) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    done = run_snapshot(sys.executable, gone.pid)
+    assert done.returncode == 1
+    assert done.stderr == f"dapattach snapshot: no process with PID {gone.pid} (it may have exited)\n"
+
+    with subprocess.Popen(["sleep", "3600"]) as not_python:
+        try:
+            with pytest.raises(
+                SnapshotError, match=f"process {not_python.pid} \\(sleep\\) is not running Python"
+            ):
+                take_snapshot(not_python.pid)
+        finally:
+            not_python.kill()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run as another user")
+def test_permission_error_names_the_owner(targets: Targets) -> None:
+    process = targets.start(interpreter("3.14"), SLEEPER)
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    done = subprocess.run(
+        [*nobody, "-m", "dapattach", "snapshot", str(process.pid)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ | {"PYTHONPATH": str(SRC), "HOME": "/"},
+    )
+    assert done.returncode == 1
+    assert f"process {process.pid} is owned by user root" in done.stderr
+    assert "same user or root" in done.stderr
