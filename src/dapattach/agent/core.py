@@ -1,0 +1,214 @@
+"""The agent thread: says hello, answers requests one at a time, and detaches without a trace.
+
+`COMMANDS` maps a command to `handler(agent, arguments) -> body`; breakpoints and stepping register
+theirs there. A handler raises `RequestError` for a failure the user should read. When the adapter's
+socket closes for any reason, the agent detaches by itself.
+"""
+
+import sys
+import threading
+
+from . import evaluation, inspection, suspend, values, wire
+from .inspection import RequestError
+from .monitor import E, MonitorBusy, monitor
+
+COMMANDS = {}
+THREAD_NAME = "dapattach-agent"
+
+
+def command(name):
+    def register(handler):
+        COMMANDS[name] = handler
+        return handler
+
+    return register
+
+
+class Agent:
+    def __init__(self, socket_path, secret, module_name, adapter_pid):
+        self.socket_path = socket_path
+        self.secret = secret
+        self.module_name = module_name
+        self.adapter_pid = adapter_pid
+        self.channel = None
+        self.frames = values.Handles()
+        self.variables = values.Handles()
+        self.sources = inspection.Sources()
+        self.options = {"justMyCode": True, "showReturnValue": False}
+        self.detaching = False
+        self.after_response = []
+
+    def start(self):
+        thread = threading.Thread(target=self._main, name=THREAD_NAME, daemon=True)
+        thread.start()
+
+    def _main(self):
+        try:
+            suspend.add_agent_thread(threading.get_ident())
+            if self._connect():
+                self._serve()
+        except BaseException:
+            pass
+        finally:
+            self._remove_traces()
+
+    def _connect(self):
+        self.channel = wire.Channel(self.socket_path)
+        try:
+            monitor.claim()
+        except MonitorBusy as error:
+            self.channel.send(wire.hello(self.secret, error=str(error)))
+            return False
+        self.channel.send(wire.hello(self.secret))
+        welcome = self.channel.receive()
+        if not welcome or welcome.get("type") != "welcome" or welcome.get("protocol") != wire.PROTOCOL:
+            return False
+        suspend.wire(self.channel.send, self._line_events)
+        suspend.resume_hooks.append(self._forget_handles)
+        return True
+
+    def _line_events(self, on):
+        if on:
+            monitor.want("all-stop", E.LINE)
+        else:
+            monitor.unwant("all-stop")
+
+    def _forget_handles(self):
+        self.frames.clear()
+        self.variables.clear()
+
+    def _serve(self):
+        while not self.detaching:
+            message = self.channel.receive()
+            if message is None:
+                return
+            if message.get("type") == "request":
+                self.channel.send(self._answer(message))
+                while self.after_response:
+                    self.after_response.pop(0)()
+
+    def _answer(self, message):
+        name = message.get("command")
+        response = {"type": "response", "request_seq": message.get("seq"), "command": name, "success": True}
+        handler = COMMANDS.get(name)
+        try:
+            if handler is None:
+                raise RequestError(f"the agent does not support {name!r}")
+            response["body"] = handler(self, message.get("arguments") or {}) or {}
+        except RequestError as error:
+            response.update(success=False, message=str(error))
+        except Exception as error:
+            response.update(success=False, message=f"{name} failed: {values.describe_error(error)}")
+        return response
+
+    def emit(self, event, body):
+        if self.channel is not None:
+            self.channel.send({"type": "event", "event": event, "body": body})
+
+    def output(self, category, text):
+        self.emit("output", {"category": category, "output": text})
+
+    def _remove_traces(self):
+        suspend.close()
+        monitor.release()
+        if self.channel is not None:
+            self.channel.close()
+        prefix = self.module_name + "."
+        for name in list(sys.modules):
+            if name == self.module_name or name.startswith(prefix):
+                sys.modules.pop(name, None)
+        sys.path_importer_cache.pop(inspection.AGENT_DIR, None)
+        try:
+            import linecache
+
+            for filename in list(linecache.cache):
+                if filename.startswith(inspection.AGENT_DIR):
+                    linecache.cache.pop(filename, None)
+        except Exception:
+            pass
+
+    def variable_ref(self, arguments):
+        ref = self.variables.get(arguments.get("variablesReference"))
+        if ref is None:
+            raise RequestError(
+                f"unknown variablesReference {arguments.get('variablesReference')}: references are "
+                "valid only until the target resumes"
+            )
+        return ref
+
+    def frame(self, arguments):
+        frame_id = arguments.get("frameId")
+        return None if frame_id is None else inspection.frame_of(self.frames, frame_id)
+
+
+@command("threads")
+def _threads(agent, arguments):
+    return inspection.threads()
+
+
+@command("stackTrace")
+def _stack_trace(agent, arguments):
+    return inspection.stack_trace(arguments, agent.frames, agent.sources)
+
+
+@command("scopes")
+def _scopes(agent, arguments):
+    frame = inspection.frame_of(agent.frames, arguments.get("frameId"))
+    return inspection.scopes(frame, agent.variables, lambda kind, f: values.Ref(kind, None, None, f))
+
+
+@command("variables")
+def _variables(agent, arguments):
+    return {"variables": values.children(agent.variables, agent.variable_ref(arguments), arguments)}
+
+
+@command("source")
+def _source(agent, arguments):
+    ref = arguments.get("sourceReference") or (arguments.get("source") or {}).get("sourceReference")
+    if not ref:
+        raise RequestError("source needs a sourceReference; files with a path are read by the client")
+    return {"content": agent.sources.text(ref), "mimeType": "text/x-python"}
+
+
+@command("evaluate")
+def _evaluate(agent, arguments):
+    return evaluation.evaluate(arguments, agent.frame(arguments), agent.variables, agent.output)
+
+
+@command("setVariable")
+def _set_variable(agent, arguments):
+    return evaluation.set_variable(arguments, agent.variable_ref(arguments), agent.variables)
+
+
+@command("setExpression")
+def _set_expression(agent, arguments):
+    return evaluation.set_expression(arguments, agent.frame(arguments), agent.variables)
+
+
+@command("pause")
+def _pause(agent, arguments):
+    suspend.request_pause()
+    return {}
+
+
+@command("continue")
+def _continue(agent, arguments):
+    suspend.resume()
+    body = {"threadId": arguments.get("threadId") or 0, "allThreadsContinued": True}
+    agent.after_response.append(lambda: agent.emit("continued", body))
+    return {"allThreadsContinued": True}
+
+
+@command("configure")
+def _configure(agent, arguments):
+    for key in agent.options:
+        if key in arguments:
+            agent.options[key] = bool(arguments[key])
+    return {}
+
+
+@command("detach")
+def _detach(agent, arguments):
+    agent.detaching = True
+    suspend.close()
+    return {}

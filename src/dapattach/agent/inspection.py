@@ -1,0 +1,155 @@
+"""Threads, stacks, scopes and source text, read from inside the target.
+
+DAP thread ids are the OS thread ids (`native_id`), the same numbers an out-of-process snapshot shows, so
+the adapter can hand over from a snapshot to the agent without renumbering. A stopped thread's stack
+starts at the frame it stopped in; a running thread's comes from `sys._current_frames()` and is a moment's
+picture. Frames of the agent's own code are never shown.
+"""
+
+import dis
+import io
+import linecache
+import os
+import sys
+import threading
+
+from . import suspend
+
+AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class RequestError(Exception):
+    """A request the agent cannot answer; the message goes to the user as is."""
+
+
+def _thread_ids():
+    """{ident: (dap_id, name)} for every thread of the target except the agent's own."""
+    known = {}
+    for thread in threading.enumerate():
+        if thread.ident is not None:
+            known[thread.ident] = (thread.native_id or thread.ident & 0x7FFFFFFF, thread.name)
+    result = {}
+    for ident in sys._current_frames():
+        if suspend.is_agent_ident(ident):
+            continue
+        result[ident] = known.get(ident, (ident & 0x7FFFFFFF, f"Thread-{ident}"))
+    return result
+
+
+def threads():
+    items = sorted(_thread_ids().values())
+    return {"threads": [{"id": dap_id, "name": name} for dap_id, name in items]}
+
+
+def ident_of(thread_id):
+    for ident, (dap_id, _name) in _thread_ids().items():
+        if dap_id == thread_id:
+            return ident
+    raise RequestError(f"no thread with id {thread_id} in the target (it may have ended)")
+
+
+def _is_agent_code(code):
+    return code.co_filename.startswith(AGENT_DIR + os.sep)
+
+
+def _frames_of(ident):
+    frame = suspend.stopped_frame(ident)
+    if frame is None:
+        frame = sys._current_frames().get(ident)
+        while frame is not None and _is_agent_code(frame.f_code):
+            frame = frame.f_back
+    result = []
+    while frame is not None:
+        if not _is_agent_code(frame.f_code):
+            result.append(frame)
+        frame = frame.f_back
+    return result
+
+
+class Sources:
+    """Source references for code without a file (exec'd strings): stable for the whole attach."""
+
+    def __init__(self):
+        self._by_name = {}
+        self._codes = {}
+
+    def reference(self, code):
+        name = code.co_filename
+        ref = self._by_name.get(name)
+        if ref is None:
+            ref = len(self._by_name) + 1
+            self._by_name[name] = ref
+        self._codes.setdefault(ref, code)
+        return ref
+
+    def text(self, ref, frames_globals=None):
+        code = self._codes.get(ref)
+        if code is None:
+            raise RequestError(f"unknown sourceReference {ref}")
+        lines = linecache.getlines(code.co_filename, frames_globals)
+        if lines:
+            return "".join(lines)
+        out = io.StringIO()
+        out.write(f"# The source of {code.co_filename} is not available; this is its bytecode.\n")
+        dis.dis(code, file=out, depth=0)
+        return out.getvalue()
+
+
+def _source(frame, sources):
+    code = frame.f_code
+    path = code.co_filename
+    if path and not path.startswith("<") and not os.path.isabs(path):
+        path = os.path.abspath(path)
+    if os.path.isabs(path) and os.path.isfile(path):
+        return {"name": os.path.basename(path), "path": path}
+    return {"name": path, "sourceReference": sources.reference(code), "origin": "no file"}
+
+
+def stack_trace(arguments, frame_handles, sources):
+    ident = ident_of(arguments.get("threadId"))
+    frames = _frames_of(ident)
+    start = max(0, int(arguments.get("startFrame") or 0))
+    levels = int(arguments.get("levels") or 0)
+    chosen = frames[start : start + levels] if levels > 0 else frames[start:]
+    result = []
+    for frame in chosen:
+        line = frame.f_lineno or frame.f_code.co_firstlineno
+        result.append(
+            {
+                "id": frame_handles.add(frame),
+                "name": frame.f_code.co_qualname,
+                "source": _source(frame, sources),
+                "line": line,
+                "column": 1,
+            }
+        )
+    return {"stackFrames": result, "totalFrames": len(frames)}
+
+
+def frame_of(frame_handles, frame_id):
+    frame = frame_handles.get(frame_id)
+    if frame is None:
+        raise RequestError(f"unknown frameId {frame_id}: frame ids are valid only until the target resumes")
+    return frame
+
+
+def scopes(frame, var_handles, make_ref):
+    is_module = frame.f_code.co_name == "<module>"
+    result = []
+    if not is_module:
+        result.append(
+            {
+                "name": "Locals",
+                "presentationHint": "locals",
+                "variablesReference": var_handles.add(make_ref("locals", frame)),
+                "expensive": False,
+            }
+        )
+    result.append(
+        {
+            "name": "Globals",
+            "variablesReference": var_handles.add(make_ref("globals", frame)),
+            "expensive": False,
+        }
+    )
+    return {"scopes": result}

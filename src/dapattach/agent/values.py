@@ -1,0 +1,254 @@
+"""Handles and the rendering of values as DAP variables.
+
+Variable references point at a `Ref`: a frame scope, an object reached from one, or a property not yet
+run (shown lazily: the client asks for it explicitly and only then is the getter called). References die
+on resume, as DAP says. Reprs are capped unless the caller asks for the full text, and a repr that raises
+shows the error instead of breaking the listing.
+"""
+
+import contextlib
+import itertools
+import reprlib
+import threading
+import types
+
+REPR_LIMIT = 1000
+PAGE_LIMIT = 1000
+SCALARS = (int, float, complex, bool, str, bytes, bytearray, type(None), range, type(Ellipsis))
+SEQUENCES = (list, tuple)
+SETS = (set, frozenset)
+HIDDEN_ATTR_TYPES = (
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    staticmethod,
+    classmethod,
+)
+
+
+class Handles:
+    """Positive ids below 2**31 for objects, valid until `clear`."""
+
+    def __init__(self, first=1):
+        self._first = first
+        self._items = {}
+        self._next = first
+        self._lock = threading.Lock()
+
+    def add(self, item):
+        with self._lock:
+            if self._next >= 2**31 - 1:
+                self._items.clear()
+                self._next = self._first
+            ref = self._next
+            self._next += 1
+            self._items[ref] = item
+            return ref
+
+    def get(self, ref):
+        with self._lock:
+            return self._items.get(ref)
+
+    def clear(self):
+        with self._lock:
+            self._items.clear()
+
+
+class Ref:
+    __slots__ = ("frame", "kind", "name", "path", "target")
+
+    def __init__(self, kind, target, path, frame, name=None):
+        self.kind = kind  # "locals" | "globals" | "object" | "lazy"
+        self.target = target
+        self.path = path
+        self.frame = frame
+        self.name = name
+
+
+_repr = reprlib.Repr(maxlevel=3, maxstring=REPR_LIMIT, maxother=REPR_LIMIT, maxlong=REPR_LIMIT)
+for _attr in ("maxlist", "maxtuple", "maxset", "maxfrozenset", "maxdict", "maxdeque", "maxarray"):
+    setattr(_repr, _attr, 100)
+
+
+def safe_repr(value, limit=REPR_LIMIT):
+    """repr(value), capped to `limit` characters (None: no cap); an exception is shown, never raised."""
+    try:
+        if limit is not None and type(value) in (list, tuple, dict, set, frozenset, str, bytes):
+            text = _repr.repr(value)
+        else:
+            text = repr(value)
+    except Exception as error:
+        return f"<repr raised {describe_error(error)}>"
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "..."
+    return text
+
+
+def describe_error(error):
+    try:
+        message = str(error)
+    except Exception:
+        message = "<unprintable>"
+    name = type(error).__name__
+    return f"{name}: {message}" if message else name
+
+
+def type_name(value):
+    kind = type(value)
+    module = getattr(kind, "__module__", "builtins")
+    if module in ("builtins", "__main__"):
+        return kind.__qualname__
+    return f"{module}.{kind.__qualname__}"
+
+
+def _length(value):
+    try:
+        return len(value)
+    except Exception:
+        return None
+
+
+def _properties(value):
+    names = []
+    if isinstance(value, type):
+        return names
+    for cls in type(value).__mro__[:-1]:
+        for name, attr in vars(cls).items():
+            if isinstance(attr, property) and not name.startswith("__") and name not in names:
+                names.append(name)
+    return names
+
+
+def _attributes(value):
+    """(name, value) pairs of the instance's own state: __dict__ entries and filled __slots__."""
+    pairs = []
+    try:
+        namespace = object.__getattribute__(value, "__dict__")
+    except Exception:
+        namespace = None
+    if isinstance(namespace, (dict, types.MappingProxyType)):
+        for name, attr in list(namespace.items()):
+            if isinstance(name, str) and not (name.startswith("__") and name.endswith("__")):
+                if isinstance(value, (type, types.ModuleType)) and isinstance(attr, HIDDEN_ATTR_TYPES):
+                    continue
+                pairs.append((name, attr))
+    for cls in type(value).__mro__:
+        slots = vars(cls).get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            descriptor = vars(cls).get(name)
+            if type(descriptor) is types.MemberDescriptorType:
+                with contextlib.suppress(AttributeError):
+                    pairs.append((name, descriptor.__get__(value, type(value))))
+    return pairs
+
+
+def _indexed_count(value):
+    if isinstance(value, (*SEQUENCES, *SETS, dict)):
+        return _length(value) or 0
+    return 0
+
+
+def has_children(value):
+    if type(value) in SCALARS or isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
+        return False
+    if _indexed_count(value):
+        return True
+    return bool(_attributes(value) or _properties(value))
+
+
+def variable(handles, name, value, path, frame, limit=REPR_LIMIT):
+    """One DAP `Variable` for `value`, allocating a reference when it can be expanded."""
+    result = {
+        "name": name,
+        "value": safe_repr(value, limit),
+        "type": type_name(value),
+        "variablesReference": 0,
+    }
+    if path is not None:
+        result["evaluateName"] = path
+    if has_children(value):
+        result["variablesReference"] = handles.add(Ref("object", value, path, frame))
+        indexed = _indexed_count(value)
+        if indexed:
+            result["indexedVariables"] = indexed
+            result["namedVariables"] = 1 + len(_attributes(value))
+    return result
+
+
+def _child_path(path, suffix):
+    return None if path is None else path + suffix
+
+
+def _indexed(handles, ref, start, count):
+    value = ref.target
+    stop = start + count
+    if isinstance(value, dict):
+        items = itertools.islice(list(value.items()), start, stop)
+        return [
+            variable(
+                handles, safe_repr(key, 200), item, _child_path(ref.path, f"[{safe_repr(key)}]"), ref.frame
+            )
+            for key, item in items
+        ]
+    if isinstance(value, SETS):
+        items = itertools.islice(list(value), start, stop)
+        return [
+            variable(handles, str(index), item, None, ref.frame) for index, item in enumerate(items, start)
+        ]
+    items = value[start:stop]
+    return [
+        variable(handles, str(index), item, _child_path(ref.path, f"[{index}]"), ref.frame)
+        for index, item in enumerate(items, start)
+    ]
+
+
+def _named(handles, ref):
+    value = ref.target
+    result = []
+    if _indexed_count(value) or isinstance(value, (*SEQUENCES, *SETS, dict)):
+        result.append({"name": "len()", "value": str(_length(value)), "type": "int", "variablesReference": 0})
+    for name, attr in _attributes(value):
+        result.append(variable(handles, name, attr, _child_path(ref.path, "." + name), ref.frame))
+    for name in _properties(value):
+        lazy = handles.add(Ref("lazy", value, _child_path(ref.path, "." + name), ref.frame, name))
+        result.append(
+            {
+                "name": name,
+                "value": "property",
+                "type": "property",
+                "variablesReference": lazy,
+                "presentationHint": {"kind": "property", "lazy": True},
+            }
+        )
+    return result
+
+
+def _scope(handles, ref):
+    frame = ref.frame
+    if ref.kind == "locals":
+        names = dict(frame.f_locals)
+    else:
+        names = {k: v for k, v in frame.f_globals.items() if not (k.startswith("__") and k.endswith("__"))}
+    return [variable(handles, str(name), value, str(name), frame) for name, value in names.items()]
+
+
+def children(handles, ref, arguments):
+    """The `variables` response list for `ref` with DAP's `filter`/`start`/`count` paging."""
+    kind = ref.kind
+    if kind in ("locals", "globals"):
+        return _scope(handles, ref)
+    if kind == "lazy":
+        try:
+            value = getattr(ref.target, ref.name)
+        except Exception as error:
+            return [{"name": ref.name, "value": f"<raised {describe_error(error)}>", "variablesReference": 0}]
+        return [variable(handles, ref.name, value, ref.path, ref.frame)]
+    filter_ = arguments.get("filter")
+    start = max(0, int(arguments.get("start") or 0))
+    count = int(arguments.get("count") or 0) or PAGE_LIMIT
+    result = []
+    if filter_ != "indexed":
+        result.extend(_named(handles, ref))
+    if filter_ != "named" and _indexed_count(ref.target):
+        result.extend(_indexed(handles, ref, start, count))
+    return result

@@ -1,0 +1,88 @@
+"""The agent's end of the wire: newline-delimited JSON over the adapter's Unix socket.
+
+Reads happen on the agent thread only; writes come from the agent thread (responses) and from target
+threads (`stopped` events sent from inside `suspend`), so sending is serialised by a lock. A broken
+socket never raises: the reader sees end-of-file and the agent detaches.
+"""
+
+import contextlib
+import json
+import socket
+import threading
+
+PROTOCOL = 1
+MAX_LINE = 64 * 1024 * 1024
+
+
+class Channel:
+    def __init__(self, path):
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._sock.connect(path)
+        except BaseException:
+            self._sock.close()
+            raise
+        self._send_lock = threading.Lock()
+        self._buffer = b""
+        self.broken = False
+
+    def send(self, message):
+        """Send one message; returns False when the adapter is gone."""
+        try:
+            data = json.dumps(message, ensure_ascii=False, default=repr).encode("utf-8", "replace") + b"\n"
+        except Exception:
+            return False
+        with self._send_lock:
+            if self.broken:
+                return False
+            try:
+                self._sock.sendall(data)
+            except OSError:
+                self.broken = True
+                return False
+        return True
+
+    def receive(self):
+        """The next message as a dict, or None at end of file / on a broken or garbled stream."""
+        while b"\n" not in self._buffer:
+            if len(self._buffer) > MAX_LINE:
+                return None
+            try:
+                chunk = self._sock.recv(65536)
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return None
+        return message if isinstance(message, dict) else None
+
+    def shutdown(self):
+        """Wake a reader blocked in `receive` (used by a detach requested from another thread)."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self):
+        with self._send_lock:
+            self.broken = True
+            with contextlib.suppress(OSError):
+                self._sock.close()
+
+
+def hello(secret, **extra):
+    import os
+    import sys
+
+    return {
+        "type": "hello",
+        "protocol": PROTOCOL,
+        "secret": secret,
+        "pid": os.getpid(),
+        "python": ".".join(map(str, sys.version_info[:3])),
+        "executable": sys.executable,
+        **extra,
+    }

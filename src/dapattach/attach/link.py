@@ -1,0 +1,132 @@
+"""`AgentLink`: the adapter's asyncio end of the connection to the agent inside the target.
+
+Requests are matched to responses by `seq`; events go to `on_event` when set, else to the `events`
+queue. When the socket closes (detach, target exit, agent gone) every pending request fails with
+`AgentGone` and `closed` is set.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+type Body = dict[str, Any]
+type EventHandler = Callable[[str, Body], None]
+
+
+class AgentError(Exception):
+    """The agent answered a request with a failure; `str()` is the agent's message for the user."""
+
+    def __init__(self, command: str, message: str) -> None:
+        super().__init__(message)
+        self.command = command
+
+
+class AgentGone(AgentError):
+    """The connection to the agent ended before the answer came."""
+
+
+class AgentLink:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        hello: Mapping[str, Any],
+        on_event: EventHandler | None = None,
+    ) -> None:
+        self.pid: int = int(hello.get("pid", 0))
+        self.python: str = str(hello.get("python", ""))
+        self.executable: str = str(hello.get("executable", ""))
+        self.on_event = on_event
+        self.events: asyncio.Queue[tuple[str, Body]] = asyncio.Queue()
+        self.closed = asyncio.Event()
+        self._reader = reader
+        self._writer = writer
+        self._seq = 0
+        self._pending: dict[int, asyncio.Future[Body]] = {}
+        self._reading = asyncio.get_running_loop().create_task(
+            self._read_loop(), name=f"agent-link-{self.pid}"
+        )
+
+    async def request(self, command: str, arguments: Mapping[str, Any] | None = None) -> Body:
+        """Send a request and return the response body; raises `AgentError` when the agent says no."""
+        if self.closed.is_set():
+            raise AgentGone(command, f"the agent in process {self.pid} is no longer connected")
+        self._seq += 1
+        seq = self._seq
+        future: asyncio.Future[Body] = asyncio.get_running_loop().create_future()
+        self._pending[seq] = future
+        message = {"type": "request", "seq": seq, "command": command, "arguments": dict(arguments or {})}
+        try:
+            self._writer.write(json.dumps(message).encode() + b"\n")
+            await self._writer.drain()
+            return await future
+        except (ConnectionError, OSError) as error:
+            raise AgentGone(command, f"lost the agent in process {self.pid}: {error}") from error
+        finally:
+            self._pending.pop(seq, None)
+
+    async def wait_for_event(self, name: str, timeout: float) -> Body:
+        """The body of the next `name` event from the queue, dropping other events before it."""
+        async with asyncio.timeout(timeout):
+            while True:
+                event, body = await self.events.get()
+                if event == name:
+                    return body
+
+    async def detach(self, timeout: float = 5.0) -> None:
+        """Ask the agent to remove itself, and wait until it has closed the connection."""
+        with contextlib.suppress(AgentError, TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self.request("detach", {})
+                await self.closed.wait()
+        self.close()
+
+    def close(self) -> None:
+        """Drop the connection at once (the agent sees end of file and detaches by itself)."""
+        if not self._writer.is_closing():
+            self._writer.close()
+
+    async def wait_closed(self) -> None:
+        await self.closed.wait()
+        with contextlib.suppress(OSError):
+            await self._writer.wait_closed()
+
+    async def _read_loop(self) -> None:
+        try:
+            while line := await self._reader.readline():
+                self._dispatch(json.loads(line))
+        except (ConnectionError, OSError, ValueError) as error:
+            log.warning("agent link to process %s broke: %s", self.pid, error)
+        finally:
+            self.closed.set()
+            self.close()
+            for seq, future in self._pending.items():
+                if not future.done():
+                    future.set_exception(AgentGone("", f"the agent in process {self.pid} disconnected"))
+                log.debug("request %s abandoned", seq)
+
+    def _dispatch(self, message: Mapping[str, Any]) -> None:
+        match message:
+            case {"type": "response", "request_seq": int(seq), "success": True}:
+                self._resolve(seq, lambda future: future.set_result(dict(message.get("body") or {})))
+            case {"type": "response", "request_seq": int(seq), "command": str(command)}:
+                error = AgentError(command, str(message.get("message") or f"{command} failed"))
+                self._resolve(seq, lambda future: future.set_exception(error))
+            case {"type": "event", "event": str(event)}:
+                body = dict(message.get("body") or {})
+                if self.on_event is not None:
+                    self.on_event(event, body)
+                else:
+                    self.events.put_nowait((event, body))
+            case _:
+                log.warning("unexpected message from the agent in process %s: %.200r", self.pid, message)
+
+    def _resolve(self, seq: int, settle: Callable[[asyncio.Future[Body]], None]) -> None:
+        future = self._pending.get(seq)
+        if future is not None and not future.done():
+            settle(future)

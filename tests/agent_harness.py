@@ -1,0 +1,147 @@
+"""Helpers for end-to-end tests: run a real target program, attach the agent, look inside afterwards.
+
+`start_target(...)` runs a program from `tests/targets/` (or any path) under Python 3.14, waits for its
+ready line and keeps reading its stdout so a test can `await target.expect(pattern)`. `attach(target)`
+injects the agent and returns an `AgentLink`. `probe(pid)` runs a small script in the target through
+`sys.remote_exec` and returns what it saw (threads, sys.monitoring tools, modules, fds), so a test can
+check that a detach left nothing behind.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from dapattach.attach import AgentLink, inject_agent
+
+PY314 = "/opt/py314/bin/python3.14"
+PY315 = "/opt/py315/bin/python3.15"
+TARGETS = Path(__file__).parent / "targets"
+
+
+class Target:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.pid = process.pid
+        self.lines: list[str] = []
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        while line := await self.process.stdout.readline():
+            text = line.decode(errors="replace").rstrip("\n")
+            self.lines.append(text)
+            self._queue.put_nowait(text)
+        self._queue.put_nowait(None)
+
+    async def expect(self, pattern: str, timeout: float = 10.0) -> re.Match[str]:
+        """The next stdout line matching `pattern` (earlier lines are consumed)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                line = await self._queue.get()
+                if line is None:
+                    raise EOFError(f"target {self.pid} closed stdout before printing {pattern!r}")
+                if found := re.search(pattern, line):
+                    return found
+
+    def drain(self) -> None:
+        """Forget lines printed so far, so the next `expect` sees only new output."""
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
+
+@contextlib.asynccontextmanager
+async def start_target(
+    program: str | Path,
+    *args: str,
+    python: str = PY314,
+    python_args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    ready: str = "READY",
+) -> AsyncIterator[Target]:
+    """Run `program` (a name in tests/targets/ or a path) and yield it once it printed `ready`."""
+    path = Path(program) if os.sep in str(program) else TARGETS / program
+    process = await asyncio.create_subprocess_exec(
+        python, *python_args, str(path), *args,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    target = Target(process)
+    try:
+        await target.expect(re.escape(ready))
+        yield target
+    finally:
+        await target.stop()
+
+
+async def attach(target: Target | int, timeout: float = 10.0) -> AgentLink:
+    return await inject_agent(target if isinstance(target, int) else target.pid, timeout=timeout)
+
+
+PROBE = """\
+def _probe():
+    import json, os, socket, sys, threading
+    for thread in threading.enumerate():
+        if thread.name.startswith("dapattach"):
+            thread.join(5)
+    fds = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            fds[fd] = os.readlink("/proc/self/fd/" + fd)
+        except OSError:
+            pass
+    tools = {tool: sys.monitoring.get_tool(tool) for tool in range(6)}
+    report = {
+        "threads": sorted(thread.name for thread in threading.enumerate()),
+        "tools": {tool: name for tool, name in tools.items() if name},
+        "events": {tool: sys.monitoring.get_events(tool) for tool, name in tools.items() if name},
+        "modules": sorted(name for name in sys.modules if "dapattach" in name),
+        "path": [entry for entry in sys.path if "dapattach" in entry],
+        "importer_cache": [entry for entry in sys.path_importer_cache if "dapattach" in str(entry)],
+        "main_names": sorted(name for name in vars(sys.modules["__main__"]) if "dapattach" in name),
+        "fds": fds,
+    }
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(%r)
+        sock.sendall(json.dumps(report).encode())
+
+
+_probe()
+del _probe
+"""
+
+
+async def probe(pid: int, timeout: float = 10.0) -> dict[str, Any]:
+    """Run the probe script in `pid` and return its report."""
+    with tempfile.TemporaryDirectory(prefix="dapattach-probe-") as directory:
+        socket_path = os.path.join(directory, "probe.sock")
+        script = os.path.join(directory, "probe.py")
+        received: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+
+        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            received.set_result(await reader.read())
+            writer.close()
+
+        server = await asyncio.start_unix_server(on_connect, path=socket_path)
+        try:
+            Path(script).write_text(PROBE % socket_path)
+            await asyncio.to_thread(sys.remote_exec, pid, script)
+            async with asyncio.timeout(timeout):
+                report: dict[str, Any] = json.loads(await received)
+        finally:
+            server.close()
+        return report
