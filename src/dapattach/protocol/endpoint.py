@@ -69,6 +69,8 @@ class Endpoint:
         """Incoming requests we have not answered yet, by seq."""
         self.awaiting: dict[int, Request] = {}
         """Requests we sent whose responses have not come back, by seq."""
+        self.last_received: dict[str, Any] | None = None
+        """The raw JSON of the last message `next_message()` decoded (for traces)."""
 
     # -- incoming ---------------------------------------------------------------------------------------
 
@@ -82,7 +84,10 @@ class Endpoint:
     def next_message(self) -> Message | None:
         """The next complete message, or None when more bytes are needed. Raises `ProtocolError`."""
         raw = self._decoder.next_message()
-        return None if raw is None else self.receive_message(raw)
+        if raw is None:
+            return None
+        self.last_received = raw
+        return self.receive_message(raw)
 
     def receive_message(self, raw: dict[str, Any]) -> Message:
         match raw:
@@ -118,13 +123,13 @@ class Endpoint:
             case _:
                 raise InvalidMessage("message `type` must be 'request', 'response' or 'event'")
 
-    def parse_arguments(self, request: Request) -> object:
-        """The request's arguments as the generated class for its command.
+    def parse_arguments(self, request: Request, arguments_type: type | None = None) -> Any:
+        """The request's arguments as `arguments_type`, by default the schema's class for its command.
 
-        Raises `KeyError` for a command the schema does not define and `ValueError` with a readable
-        message naming the field for arguments of the wrong shape.
+        Raises `KeyError` for a command the schema does not define (without `arguments_type`) and
+        `ValueError` with a readable message naming the field for arguments of the wrong shape.
         """
-        arguments_type = types.REQUESTS[request.command][0]
+        arguments_type = arguments_type or types.REQUESTS[request.command][0]
         return structure(self.converter, request.arguments, arguments_type)
 
     def parse_body(self, message: Response | Event) -> object:
@@ -198,6 +203,5 @@ class Endpoint:
         return None if value is None else self.converter.unstructure(value)
 
     def _frame(self, message: dict[str, Any]) -> bytes:
-        message["seq"] = self._next_seq
-        self._next_seq += 1
-        return codec.encode(message)
+        seq, self._next_seq = self._next_seq, self._next_seq + 1
+        return codec.encode({"seq": seq, **message})

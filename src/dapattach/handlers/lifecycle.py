@@ -1,0 +1,45 @@
+"""Session lifecycle: initialize, configurationDone, disconnect, terminate, cancel.
+
+These hold no target state; areas that attach something register a cleanup with `Session.add_cleanup`,
+which `disconnect` (or the client vanishing) runs before the session ends.
+"""
+
+from dapattach.protocol import types
+from dapattach.session import HandlerTable, RequestContext, RequestError
+
+handlers = HandlerTable(supports_configuration_done_request=True, supports_cancel_request=True)
+
+
+@handlers.on("initialize")
+async def initialize(
+    arguments: types.InitializeRequestArguments, context: RequestContext
+) -> types.Capabilities:
+    session = context.session
+    if session.client is not None:
+        raise RequestError("The 'initialize' request may be sent only once per session.")
+    session.client = arguments
+    return session.capabilities
+
+
+@handlers.on("configurationDone")
+async def configuration_done(arguments: types.ConfigurationDoneArguments, context: RequestContext) -> None:
+    context.session.configured.set()
+
+
+@handlers.on("disconnect")
+async def disconnect(arguments: types.DisconnectArguments, context: RequestContext) -> None:
+    """Undo what the session attached, answer, then end the session (the target keeps running)."""
+    await context.session.run_cleanups(arguments)
+    context.session.end()
+
+
+@handlers.on("terminate")
+async def terminate(arguments: types.TerminateArguments, context: RequestContext) -> None:
+    """dapattach never launches, so there is nothing of ours to terminate: accept and do nothing."""
+
+
+@handlers.on("cancel")
+async def cancel(arguments: types.CancelArguments, context: RequestContext) -> None:
+    """Best effort, as DAP defines it: a request still running is answered `cancelled`."""
+    if arguments.request_id is not None:
+        context.session.cancel_request(arguments.request_id)

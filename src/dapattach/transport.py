@@ -1,0 +1,197 @@
+"""The byte streams a session runs over: stdio (default), `--listen HOST:PORT`, `--connect HOST:PORT`.
+
+This is the only asyncio I/O module of the adapter's DAP side; sessions see a `Connection` and nothing
+else. Every message is written with one `write()` call and TCP sockets get TCP_NODELAY, so a message never
+waits on Nagle's algorithm and the peer's delayed ACK.
+"""
+
+import asyncio
+import ipaddress
+import logging
+import os
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from typing import BinaryIO
+
+from dapattach.session import Connection
+
+log = logging.getLogger("dapattach.transport")
+
+type RunSession = Callable[[Connection], Awaitable[None]]
+
+READ_SIZE = 256 * 1024
+
+
+class TransportError(Exception):
+    """A transport could not be set up; the message says what to change."""
+
+
+class StreamConnection:
+    """A `Connection` over an asyncio stream pair (TCP)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        sock = writer.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    async def read(self) -> bytes:
+        return await self.reader.read(READ_SIZE)
+
+    def write(self, data: bytes) -> None:
+        if not self.writer.is_closing():
+            self.writer.write(data)
+
+    async def drain(self) -> None:
+        await self.writer.drain()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class _WriteFlow(asyncio.Protocol):
+    """Flow control for a write pipe: `drain()` waits while the pipe is full."""
+
+    def __init__(self) -> None:
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self.lost: BaseException | None = None
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.lost = exc or ConnectionResetError("the client closed the adapter's stdout")
+        self._writable.set()
+
+    async def drain(self) -> None:
+        await self._writable.wait()
+        if self.lost is not None:
+            raise ConnectionResetError(str(self.lost))
+
+
+class PipeConnection:
+    """A `Connection` over the adapter's stdin and stdout.
+
+    Pipes, sockets and terminals go through the event loop; regular files (`dapattach < requests.bin`)
+    cannot, so those are read in a worker thread and written directly (a file write does not block).
+    """
+
+    def __init__(self, dap_in: BinaryIO, dap_out: BinaryIO) -> None:
+        self.dap_in = dap_in
+        self.dap_out = dap_out
+        self.reader: asyncio.StreamReader | None = None
+        self.transport: asyncio.WriteTransport | None = None
+        self.flow = _WriteFlow()
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=READ_SIZE)
+        try:
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), self.dap_in)
+            self.reader = reader
+        except ValueError:
+            log.info("stdin is not a pipe; reading it in a thread")
+        try:
+            self.transport, self.flow = await loop.connect_write_pipe(_WriteFlow, self.dap_out)
+        except ValueError:
+            log.info("stdout is not a pipe; writing it directly")
+
+    async def read(self) -> bytes:
+        if self.reader is None:
+            return await asyncio.to_thread(os.read, self.dap_in.fileno(), READ_SIZE)
+        return await self.reader.read(READ_SIZE)
+
+    def write(self, data: bytes) -> None:
+        if self.transport is None:
+            self.dap_out.write(data)
+        elif not self.transport.is_closing():
+            self.transport.write(data)
+
+    async def drain(self) -> None:
+        await self.flow.drain()
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+        else:
+            self.dap_out.close()
+
+
+async def serve_stdio(run_session: RunSession) -> None:
+    """One session over stdin/stdout; returns at end of input.
+
+    The DAP streams are moved to private descriptors and fd 1 is pointed at stderr, so a stray `print()`
+    anywhere in the adapter cannot corrupt the protocol stream.
+    """
+    dap_in = os.fdopen(os.dup(sys.stdin.fileno()), "rb", buffering=0)
+    dap_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    connection = PipeConnection(dap_in, dap_out)
+    await connection.open()
+    await run_session(connection)
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """`HOST:PORT`, `[IPv6]:PORT` or just `PORT` (loopback)."""
+    host, colon, port = text.rpartition(":")
+    if not colon:
+        host, port = "127.0.0.1", text
+    host = host.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or int(port) > 65535:
+        raise TransportError(f"expected HOST:PORT with a port from 0 to 65535, got {text!r}")
+    return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def serve_listen(host: str, port: int, run_session: RunSession) -> None:
+    """Accept clients forever (until cancelled), one session per connection."""
+    if not is_loopback(host):
+        log.warning(
+            "listening on %s, which is not a loopback address: anyone who can reach it can run code in "
+            "every process this user can attach to",
+            host,
+        )
+
+    async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        log.info("client connected from %s", peer)
+        try:
+            await run_session(StreamConnection(reader, writer))
+        except Exception:
+            log.exception("session with %s failed", peer)
+        log.info("client %s done", peer)
+
+    try:
+        server = await asyncio.start_server(on_client, host, port)
+    except OSError as error:
+        raise TransportError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    bound_host, bound_port = server.sockets[0].getsockname()[:2]
+    print(f"dapattach: listening on {bound_host}:{bound_port}", file=sys.stderr, flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_connect(host: str, port: int, run_session: RunSession) -> None:
+    """Dial a client that listens (e.g. an editor waiting for the adapter) and run one session."""
+    try:
+        reader, writer = await asyncio.open_connection(host, port)
+    except OSError as error:
+        raise TransportError(
+            f"cannot connect to the client at {host}:{port}: {error.strerror or error}"
+        ) from None
+    await run_session(StreamConnection(reader, writer))
