@@ -24,15 +24,24 @@ class _RoutedStream:
         self._owner = owner
         self._emit = emit
         self._category = category
+        self._pending = []
 
     def write(self, text):
         import threading
 
         if threading.get_ident() != self._owner:
             return self._original.write(text)
-        if text:
-            self._emit(self._category, str(text))
+        text = str(text)
+        self._pending.append(text)
+        if "\n" in text:
+            self.emit_pending()
         return len(text)
+
+    def emit_pending(self):
+        """Send what was written so far as one `output` event (line by line, not write by write)."""
+        if self._pending:
+            text, self._pending = "".join(self._pending), []
+            self._emit(self._category, text)
 
     def flush(self):
         import threading
@@ -61,6 +70,7 @@ class _Capture:
 
     def __exit__(self, *exc_info):
         for name, stream in self._installed.items():
+            stream.emit_pending()
             if getattr(sys, name) is stream:
                 setattr(sys, name, stream._original)
         return False
