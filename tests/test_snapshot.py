@@ -79,6 +79,33 @@ asyncio.run(main())
 """
 
 
+# x86-64 syscalls a target sits in while blocked: accept, futex, clock_nanosleep, epoll_wait, accept4,
+# epoll_pwait, epoll_pwait2.
+BLOCKING_SYSCALLS = {"43", "202", "230", "232", "288", "281", "441"}
+
+
+def wait_until_blocked(pid: int, timeout: float = 10.0) -> None:
+    """Wait until every thread sleeps in a blocking call, so the snapshot has one right answer.
+
+    A ready line is printed just *before* the target blocks; the kernel tells us when it got there.
+    All threads asleep at once is stable: nobody can be waiting for a GIL that a sleeper holds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+            states = [
+                Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[0] for tid in tasks
+            ]
+            calls = [Path(f"/proc/{pid}/task/{tid}/syscall").read_text().split()[0] for tid in tasks]
+        except FileNotFoundError:
+            continue
+        if all(state == "S" for state in states) and all(call in BLOCKING_SYSCALLS for call in calls):
+            return
+        os.sched_yield()
+    raise AssertionError(f"PID {pid} did not block within {timeout} s (states {states}, syscalls {calls})")
+
+
 def line_of(source: str, mark: str) -> int:
     return next(n for n, line in enumerate(source.splitlines(), 1) if line.endswith(f"# MARK {mark}"))
 
@@ -96,6 +123,7 @@ VERSIONS = [pytest.param("3.14"), pytest.param("3.15", marks=pytest.mark.py315)]
 @pytest.mark.parametrize("version", VERSIONS)
 def test_main_thread_blocked_in_sleep_within_a_second(targets: Targets, version: str) -> None:
     process = targets.start(interpreter(version), SLEEPER, name="sleeper.py")
+    wait_until_blocked(process.pid)
     script = str(targets.directory / "sleeper.py")
 
     started = time.monotonic()
@@ -116,6 +144,7 @@ def test_main_thread_blocked_in_sleep_within_a_second(targets: Targets, version:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_snapshot_does_not_stop_a_target_blocked_in_accept(targets: Targets, version: str) -> None:
     process = targets.start(interpreter(version), ACCEPTER, name="accepter.py")
+    wait_until_blocked(process.pid)
     port = int(targets.ready_lines[process.pid])
 
     snapshot = take_snapshot(process.pid)
@@ -130,6 +159,7 @@ def test_snapshot_does_not_stop_a_target_blocked_in_accept(targets: Targets, ver
 @pytest.mark.parametrize("version", VERSIONS)
 def test_every_thread_with_its_name_and_function(targets: Targets, version: str) -> None:
     process = targets.start(interpreter(version), THREADS, name="threads.py")
+    wait_until_blocked(process.pid)
 
     snapshot = take_snapshot(process.pid)
 
@@ -148,6 +178,7 @@ def test_every_thread_with_its_name_and_function(targets: Targets, version: str)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_asyncio_tasks_and_what_awaits_them(targets: Targets, version: str) -> None:
     process = targets.start(interpreter(version), TASKS, name="tasks.py")
+    wait_until_blocked(process.pid)
 
     snapshot = take_snapshot(process.pid)
 
@@ -165,6 +196,7 @@ def task_frames(task: TaskStack) -> list[tuple[str, int]]:
 
 def test_snapshot_works_with_remote_debugging_disabled(targets: Targets) -> None:
     process = targets.start(interpreter("3.14"), SLEEPER, options=("-X", "disable-remote-debug"))
+    wait_until_blocked(process.pid)
     done = run_snapshot(sys.executable, process.pid)
     assert done.returncode == 0, done.stderr
     assert "remote debugging is disabled in this process" in done.stdout
@@ -189,6 +221,7 @@ def run_snapshot(python: str, pid: int, *extra: str) -> subprocess.CompletedProc
 @pytest.mark.parametrize(("runner", "target"), [("3.14", "3.15"), ("3.15", "3.14")])
 def test_cli_json_across_versions(targets: Targets, runner: str, target: str) -> None:
     process = targets.start(interpreter(target), THREADS, name="threads.py")
+    wait_until_blocked(process.pid)
 
     done = run_snapshot(interpreter(runner), process.pid, "--json")
 
@@ -226,6 +259,7 @@ def test_clear_errors_for_bad_pids(targets: Targets) -> None:
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run as another user")
 def test_permission_error_names_the_owner(targets: Targets) -> None:
     process = targets.start(interpreter("3.14"), SLEEPER)
+    wait_until_blocked(process.pid)
     nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
     done = subprocess.run(
         [*nobody, "-m", "dapattach", "snapshot", str(process.pid)],
