@@ -97,7 +97,7 @@ def _probe():
     import json, os, socket, sys, threading
     for thread in threading.enumerate():
         if thread.name.startswith("dapattach"):
-            thread.join(5)
+            thread.join(1.0)
     fds = {}
     for fd in os.listdir("/proc/self/fd"):
         try:

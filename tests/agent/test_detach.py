@@ -1,0 +1,91 @@
+"""Detach leaves no trace, re-attaching works any number of times, and a lost adapter means a detach."""
+
+import asyncio
+import signal
+import sys
+
+import pytest
+from agent_harness import Target, attach, probe
+from conftest import pause
+
+from dapattach.attach import AttachError
+
+ADAPTER_SCRIPT = """\
+import asyncio, sys
+from dapattach.attach import inject_agent
+
+async def main():
+    link = await inject_agent(int(sys.argv[1]), timeout=10)
+    await link.request("pause", {})
+    await link.wait_for_event("stopped", 10)
+    print("ATTACHED", flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+async def test_detach_leaves_no_trace_and_the_work_goes_on(showcase: Target) -> None:
+    baseline = await probe(showcase.pid)
+    link = await attach(showcase)
+    during = await probe(showcase.pid)
+    assert "dapattach-agent" in during["threads"]
+    assert "dapattach" in during["tools"].values()
+    assert "_dapattach_agent" in during["modules"]
+    await pause(link)
+    await link.detach()
+    assert link.closed.is_set()
+    after = await probe(showcase.pid)
+    assert after == baseline
+    assert after["tools"] == {} and after["modules"] == [] and after["path"] == []
+    showcase.drain()
+    await showcase.expect(r"^tick \d+$")
+    await showcase.expect(r"^marker=original$")
+
+
+async def test_twenty_attach_detach_cycles(showcase: Target) -> None:
+    baseline = await probe(showcase.pid)
+    for cycle in range(20):
+        link = await attach(showcase)
+        names = {t["name"] for t in (await link.request("threads"))["threads"]}
+        assert "ticker" in names and "dapattach-agent" not in names, cycle
+        if cycle % 5 == 0:
+            await pause(link)
+        await link.detach()
+    assert await probe(showcase.pid) == baseline
+    showcase.drain()
+    await showcase.expect(r"^tick \d+$")
+
+
+async def test_second_adapter_is_refused_while_attached(showcase: Target) -> None:
+    link = await attach(showcase)
+    with pytest.raises(AttachError, match=rf"process {showcase.pid} already has a dapattach agent attached"):
+        await attach(showcase)
+    assert (await link.request("threads"))["threads"]
+    await link.detach()
+
+
+async def test_closing_the_socket_makes_the_agent_detach(showcase: Target) -> None:
+    baseline = await probe(showcase.pid)
+    link = await attach(showcase)
+    await pause(link)
+    link.close()
+    await link.wait_closed()
+    assert await probe(showcase.pid) == baseline
+    showcase.drain()
+    await showcase.expect(r"^tick \d+$")
+
+
+async def test_a_killed_adapter_makes_the_agent_detach(showcase: Target) -> None:
+    baseline = await probe(showcase.pid)
+    adapter = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", ADAPTER_SCRIPT, str(showcase.pid), stdout=asyncio.subprocess.PIPE
+    )
+    assert adapter.stdout is not None
+    async with asyncio.timeout(15):
+        assert (await adapter.stdout.readline()).strip() == b"ATTACHED"
+    adapter.send_signal(signal.SIGKILL)
+    await adapter.wait()
+    assert await probe(showcase.pid) == baseline
+    showcase.drain()
+    await showcase.expect(r"^tick \d+$")
