@@ -81,7 +81,10 @@ export function checkConfiguration(config: RawConfiguration): CheckResult {
   }
   problems.push(...pathMappingProblems(config.pathMappings));
   if (problems.length > 0 || typeof pid !== 'number') {
-    return { ok: false, message: `Cannot start the "${String(config.name)}" debug session: ${problems.join(' ')}` };
+    return {
+      ok: false,
+      message: `Cannot start the "${String(config.name)}" debug session: ${problems.join(' ')}`,
+    };
   }
   return {
     ok: true,
@@ -121,7 +124,8 @@ function pathMappingProblems(value: unknown): string[] {
     return [`"pathMappings" must be ${shape}.`];
   }
   return value.flatMap((mapping: unknown, index) => {
-    const record = typeof mapping === 'object' && mapping !== null ? (mapping as Record<string, unknown>) : {};
+    const record =
+      typeof mapping === 'object' && mapping !== null ? (mapping as Record<string, unknown>) : {};
     return typeof record.localRoot === 'string' && typeof record.remoteRoot === 'string'
       ? []
       : [`"pathMappings"[${index}] needs string "localRoot" and "remoteRoot" (it must be ${shape}).`];

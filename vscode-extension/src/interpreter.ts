@@ -14,7 +14,12 @@ export const PATH_CANDIDATES = ['python3.14', 'python3.15', 'python3'] as const;
 export type Version = readonly [number, number, number];
 
 export type ProbeOutcome =
-  | { readonly found: true; readonly executable: string; readonly version: Version; readonly hasDapattach: boolean }
+  | {
+      readonly found: true;
+      readonly executable: string;
+      readonly version: Version;
+      readonly hasDapattach: boolean;
+    }
   | { readonly found: false; readonly error: string };
 
 export type Probe = (command: string) => Promise<ProbeOutcome>;
@@ -28,7 +33,8 @@ export interface InterpreterSources {
   readonly pythonExtension?: string;
 }
 
-export type Origin = 'launch configuration "python"' | 'setting "dapattach.python"' | 'Python extension' | 'PATH';
+export type Origin =
+  'launch configuration "python"' | 'setting "dapattach.python"' | 'Python extension' | 'PATH';
 
 export interface Candidate {
   readonly command: string;
@@ -77,7 +83,10 @@ export function rejection(outcome: ProbeOutcome): string | undefined {
   return undefined;
 }
 
-export async function chooseInterpreter(sources: InterpreterSources, probe: Probe): Promise<InterpreterChoice> {
+export async function chooseInterpreter(
+  sources: InterpreterSources,
+  probe: Probe,
+): Promise<InterpreterChoice> {
   const tried: string[] = [];
   for (const candidate of candidates(sources)) {
     const outcome = await probe(candidate.command);

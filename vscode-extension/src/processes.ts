@@ -43,7 +43,9 @@ export function parseProcessJson(text: string): ProcessInfo[] {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new ProcessListError(`\`dapattach ps --json\` printed something that is not JSON: ${describe(error)}`);
+    throw new ProcessListError(
+      `\`dapattach ps --json\` printed something that is not JSON: ${describe(error)}`,
+    );
   }
   if (!Array.isArray(data)) {
     throw new ProcessListError('`dapattach ps --json` should print a JSON array of processes.');
@@ -126,7 +128,9 @@ function commandName(commandLine: string): string {
 }
 
 export function isPython(process: ProcessInfo): boolean {
-  return process.python !== null || process.version !== null || pythonExecutable(process.commandLine) !== undefined;
+  return (
+    process.python !== null || process.version !== null || pythonExecutable(process.commandLine) !== undefined
+  );
 }
 
 /** Attachable Python processes first, then other Python ones, then the rest; by name, then pid. */
@@ -134,9 +138,7 @@ export function sortProcesses(processes: readonly ProcessInfo[]): ProcessInfo[] 
   const rank = (p: ProcessInfo): number => (isPython(p) ? (p.attachable ? 0 : 1) : 2);
   return [...processes].sort(
     (a, b) =>
-      rank(a) - rank(b) ||
-      a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }) ||
-      a.pid - b.pid,
+      rank(a) - rank(b) || a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }) || a.pid - b.pid,
   );
 }
 

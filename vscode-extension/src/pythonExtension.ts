@@ -10,7 +10,9 @@ const ACTIVATION_TIMEOUT_MS = 10_000;
 
 interface EnvironmentsApi {
   getActiveEnvironmentPath?(resource?: vscode.Uri): { path?: unknown } | undefined;
-  resolveEnvironment?(environment: unknown): Promise<{ executable?: { uri?: { fsPath?: unknown } } } | undefined>;
+  resolveEnvironment?(
+    environment: unknown,
+  ): Promise<{ executable?: { uri?: { fsPath?: unknown } } } | undefined>;
 }
 
 interface PythonApi {
@@ -18,7 +20,9 @@ interface PythonApi {
   settings?: { getExecutionDetails?(resource?: vscode.Uri): { execCommand?: unknown } | undefined };
 }
 
-export async function pythonExtensionInterpreter(resource: vscode.Uri | undefined): Promise<string | undefined> {
+export async function pythonExtensionInterpreter(
+  resource: vscode.Uri | undefined,
+): Promise<string | undefined> {
   try {
     const extension = vscode.extensions.getExtension<PythonApi>(PYTHON_EXTENSION_ID);
     if (extension === undefined) {
@@ -47,7 +51,10 @@ async function fromEnvironments(
   return typeof active.path === 'string' && active.path !== '' ? active.path : undefined;
 }
 
-function fromExecutionDetails(api: PythonApi | undefined, resource: vscode.Uri | undefined): string | undefined {
+function fromExecutionDetails(
+  api: PythonApi | undefined,
+  resource: vscode.Uri | undefined,
+): string | undefined {
   const command = api?.settings?.getExecutionDetails?.(resource)?.execCommand;
   return Array.isArray(command) && typeof command[0] === 'string' ? command[0] : undefined;
 }

@@ -1,5 +1,6 @@
-/** Starts a fixture program and waits for the line it prints once it is running its loop. */
+/** Starts a fixture program on Python 3.14 and follows what it prints, line by line. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { FIXTURES_DIR, TARGET_PYTHON } from './environment';
@@ -8,8 +9,10 @@ export interface RunningTarget {
   readonly process: ChildProcess;
   readonly pid: number;
   readonly script: string;
-  /** Everything the target printed, for failure messages. */
+  /** Everything the target printed so far, for failure messages. */
   readonly output: string[];
+  /** Resolves with the next line printed from now on that matches. */
+  nextLine(pattern: RegExp, timeoutMs: number): Promise<string>;
   isRunning(): boolean;
   stop(): Promise<void>;
 }
@@ -18,45 +21,62 @@ export async function startTarget(script: string, timeoutMs = 10_000): Promise<R
   const scriptPath = path.join(FIXTURES_DIR, script);
   const child = spawn(TARGET_PYTHON, ['-u', scriptPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
+  const lines = new EventEmitter();
   let exited = false;
   const exit = new Promise<void>((resolve) => {
     child.once('exit', () => {
       exited = true;
+      lines.emit('exit');
       resolve();
     });
-    child.once('error', () => {
-      exited = true;
-      resolve();
-    });
+  });
+  child.once('error', (error) => {
+    exited = true;
+    output.push(`cannot start ${TARGET_PYTHON} ${scriptPath}: ${error.message}\n`);
+    lines.emit('exit');
   });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${script} did not print "ready" within ${timeoutMs} ms: ${output.join('')}`)),
-      timeoutMs,
-    );
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start ${TARGET_PYTHON} ${scriptPath}: ${error.message}`));
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited (code ${code}, signal ${signal}) before it was ready: ${output.join('')}`));
-    });
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      output.push(`${line}\n`);
-      if (line.startsWith('ready')) {
+  readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+    output.push(`${line}\n`);
+    lines.emit('line', line);
+  });
+
+  const nextLine = (pattern: RegExp, waitMs: number): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const done = (): void => {
         clearTimeout(timer);
-        resolve();
+        lines.off('line', onLine);
+        lines.off('exit', onExit);
+      };
+      const onLine = (line: string): void => {
+        if (pattern.test(line)) {
+          done();
+          resolve(line);
+        }
+      };
+      const onExit = (): void => {
+        done();
+        reject(new Error(`${script} exited while waiting for ${pattern}: ${tail(output)}`));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new Error(`${script} printed no line matching ${pattern} within ${waitMs} ms: ${tail(output)}`),
+        );
+      }, waitMs);
+      lines.on('line', onLine);
+      lines.once('exit', onExit);
+      if (exited) {
+        onExit();
       }
     });
-  });
-  await ready;
-  return {
+
+  const target: RunningTarget = {
     process: child,
-    pid: child.pid!,
+    pid: child.pid ?? -1,
     script: scriptPath,
     output,
+    nextLine,
     isRunning: () => !exited && child.exitCode === null && child.signalCode === null,
     stop: async () => {
       if (!exited) {
@@ -65,4 +85,11 @@ export async function startTarget(script: string, timeoutMs = 10_000): Promise<R
       }
     },
   };
+  await nextLine(/^ready \d+$/u, timeoutMs);
+  return target;
+}
+
+function tail(output: string[]): string {
+  const text = output.join('');
+  return text.length > 2000 ? `…${text.slice(-2000)}` : text || '(nothing printed)';
 }

@@ -10,7 +10,10 @@ import {
 } from '../../src/interpreter';
 
 /** A probe answering from a table, recording what it was asked. */
-function tableProbe(table: Record<string, ProbeOutcome>): { probe: (c: string) => Promise<ProbeOutcome>; asked: string[] } {
+function tableProbe(table: Record<string, ProbeOutcome>): {
+  probe: (c: string) => Promise<ProbeOutcome>;
+  asked: string[];
+} {
   const asked: string[] = [];
   return {
     asked,
@@ -53,7 +56,9 @@ describe('candidates', () => {
 
 describe('chooseInterpreter', () => {
   test('takes the setting when it is good, without asking anything else', async () => {
-    const { probe, asked } = tableProbe({ '/opt/py/bin/python': python('/opt/py/bin/python3.14', [3, 14, 10]) });
+    const { probe, asked } = tableProbe({
+      '/opt/py/bin/python': python('/opt/py/bin/python3.14', [3, 14, 10]),
+    });
     const choice = await chooseInterpreter({ setting: '/opt/py/bin/python', pythonExtension: '/x' }, probe);
     assert.deepEqual(choice, {
       ok: true,
@@ -69,7 +74,10 @@ describe('chooseInterpreter', () => {
       '/launch/python': python('/launch/python', [3, 15, 2]),
       '/setting/python': python('/setting/python', [3, 14, 10]),
     });
-    const choice = await chooseInterpreter({ configured: '/launch/python', setting: '/setting/python' }, probe);
+    const choice = await chooseInterpreter(
+      { configured: '/launch/python', setting: '/setting/python' },
+      probe,
+    );
     assert.equal(choice.ok && choice.executable, '/launch/python');
   });
 
@@ -109,7 +117,7 @@ describe('chooseInterpreter', () => {
     assert.equal(choice.origin, 'Python extension');
   });
 
-  test("an unusable Python extension interpreter falls through to PATH", async () => {
+  test('an unusable Python extension interpreter falls through to PATH', async () => {
     const { probe, asked } = tableProbe({
       '/venv312/bin/python': python('/venv312/bin/python', [3, 12, 1]),
       'python3.15': python('/usr/bin/python3.15', [3, 15, 2]),
@@ -159,7 +167,9 @@ describe('isSupported', () => {
 describe('parseProbeOutput', () => {
   test('reads the probe line, ignoring noise printed before it', () => {
     assert.deepEqual(
-      parseProbeOutput('sitecustomize says hi\n{"executable": "/x/python3.14", "version": [3, 14, 10], "dapattach": true}\n'),
+      parseProbeOutput(
+        'sitecustomize says hi\n{"executable": "/x/python3.14", "version": [3, 14, 10], "dapattach": true}\n',
+      ),
       { found: true, executable: '/x/python3.14', version: [3, 14, 10], hasDapattach: true },
     );
   });
@@ -168,7 +178,10 @@ describe('parseProbeOutput', () => {
     assert.equal(parseProbeOutput(''), undefined);
     assert.equal(parseProbeOutput('Python 3.14.10'), undefined);
     assert.equal(parseProbeOutput('{"executable": "/x", "version": [3, 14], "dapattach": true}'), undefined);
-    assert.equal(parseProbeOutput('{"executable": "/x", "version": [3, 14, 0], "dapattach": "yes"}'), undefined);
+    assert.equal(
+      parseProbeOutput('{"executable": "/x", "version": [3, 14, 0], "dapattach": "yes"}'),
+      undefined,
+    );
     assert.equal(parseProbeOutput('null'), undefined);
   });
 });

@@ -20,7 +20,10 @@ describe('probeInterpreter (runs real interpreters)', () => {
   });
 
   test('a path that does not exist is "not found"', async () => {
-    assert.deepEqual(await probeInterpreter('/nonexistent/bin/python3.14'), { found: false, error: 'not found' });
+    assert.deepEqual(await probeInterpreter('/nonexistent/bin/python3.14'), {
+      found: false,
+      error: 'not found',
+    });
   });
 
   test('a file that is not executable is "not executable"', async () => {
@@ -36,13 +39,17 @@ describe('probeInterpreter (runs real interpreters)', () => {
   });
 
   test('chooseInterpreter with the real probe picks the configured interpreter', async () => {
-    const choice = await chooseInterpreter({ setting: ADAPTER_PYTHON }, (command) => probeInterpreter(command));
+    const choice = await chooseInterpreter({ setting: ADAPTER_PYTHON }, (command) =>
+      probeInterpreter(command),
+    );
     assert.ok(choice.ok, JSON.stringify(choice));
     assert.equal(choice.origin, 'setting "dapattach.python"');
   });
 
   test('chooseInterpreter with the real probe explains a bare interpreter', async () => {
-    const choice = await chooseInterpreter({ setting: TARGET_PYTHON }, (command) => probeInterpreter(command));
+    const choice = await chooseInterpreter({ setting: TARGET_PYTHON }, (command) =>
+      probeInterpreter(command),
+    );
     assert.ok(!choice.ok);
     assert.match(choice.message, /cannot import dapattach/);
   });

@@ -89,11 +89,14 @@ describe('parseProcessJson', () => {
   });
 
   test('rejects output that is not JSON, with the parser message', () => {
-    assert.throws(() => parseProcessJson('Traceback (most recent call last):'), (error: unknown) => {
-      assert.ok(error instanceof ProcessListError);
-      assert.match(error.message, /not JSON/);
-      return true;
-    });
+    assert.throws(
+      () => parseProcessJson('Traceback (most recent call last):'),
+      (error: unknown) => {
+        assert.ok(error instanceof ProcessListError);
+        assert.match(error.message, /not JSON/);
+        return true;
+      },
+    );
   });
 
   test('rejects a JSON object instead of an array', () => {
@@ -143,7 +146,9 @@ describe('sortProcesses', () => {
 
 describe('toRow', () => {
   test('shows pid, version and user, command line as detail', () => {
-    const row = toRow(entry({ pid: 4242, name: 'server.py', user: 'bob', commandLine: 'python3.14 server.py' }));
+    const row = toRow(
+      entry({ pid: 4242, name: 'server.py', user: 'bob', commandLine: 'python3.14 server.py' }),
+    );
     assert.equal(row.label, 'server.py');
     assert.equal(row.description, 'pid 4242 · Python 3.14.10 · bob');
     assert.equal(row.detail, 'python3.14 server.py');
@@ -153,7 +158,11 @@ describe('toRow', () => {
 
   test('says why a process cannot be attached', () => {
     const row = toRow(
-      entry({ pid: 5, attachable: false, reason: 'remote debugging is disabled (PYTHON_DISABLE_REMOTE_DEBUG)' }),
+      entry({
+        pid: 5,
+        attachable: false,
+        reason: 'remote debugging is disabled (PYTHON_DISABLE_REMOTE_DEBUG)',
+      }),
     );
     assert.match(row.description, /cannot attach: remote debugging is disabled/);
     assert.equal(row.attachable, false);
