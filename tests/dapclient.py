@@ -1,0 +1,296 @@
+"""A small asyncio DAP client for end-to-end tests: starts `python -m dapattach` and talks to it.
+
+It frames messages itself (not with dapattach's codec, so the two check each other) and validates every
+message the adapter sends against the official DAP schema: a test fails on any invalid message.
+"""
+
+import asyncio
+import contextlib
+import json
+import re
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_PATH = ROOT.parent / "shared" / "dap" / "debugAdapterProtocol.json"
+LISTENING = re.compile(r"dapattach: listening on (?P<host>\S+):(?P<port>\d+)$")
+TIMEOUT = 15.0
+
+type Message = dict[str, Any]
+
+
+class DapError(Exception):
+    """The adapter answered a request with an error; `response` is the whole message."""
+
+    def __init__(self, response: Message) -> None:
+        error = (response.get("body") or {}).get("error") or {}
+        super().__init__(error.get("format") or response.get("message") or "error response without a message")
+        self.response = response
+
+
+class SchemaChecker:
+    """Validates adapter messages against the schema definition that matches them."""
+
+    def __init__(self) -> None:
+        schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+        self.definitions: dict[str, Any] = schema["definitions"]
+        self._validators: dict[str, jsonschema.Draft4Validator] = {}
+
+    def definition_for(self, message: Message) -> str:
+        def named(name: str, suffix: str) -> str:
+            candidate = name[:1].upper() + name[1:] + suffix
+            return candidate if candidate in self.definitions else suffix
+
+        match message.get("type"):
+            case "response" if message.get("success") is False:
+                return "ErrorResponse"
+            case "response":
+                return named(str(message.get("command")), "Response")
+            case "event":
+                return named(str(message.get("event")), "Event")
+            case "request":
+                return named(str(message.get("command")), "Request")
+            case _:
+                return "ProtocolMessage"
+
+    def problems(self, message: Message) -> list[str]:
+        name = self.definition_for(message)
+        if name not in self._validators:
+            self._validators[name] = jsonschema.Draft4Validator(
+                {"$ref": f"#/definitions/{name}", "definitions": self.definitions}
+            )
+        if message.get("request_seq") == 0:  # the client's own seq 0 echoed back; the schema wants >= 1
+            message = {**message, "request_seq": 1}
+        return [f"{name}: {error.message} at {list(error.absolute_path)}" for error in
+                self._validators[name].iter_errors(message)]  # fmt: skip
+
+
+_CHECKER: SchemaChecker | None = None
+
+
+def checker() -> SchemaChecker:
+    global _CHECKER
+    if _CHECKER is None:
+        _CHECKER = SchemaChecker()
+    return _CHECKER
+
+
+class DapClient:
+    """One connection to an adapter subprocess (see `start`)."""
+
+    def __init__(self, process: asyncio.subprocess.Process, transport: str) -> None:
+        self.process = process
+        self.transport = transport
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | asyncio.StreamWriter | None = None
+        self.messages: list[Message] = []
+        self.events: list[Message] = []
+        self.schema_errors: list[str] = []
+        self.stderr_lines: list[str] = []
+        self.closed_by_adapter = asyncio.Event()
+        self._seq = 0
+        self._responses: dict[int, asyncio.Future[Message]] = {}
+        self._new_event = asyncio.Condition()
+        self._stderr_changed = asyncio.Condition()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- starting ---------------------------------------------------------------------------------------
+
+    @classmethod
+    async def start(cls, transport: str = "stdio", *options: str) -> DapClient:
+        """Start the adapter over `stdio` or `tcp` (`--listen 127.0.0.1:0`) and connect to it."""
+        command = [sys.executable, "-m", "dapattach", *options]
+        if transport == "tcp":
+            command += ["--listen", "127.0.0.1:0"]
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=ROOT,
+        )
+        client = cls(process, transport)
+        client._tasks.append(asyncio.create_task(client._read_stderr()))
+        if transport == "stdio":
+            assert process.stdout is not None and process.stdin is not None
+            client.attach_streams(process.stdout, None)
+        else:
+            host, port = await client.listening_address()
+            await client.connect_tcp(host, port)
+        return client
+
+    async def listening_address(self) -> tuple[str, int]:
+        line = await self.wait_stderr(LISTENING.search)
+        match = LISTENING.search(line)
+        assert match is not None
+        return match["host"], int(match["port"])
+
+    async def connect_tcp(self, host: str, port: int) -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        self.attach_streams(reader, writer)
+
+    def attach_streams(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter | None) -> None:
+        self.reader, self.writer = reader, writer
+        self.closed_by_adapter = asyncio.Event()
+        self._tasks.append(asyncio.create_task(self._read_messages(reader)))
+
+    # -- sending ----------------------------------------------------------------------------------------
+
+    async def send_raw(self, data: bytes) -> None:
+        if self.writer is not None:
+            self.writer.write(data)
+            await self.writer.drain()
+        else:
+            assert self.process.stdin is not None
+            self.process.stdin.write(data)
+            await self.process.stdin.drain()
+
+    async def send(self, message: Message) -> int:
+        """Send a message, numbering it if it has no `seq`; returns its seq."""
+        if "seq" not in message:
+            self._seq += 1
+            message = {"seq": self._seq, **message}
+        body = json.dumps(message).encode("utf-8")
+        await self.send_raw(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        return int(message["seq"])
+
+    async def request_raw(
+        self, command: str, arguments: Any = None, *, timeout: float = TIMEOUT, **fields: Any
+    ) -> Message:
+        """Send a request (no `arguments` key when None) and return the whole response."""
+        message: Message = {"type": "request", "command": command, **fields}
+        if arguments is not None:
+            message["arguments"] = arguments
+        seq = message.get("seq")
+        if seq is None:
+            self._seq += 1
+            seq = message["seq"] = self._seq
+        future = self._responses[seq] = asyncio.get_running_loop().create_future()
+        await self.send(message)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self._responses.pop(seq, None)
+            self.assert_valid()
+
+    async def request(self, command: str, arguments: Any = None, *, timeout: float = TIMEOUT) -> Any:
+        """The response body; raises `DapError` with the adapter's message on an error response."""
+        response = await self.request_raw(command, arguments, timeout=timeout)
+        if not response["success"]:
+            raise DapError(response)
+        return response.get("body")
+
+    async def initialize(self, **arguments: Any) -> Any:
+        return await self.request("initialize", {"clientID": "tests", "adapterID": "dapattach", **arguments})
+
+    # -- receiving --------------------------------------------------------------------------------------
+
+    async def wait_event(
+        self, name: str, predicate: Callable[[Message], bool] | None = None, *, timeout: float = TIMEOUT
+    ) -> Message:
+        """The first event called `name` (already received or coming) for which `predicate` holds."""
+
+        def find() -> Message | None:
+            for event in self.events:
+                if event["event"] == name and (predicate is None or predicate(event)):
+                    return event
+            return None
+
+        async with self._new_event:
+            await asyncio.wait_for(self._new_event.wait_for(find), timeout)
+        found = find()
+        assert found is not None
+        return found
+
+    async def wait_stderr(self, predicate: Callable[[str], object], *, timeout: float = TIMEOUT) -> str:
+        def find() -> str | None:
+            return next((line for line in self.stderr_lines if predicate(line)), None)
+
+        async with self._stderr_changed:
+            try:
+                await asyncio.wait_for(self._stderr_changed.wait_for(find), timeout)
+            except TimeoutError:
+                raise AssertionError(f"adapter stderr never matched; it said: {self.stderr_lines}") from None
+        line = find()
+        assert line is not None
+        return line
+
+    def assert_valid(self) -> None:
+        assert not self.schema_errors, f"the adapter sent invalid DAP: {self.schema_errors}"
+
+    async def _read_messages(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                header = await reader.readuntil(b"\r\n\r\n")
+                match = re.search(rb"Content-Length: (\d+)", header)
+                if match is None:
+                    self.schema_errors.append(f"header without Content-Length: {header!r}")
+                    return
+                message = json.loads(await reader.readexactly(int(match[1])))
+                self._receive(message)
+        except asyncio.IncompleteReadError, ConnectionError:
+            pass
+        finally:
+            self.closed_by_adapter.set()
+            for future in self._responses.values():
+                if not future.done():
+                    future.set_exception(ConnectionError("the adapter closed the connection"))
+
+    def _receive(self, message: Message) -> None:
+        self.messages.append(message)
+        self.schema_errors += checker().problems(message)
+        match message.get("type"):
+            case "response":
+                future = self._responses.get(message.get("request_seq", -1))
+                if future is not None and not future.done():
+                    future.set_result(message)
+            case "event":
+                self.events.append(message)
+                asyncio.create_task(self._notify(self._new_event))
+
+    async def _notify(self, condition: asyncio.Condition) -> None:
+        async with condition:
+            condition.notify_all()
+
+    async def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        async for raw in self.process.stderr:
+            self.stderr_lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+            await self._notify(self._stderr_changed)
+
+    # -- stopping ---------------------------------------------------------------------------------------
+
+    async def wait_exit(self, timeout: float = TIMEOUT) -> int:
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+    async def close_stream(self) -> None:
+        """Hang up like a client that is done: close our side of the DAP stream."""
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(ConnectionError):
+                await self.writer.wait_closed()
+        elif self.process.stdin is not None:
+            self.process.stdin.close()
+
+    async def close(self) -> int:
+        """Stop the adapter (EOF on stdio, SIGTERM for a listening adapter) and return its exit code."""
+        await self.close_stream()
+        if self.transport == "stdio":
+            with contextlib.suppress(TimeoutError):
+                return await self.wait_exit()
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            code = await self.wait_exit()
+        except TimeoutError:
+            self.process.kill()
+            code = await self.process.wait()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        return code

@@ -1,0 +1,125 @@
+"""End-to-end: the adapter subprocess over stdio and TCP answers well-formed and broken input correctly."""
+
+import json
+
+import pytest
+from dapclient import DapClient, DapError
+
+
+async def test_initialize_answers_with_the_capabilities_implemented(adapter: DapClient) -> None:
+    body = await adapter.initialize(locale=None, linesStartAt1=True)
+    assert body["supportsConfigurationDoneRequest"] is True
+    assert body["supportsCancelRequest"] is True
+    assert "supportsStepBack" not in body
+
+
+async def test_unknown_command_is_an_error_and_the_adapter_keeps_serving(adapter: DapClient) -> None:
+    await adapter.initialize()
+    with pytest.raises(DapError, match="'fly' request is not a DAP request"):
+        await adapter.request("fly", {})
+    with pytest.raises(DapError, match="'stepBack' request is not supported by dapattach"):
+        await adapter.request("stepBack", {"threadId": 1})
+    assert await adapter.request("configurationDone") is None
+
+
+async def test_malformed_json_is_reported_and_skipped(adapter: DapClient) -> None:
+    await adapter.initialize()
+    await adapter.send_raw(b"Content-Length: 11\r\n\r\n{not json!}")
+    event = await adapter.wait_event("output", lambda e: "not JSON" in e["body"]["output"])
+    assert event["body"]["category"] == "console"
+    assert await adapter.request("configurationDone") is None
+
+
+async def test_malformed_header_resyncs_at_the_next_message(adapter: DapClient) -> None:
+    await adapter.initialize()
+    await adapter.send_raw(b"Content-Length: twelve\r\n\r\n{}")
+    event = await adapter.wait_event("output", lambda e: "malformed header" in e["body"]["output"])
+    assert "Content-Length is not a number" in event["body"]["output"]
+    assert await adapter.request("configurationDone") is None
+
+
+async def test_oversized_body_is_skipped_without_reading_it_as_messages(adapter: DapClient) -> None:
+    await adapter.initialize()
+    inner = json.dumps({"seq": 99, "type": "request", "command": "fly"}).encode()
+    filler = b"Content-Length: %d\r\n\r\n%s" % (len(inner), inner)
+    size = 64 * 1024 * 1024 + 1
+    await adapter.send_raw(b"Content-Length: %d\r\n\r\n" % size + filler + b" " * (size - len(filler)))
+    await adapter.wait_event("output", lambda e: "exceeds the limit" in e["body"]["output"])
+    assert await adapter.request("configurationDone") is None
+    assert not [m for m in adapter.messages if m.get("request_seq") == 99]
+
+
+@pytest.mark.parametrize(
+    ("command", "arguments", "complaint"),
+    [
+        ("cancel", {"requestId": "3"}, "arguments.requestId: expected an integer or null, got a string"),
+        ("cancel", [], "arguments: expected an object, got an array"),
+        ("disconnect", {"terminateDebuggee": "yes"}, "arguments.terminateDebuggee: expected a boolean"),
+        ("initialize", {"clientID": "x"}, "arguments.adapterID: is required"),
+        ("initialize", {"adapterID": "x", "pathFormat": 1}, "arguments.pathFormat: expected a string"),
+    ],
+)
+async def test_arguments_of_the_wrong_shape_name_the_field(
+    adapter: DapClient, command: str, arguments: object, complaint: str
+) -> None:
+    with pytest.raises(DapError) as raised:
+        await adapter.request(command, arguments)
+    assert complaint in str(raised.value)
+    assert str(raised.value).startswith(f"Invalid arguments for {command!r}")
+    assert (await adapter.initialize())["supportsCancelRequest"] is True
+
+
+async def test_seq_zero_missing_arguments_and_null_fields_are_accepted(adapter: DapClient) -> None:
+    response = await adapter.request_raw("initialize", {"adapterID": "x", "locale": None, "clientID": None}, seq=0)
+    assert response["success"] is True and response["request_seq"] == 0
+    response = await adapter.request_raw("configurationDone")  # no `arguments` key at all
+    assert response["success"] is True
+
+
+async def test_disconnect_answers_then_ends_the_session(adapter: DapClient) -> None:
+    await adapter.initialize()
+    assert await adapter.request("disconnect", {"terminateDebuggee": False}) is None
+    await adapter.closed_by_adapter.wait()
+    if adapter.transport == "stdio":
+        assert await adapter.wait_exit() == 0
+
+
+async def test_end_of_input_exits_cleanly() -> None:
+    client = await DapClient.start("stdio")
+    await client.initialize()
+    await client.close_stream()
+    assert await client.wait_exit() == 0
+    assert not any("Traceback" in line for line in client.stderr_lines)
+
+
+async def test_listen_serves_sessions_one_after_another() -> None:
+    client = await DapClient.start("tcp")
+    try:
+        host, port = await client.listening_address()
+        await client.initialize()
+        await client.request("disconnect")
+        await client.closed_by_adapter.wait()
+        second = DapClient(client.process, "tcp")
+        await second.connect_tcp(host, port)
+        body = await second.initialize()
+        assert body["supportsConfigurationDoneRequest"] is True
+        await second.request("disconnect")
+        second.assert_valid()
+    finally:
+        assert await client.close() == 0
+
+
+async def test_log_dir_writes_a_timestamped_trace(tmp_path) -> None:
+    client = await DapClient.start("stdio", "--log-dir", str(tmp_path))
+    await client.initialize()
+    await client.request_raw("fly")
+    assert await client.close() == 0
+    [trace] = tmp_path.glob("*.trace.log")
+    lines = trace.read_text().splitlines()
+    received = [json.loads(line.partition(" <-- ")[2]) for line in lines if " <-- " in line]
+    sent = [json.loads(line.partition(" --> ")[2]) for line in lines if " --> " in line]
+    assert [message["command"] for message in received] == ["initialize", "fly"]
+    assert [(message["command"], message["success"]) for message in sent] == [("initialize", True), ("fly", False)]
+    assert all(line[:4].isdigit() for line in lines)
+    [log] = [p for p in tmp_path.glob("*.log") if not p.name.endswith(".trace.log")]
+    assert "session 1 starts" in log.read_text()
