@@ -88,6 +88,29 @@ async def start_target(
         await target.stop()
 
 
+async def frame_of(link: AgentLink, thread_name: str, function: str) -> dict[str, Any]:
+    threads = (await link.request("threads"))["threads"]
+    thread_id = next(thread["id"] for thread in threads if thread["name"] == thread_name)
+    frames = (await link.request("stackTrace", {"threadId": thread_id}))["stackFrames"]
+    return next(frame for frame in frames if frame["name"] == function)
+
+
+async def variables(link: AgentLink, reference: int, **arguments: Any) -> dict[str, dict[str, Any]]:
+    body = await link.request("variables", {"variablesReference": reference, **arguments})
+    return {variable["name"]: variable for variable in body["variables"]}
+
+
+async def locals_of(link: AgentLink, thread_name: str, function: str) -> dict[str, dict[str, Any]]:
+    frame = await frame_of(link, thread_name, function)
+    scopes = (await link.request("scopes", {"frameId": frame["id"]}))["scopes"]
+    return await variables(link, scopes[0]["variablesReference"])
+
+
+async def pause(link: AgentLink) -> dict[str, Any]:
+    await link.request("pause", {"threadId": 0})
+    return await link.wait_for_event("stopped", 10)
+
+
 async def attach(target: Target | int, timeout: float = 10.0) -> AgentLink:
     return await inject_agent(target if isinstance(target, int) else target.pid, timeout=timeout)
 

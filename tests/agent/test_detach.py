@@ -5,9 +5,8 @@ import signal
 import sys
 
 import pytest
-from agent_harness import Target, attach, probe
-from conftest import pause
 
+from agent_harness import Target, attach, pause, probe
 from dapattach.attach import AttachError
 
 ADAPTER_SCRIPT = """\

@@ -1,9 +1,8 @@
 """evaluate in every context, setVariable and setExpression: the target really changes."""
 
 import pytest
-from agent_harness import Target
-from conftest import frame_of, locals_of, pause, variables
 
+from agent_harness import Target, frame_of, locals_of, pause, variables
 from dapattach.attach import AgentError, AgentLink
 
 
@@ -87,14 +86,20 @@ async def test_set_variable_on_items_and_attributes(link: AgentLink) -> None:
     await pause(link)
     found = await locals_of(link, "nested-worker", "inner")
     await link.request(
-        "setVariable", {"variablesReference": found["small_list"]["variablesReference"], "name": "1", "value": "2"}
+        "setVariable",
+        {"variablesReference": found["small_list"]["variablesReference"], "name": "1", "value": "2"},
     )
     await link.request(
         "setVariable",
-        {"variablesReference": found["small_dict"]["variablesReference"], "name": "'a'", "value": "small_list"},
+        {
+            "variablesReference": found["small_dict"]["variablesReference"],
+            "name": "'a'",
+            "value": "small_list",
+        },
     )
     await link.request(
-        "setVariable", {"variablesReference": found["point"]["variablesReference"], "name": "y", "value": "40"}
+        "setVariable",
+        {"variablesReference": found["point"]["variablesReference"], "name": "y", "value": "40"},
     )
     with pytest.raises(AgentError, match="a tuple cannot be changed in place"):
         await link.request(

@@ -1,8 +1,6 @@
 """pause and continue: all-stop on every thread running Python, and resuming them all."""
 
-from agent_harness import Target
-from conftest import frame_of, pause
-
+from agent_harness import Target, frame_of, pause
 from dapattach.attach import AgentLink
 
 

@@ -1,8 +1,6 @@
 """threads, stackTrace, source, scopes and variables against a real 3.14 target."""
 
-from agent_harness import Target
-from conftest import frame_of, locals_of, pause, variables
-
+from agent_harness import Target, frame_of, locals_of, pause, variables
 from dapattach.attach import AgentError, AgentLink
 
 SHOWCASE_THREADS = {"MainThread", "nested-worker", "marker-printer", "ticker", "exec-runner"}
@@ -27,7 +25,9 @@ async def test_stack_trace_of_a_running_thread_shows_nested_calls_with_real_path
 async def test_stack_trace_pages_with_start_frame_and_levels(link: AgentLink) -> None:
     threads = {t["name"]: t["id"] for t in (await link.request("threads"))["threads"]}
     first = await link.request("stackTrace", {"threadId": threads["nested-worker"], "levels": 1})
-    rest = await link.request("stackTrace", {"threadId": threads["nested-worker"], "startFrame": 1, "levels": 2})
+    rest = await link.request(
+        "stackTrace", {"threadId": threads["nested-worker"], "startFrame": 1, "levels": 2}
+    )
     assert [frame["name"] for frame in first["stackFrames"]] == ["inner"]
     assert [frame["name"] for frame in rest["stackFrames"]] == ["middle", "outer"]
     assert first["totalFrames"] == rest["totalFrames"] >= 6
@@ -103,7 +103,9 @@ async def test_nested_objects_and_slots_expand(link: AgentLink) -> None:
 
 
 async def test_properties_run_only_when_asked(link: AgentLink, showcase: Target) -> None:
-    point = await variables(link, (await locals_of(link, "nested-worker", "inner"))["point"]["variablesReference"])
+    point = await variables(
+        link, (await locals_of(link, "nested-worker", "inner"))["point"]["variablesReference"]
+    )
     assert point["x"]["value"] == "3"
     assert point["norm"]["presentationHint"]["lazy"] is True
     assert not any("norm property ran" in line for line in showcase.lines)

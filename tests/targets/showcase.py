@@ -60,12 +60,13 @@ def inner(values):
     long_text = "x" * 5000
     while not stop.is_set():
         time.sleep(0.005)
-    return small_list, big_list, small_tuple, small_dict, small_set, empty_list, point, slotted, bad, tree
+    return (small_list, big_list, small_tuple, small_dict, small_set, empty_list, point, slotted, bad, tree,
+            text, long_text)  # fmt: skip
 
 
 def middle(values):
     depth = 2
-    return inner(values + [depth])
+    return inner([*values, depth])
 
 
 def outer():

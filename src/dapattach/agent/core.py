@@ -5,6 +5,8 @@ theirs there. A handler raises `RequestError` for a failure the user should read
 socket closes for any reason, the agent detaches by itself.
 """
 
+import contextlib
+import os
 import sys
 import threading
 
@@ -53,7 +55,13 @@ class Agent:
             self._remove_traces()
 
     def _connect(self):
-        self.channel = wire.Channel(self.socket_path)
+        try:
+            self.channel = wire.Channel(self.socket_path)
+        except OSError:
+            # The adapter gave up before this bootstrap ran: tidy its private directory away.
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.dirname(self.socket_path))
+            return False
         try:
             monitor.claim()
         except MonitorBusy as error:
