@@ -1,7 +1,7 @@
 """pause and continue: all-stop on every thread running Python, and resuming them all."""
 
 from agent_harness import Target, frame_of, pause
-from dapattach.attach import AgentLink
+from dapattach.attach import AgentError, AgentLink
 
 
 async def count_in_ticker(link: AgentLink) -> int:
@@ -46,3 +46,13 @@ async def test_pause_twice_after_continue(link: AgentLink) -> None:
         assert stopped["reason"] == "pause"
         await link.request("continue", {"threadId": 0})
         await link.wait_for_event("continued", 5)
+
+
+async def test_configure_and_unknown_commands(link: AgentLink) -> None:
+    assert await link.request("configure", {"justMyCode": False, "showReturnValue": True}) == {}
+    try:
+        await link.request("frobnicate", {})
+    except AgentError as error:
+        assert "the agent does not support 'frobnicate'" in str(error)
+    else:
+        raise AssertionError("an unknown command succeeded")
