@@ -9,4 +9,5 @@ export const ADAPTER_PYTHON =
   process.env.DAPATTACH_PYTHON ?? path.resolve(EXTENSION_DIR, '..', '.venv', 'bin', 'python');
 
 /** A Python 3.14 without dapattach, for the debuggee. */
-export const TARGET_PYTHON = process.env.DAPATTACH_TARGET_PYTHON ?? '/opt/py314/bin/python3.14';
+export const TARGET_PYTHON =
+  process.env.DAPATTACH_TARGET_PYTHON ?? process.env.DAPATTACH_PY314 ?? '/opt/py314/bin/python3.14';
