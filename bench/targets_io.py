@@ -29,7 +29,7 @@ class Target:
         self.process = process
         self.script = script
         self.pid = process.pid
-        self.windows: list[tuple[int, float]] = []
+        self.windows: list[tuple[int, float, float]] = []
         self._changed = asyncio.Event()
         self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._reader = asyncio.create_task(self._read())
@@ -73,18 +73,23 @@ class Target:
                 case {"ready": int()}:
                     if not self._ready.done():
                         self._ready.set_result(None)
-                case {"ips": float(ips) | int(ips), "t": int(t)}:
-                    self.windows.append((t, float(ips)))
+                case {"ips": float(ips) | int(ips), "cpu_ips": float(cpu) | int(cpu), "t": int(t)}:
+                    self.windows.append((t, float(ips), float(cpu)))
                     self._changed.set()
         if not self._ready.done():
             self._ready.set_exception(TargetError(f"{self.script} exited before it was ready"))
         self._changed.set()
 
-    async def windows_after(self, start_ns: int, count: int, window_ns: int, timeout: float) -> list[float]:
-        """Speeds of the first `count` windows that began at or after `start_ns` (same monotonic clock)."""
+    async def windows_after(
+        self, start_ns: int, count: int, window_ns: int, timeout: float
+    ) -> list[tuple[float, float]]:
+        """(wall, CPU) speeds of the first `count` windows that began at or after `start_ns`.
+
+        The target stamps windows with `perf_counter_ns`, the same monotonic clock as ours.
+        """
         deadline = time.monotonic() + timeout
         while True:
-            chosen = [ips for t, ips in self.windows if t - window_ns >= start_ns]
+            chosen = [(ips, cpu) for t, ips, cpu in self.windows if t - window_ns >= start_ns]
             if len(chosen) >= count:
                 return chosen[:count]
             if self.process.returncode is not None or self._reader.done():
