@@ -13,8 +13,8 @@ interface ProcessItem extends vscode.QuickPickItem {
 
 const TITLE = 'Attach to a Python process';
 
-export async function pickProcess(configuration?: unknown): Promise<string | undefined> {
-  const python = await interpreterForListing(configuration);
+export function pickProcess(configuration?: unknown): Promise<string | undefined> {
+  let python: Promise<string | undefined> | undefined;
   const quickPick = vscode.window.createQuickPick<ProcessItem>();
   quickPick.title = TITLE;
   quickPick.placeholder = 'Filter by name, pid or command line';
@@ -25,7 +25,8 @@ export async function pickProcess(configuration?: unknown): Promise<string | und
   const load = async (): Promise<void> => {
     quickPick.busy = true;
     try {
-      const listing = await listProcesses(python);
+      python ??= interpreterForListing(configuration);
+      const listing = await listProcesses(await python);
       quickPick.items = toRows(listing.processes).map(toItem);
       quickPick.title = listing.warning === undefined ? TITLE : `${TITLE} (from ps: ${listing.warning})`;
     } catch (error) {

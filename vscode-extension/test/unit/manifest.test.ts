@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { DEBUG_TYPE, PICK_PROCESS, PICK_PROCESS_COMMAND } from '../../src/configuration';
+import { initialConfigurations } from '../../src/initialConfigurations';
+import { EXTENSION_DIR } from '../support/environment';
+
+interface Debugger {
+  type: string;
+  label: string;
+  variables: Record<string, string>;
+  initialConfigurations: unknown[];
+  configurationSnippets: { label: string; body: Record<string, unknown> }[];
+  configurationAttributes: {
+    attach: { required: string[]; properties: Record<string, { default?: unknown }> };
+  };
+}
+
+const manifest = JSON.parse(fs.readFileSync(path.join(EXTENSION_DIR, 'package.json'), 'utf8')) as {
+  main: string;
+  contributes: { debuggers: Debugger[]; commands: { command: string }[] };
+};
+const [debuggerContribution] = manifest.contributes.debuggers;
+
+describe('package.json contributions match the code', () => {
+  test('one attach-only debugger of type dapattach, labelled for the menu', () => {
+    assert.equal(manifest.contributes.debuggers.length, 1);
+    assert.equal(debuggerContribution.type, DEBUG_TYPE);
+    assert.equal(debuggerContribution.label, 'Python (dapattach)');
+    assert.deepEqual(Object.keys(debuggerContribution.configurationAttributes), ['attach']);
+    assert.equal(manifest.main, './dist/extension.js');
+  });
+
+  test('every documented attribute is declared, processId required, defaults as the provider fills them', () => {
+    const { required, properties } = debuggerContribution.configurationAttributes.attach;
+    assert.deepEqual(required, ['processId']);
+    assert.deepEqual(Object.keys(properties).sort(), [
+      'justMyCode',
+      'logToFile',
+      'pathMappings',
+      'processId',
+      'python',
+      'showReturnValue',
+      'timeout',
+    ]);
+    assert.equal(properties.justMyCode.default, true);
+    assert.equal(properties.showReturnValue.default, true);
+    assert.equal(properties.logToFile.default, false);
+    assert.equal(properties.processId.default, PICK_PROCESS);
+  });
+
+  test('initial configurations are the ones the provider offers', () => {
+    assert.deepEqual(debuggerContribution.initialConfigurations, initialConfigurations());
+  });
+
+  test('snippets: attach to a PID and attach by picking', () => {
+    const labels = debuggerContribution.configurationSnippets.map((s) => s.label);
+    assert.deepEqual(labels, [
+      'Python (dapattach): Attach to PID',
+      'Python (dapattach): Attach by picking a process',
+    ]);
+    for (const snippet of debuggerContribution.configurationSnippets) {
+      assert.equal(snippet.body.type, DEBUG_TYPE);
+      assert.equal(snippet.body.request, 'attach');
+    }
+  });
+
+  test('the picker command is contributed and exposed as a variable', () => {
+    assert.ok(manifest.contributes.commands.some((c) => c.command === PICK_PROCESS_COMMAND));
+    assert.equal(debuggerContribution.variables.pickProcess, PICK_PROCESS_COMMAND);
+    assert.equal(PICK_PROCESS, `\${command:${PICK_PROCESS_COMMAND}}`);
+  });
+});
