@@ -6,6 +6,7 @@ import os
 import platform
 import statistics
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,38 @@ def describe_machine(target_python: str, debugpy_version: str, root: Path) -> di
         "dapattach_commit": commit,
         "loadavg_at_start": os.getloadavg(),
     }
+
+
+class CpuShare:
+    """How much of the machine other programs took while the bench ran: the noise behind the numbers."""
+
+    def __init__(self) -> None:
+        self._stat = self._read_stat()
+        self._ours = self._our_seconds()
+        self._wall = time.monotonic()
+
+    @staticmethod
+    def _read_stat() -> list[int]:
+        return [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+
+    @staticmethod
+    def _our_seconds() -> float:
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    def summary(self) -> dict[str, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        delta = [b - a for a, b in zip(self._stat, self._read_stat(), strict=False)]
+        idle = delta[3] + delta[4]
+        steal = delta[7] if len(delta) > 7 else 0
+        busy_s = (sum(delta[:8]) - idle - steal) / tick
+        capacity_s = (time.monotonic() - self._wall) * (os.cpu_count() or 1)
+        ours_s = self._our_seconds() - self._ours
+        return {
+            "bench_cpu_pct": round(100 * ours_s / capacity_s, 1),
+            "others_cpu_pct": round(100 * max(busy_s - ours_s, 0) / capacity_s, 1),
+            "steal_pct": round(100 * steal / tick / capacity_s, 1),
+        }
 
 
 def collect(
@@ -188,6 +221,11 @@ def notes(rows: list[Row], columns: list[str], table: dict[str, dict[str, Cell]]
             if (d := _details(table, key, column)) is not None and "breakpoints" in d:
                 verified = [bp.get("verified") for bp in d["breakpoints"]]
                 found.append(f"{column} {key}: breakpoint verified={verified}")
+        if (d := _details(table, "g", column)) is not None:
+            found.append(
+                f"{column} g: target OS threads {d['threads_before']} before attach, "
+                f"{d['threads_measured']} after detach"
+            )
         if (d := _details(table, "e", column)) is not None:
             found.append(f"{column} e: stop reasons {d['reasons']}")
         for key in ("f-list", "f-dict"):

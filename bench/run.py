@@ -180,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     machine = report.describe_machine(target_python, debugpy_version, ROOT)
     started = time.monotonic()
+    share = report.CpuShare()
     rows, table = asyncio.run(bench(args, config, debuggers))
+    machine |= share.summary()
     machine["loadavg_at_end"] = os.getloadavg()
     machine["bench_seconds"] = round(time.monotonic() - started, 1)
     pinning = (
@@ -198,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     load = ", ".join(f"{x:.2f}" for x in machine["loadavg_at_start"])
     print(
         f"reps {args.reps}; loop windows {args.window_ms} ms x {config.windows}; load average at start {load}"
+    )
+    print(
+        f"CPU used during the bench: {machine['bench_cpu_pct']}% by the bench, "
+        f"{machine['others_cpu_pct']}% by other programs, {machine['steal_pct']}% stolen by the host"
     )
     print("cells: median (min-max) over repetitions; loop rows are slowdowns vs the bare run of the same rep")
     print()

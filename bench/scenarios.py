@@ -123,6 +123,7 @@ def _loop_scenario(
         details: dict[str, Any] = {}
         try:
             await _warm_up(cfg, target, busy=True)
+            details["threads_before"] = target.thread_count()
             if debugger is not None:
                 session, _ = await Session.open(debugger)
                 attached = await session.attach(target.pid, _loop_breakpoints(target, which))
@@ -134,6 +135,7 @@ def _loop_scenario(
             start = time.perf_counter_ns() + int(cfg.settle_s * 1e9)
             timeout = cfg.settle_s + cfg.measure_s * 4 + 20
             speeds = await target.windows_after(start, cfg.windows, cfg.window_ns, timeout)
+            details["threads_measured"] = target.thread_count()
             if session is not None:
                 await session.detach()
         finally:

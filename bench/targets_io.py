@@ -104,6 +104,9 @@ class Target:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), left)
 
+    def thread_count(self) -> int:
+        return len(list(Path(f"/proc/{self.pid}/task").iterdir()))
+
     def rss_kib(self) -> int:
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
