@@ -8,9 +8,17 @@ no event until a feature asks for one, so an attached but idle agent costs nothi
 Callbacks live here so that breakpoints and stepping can extend them: `line_hooks` is a list of
 functions `hook(frame, code, line) -> (reason, fields) | None` consulted on every LINE event of a target
 thread before the pause check; a hook that returns a reason suspends the thread through `suspend.suspend`
-and the `ResumeAction` it returns is handed to `on_resume` hooks (stepping installs one). No callback here
-returns `DISABLE`: a disabled location stays off for every later pause until `restart_events()`, which
-would also touch other tools. Features that want `DISABLE` for speed must manage that themselves.
+and the `ResumeAction` it returns is handed to `on_resume` hooks `hook(action, frame)` (stepping installs
+one). Other events go to handlers added with `on(event, handler)`; `set_local(owner, code, events)` enables
+events on one code object, and every local event is switched off again by `release()`, because freeing the
+tool id does not clear them.
+
+`DISABLE` is per code location for the whole tool, so it is only returned where nothing can need the
+location later: a LINE event no hook keeps (a hook returns `KEEP` for its lines) while no owner wants every
+line (`want(..., E.LINE)` or `keep_lines`), and handlers' own `disable(epoch)` answers. Whenever lines or
+events are wanted again, `restart()` re-enables what was disabled with `sys.monitoring.restart_events()`,
+which re-enables the locations other tools disabled too (they get those events once more and can disable
+them again); it is called only if this tool disabled something since the last restart.
 """
 
 import contextlib
@@ -26,6 +34,10 @@ TOOL_NAME = "dapattach"
 
 line_hooks = []
 on_resume = []
+handlers = {}
+KEEP = object()
+_quiet = {"epoch": 0, "used": False}
+_keep_lines = set()
 
 
 class MonitorBusy(Exception):
@@ -36,6 +48,7 @@ class Monitor:
     def __init__(self):
         self.tool = None
         self._wanted = {}
+        self._local = {}
         self._lock = threading.Lock()
 
     def claim(self):
@@ -50,6 +63,8 @@ class Monitor:
                     continue
                 self.tool = tool
                 mon.register_callback(tool, E.LINE, _on_line)
+                for event in handlers:
+                    mon.register_callback(tool, event, _dispatcher(event))
                 return tool
             holders.append(f"{tool} ({holder!r})")
         raise MonitorBusy(
@@ -59,8 +74,38 @@ class Monitor:
 
     def want(self, owner, events):
         with self._lock:
+            grows = events & ~self._wanted.get(owner, 0)
             self._wanted[owner] = events
             self._apply()
+        if grows:
+            restart()
+
+    def wanted(self):
+        events = 0
+        for wanted in list(self._wanted.values()):
+            events |= wanted
+        return events
+
+    def set_local(self, owner, code, events):
+        """Enable `events` on `code` for `owner` (0 removes the owner); the code gets the union."""
+        with self._lock:
+            owners = self._local.setdefault(code, {})
+            if events:
+                owners[owner] = events
+            else:
+                owners.pop(owner, None)
+            union = 0
+            for wanted in owners.values():
+                union |= wanted
+            if not owners:
+                self._local.pop(code, None)
+            if self.tool is not None:
+                with contextlib.suppress(ValueError):
+                    mon.set_local_events(self.tool, code, union)
+
+    def local_codes(self, owner):
+        with self._lock:
+            return [code for code, owners in self._local.items() if owner in owners]
 
     def unwant(self, owner):
         with self._lock:
@@ -82,8 +127,15 @@ class Monitor:
             tool, self.tool = self.tool, None
         if tool is None:
             return
+        with self._lock:
+            local, self._local = self._local, {}
+        for code in local:
+            with contextlib.suppress(ValueError):
+                mon.set_local_events(tool, code, 0)
+        _keep_lines.clear()
         try:
             mon.set_events(tool, 0)
+            restart()
             mon.clear_tool_id(tool)
             mon.free_tool_id(tool)
         except ValueError:
@@ -93,24 +145,88 @@ class Monitor:
 monitor = Monitor()
 
 
+def epoch():
+    return _quiet["epoch"]
+
+
+def disable(since):
+    """`DISABLE` for a callback that started at `since`, unless a restart happened meanwhile."""
+    if since != _quiet["epoch"]:
+        return None
+    _quiet["used"] = True
+    return mon.DISABLE
+
+
+def restart():
+    """Re-enable every location this tool disabled (see the module docstring for the cost to others)."""
+    _quiet["epoch"] += 1
+    if _quiet["used"]:
+        _quiet["used"] = False
+        mon.restart_events()
+
+
+def keep_lines(owner, on):
+    """While an owner keeps lines (a step in progress), no LINE location is disabled."""
+    if on:
+        _keep_lines.add(owner)
+        restart()
+    else:
+        _keep_lines.discard(owner)
+
+
+def on(event, handler):
+    """Add `handler(*event_args)` for a non-LINE event; it returns `disable(epoch)` or None."""
+    first = event not in handlers
+    handlers.setdefault(event, []).append(handler)
+    if first and monitor.tool is not None:
+        mon.register_callback(monitor.tool, event, _dispatcher(event))
+
+
+def _dispatcher(event):
+    chain = handlers[event]
+
+    def dispatch(*args):
+        try:
+            if suspend.is_agent_thread():
+                return None
+            since = _quiet["epoch"]
+            quiet = True
+            for handler in chain:
+                if handler(*args) is not mon.DISABLE:
+                    quiet = False
+            return disable(since) if quiet else None
+        except Exception:
+            return None
+
+    return dispatch
+
+
 def _on_line(code, line):
     try:
         if suspend.is_agent_thread():
             return None
+        since = _quiet["epoch"]
         frame = sys._getframe(1)
+        keep = False
         for hook in line_hooks:
             stop = hook(frame, code, line)
-            if stop is not None:
+            if stop is KEEP:
+                keep = True
+            elif stop is not None:
                 reason, fields = stop
-                _resumed(suspend.suspend(frame, reason, **fields))
+                _resumed(suspend.suspend(frame, reason, **fields), frame)
                 return None
         if suspend.stop_requested():
-            _resumed(suspend.suspend(frame, "pause", report=None))
+            _resumed(suspend.suspend(frame, "pause", report=None), frame)
+            return None
+        if keep or _keep_lines or monitor.wanted() & E.LINE:
+            return None
+        return disable(since)
     except Exception:
         pass
     return None
 
 
-def _resumed(action):
+def _resumed(action, frame):
     for hook in on_resume:
-        hook(action)
+        hook(action, frame)
