@@ -4,10 +4,16 @@ Each area module exposes `handlers`, a `HandlerTable` with the capabilities it i
 to `AREAS`. Two areas registering one command is an error at start-up.
 """
 
-from dapattach.handlers import lifecycle
+from dapattach.handlers import attach, breakpoints, execution, inspection, lifecycle
 from dapattach.session import HandlerTable
 
-AREAS: tuple[HandlerTable, ...] = (lifecycle.handlers,)
+AREAS: tuple[HandlerTable, ...] = (
+    lifecycle.handlers,
+    attach.handlers,
+    inspection.handlers,
+    execution.handlers,
+    breakpoints.handlers,
+)
 
 
 def build_table() -> HandlerTable:

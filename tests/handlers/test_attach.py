@@ -1,0 +1,146 @@
+"""Attach over DAP to a real 3.14 process, look inside, change it, and leave it running."""
+
+import asyncio
+
+import pytest
+
+from agent_harness import probe, start_target
+from dapclient import DapClient, DapError
+from handlers.conftest import attach_session, ticks_after
+
+
+async def test_attach_pause_inspect_and_detach(adapter: DapClient, showcase) -> None:
+    before = await probe(showcase.pid)
+    await attach_session(adapter, showcase.pid)
+    attached = await adapter.wait_event("output", lambda e: "Attached to process" in e["body"]["output"])
+    assert str(showcase.pid) in attached["body"]["output"]
+
+    threads = {t["name"]: t["id"] for t in (await adapter.request("threads"))["threads"]}
+    assert {"MainThread", "nested-worker", "ticker", "marker-printer"} <= set(threads)
+    assert not any("dapattach" in name for name in threads)
+
+    await adapter.request("pause", {"threadId": threads["nested-worker"]})
+    stopped = await adapter.wait_event("stopped")
+    assert stopped["body"]["reason"] == "pause"
+    assert stopped["body"]["allThreadsStopped"] is True
+
+    trace = await adapter.request("stackTrace", {"threadId": threads["nested-worker"]})
+    names = [frame["name"] for frame in trace["stackFrames"]]
+    assert names[:3] == ["inner", "middle", "outer"], names
+    assert trace["stackFrames"][0]["source"]["path"].endswith("tests/targets/showcase.py")
+    first = await adapter.request("stackTrace", {"threadId": threads["nested-worker"], "levels": 1})
+    assert len(first["stackFrames"]) == 1 and first["totalFrames"] == trace["totalFrames"]
+
+    frame_id = trace["stackFrames"][0]["id"]
+    scopes = (await adapter.request("scopes", {"frameId": frame_id}))["scopes"]
+    assert [scope["name"] for scope in scopes][:2] == ["Locals", "Globals"]
+    local_values = await adapter.request("variables", {"variablesReference": scopes[0]["variablesReference"]})
+    by_name = {v["name"]: v for v in local_values["variables"]}
+    assert by_name["text"]["value"] == repr("naïve café — 日本語 ✓")
+    big = by_name["big_list"]
+    assert big["indexedVariables"] == 1000
+    page = await adapter.request(
+        "variables",
+        {"variablesReference": big["variablesReference"], "filter": "indexed", "start": 500, "count": 3},
+    )
+    assert [v["value"] for v in page["variables"]] == ["500", "501", "502"]
+
+    answer = await adapter.request(
+        "evaluate", {"expression": "len(big_list) + 1", "frameId": frame_id, "context": "repl"}
+    )
+    assert answer["result"] == "1001"
+    with pytest.raises(DapError, match="NameError"):
+        await adapter.request(
+            "evaluate", {"expression": "no_such_name", "frameId": frame_id, "context": "watch"}
+        )
+
+    await adapter.request("continue", {"threadId": threads["nested-worker"]})
+    await adapter.wait_event("continued")
+    await adapter.request("disconnect", {})
+    await adapter.wait_event("output", lambda e: "Detached from process" in e["body"]["output"])
+    first_tick = await ticks_after(showcase)
+    assert await ticks_after(showcase) > first_tick
+    assert await probe(showcase.pid) == before
+
+
+async def test_set_variable_changes_the_running_target(attached) -> None:
+    adapter, target = attached
+    threads = {t["name"]: t["id"] for t in (await adapter.request("threads"))["threads"]}
+    await adapter.request("pause", {"threadId": threads["marker-printer"]})
+    await adapter.wait_event("stopped")
+    trace = await adapter.request("stackTrace", {"threadId": threads["marker-printer"]})
+    frame = next(f for f in trace["stackFrames"] if f["name"] == "print_marker")
+    scopes = (await adapter.request("scopes", {"frameId": frame["id"]}))["scopes"]
+    result = await adapter.request(
+        "setVariable",
+        {
+            "variablesReference": scopes[0]["variablesReference"],
+            "name": "marker",
+            "value": "'from the editor'",
+        },
+    )
+    assert result["value"] == "'from the editor'"
+    await adapter.request("continue", {"threadId": threads["marker-printer"]})
+    await target.expect("marker=from the editor")
+
+
+async def test_repl_output_comes_back_as_output_events(attached) -> None:
+    adapter, _ = attached
+    body = await adapter.request("evaluate", {"expression": "print('hello from', 6 * 7)", "context": "repl"})
+    assert body["result"] in ("", "None")
+    await adapter.wait_event("output", lambda e: e["body"]["output"] == "hello from 42\n")
+
+
+async def test_terminate_debuggee_ends_the_process(adapter: DapClient) -> None:
+    async with start_target("showcase.py") as target:
+        await attach_session(adapter, target.pid)
+        await adapter.request("disconnect", {"terminateDebuggee": True})
+        await adapter.wait_event("terminated")
+        exited = await adapter.wait_event("exited")
+        assert exited["body"]["exitCode"] == 143
+        assert await asyncio.wait_for(target.process.wait(), 10) == -15
+
+
+async def test_target_exit_is_reported(adapter: DapClient) -> None:
+    async with start_target("showcase.py") as target:
+        await attach_session(adapter, target.pid)
+        target.process.kill()
+        await adapter.wait_event("terminated")
+        await adapter.wait_event("output", lambda e: "has exited" in e["body"]["output"])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({}, "attach.processId is required"),
+        ({"processId": "abc"}, "attach.processId: must be a positive process id"),
+        ({"processId": "${command:pickProcess}"}, "was not replaced by the editor"),
+        ({"processId": 1, "justMyCode": "yes"}, "attach.justMyCode: must be true or false"),
+        ({"processId": 999_999_999}, "no process with PID 999999999"),
+    ],
+)
+async def test_bad_attach_requests_say_what_is_wrong(adapter: DapClient, arguments, message) -> None:
+    await adapter.initialize()
+    with pytest.raises(DapError) as error:
+        await adapter.request("attach", arguments)
+    assert message in str(error.value)
+
+
+async def test_requests_before_attach_say_to_attach_first(adapter: DapClient) -> None:
+    await adapter.initialize()
+    with pytest.raises(DapError) as error:
+        await adapter.request("stackTrace", {"threadId": 1})
+    assert "needs an attached process" in str(error.value)
+
+
+async def test_process_id_as_string_and_unknown_keys(adapter: DapClient, showcase) -> None:
+    await attach_session(
+        adapter,
+        str(showcase.pid),
+        type="dapattach",
+        name="Attach",
+        request="attach",
+        __sessionId="x",  # type: ignore[arg-type]
+    )
+    threads = (await adapter.request("threads"))["threads"]
+    assert any(t["name"] == "ticker" for t in threads)
