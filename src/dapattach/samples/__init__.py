@@ -1,0 +1,1 @@
+"""Sample programs the demo attaches to."""
