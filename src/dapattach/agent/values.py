@@ -17,6 +17,7 @@ PAGE_LIMIT = 1000
 SCALARS = (int, float, complex, bool, str, bytes, bytearray, type(None), range, type(Ellipsis))
 SEQUENCES = (list, tuple)
 SETS = (set, frozenset)
+scope_extras = []  # fn(frame, kind) -> {name: value} shown first in a scope (stepping's return values)
 HIDDEN_ATTR_TYPES = (
     types.FunctionType,
     types.BuiltinFunctionType,
@@ -229,6 +230,11 @@ def _scope(handles, ref):
         names = dict(frame.f_locals)
     else:
         names = {k: v for k, v in frame.f_globals.items() if not (k.startswith("__") and k.endswith("__"))}
+    if scope_extras and (ref.kind == "locals" or frame.f_code.co_name == "<module>"):
+        extras = {}
+        for extra in scope_extras:
+            extras.update(extra(frame, ref.kind))
+        names = {**extras, **names}
     return [variable(handles, str(name), value, str(name), frame) for name, value in names.items()]
 
 
