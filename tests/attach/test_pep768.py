@@ -125,16 +125,21 @@ def test_main_thread_runs_the_script_and_the_audit_event_fires(
 
 @pytest.mark.py315
 @needs_315
+@pytest.mark.parametrize(
+    ("mode", "thread", "runs_in"), [("tick", "main", "MainThread"), ("sleep", "auto", "worker")]
+)
 @pytest.mark.parametrize("python", INTERPRETERS)
-def test_a_315_adapter_injects_into_both_versions(spawn: type[Target], python: str, script: str) -> None:
-    target = spawn([python, str(TARGET), "tick"])
+def test_a_315_adapter_injects_into_both_versions(
+    spawn: type[Target], python: str, mode: str, thread: str, runs_in: str, script: str
+) -> None:
+    target = spawn([python, str(TARGET), mode, "--worker"])
     target.ready()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    out = subprocess.check_output([PY315, str(DRIVER), str(target.pid), script, "main"], env=env, text=True)
+    out = subprocess.check_output([PY315, str(DRIVER), str(target.pid), script, thread], env=env, text=True)
 
     report = json.loads(out)
     assert report["adapter"] == "3.15" and report["python"].startswith(minor_of(python))
-    assert target.expect("injected") == f"injected MainThread {minor_of(python)}"
+    assert target.expect("injected", timeout=1.0) == f"injected {runs_in} {minor_of(python)}"
 
 
 @pytest.mark.parametrize("blocked_in", ["sleep", "accept", "asyncio"])
@@ -153,6 +158,16 @@ def test_auto_picks_the_worker_that_runs_python_while_main_is_blocked(
         True,
     )
     assert target.expect("injected", timeout=1.0) == f"injected worker {minor_of(python)}"
+
+
+def test_auto_prefers_the_main_thread_when_it_runs_python_too(spawn: type[Target], script: str) -> None:
+    target = spawn([PY314, str(TARGET), "spin", "--worker"])
+    main_tid, _ = target.ready()
+
+    result = pep768.inject(target.pid, script, thread="auto")
+
+    assert (result.thread.native_id, result.thread.running_python) == (main_tid, True)
+    assert target.expect("injected", timeout=1.0) == "injected MainThread 3.14"
 
 
 def test_an_explicit_native_thread_id_is_honoured(spawn: type[Target], script: str) -> None:

@@ -1,10 +1,11 @@
 """Target for the PEP 768 injection tests: its main thread blocks (or ticks) while a worker may compute.
 
 Usage: pep768_target.py MODE [--worker]
-MODE: tick (main thread runs bytecode every 10 ms), sleep (time.sleep(3600)), accept (socket.accept()),
-asyncio (an idle event loop). Prints `ready MAIN_TID WORKER_TID` once set up, every audit event about
-remote debugger scripts as `audit EVENT ARG`, and `usr1` when SIGUSR1 arrives (a Python-level handler
-makes a blocked main thread run bytecode).
+MODE: tick (main thread runs bytecode every 10 ms), spin (main thread computes), sleep
+(time.sleep(3600)), accept (socket.accept()), asyncio (an idle event loop).
+Prints `ready MAIN_TID WORKER_TID` once set up, every audit event about remote debugger scripts as
+`audit EVENT ARG`, and `usr1` when SIGUSR1 arrives (a Python-level handler makes a blocked main thread
+run bytecode).
 """
 
 import asyncio
@@ -41,6 +42,9 @@ def main() -> None:
             print(ready, flush=True)
             while True:
                 time.sleep(0.01)
+        case "spin":
+            print(ready, flush=True)
+            compute()
         case "sleep":
             print(ready, flush=True)
             time.sleep(3600)

@@ -56,7 +56,8 @@ __all__ = [
 
 _COOKIE = b"xdebugpy"
 _PLEASE_STOP_BIT = 1 << 5
-_SAMPLES = 8
+_MIN_SAMPLES = 8
+_SAMPLE_BUDGET = 0.1
 _SAMPLE_INTERVAL = 0.002
 
 _COMMON_HEAD = (
@@ -221,13 +222,14 @@ def inject(pid: int, script_path: str, *, thread: int | Literal["main", "auto"] 
 
     `thread` is "main" (what `sys.remote_exec` does), a native thread id, or "auto": the thread that is
     executing bytecode right now. "auto" samples every thread's current frame pointer and that frame's
-    instruction pointer every 2 ms for 16 ms: a thread whose pair still moves in the last 8 ms is running
-    Python and will check its eval breaker within microseconds; a thread blocked in C (sleep, accept, select,
-    waiting on a lock) shows the same pair every time. The main thread wins when it moves (it is where
-    `sys.remote_exec` would run the script); otherwise the last GIL holder among the moving threads,
-    otherwise the first moving one. When no thread moves, "auto" falls back to the main thread and the
-    result says `running_python=False`: the script runs when that thread next executes bytecode, and
-    the caller may `cancel` it and retry later.
+    instruction pointer every 2 ms for 16 ms (up to 100 ms while none moves): a thread whose pair still
+    moves in the second half of the samples is running Python and will check its eval breaker within
+    microseconds; a thread blocked in C (sleep, accept, select, waiting on a lock) shows the same pair
+    every time. The main thread wins when it moves (it is where `sys.remote_exec` would run the script);
+    otherwise the last GIL holder among the moving threads, otherwise the first moving one. When no
+    thread moves, "auto" falls back to the main thread and the result says `running_python=False`: the
+    script runs when that thread next executes bytecode, and the caller may `cancel` it and retry later.
+    Only the main interpreter's threads are considered (subinterpreters have their own thread lists).
 
     Returns once the request is written; the script itself runs later, in the target. `is_pending`
     tells whether the target has picked it up yet. The file must stay readable until then.
@@ -476,18 +478,29 @@ class _Target:
             return frame, -1
 
     def sample_running(self, threads: list[int]) -> set[int]:
-        """Threads whose (frame, instruction) pair still moves in the second half of the sampling window.
+        """Threads whose (frame, instruction) pair moves in the second half of the samples taken.
 
         Only the second half counts: a thread that was finishing some bytecode when sampling began and
         then blocked (a main thread entering `time.sleep`) must not be mistaken for a running one.
+        Sampling goes on past the first 16 ms, up to `_SAMPLE_BUDGET`, while no thread moves: on a
+        loaded machine a computing thread can be off the CPU for several milliseconds.
         """
         history: dict[int, list[tuple[int, int]]] = {t: [self._position(t)] for t in threads}
-        for _ in range(_SAMPLES):
+        deadline = time.monotonic() + _SAMPLE_BUDGET
+        while True:
             time.sleep(_SAMPLE_INTERVAL)
             for t in threads:
                 history[t].append(self._position(t))
-        late = _SAMPLES // 2
-        return {t for t, seen in history.items() if len(set(seen[late:])) > 1 and (0, 0) not in seen[late:]}
+            taken = len(history[threads[0]]) if threads else 0
+            if taken <= _MIN_SAMPLES:
+                continue
+            running = {
+                t
+                for t, seen in history.items()
+                if len(set(seen[taken // 2 :])) > 1 and (0, 0) not in seen[taken // 2 :]
+            }
+            if running or time.monotonic() >= deadline:
+                return running
 
     def choose(self, threads: list[int], wanted: int | str) -> tuple[int, set[int] | None]:
         """The thread state to inject into, and the sampled running set when sampling happened."""
