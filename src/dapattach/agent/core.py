@@ -220,3 +220,7 @@ def _detach(agent, arguments):
     agent.detaching = True
     suspend.close()
     return {}
+
+
+# Imported last: they register their commands and monitoring hooks in the tables above.
+from . import breakpoints, exceptions, stepping  # noqa: E402, F401
