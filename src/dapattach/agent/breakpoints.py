@@ -1,0 +1,396 @@
+"""Line and function breakpoints, logpoints and `breakpointLocations`.
+
+Breakpoints are checked in LINE events enabled only on the code objects holding them
+(`sys.monitoring.set_local_events`); the other lines of those functions return `DISABLE` once and cost
+nothing afterwards. Conditions, hit conditions and log messages are compiled when set, so a conditional
+breakpoint on a hot line costs one `eval`. A file not loaded yet keeps its breakpoints pending, and a
+global PY_START event (on only while something is pending, `DISABLE` for other code) verifies them when
+its code first runs and sends a `breakpoint` event.
+
+A condition that raises *stops* the thread (as debugpy does: a broken condition should be seen and fixed,
+not silently never hit) and the error goes to the user as a `stderr` output naming the breakpoint. A log
+expression that raises shows the error in its place and also on `stderr`; logpoints never stop.
+Function breakpoints use PY_START on the function's code, so they hit once per call.
+"""
+
+import re
+import sys
+import threading
+
+from . import codeindex, stepping, values
+from . import monitor as monitoring
+from .core import command
+from .inspection import RequestError
+from .monitor import E, monitor
+
+FILENAME = "<dapattach-breakpoint>"
+HIT_CONDITION = re.compile(r"^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$")
+_lock = threading.Lock()
+_ids = {}
+_by_file = {}
+_functions = []
+_active = {}
+_entries = {}
+_pending = set()
+_state = {"next_id": 1}
+
+
+class Breakpoint:
+    __slots__ = ("condition", "hit", "hits", "id", "label", "line", "log", "source", "texts")
+
+    def __init__(self, key, spec, source, label):
+        with _lock:
+            if key not in _ids:
+                _ids[key] = _state["next_id"]
+                _state["next_id"] += 1
+            self.id = _ids[key]
+        self.source = source
+        self.label = label
+        self.line = None
+        self.hits = 0
+        self.texts = spec
+        self.condition = _compile(spec.get("condition"), "condition")
+        self.hit = _hit_test(spec.get("hitCondition"))
+        self.log = _log_parts(spec.get("logMessage"))
+
+    def describe(self, line):
+        where = f"{self.source.get('path') or self.label}:{line}" if self.source else self.label
+        return f"breakpoint {self.id} at {where}"
+
+    def check(self, frame, line):
+        """'stop', 'error' or None; runs on the target thread."""
+        if self.condition is not None:
+            try:
+                if not eval(self.condition, frame.f_globals, frame.f_locals):
+                    return None
+            except Exception as error:
+                text = self.texts.get("condition")
+                stepping.emit_output(
+                    "stderr",
+                    f"dapattach: {self.describe(line)}: condition {text!r} raised "
+                    f"{values.describe_error(error)}; stopped here\n",
+                )
+                return "error"
+        self.hits += 1
+        if self.hit is not None and not self.hit(self.hits):
+            return None
+        if self.log is not None:
+            self._log(frame, line)
+            return None
+        return "stop"
+
+    def _log(self, frame, line):
+        pieces = []
+        for piece in self.log:
+            if isinstance(piece, str):
+                pieces.append(piece)
+                continue
+            text, code = piece
+            try:
+                pieces.append(str(eval(code, frame.f_globals, frame.f_locals)))
+            except Exception as error:
+                problem = values.describe_error(error)
+                pieces.append(f"<{problem}>")
+                stepping.emit_output(
+                    "stderr",
+                    f"dapattach: log message of {self.describe(line)}: {{{text}}} raised {problem}\n",
+                )
+        extra = {"line": line, "source": self.source} if self.source else {}
+        stepping.emit_output("console", "".join(pieces) + "\n", **extra)
+
+
+def _compile(text, what):
+    if not text or not str(text).strip():
+        return None
+    try:
+        return compile(str(text).strip(), FILENAME, "eval", dont_inherit=True)
+    except SyntaxError as error:
+        raise ValueError(f"the {what} {text!r} is not a valid expression: {error.msg}") from None
+
+
+def _hit_test(text):
+    if text is None or not str(text).strip():
+        return None
+    found = HIT_CONDITION.match(str(text))
+    if found is None:
+        raise ValueError(
+            f"the hit condition {text!r} is not understood: use 5, ==5, >5, >=5, <5, <=5 or %3"
+        )
+    operator, number = found[1] or "==", int(found[2])
+    match operator:
+        case "==":
+            return lambda hits: hits == number
+        case ">":
+            return lambda hits: hits > number
+        case ">=":
+            return lambda hits: hits >= number
+        case "<":
+            return lambda hits: hits < number
+        case "<=":
+            return lambda hits: hits <= number
+        case _:
+            if number == 0:
+                raise ValueError("the hit condition %0 divides by zero: use %1 or more")
+            return lambda hits: hits % number == 0
+
+
+def _log_parts(message):
+    """Literal strings and (text, code) pairs of a log message; `{{` and `}}` are literal braces."""
+    if message is None:
+        return None
+    parts, literal, index, message = [], [], 0, str(message)
+    while index < len(message):
+        char = message[index]
+        if message.startswith("{{", index) or message.startswith("}}", index):
+            literal.append(char)
+            index += 2
+        elif char == "{":
+            end = message.find("}", index)
+            if end < 0:
+                raise ValueError(f"the log message {message!r} has a '{{' without its '}}'")
+            if literal:
+                parts.append("".join(literal))
+                literal = []
+            text = message[index + 1 : end]
+            parts.append((text, _compile(text, "log expression") or compile("''", FILENAME, "eval")))
+            index = end + 1
+        else:
+            literal.append(char)
+            index += 1
+    if literal:
+        parts.append("".join(literal))
+    return parts
+
+
+def _body(bp, verified, message=None):
+    body = {"id": bp.id, "verified": verified}
+    if bp.source:
+        body["source"] = bp.source
+    if bp.line is not None:
+        body["line"] = bp.line
+    if message:
+        body["message"] = message
+    return body
+
+
+def _place(path, bps, codes):
+    """Verify `bps` against `codes`; returns {bp.id: dap body} and {code: {line: [bp]}}."""
+    bodies, table = {}, {}
+    for bp, requested in bps:
+        if not codes:
+            bodies[bp.id] = _body(
+                bp, False, f"{path} is not loaded yet: the breakpoint is set when its code first runs"
+            )
+            continue
+        line, holders = codeindex.resolve_line(codes, requested)
+        if line is None:
+            bodies[bp.id] = _body(bp, False, f"no code at or after line {requested} in {path}")
+            continue
+        bp.line = line
+        for code in holders:
+            table.setdefault(code, {}).setdefault(line, []).append(bp)
+        bodies[bp.id] = _body(bp, True)
+    return bodies, table
+
+
+def _install(path, table):
+    """Replace the breakpoint locations of `path` by `table` and enable LINE on just those codes."""
+    global _active
+    with _lock:
+        old = _by_file.get(path, {}).get("table", {})
+        _by_file.setdefault(path, {})["table"] = table
+        active = {}
+        for entry in _by_file.values():
+            for code, lines in entry.get("table", {}).items():
+                active[id(code)] = lines
+        _active = active
+    for code in old:
+        if code not in table:
+            monitor.set_local("breakpoints", code, 0)
+    for code in table:
+        monitor.set_local("breakpoints", code, E.LINE)
+    monitoring.restart()
+
+
+def _watch_new_code():
+    monitor.want("new-code", E.PY_START) if _pending else monitor.unwant("new-code")
+
+
+@command("setBreakpoints")
+def _set_breakpoints(agent, arguments):
+    stepping.context["agent"] = agent
+    source = dict(arguments.get("source") or {})
+    raw_path = source.get("path")
+    specs = arguments.get("breakpoints")
+    if specs is None:
+        specs = [{"line": line} for line in arguments.get("lines") or []]
+    if not raw_path:
+        return {"breakpoints": [{"verified": False, "message": "only files with a path take breakpoints"}]
+                * len(specs)}  # fmt: skip
+    path = codeindex.normalize(raw_path)
+    accepted, results = [], []
+    for spec in specs:
+        requested = int(spec.get("line") or 0)
+        try:
+            bp = Breakpoint((path, requested), spec, source, raw_path)
+        except ValueError as error:
+            with _lock:
+                bp_id = _ids.setdefault((path, requested), _state["next_id"])
+                _state["next_id"] = max(_state["next_id"], bp_id + 1)
+            results.append({"id": bp_id, "verified": False, "message": str(error), "line": requested})
+            continue
+        accepted.append((bp, requested))
+        results.append(bp)
+    codes = codeindex.codes_of(path)
+    bodies, table = _place(raw_path, accepted, codes)
+    with _lock:
+        _by_file[path] = {
+            "specs": accepted,
+            "raw": raw_path,
+            "table": _by_file.get(path, {}).get("table", {}),
+        }
+        if accepted and not codes:
+            _pending.add(path)
+        else:
+            _pending.discard(path)
+    _install(path, table)
+    _watch_new_code()
+    return {"breakpoints": [bodies[item.id] if isinstance(item, Breakpoint) else item for item in results]}
+
+
+def _line_hook(frame, code, line):
+    lines = _active.get(id(code))
+    if lines is None:
+        return None
+    bps = lines.get(line)
+    if bps is None:
+        return None
+    hit, error = [], False
+    for bp in bps:
+        outcome = bp.check(frame, line)
+        if outcome is not None:
+            hit.append(bp.id)
+            error = error or outcome == "error"
+    if not hit:
+        return monitoring.KEEP
+    fields = {"hitBreakpointIds": hit}
+    if error:
+        fields["description"] = "Breakpoint condition raised an error (see the debug console)"
+    return "breakpoint", fields
+
+
+def _on_start(code, offset):
+    entry = _entries.get(id(code))
+    if entry is not None:
+        frame = sys._getframe(2)
+        bp = entry[1]
+        outcome = bp.check(frame, frame.f_lineno)
+        if outcome is not None:
+            stepping.stop(frame, "function breakpoint", hitBreakpointIds=[bp.id])
+        return None
+    if not _pending:
+        return monitoring.mon.DISABLE
+    path = codeindex.normalize(code.co_filename)
+    if path not in _pending:
+        return monitoring.mon.DISABLE
+    _load(path, code)
+    return None
+
+
+def _load(path, code):
+    """Code of a pending file started: verify its breakpoints and tell the client."""
+    with _lock:
+        entry = _by_file.get(path)
+        _pending.discard(path)
+    if entry is None:
+        return
+    codes = codeindex.codes_of(path, extra=(code,))
+    bodies, table = _place(entry["raw"], entry["specs"], codes)
+    _install(path, table)
+    _watch_new_code()
+    for body in bodies.values():
+        agent = stepping.context["agent"]
+        if agent is not None:
+            agent.emit("breakpoint", {"reason": "changed", "breakpoint": body})
+
+
+def _find_function(name):
+    """The function named `module.function`, `Class.method`, `module.Class.method` or `function`."""
+    parts = name.strip().split(".")
+    candidates = []
+    for split in range(len(parts) - 1, 0, -1):
+        module = sys.modules.get(".".join(parts[:split]))
+        if module is not None:
+            candidates.append((module, parts[split:]))
+    main = sys.modules.get("__main__")
+    if main is not None:
+        candidates.append((main, parts))
+    for owner, rest in candidates:
+        value = owner
+        for attribute in rest:
+            value = (vars(value) if hasattr(value, "__dict__") else {}).get(attribute, _MISSING)
+            if value is _MISSING:
+                break
+        else:
+            for _ in range(20):
+                if isinstance(value, (staticmethod, classmethod)):
+                    value = value.__func__
+                elif hasattr(value, "__wrapped__"):
+                    value = value.__wrapped__
+                else:
+                    break
+            code = getattr(value, "__code__", None)
+            if code is not None:
+                return code
+    return None
+
+
+_MISSING = object()
+
+
+@command("setFunctionBreakpoints")
+def _set_function_breakpoints(agent, arguments):
+    global _entries
+    stepping.context["agent"] = agent
+    for code in monitor.local_codes("function-breakpoints"):
+        monitor.set_local("function-breakpoints", code, 0)
+    results, entries = [], {}
+    for spec in arguments.get("breakpoints") or []:
+        name = str(spec.get("name") or "")
+        try:
+            bp = Breakpoint(("function", name), spec, None, name)
+        except ValueError as error:
+            results.append({"verified": False, "message": str(error)})
+            continue
+        code = _find_function(name)
+        if code is None:
+            results.append(_body(bp, False, f"no function {name!r} in the loaded modules (or __main__)"))
+            continue
+        bp.line = code.co_firstlineno
+        entries[id(code)] = (code, bp)
+        path = code.co_filename
+        body = _body(bp, True)
+        body.update(line=code.co_firstlineno, source={"name": path.rpartition("/")[2], "path": path})
+        results.append(body)
+    _entries = entries
+    for code, _bp in entries.values():
+        monitor.set_local("function-breakpoints", code, E.PY_START)
+    monitoring.restart()
+    return {"breakpoints": results}
+
+
+@command("breakpointLocations")
+def _breakpoint_locations(agent, arguments):
+    path = (arguments.get("source") or {}).get("path")
+    if not path:
+        raise RequestError("breakpointLocations needs a source with a path")
+    start = int(arguments.get("line") or 1)
+    end = int(arguments.get("endLine") or start)
+    lines = set()
+    for code in codeindex.codes_of(codeindex.normalize(path)):
+        lines.update(line for line in codeindex.lines_of(code) if start <= line <= end)
+    return {"breakpoints": [{"line": line} for line in sorted(lines)]}
+
+
+monitoring.line_hooks.insert(0, _line_hook)
+monitoring.on(E.PY_START, _on_start)

@@ -1,0 +1,319 @@
+"""Stepping (`next`, `stepIn`, `stepOut`) on any stopped thread, `goto`, and return values.
+
+Each stepping thread has a `Step`: the frame it stepped from and a mode. Events are enabled only for the
+step's needs, and only while a step runs: LINE, PY_RETURN and PY_YIELD on the code of that frame (local
+events), PY_UNWIND (global, it cannot be local), and for `stepIn` PY_START/PY_RESUME, on which the code
+entered gets LINE events of its own. So stepping over a call into a heavy library costs one PY_START per
+call, not a callback per line.
+
+- `over` stops at the next LINE event of the *same frame object*: in a generator or coroutine that is the
+  line after the `yield`/`await` once that frame resumes, never the event loop in between.
+- `into` stops at the next LINE of user code on this thread (`justMyCode`).
+- `out` waits for the frame to return.
+
+When the frame returns, the thread stops at once in the caller (the PY_RETURN callback reports the caller
+frame, at the line of the call) when the caller is user code; otherwise, and when the frame is left by an
+exception, the step goes on as `into`. With `showReturnValue` the caller's Locals then show
+`(return) name`. A `goto` is done by the stopped thread itself, as CPython allows `f_lineno` to be set only
+from a LINE callback of that thread; a thread stopped at a return or an exception cannot jump.
+"""
+
+import sys
+import threading
+
+from . import codeindex, suspend, values
+from . import monitor as monitoring
+from .core import COMMANDS, command
+from .inspection import RequestError
+from .monitor import E, monitor
+
+CO_COROUTINE_LIKE = 0x0080 | 0x0100 | 0x0200  # CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
+context = {"agent": None}
+_steps = {}
+_returns = {}
+_gotos = {}
+_non_line_stops = set()
+_lock = threading.Lock()
+
+
+class Step:
+    __slots__ = ("codes", "frame", "mode")
+
+    def __init__(self, mode, frame):
+        self.mode = mode
+        self.frame = frame
+        self.codes = set()
+
+
+def option(name):
+    agent = context["agent"]
+    return True if agent is None and name == "justMyCode" else bool(agent and agent.options.get(name))
+
+
+def is_user(code):
+    return codeindex.is_user(code, option("justMyCode"))
+
+
+def emit_output(category, text, **extra):
+    agent = context["agent"]
+    if agent is not None:
+        agent.emit("output", {"category": category, "output": text, **extra})
+
+
+def stop(frame, reason, **fields):
+    """Suspend this thread outside a LINE callback (a return, an exception, a function entry)."""
+    ident = threading.get_ident()
+    _non_line_stops.add(ident)
+    try:
+        action = suspend.suspend(frame, reason, **fields)
+    finally:
+        _non_line_stops.discard(ident)
+        _returns.pop(ident, None)
+    after_resume(action, frame, line_context=False)
+    return action
+
+
+def after_resume(action, frame, line_context=True):
+    ident = threading.get_ident()
+    while action.kind == "goto" and line_context:
+        _jump(ident, frame)
+        action = suspend.suspend(frame, "goto")
+    _returns.pop(ident, None)
+    match action.kind:
+        case "next":
+            _begin(ident, Step("over", frame))
+        case "stepIn":
+            _begin(ident, Step("into", frame))
+        case "stepOut":
+            _begin(ident, Step("out", frame))
+
+
+def _begin(ident, step):
+    if step.mode == "into":
+        step.codes.add(step.frame.f_code)
+    with _lock:
+        _steps[ident] = step
+    _rearm()
+
+
+def _finish(ident):
+    with _lock:
+        _steps.pop(ident, None)
+    _rearm()
+
+
+def _into_from(ident, frame):
+    """Go on as `into` from `frame` (left by return or exception): any user line of this thread stops."""
+    step = Step("into", None)
+    while frame is not None:
+        if is_user(frame.f_code):
+            step.codes.add(frame.f_code)
+        frame = frame.f_back
+    with _lock:
+        _steps[ident] = step
+    _rearm()
+
+
+def _rearm():
+    with _lock:
+        steps = list(_steps.values())
+    local = {}
+    global_events = 0
+    for step in steps:
+        global_events |= E.PY_UNWIND
+        if step.frame is not None:
+            events = E.PY_RETURN | E.PY_YIELD | (0 if step.mode == "out" else E.LINE)
+            local[step.frame.f_code] = local.get(step.frame.f_code, 0) | events
+        if step.mode == "into":
+            global_events |= E.PY_START | E.PY_RESUME
+            for code in step.codes:
+                local[code] = local.get(code, 0) | E.LINE
+    for code in monitor.local_codes("step"):
+        if code not in local:
+            monitor.set_local("step", code, 0)
+    for code, events in local.items():
+        monitor.set_local("step", code, events)
+    monitoring.keep_lines("step", bool(steps))
+    if global_events:
+        monitor.want("step", global_events)
+    else:
+        monitor.unwant("step")
+
+
+def cancel_all():
+    with _lock:
+        _steps.clear()
+    _rearm()
+
+
+def _line_hook(frame, code, line):
+    step = _steps.get(threading.get_ident())
+    if step is None:
+        return None
+    if (step.mode == "over" and frame is step.frame) or (step.mode == "into" and is_user(code)):
+        _finish(threading.get_ident())
+        return "step", {}
+    return None
+
+
+def _on_return(code, offset, value):
+    ident = threading.get_ident()
+    step = _steps.get(ident)
+    if step is None:
+        return None
+    frame = sys._getframe(2)
+    if frame is not step.frame:
+        return None
+    _returned(ident, frame, value)
+    return None
+
+
+def _returned(ident, frame, value):
+    caller = frame.f_back
+    if caller is not None and is_user(caller.f_code):
+        _finish(ident)
+        if option("showReturnValue"):
+            _returns[ident] = (caller, frame.f_code.co_qualname, value)
+        stop(caller, "step")
+    else:
+        _into_from(ident, caller)
+
+
+def _on_yield(code, offset, value):
+    ident = threading.get_ident()
+    step = _steps.get(ident)
+    if step is None:
+        return None
+    frame = sys._getframe(2)
+    if frame is not step.frame:
+        return None
+    if code.co_flags & CO_COROUTINE_LIKE:
+        if step.mode == "into":
+            with _lock:
+                _steps[ident] = Step("over", frame)
+            _rearm()
+        return None
+    if step.mode != "over":
+        _returned(ident, frame, value)
+    return None
+
+
+def _on_unwind(code, offset, exception):
+    ident = threading.get_ident()
+    step = _steps.get(ident)
+    if step is not None and sys._getframe(2) is step.frame:
+        _into_from(ident, step.frame.f_back)
+    return None
+
+
+def _on_enter(code, offset):
+    if not _steps:
+        return monitoring.mon.DISABLE
+    step = _steps.get(threading.get_ident())
+    if step is not None and step.mode == "into" and code not in step.codes and is_user(code):
+        step.codes.add(code)
+        _rearm()
+    return None
+
+
+def _on_resume(action, frame):
+    after_resume(action, frame, line_context=True)
+
+
+def return_values(frame, kind):
+    """Pseudo-variables for `values`: the `(return) name` of the call just stepped out of."""
+    if not option("showReturnValue"):
+        return {}
+    for caller, name, value in list(_returns.values()):
+        if caller is frame:
+            return {f"(return) {name}": value}
+    return {}
+
+
+def _jump(ident, frame):
+    request = _gotos.pop(ident, None)
+    if request is None:
+        return
+    line, done, result = request
+    try:
+        frame.f_lineno = line
+    except Exception as error:
+        result.append(values.describe_error(error))
+    done.set()
+
+
+def stopped_entry(thread_id):
+    for ident, entry in suspend.stopped().items():
+        if entry.thread_id == thread_id:
+            return ident, entry
+    raise RequestError(f"thread {thread_id} is not stopped: pause it or wait for a breakpoint first")
+
+
+def _step_command(kind):
+    def handler(agent, arguments):
+        context["agent"] = agent
+        thread_id = arguments.get("threadId")
+        stopped_entry(thread_id)
+        suspend.resume(kind, thread_id)
+        return {}
+
+    return handler
+
+
+for _kind in ("next", "stepIn", "stepOut"):
+    command(_kind)(_step_command(_kind))
+
+_plain_continue = COMMANDS["continue"]
+
+
+@command("continue")
+def _continue(agent, arguments):
+    """A continue ends every step in progress, as the user asked the whole program to run."""
+    cancel_all()
+    return _plain_continue(agent, arguments)
+
+
+@command("gotoTargets")
+def _goto_targets(agent, arguments):
+    path = (arguments.get("source") or {}).get("path")
+    line = int(arguments.get("line") or 0)
+    if not path:
+        raise RequestError("gotoTargets needs a source with a path")
+    codes = codeindex.codes_of(codeindex.normalize(path))
+    if not any(line in codeindex.lines_of(code) for code in codes):
+        return {"targets": []}
+    return {"targets": [{"id": line, "label": f"Jump to line {line}", "line": line}]}
+
+
+@command("goto")
+def _goto(agent, arguments):
+    thread_id = arguments.get("threadId")
+    line = int(arguments.get("targetId") or 0)
+    ident, entry = stopped_entry(thread_id)
+    if ident in _non_line_stops:
+        raise RequestError(
+            f"thread {thread_id} stopped at {entry.reason} outside a line event; CPython lets a frame jump "
+            "only from a line event: step once, then jump"
+        )
+    code = entry.frame.f_code
+    if line not in codeindex.lines_of(code):
+        raise RequestError(f"line {line} has no code in {code.co_qualname}, where thread {thread_id} is")
+    done, result = threading.Event(), []
+    _gotos[ident] = (line, done, result)
+    suspend.resume("goto", thread_id)
+    if not done.wait(5):
+        _gotos.pop(ident, None)
+        raise RequestError(f"thread {thread_id} did not take the jump")
+    if result:
+        raise RequestError(f"cannot jump to line {line}: {result[0]}")
+    return {}
+
+
+monitoring.line_hooks.append(_line_hook)
+monitoring.on_resume.append(_on_resume)
+monitoring.on(E.PY_RETURN, _on_return)
+monitoring.on(E.PY_YIELD, _on_yield)
+monitoring.on(E.PY_UNWIND, _on_unwind)
+monitoring.on(E.PY_START, _on_enter)
+monitoring.on(E.PY_RESUME, _on_enter)
+values.scope_extras.append(return_values)
