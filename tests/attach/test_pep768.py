@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from dapattach.attach import pep768
+from dapattach.attach.procmem import ProcessMemory, read_maps
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = ROOT / "tests" / "targets" / "pep768_target.py"
@@ -313,3 +314,20 @@ def test_bad_script_paths_are_refused_before_touching_the_target(spawn: type[Tar
     with pytest.raises(ValueError, match="at most 511"):
         pep768.inject(target.pid, str(long_path))
     assert sys.version_info >= (3, 14)
+
+
+@pytest.mark.parametrize("via", ["auto", "proc-mem"])
+def test_process_memory_reads_and_writes_through_both_paths(spawn: type[Target], via: str) -> None:
+    target = spawn([PY314, str(TARGET), "sleep"])
+    address = int(target.expect("buffer").split()[1])
+    target.ready()
+    exe = os.path.realpath(PY314)
+    exe_start = next(m.start for m in read_maps(target.pid) if m.path == exe and m.offset == 0)
+
+    with ProcessMemory(target.pid, via=via) as memory:  # type: ignore[arg-type]
+        assert memory.read(exe_start, 4) == b"\x7fELF"
+        assert memory.read(address, 6) == b"before"
+        memory.write(address, b"after!")
+    os.kill(target.pid, signal.SIGUSR1)
+
+    assert target.expect("usr1") == "usr1 after!"

@@ -4,11 +4,13 @@ Usage: pep768_target.py MODE [--worker]
 MODE: tick (main thread runs bytecode every 10 ms), spin (main thread computes), sleep
 (time.sleep(3600)), accept (socket.accept()), asyncio (an idle event loop).
 Prints `ready MAIN_TID WORKER_TID` once set up, every audit event about remote debugger scripts as
-`audit EVENT ARG`, and `usr1` when SIGUSR1 arrives (a Python-level handler makes a blocked main thread
-run bytecode).
+`audit EVENT ARG`, and `usr1 BUFFER` when SIGUSR1 arrives (a Python-level handler makes a blocked main
+thread run bytecode; BUFFER is a 6-byte buffer whose address it prints as `buffer ADDRESS`, for memory
+writes to show).
 """
 
 import asyncio
+import ctypes
 import signal
 import socket
 import sys
@@ -30,7 +32,9 @@ def compute() -> None:
 def main() -> None:
     mode = sys.argv[1]
     sys.addaudithook(audit)
-    signal.signal(signal.SIGUSR1, lambda *_: print("usr1", flush=True))
+    buffer = bytearray(b"before")
+    print("buffer", ctypes.addressof(ctypes.c_char.from_buffer(buffer)), flush=True)
+    signal.signal(signal.SIGUSR1, lambda *_: print("usr1", buffer.decode(errors="replace"), flush=True))
     worker_tid = 0
     if "--worker" in sys.argv:
         worker = threading.Thread(target=compute, name="worker", daemon=True)

@@ -14,6 +14,7 @@ import errno
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 _PTRACE_HINT = (
     "reading another process's memory needs the same user id as the target, or CAP_SYS_PTRACE "
@@ -91,9 +92,10 @@ _SYSCALLS = _load_syscalls()
 class ProcessMemory:
     """Byte-level access to one process's address space; use as a context manager."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, *, via: Literal["auto", "proc-mem"] = "auto") -> None:
+        """`via="proc-mem"` skips the system calls and goes straight to `/proc/PID/mem`."""
         self.pid = pid
-        self._use_syscalls = _SYSCALLS is not None
+        self._use_syscalls = _SYSCALLS is not None and via == "auto"
         self._mem_fd: int | None = None
 
     def __enter__(self) -> ProcessMemory:
