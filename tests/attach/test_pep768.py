@@ -260,6 +260,21 @@ def test_a_process_that_is_not_python_is_refused(script: str) -> None:
         sleeper.wait()
 
 
+@pytest.mark.skipif(not os.path.exists("/usr/bin/python3.11"), reason="needs an old /usr/bin/python3.11")
+def test_a_python_older_than_314_is_refused_with_its_version_requirement(script: str) -> None:
+    old = subprocess.Popen(
+        ["/usr/bin/python3.11", "-c", "import time; print(flush=True); time.sleep(3600)"],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert old.stdout is not None and old.stdout.readline() == b"\n"
+        with pytest.raises(pep768.UnsupportedPythonError, match=f"PID {old.pid} .*3.14"):
+            pep768.inject(old.pid, script)
+    finally:
+        old.kill()
+        old.wait()
+
+
 def test_a_process_that_does_not_exist_is_refused(script: str) -> None:
     gone = subprocess.Popen(["true"])
     gone.wait()

@@ -597,6 +597,13 @@ def _locate_runtime(pid: int) -> tuple[int, int]:
         section = _find_runtime_section(pid, path, start, end)
         if section is not None:
             return section.runtime_address(start), section.pointer_size
+    pythons = [p for p in candidates if "python" in os.path.basename(p)]
+    if pythons:
+        raise UnsupportedPythonError(
+            pid,
+            f"PID {pid} maps {pythons[0]}, which has no .PyRuntime section: a Python too old for "
+            "remote attach (it needs 3.14+) or a build without it",
+        )
     raise NotPythonError(
         pid,
         f"PID {pid} ({exe or 'unknown executable'}) is not a CPython process: no mapped file has a "
