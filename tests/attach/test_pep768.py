@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dapattach.attach import pep768
+from dapattach.attach import elf, pep768
 from dapattach.attach.procmem import ProcessMemory, read_maps
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -346,3 +346,17 @@ def test_process_memory_reads_and_writes_through_both_paths(spawn: type[Target],
     os.kill(target.pid, signal.SIGUSR1)
 
     assert target.expect("usr1") == "usr1 after!"
+
+
+def test_section_addresses_are_relocated_for_a_shared_library(spawn: type[Target]) -> None:
+    target = spawn([PY314, str(TARGET), "sleep"])
+    target.ready()
+    libc = next(m for m in read_maps(target.pid) if "libc.so" in m.path and m.offset == 0)
+    section = elf.find_section(libc.path, ".rodata")
+    assert section is not None and section.first_load_vaddr == 0 and libc.start > 0
+    with open(libc.path, "rb") as f:
+        f.seek(section.file_offset)
+        expected = f.read(256)
+
+    with ProcessMemory(target.pid) as memory:
+        assert memory.read(section.runtime_address(libc.start), 256) == expected

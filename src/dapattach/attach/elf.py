@@ -21,6 +21,7 @@ class Section:
 
     name: str
     address: int
+    file_offset: int
     size: int
     pointer_size: int
     first_load_vaddr: int
@@ -88,12 +89,13 @@ def find_section(path: str, name: str) -> Section | None:
         names = f.read(strtab_size)
         wanted = name.encode()
         for i in range(shnum):
-            sh_name, addr, _, size = header(i)
+            sh_name, addr, offset, size = header(i)
             end = names.find(b"\0", sh_name)
             if names[sh_name:end] == wanted:
                 return Section(
                     name=name,
                     address=addr,
+                    file_offset=offset,
                     size=size,
                     pointer_size=8 if is64 else 4,
                     first_load_vaddr=first_load_vaddr,
