@@ -251,7 +251,7 @@ class DapClient:
                     future.set_result(message)
             case "event":
                 self.events.append(message)
-                asyncio.create_task(self._notify(self._new_event))
+                self._tasks.append(asyncio.create_task(self._notify(self._new_event)))
 
     async def _notify(self, condition: asyncio.Condition) -> None:
         async with condition:
@@ -294,3 +294,62 @@ class DapClient:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         return code
+
+
+class SessionPeer:
+    """A `Session` run in this process over a real socket pair, with the test as its client.
+
+    For session and handler tests that need no subprocess; the client side uses dapattach's own
+    sans-IO `Endpoint`, and every message the session sends is schema-checked like `DapClient`'s.
+    """
+
+    def __init__(self, table: Any) -> None:
+        from dapattach.protocol.endpoint import Endpoint
+        from dapattach.session import Session
+        from dapattach.transport import StreamConnection
+
+        self._make = lambda reader, writer: Session(StreamConnection(reader, writer), table)
+        self.endpoint = Endpoint()
+        self.received: list[Any] = []
+        self.schema_errors: list[str] = []
+
+    async def __aenter__(self) -> SessionPeer:
+        import socket
+
+        ours, theirs = socket.socketpair()
+        self.reader, self.writer = await asyncio.open_unix_connection(sock=ours)
+        session_reader, session_writer = await asyncio.open_unix_connection(sock=theirs)
+        self.session = self._make(session_reader, session_writer)
+        self.task = asyncio.create_task(self.session.run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.writer.close()
+        await asyncio.wait_for(self.task, TIMEOUT)
+        assert not self.schema_errors, self.schema_errors
+
+    async def send(self, command: str, arguments: Any = None) -> int:
+        request, data = self.endpoint.send_request(command, arguments)
+        self.writer.write(data)
+        await self.writer.drain()
+        return request.seq
+
+    async def next(self) -> Any:
+        """The next message from the session (`Request`, `Response` or `Event`)."""
+        while (message := self.endpoint.next_message()) is None:
+            data = await asyncio.wait_for(self.reader.read(65536), TIMEOUT)
+            if not data:
+                raise ConnectionError("the session closed the connection")
+            self.endpoint.receive_data(data)
+        assert self.endpoint.last_received is not None
+        self.schema_errors += checker().problems(self.endpoint.last_received)
+        self.received.append(message)
+        return message
+
+    async def request(self, command: str, arguments: Any = None) -> Any:
+        """Send a request and return its response, skipping any events before it."""
+        seq = await self.send(command, arguments)
+        while True:
+            message = await self.next()
+            if getattr(message, "request_seq", None) == seq:
+                return message

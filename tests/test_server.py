@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from dapclient import DapClient, DapError
 
 
@@ -70,7 +71,9 @@ async def test_arguments_of_the_wrong_shape_name_the_field(
 
 
 async def test_seq_zero_missing_arguments_and_null_fields_are_accepted(adapter: DapClient) -> None:
-    response = await adapter.request_raw("initialize", {"adapterID": "x", "locale": None, "clientID": None}, seq=0)
+    response = await adapter.request_raw(
+        "initialize", {"adapterID": "x", "locale": None, "clientID": None}, seq=0
+    )
     assert response["success"] is True and response["request_seq"] == 0
     response = await adapter.request_raw("configurationDone")  # no `arguments` key at all
     assert response["success"] is True
@@ -119,7 +122,10 @@ async def test_log_dir_writes_a_timestamped_trace(tmp_path) -> None:
     received = [json.loads(line.partition(" <-- ")[2]) for line in lines if " <-- " in line]
     sent = [json.loads(line.partition(" --> ")[2]) for line in lines if " --> " in line]
     assert [message["command"] for message in received] == ["initialize", "fly"]
-    assert [(message["command"], message["success"]) for message in sent] == [("initialize", True), ("fly", False)]
+    assert [(message["command"], message["success"]) for message in sent] == [
+        ("initialize", True),
+        ("fly", False),
+    ]
     assert all(line[:4].isdigit() for line in lines)
     [log] = [p for p in tmp_path.glob("*.log") if not p.name.endswith(".trace.log")]
     assert "session 1 starts" in log.read_text()

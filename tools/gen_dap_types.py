@@ -119,7 +119,9 @@ class Generator:
         for prop, sub in node.get("properties", {}).items():
             annotation = self.type_of(sub, name, prop)
             attribute = snake_case(prop)
-            wire = "" if camel_case(attribute) == prop else f"metadata={{{json.dumps(WIRE_NAME)}: {json.dumps(prop)}}}"
+            wire = f"metadata={{{json.dumps(WIRE_NAME)}: {json.dumps(prop)}}}"
+            if camel_case(attribute) == prop:
+                wire = ""
             if prop not in required:
                 annotation = annotation if annotation == "Any" else f"{annotation} | None"
             match prop in required, wire:

@@ -36,6 +36,11 @@ class Decoder:
         self._buffer += data
 
     @property
+    def skipping(self) -> int:
+        """Bytes of an oversized body still to be discarded."""
+        return self._skip
+
+    @property
     def pending(self) -> bool:
         """True while part of a message is buffered (EOF now would cut it)."""
         return bool(self._buffer) or self._body_length is not None or self._skip > 0
@@ -68,13 +73,13 @@ class Decoder:
         end = self._buffer.find(_TERMINATOR)
         if end < 0:
             if len(self._buffer) > MAX_HEADER:
-                self._resync(len(self._buffer) - len(_TERMINATOR))
+                self._resync(1, fallback=len(self._buffer) - len(_TERMINATOR))
                 raise ProtocolError(f"no end of header within {MAX_HEADER} bytes; skipped", recoverable=True)
             return None
         try:
             length = _content_length(bytes(self._buffer[:end]))
         except ValueError as error:
-            self._resync(end + len(_TERMINATOR))
+            self._resync(1, fallback=end + len(_TERMINATOR))
             message = f"malformed header: {error}; skipped to the next header"
             raise ProtocolError(message, recoverable=True) from None
         del self._buffer[: end + len(_TERMINATOR)]
@@ -92,10 +97,13 @@ class Decoder:
         del self._buffer[:dropped]
         self._skip -= dropped
 
-    def _resync(self, fallback: int) -> None:
-        """Drop bytes up to the next `Content-Length` header, or up to `fallback` if none is buffered."""
-        match = _CONTENT_LENGTH.search(self._buffer, 1)
-        del self._buffer[: match.start() if match else max(fallback, 1)]
+    def _resync(self, start: int, fallback: int) -> None:
+        """Drop bytes up to the next `Content-Length` at or after `start`, else up to `fallback`.
+
+        The earliest candidate is taken so a real header is never skipped; a false one costs one more error.
+        """
+        match = _CONTENT_LENGTH.search(self._buffer, start)
+        del self._buffer[: match.start() if match else fallback]
 
 
 def _content_length(header: bytes) -> int:
