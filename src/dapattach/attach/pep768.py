@@ -83,6 +83,8 @@ _COMMON_TAIL = (
                           "debugger_pending_call", "debugger_script_path", "debugger_script_path_size")),
 )  # fmt: skip
 
+# Checked against the .PyRuntime data of Debian's 3.14.10 and 3.15.2: debugger_support starts at entry 88
+# and 104 of the table and reads (24, 304|344, 8076|8028, 0, 4, 512).
 _LAYOUTS: dict[tuple[int, int], tuple[tuple[str, tuple[str, ...]], ...]] = {
     (3, 14): (
         *_COMMON_HEAD,
