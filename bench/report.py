@@ -233,7 +233,8 @@ def notes(rows: list[Row], columns: list[str], table: dict[str, dict[str, Cell]]
                 found.append(
                     f"{column} {key}: {d['request']}; returned {d['returned']} children "
                     f"({d['bytes']} bytes), indexedVariables={d['indexedVariables']}, "
-                    f"namedVariables={d['namedVariables']}, first {d['first_names']}, last {d['last_names']}"
+                    f"namedVariables={d['namedVariables']}, first {d['first_names']}, "
+                    f"last {d['last_names']}; the locals answer holding it took {d['locals_ms']:.1f} ms"
                 )
     return found
 
