@@ -1,0 +1,167 @@
+"""Jobs for breakpoint, stepping and exception tests, started on request.
+
+A test appends a job name to `requests` (through the agent's `evaluate`); the main thread runs jobs whose
+name starts with `main_` itself and starts a thread named after any other job. Lines tests refer to carry
+a `# @marker` comment. Each job prints `done <name>` when it ends.
+"""
+
+import asyncio
+import sys
+import threading
+import time
+
+requests = []
+spinning = threading.Event()
+
+
+def add(a, b):
+    total = a + b  # @add-total
+    return total  # @add-return
+
+
+def job_steps():
+    result = add(2, 3)  # @steps-call
+    doubled = result * 2  # @steps-after
+    print("steps", doubled)
+
+
+def fact(n):
+    if n <= 1:  # @fact-test
+        return 1
+    return n * fact(n - 1)  # @fact-recurse
+
+
+def job_recursion():
+    print("fact", fact(4))
+
+
+def shared(worker):
+    value = worker * 10  # @shared
+    return value
+
+
+def job_pair():
+    barrier = threading.Barrier(2)
+
+    def run(worker):
+        barrier.wait()
+        shared(worker)
+
+    threads = [threading.Thread(target=run, args=(i,), name=f"pair-{i}") for i in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def produce(limit):
+    for index in range(limit):
+        value = index * 10  # @gen-value
+        yield value  # @gen-yield
+        print("resumed", index)  # @gen-resumed
+
+
+def job_generator():
+    total = 0
+    for value in produce(3):
+        total += value  # @gen-consume
+    print("total", total)
+
+
+async def pause_a_bit(label):
+    before = label  # @async-before
+    await asyncio.sleep(0.01)  # @async-await
+    after = label + "!"  # @async-after
+    return after
+
+
+async def gather_both():
+    return await asyncio.gather(pause_a_bit("a"), pause_a_bit("b"))
+
+
+def job_async():
+    print("async", asyncio.run(gather_both()))
+
+
+def raise_key():
+    raise KeyError("missing")  # @raise-key
+
+
+def job_caught():
+    try:
+        raise_key()
+    except KeyError:
+        print("caught")
+
+
+def job_uncaught():
+    values = {"a": 1}
+    return values["b"]  # @uncaught-worker
+
+
+def main_uncaught():
+    reason = "fatal"
+    raise RuntimeError(reason)  # @uncaught-main
+
+
+def job_jumpy():
+    marker = "start"  # @goto-start
+    marker = "skipped"  # @goto-skipped
+    marker = marker + "-end"  # @goto-end
+    print("jumpy", marker)
+
+
+class Calculator:
+    def double(self, value):
+        return value * 2  # @double
+
+
+def job_methods():
+    print("double", Calculator().double(21))
+
+
+def job_later():
+    import bp_later
+
+    print(bp_later.greet("later"))
+
+
+def spin_window(seconds):
+    count = 0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        count += 1
+        if count < 0:
+            print("never")  # @never
+    return count
+
+
+def job_spin():
+    while spinning.is_set():
+        print("rate", spin_window(0.2), flush=True)
+
+
+def run(name):
+    try:
+        globals()[name]()
+    finally:
+        print("done", name, flush=True)
+
+
+def main():
+    sys.stdout.reconfigure(line_buffering=True)
+    print("READY", flush=True)
+    while True:
+        while requests:
+            name = requests.pop(0)
+            if name == "job_spin":
+                spinning.set()
+            if name.startswith("main_"):
+                run(name)
+            else:
+                threading.Thread(target=run, args=(name,), name=name, daemon=True).start()
+        time.sleep(0.005)
+
+
+if __name__ == "__main__":
+    main()
