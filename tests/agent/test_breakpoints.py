@@ -3,8 +3,6 @@
 from collections.abc import AsyncIterator
 
 import pytest
-
-from agent_harness import Target
 from bp_support import (
     JOBS,
     LATER,
@@ -19,6 +17,8 @@ from bp_support import (
     top_frame,
     value_of,
 )
+
+from agent_harness import Target
 from dapattach.attach import AgentLink
 
 
@@ -28,7 +28,7 @@ async def jobs() -> AsyncIterator[tuple[Target, AgentLink]]:
         yield pair
 
 
-async def test_breakpoint_stops_at_the_line_with_its_id_and_moves_to_code(
+async def test_breakpoint_stops_with_its_id_and_moves_to_code(
     jobs: tuple[Target, AgentLink],
 ) -> None:
     target, link = jobs

@@ -3,9 +3,9 @@
 from collections.abc import AsyncIterator
 
 import pytest
+from bp_support import done, jobs_target, line_of, next_event, resume, run_job, set_lines, top_frame, value_of
 
 from agent_harness import Target, variables
-from bp_support import done, jobs_target, line_of, next_event, resume, run_job, set_lines, top_frame, value_of
 from dapattach.attach import AgentError, AgentLink
 
 
