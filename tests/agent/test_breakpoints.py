@@ -18,7 +18,7 @@ from bp_support import (
     value_of,
 )
 
-from agent_harness import Target
+from agent_harness import Target, attach, start_target
 from dapattach.attach import AgentLink
 
 
@@ -198,3 +198,40 @@ async def test_breakpoint_locations(jobs: tuple[Target, AgentLink]) -> None:
         line_of("add-total"),
         line_of("add-return"),
     ]
+
+
+async def rate(target: Target) -> int:
+    """The median of three spin rates printed by the target, after the window in progress."""
+    target.drain()
+    await target.expect(r"^rate \d+$")
+    rates = sorted([int((await target.expect(r"^rate (\d+)$"))[1]) for _ in range(3)])
+    return rates[1]
+
+
+async def test_detach_restores_every_event_and_the_loop_speed() -> None:
+    async with start_target("bp_jobs.py") as target:
+        link = await attach(target)
+        report = "monitoring_report()"
+        before = (await link.request("evaluate", {"expression": report, "context": "repl"}))["result"]
+        await run_job(link, "job_spin")
+        baseline = await rate(target)
+        await set_lines(link, {"line": line_of("never")}, {"line": line_of("add-total")})
+        with_breakpoint = await rate(target)
+        await link.request("setFunctionBreakpoints", {"breakpoints": [{"name": "Calculator.double"}]})
+        await link.request("setExceptionBreakpoints", {"filters": ["raised", "uncaught"]})
+        await set_lines(link, {"line": line_of("later-greet", LATER)}, path=LATER)
+        await run_job(link, "job_steps")
+        stopped = await next_event(link, "stopped")
+        for kind in ("stepIn", "next", "next", "stepOut"):
+            await link.request(kind, {"threadId": stopped["threadId"]})
+            await next_event(link, "stopped")
+        await link.detach()
+        after = await rate(target)
+        second = await attach(target)
+        try:
+            again = (await second.request("evaluate", {"expression": report, "context": "repl"}))["result"]
+        finally:
+            await second.detach()
+        assert again == before, "events were left enabled after detach"
+        assert with_breakpoint > 0.6 * baseline, (baseline, with_breakpoint)
+        assert after > 0.75 * baseline, (baseline, after)

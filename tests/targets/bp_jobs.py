@@ -69,7 +69,7 @@ def job_generator():
 
 
 async def pause_a_bit(label):
-    before = label  # @async-before
+    print("before", label)  # @async-before
     await asyncio.sleep(0.01)  # @async-await
     after = label + "!"  # @async-after
     return after
@@ -139,6 +139,30 @@ def spin_window(seconds):
 def job_spin():
     while spinning.is_set():
         print("rate", spin_window(0.2), flush=True)
+
+
+def monitoring_report():
+    """Every event any sys.monitoring tool has enabled: global ones and local ones on any code object."""
+    import gc
+    import types
+
+    codes, stack = set(), [f.__code__ for f in gc.get_objects() if isinstance(f, types.FunctionType)]
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            stack.append(frame.f_code)
+            frame = frame.f_back
+    while stack:
+        code = stack.pop()
+        if code not in codes:
+            codes.add(code)
+            stack.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
+    report = {}
+    for tool in range(6):
+        if sys.monitoring.get_tool(tool) is None:
+            continue
+        local = {code.co_qualname: sys.monitoring.get_local_events(tool, code) for code in codes}
+        report[tool] = [sys.monitoring.get_events(tool), {k: v for k, v in local.items() if v}]
+    return report
 
 
 def run(name):

@@ -113,9 +113,7 @@ def _hit_test(text):
         return None
     found = HIT_CONDITION.match(str(text))
     if found is None:
-        raise ValueError(
-            f"the hit condition {text!r} is not understood: use 5, ==5, >5, >=5, <5, <=5 or %3"
-        )
+        raise ValueError(f"the hit condition {text!r} is not understood: use 5, ==5, >5, >=5, <5, <=5 or %3")
     operator, number = found[1] or "==", int(found[2])
     match operator:
         case "==":
