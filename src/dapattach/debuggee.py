@@ -111,7 +111,7 @@ class Debuggee:
         await link.closed.wait()
         if self._leaving:
             return
-        if _alive(self.pid):
+        if not await _exits_soon(self.pid):
             reason = "the agent in it stopped answering"
             self._send_event(
                 "output", {"category": "important", "output": f"Process {self.pid}: {reason}.\n"}
@@ -127,14 +127,17 @@ class Debuggee:
                 await self._watcher
 
 
-def _alive(pid: int) -> bool:
-    """True while the process runs; a zombie (exited, not yet reaped by its parent) counts as gone."""
+async def _exits_soon(pid: int, within: float = 1.0) -> bool:
+    """Whether the process has exited or does so shortly: a dying process closes its sockets (which is
+    how we noticed) a moment before it is gone, so look again for a little while."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            state = stat.read().rpartition(b")")[2].split()[0]
-    except OSError, IndexError:
-        return False
-    return state not in (b"Z", b"X")
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return await _exited(pidfd, within)
+    finally:
+        os.close(pidfd)
 
 
 async def _exited(pidfd: int, timeout: float) -> bool:

@@ -1,10 +1,11 @@
-"""Getting the agent into a live process: checks, the bootstrap, `sys.remote_exec`, and the hello.
+"""Getting the agent into a live process: checks, the bootstrap, the PEP 768 request, and the hello.
 
 Every way this can fail becomes an `AttachError` whose message names the PID, what went wrong and what to
 do. The bootstrap is written into a fresh 0700 directory next to the socket the agent connects back to;
 the target deletes the script as soon as it runs it, and the adapter removes the directory once the agent
-is in. If the target never runs it (its main thread is blocked), the script is left for the target to run
-and delete later, so a late run ends quietly instead of printing "can't open debugger script".
+is in. The request goes through `pep768` rather than `sys.remote_exec`, which works across minor versions
+and lets a thread that runs Python take the bootstrap when the main thread is blocked; a request nobody
+picked up is withdrawn (`pep768.cancel`) before the directory goes.
 """
 
 import asyncio
@@ -16,11 +17,11 @@ import os
 import re
 import secrets
 import shutil
-import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from dapattach.attach import pep768
 from dapattach.attach.link import AgentLink, EventHandler
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,11 @@ def _disabled_error(pid: int, why: str) -> AttachError:
 
 
 def check_target(pid: int) -> None:
-    """Raise `AttachError` unless `pid` looks like a Python process this adapter can attach to."""
+    """Raise `AttachError` unless `pid` looks like a Python 3.14+ process this adapter can attach to.
+
+    These are cheap checks on `/proc` that give the most specific message; the attach protocol itself
+    (`pep768`) checks again from the target's memory.
+    """
     if pid <= 0:
         raise AttachError(pid, f"{pid} is not a valid process id")
     try:
@@ -170,47 +175,40 @@ def check_target(pid: int) -> None:
     version = _python_version(pid, exe)
     if version is None and not os.path.basename(exe).startswith("python"):
         raise AttachError(pid, f"process {pid} ({exe}) is not a Python process: pick a Python 3.14+ process")
-    mine = sys.version_info[:2]
     if version is not None and version < (3, 14):
         raise AttachError(
             pid, f"process {pid} runs Python {version[0]}.{version[1]}; attaching needs Python 3.14 or newer"
         )
-    if version is not None and version != mine:
-        raise AttachError(
-            pid,
-            f"process {pid} runs Python {version[0]}.{version[1]} but the adapter runs on Python "
-            f"{mine[0]}.{mine[1]}; attaching across versions is not supported yet: run dapattach with a "
-            f"Python {version[0]}.{version[1]} interpreter",
-        )
     why = _remote_debug_disabled(pid)
     if why is not None:
         raise _disabled_error(pid, why)
-    if not sys.is_remote_debug_enabled():
-        raise AttachError(
-            pid,
-            "remote debugging is disabled in the adapter's own interpreter: unset "
-            "PYTHON_DISABLE_REMOTE_DEBUG / drop -X disable-remote-debug for dapattach",
-        )
 
 
-def _remote_exec(pid: int, script: str) -> None:
+def _main_thread_on_cpu(pid: int) -> bool:
     try:
-        sys.remote_exec(pid, script)
+        return _read(f"/proc/{pid}/stat").rpartition(b")")[2].split()[0] == b"R"
+    except OSError, IndexError:
+        return False
+
+
+def _send(pid: int, script: str) -> pep768.InjectResult:
+    """Ask the target to run `script`: in its main thread when that is on a CPU (fastest), else in
+    whichever thread runs Python now (`pep768` samples them), so a blocked main thread does not stop us."""
+    thread: Literal["main", "auto"] = "main" if _main_thread_on_cpu(pid) else "auto"
+    try:
+        return pep768.inject(pid, script, thread=thread)
+    except pep768.NoSuchProcessError:
+        raise AttachError(pid, f"no process with PID {pid}: it exited while attaching") from None
+    except pep768.AttachPermissionError:
+        raise _permission_error(pid) from None
+    except pep768.RemoteDebugDisabledError:
+        raise _disabled_error(pid, "remote debugging is turned off in it") from None
+    except pep768.AttachError as error:
+        raise AttachError(pid, str(error)) from None
     except PermissionError:
         raise _permission_error(pid) from None
-    except ProcessLookupError, FileNotFoundError:
+    except ProcessLookupError:
         raise AttachError(pid, f"no process with PID {pid}: it exited while attaching") from None
-    except (RuntimeError, OSError) as error:
-        text = str(error)
-        if "not enabled" in text:
-            raise _disabled_error(pid, "remote debugging is turned off in it") from None
-        if "Can't send commands" in text:
-            raise AttachError(pid, f"process {pid}: {text}; run dapattach with the target's Python") from None
-        if "PyRuntime" in text:
-            raise AttachError(
-                pid, f"process {pid} is not a Python 3.14+ process (no Python runtime found in its memory)"
-            ) from None
-        raise AttachError(pid, f"sys.remote_exec failed for process {pid}: {text}") from None
 
 
 def _bootstrap_text(directory: Path, socket_path: Path, secret: str) -> str:
@@ -258,48 +256,106 @@ def _hello_handler(secret: str, arrived: asyncio.Future[Arrival], pid: int) -> A
     return on_connect
 
 
+class PendingAttach:
+    """An injection the target has been asked to run; the agent arrives when one of its threads runs it.
+
+    A target whose every thread is blocked in C (an idle server in `accept()`) runs the bootstrap only when
+    it next executes Python code, which may be much later: `wait` can be called with a short timeout and
+    again later, and `cancel` withdraws the request if the user gives up.
+    """
+
+    def __init__(self, pid: int, on_event: EventHandler | None) -> None:
+        self.pid = pid
+        self.injection: pep768.InjectResult | None = None
+        self._on_event = on_event
+        self._secret = secrets.token_hex(32)
+        self._directory = Path(tempfile.mkdtemp(prefix="dapattach-"))
+        self._socket_path = self._directory / "agent.sock"
+        self._arrived: asyncio.Future[Arrival] = asyncio.get_running_loop().create_future()
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        check_target(self.pid)
+        owner = os.stat(f"/proc/{self.pid}").st_uid if os.geteuid() == 0 else None
+        owner = None if owner == os.geteuid() else owner
+        self._server = await asyncio.start_unix_server(
+            _hello_handler(self._secret, self._arrived, self.pid), path=self._socket_path, limit=LINE_LIMIT
+        )
+        bootstrap = self._directory / "bootstrap.py"
+        if owner is not None:
+            os.chown(self._directory, owner, -1)
+            os.chown(self._socket_path, owner, -1)
+        _write_private(bootstrap, _bootstrap_text(self._directory, self._socket_path, self._secret), owner)
+        self.injection = await asyncio.to_thread(_send, self.pid, str(bootstrap))
+
+    @property
+    def running_python(self) -> bool:
+        """Whether the thread asked to run the bootstrap was executing Python when asked."""
+        return bool(self.injection and self.injection.thread.running_python)
+
+    async def wait(self, timeout: float | None) -> AgentLink:
+        """The authenticated link once the agent says hello; `TimeoutError` leaves the request pending."""
+        async with asyncio.timeout(timeout):
+            reader, writer, hello = await asyncio.shield(self._arrived)
+        self._tidy()
+        if "refused" in hello or "error" in hello:
+            writer.close()
+            if "refused" in hello:
+                raise AttachError(self.pid, f"{hello['refused']}: detach that session first")
+            raise AttachError(self.pid, f"the agent could not start in process {self.pid}: {hello['error']}")
+        writer.write(json.dumps({"type": "welcome", "protocol": PROTOCOL}).encode() + b"\n")
+        await writer.drain()
+        return AgentLink(reader, writer, hello, self._on_event)
+
+    async def cancel(self) -> None:
+        """Withdraw the request; an agent that started anyway is told to go (it sees the socket close)."""
+        withdrawn = self.injection is not None and await asyncio.to_thread(_withdraw, self.injection)
+        if not withdrawn and self.injection is not None:
+            with contextlib.suppress(TimeoutError, AttachError):
+                link = await self.wait(HELLO_TIMEOUT)
+                await link.detach()
+        self._tidy()
+
+    def _tidy(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        shutil.rmtree(self._directory, ignore_errors=True)
+
+
+def _withdraw(injection: pep768.InjectResult) -> bool:
+    try:
+        return pep768.cancel(injection)
+    except OSError, pep768.AttachError:
+        return False
+
+
+async def start_attach(pid: int, *, on_event: EventHandler | None = None) -> PendingAttach:
+    """Check `pid`, then ask it to load the agent; returns at once, before the target has run anything."""
+    pending = PendingAttach(pid, on_event)
+    try:
+        await pending.start()
+    except BaseException:
+        pending._tidy()
+        raise
+    return pending
+
+
+def blocked_message(pid: int, waited: float) -> str:
+    return (
+        f"process {pid} did not run the attach bootstrap within {waited:g} s: its main thread seems "
+        "blocked (sleep, input(), a socket accept, an idle event loop or a long C call) and no other thread "
+        "ran Python code. Attach again once it runs Python code"
+    )
+
+
 async def inject_agent(pid: int, *, timeout: float = 10.0, on_event: EventHandler | None = None) -> AgentLink:
     """Load the agent into process `pid` and return the authenticated link to it."""
-    check_target(pid)
-    owner = os.stat(f"/proc/{pid}").st_uid if os.geteuid() == 0 else None
-    owner = None if owner == os.geteuid() else owner
-    secret = secrets.token_hex(32)
-    directory = Path(tempfile.mkdtemp(prefix="dapattach-"))
-    socket_path = directory / "agent.sock"
-    bootstrap = directory / "bootstrap.py"
-    arrived: asyncio.Future[Arrival] = asyncio.get_running_loop().create_future()
-    server = await asyncio.start_unix_server(
-        _hello_handler(secret, arrived, pid), path=socket_path, limit=LINE_LIMIT
-    )
-    keep_directory = False
+    pending = await start_attach(pid, on_event=on_event)
     try:
-        if owner is not None:
-            os.chown(directory, owner, -1)
-            os.chown(socket_path, owner, -1)
-        _write_private(bootstrap, _bootstrap_text(directory, socket_path, secret), owner)
-        await asyncio.to_thread(_remote_exec, pid, str(bootstrap))
-        try:
-            async with asyncio.timeout(timeout):
-                reader, writer, hello = await arrived
-        except TimeoutError:
-            keep_directory = bootstrap.exists()
-            raise AttachError(
-                pid,
-                f"process {pid} did not run the attach bootstrap within {timeout:g} s: its main thread "
-                "seems blocked (sleep, input(), a socket accept, an idle event loop or a long C call). "
-                "Attach again once it runs Python code",
-            ) from None
-    finally:
-        server.close()
-        with contextlib.suppress(OSError):
-            socket_path.unlink()
-        if not keep_directory:
-            shutil.rmtree(directory, ignore_errors=True)
-    if "refused" in hello or "error" in hello:
-        writer.close()
-        if "refused" in hello:
-            raise AttachError(pid, f"{hello['refused']}: detach that session first")
-        raise AttachError(pid, f"the agent could not start in process {pid}: {hello['error']}")
-    writer.write(json.dumps({"type": "welcome", "protocol": PROTOCOL}).encode() + b"\n")
-    await writer.drain()
-    return AgentLink(reader, writer, hello, on_event)
+        return await pending.wait(timeout)
+    except TimeoutError:
+        await pending.cancel()
+        raise AttachError(pid, blocked_message(pid, timeout)) from None
+    except BaseException:
+        await pending.cancel()
+        raise
