@@ -1,11 +1,12 @@
 """next, stepIn, stepOut, return values, generators, coroutines and goto on a real target."""
 
+import os
 from collections.abc import AsyncIterator
 
 import pytest
 from bp_support import done, jobs_target, line_of, next_event, resume, run_job, set_lines, top_frame, value_of
 
-from agent_harness import Target, variables
+from agent_harness import PY315, Target, variables
 from dapattach.attach import AgentError, AgentLink
 
 
@@ -118,3 +119,32 @@ async def test_stepping_a_thread_that_is_not_stopped_is_an_error(jobs: tuple[Tar
     threads = (await link.request("threads"))["threads"]
     with pytest.raises(AgentError, match="is not stopped"):
         await link.request("next", {"threadId": threads[0]["id"]})
+
+
+async def test_step_in_enters_the_stdlib_without_just_my_code(
+    jobs: tuple[Target, AgentLink],
+) -> None:
+    target, link = jobs
+    await link.request("configure", {"justMyCode": False})
+    thread_id = await stop_at(link, "async-await", "job_async")
+    frame = await step(link, "stepIn", thread_id)
+    assert frame["source"]["path"].endswith("asyncio/tasks.py") and frame["name"] == "sleep"
+    await resume(link)
+    await target.expect(done("job_async"))
+
+
+@pytest.mark.py315
+@pytest.mark.skipif(not os.path.exists(PY315), reason="needs /opt/py315/bin/python3.15")
+async def test_breakpoint_step_and_exception_on_python_315() -> None:
+    async with jobs_target(PY315) as (target, link):
+        thread_id = await stop_at(link, "add-total", "job_steps")
+        frame = await step(link, "next", thread_id)
+        assert (frame["name"], frame["line"]) == ("add", line_of("add-return"))
+        await link.request("setExceptionBreakpoints", {"filters": ["raised"]})
+        await resume(link)
+        await target.expect(r"^steps 10$")
+        await run_job(link, "job_caught")
+        stopped = await next_event(link, "stopped")
+        assert stopped["reason"] == "exception" and stopped["description"] == "KeyError: 'missing'"
+        await resume(link)
+        await target.expect(done("job_caught"))

@@ -12,6 +12,7 @@ import time
 
 requests = []
 spinning = threading.Event()
+stop_spinning = False
 
 
 def add(a, b):
@@ -129,7 +130,7 @@ def job_later():
 def spin_window(seconds):
     count = 0
     end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
+    while time.perf_counter() < end and not stop_spinning:
         count += 1
         if count < 0:
             print("never")  # @never
@@ -139,6 +140,11 @@ def spin_window(seconds):
 def job_spin():
     while spinning.is_set():
         print("rate", spin_window(0.2), flush=True)
+
+
+def job_spin_long():
+    print("spinning", flush=True)
+    print("spun", spin_window(60), flush=True)
 
 
 def monitoring_report():
@@ -178,7 +184,7 @@ def main():
     while True:
         while requests:
             name = requests.pop(0)
-            if name == "job_spin":
+            if name.startswith("job_spin"):
                 spinning.set()
             if name.startswith("main_"):
                 run(name)
