@@ -1,8 +1,11 @@
 """The attached process as one DAP session sees it: its agent link, the user's options, its paths.
 
 Handlers talk to the target only through `Debuggee.request`, which turns the agent's failures into
-messages for the user and translates paths between the editor and the target. When the agent's link
-closes without a detach (the target exited or was killed), the editor is told at once.
+messages for the user and translates paths between the editor and the target. Until the agent is in
+(a target whose threads are all blocked runs the bootstrap only when it next runs Python code), requests
+are answered without it: threads and stacks from an outside snapshot, breakpoints recorded and applied
+the moment it arrives. When the agent's link closes without a detach (the target exited or was killed),
+the editor is told at once.
 """
 
 import asyncio
@@ -10,21 +13,27 @@ import contextlib
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable
 from typing import Any
 
-from dapattach.attach.inject import inject_agent
+from dapattach.attach.inject import AttachError, PendingAttach, blocked_message, start_attach
 from dapattach.attach.link import AgentError, AgentGone, AgentLink
+from dapattach.breakpoint_book import BREAKPOINT_COMMANDS, BreakpointBook
 from dapattach.options import AttachOptions
 from dapattach.pathmap import PathMapper
 from dapattach.session import RequestError
+from dapattach.standin import SnapshotStandIn
 
 log = logging.getLogger(__name__)
 
 type Body = dict[str, Any]
 type SendEvent = Callable[[str, Body | None], None]
+type Arrival = Callable[[Body | None], None]
 
 TERMINATE_GRACE = 5.0
+ATTACH_GRACE = 0.5
+"""How long `attach` waits for the agent before answering from a snapshot (busy targets take ms)."""
 
 
 class Debuggee:
@@ -33,48 +42,140 @@ class Debuggee:
         self.options = options
         self.paths = PathMapper(options.path_mappings)
         self.link: AgentLink | None = None
+        self.standin = SnapshotStandIn(self.pid)
+        self.breakpoints = BreakpointBook()
+        self.on_arrival: Arrival = lambda error: None
+        """Called once the agent is in (None) or waiting for it failed (the error's body)."""
         self._send_event = send_event
+        self._pending: PendingAttach | None = None
         self._leaving = False
-        self._watcher: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    async def attach(self) -> AgentLink:
-        """Inject the agent and configure it; raises `AttachError` with the user's message."""
-        link = await inject_agent(self.pid, timeout=self.options.timeout, on_event=self._forward_event)
+    async def attach(self) -> bool:
+        """Ask the target to load the agent; True once it is in, False while it is still on its way.
+
+        Raises `AttachError` with the user's message when the target cannot be attached at all.
+        """
+        self._pending = await start_attach(self.pid, on_event=self._forward_event)
+        grace = min(ATTACH_GRACE, self.options.timeout) if self.options.timeout else ATTACH_GRACE
+        try:
+            link = await self._pending.wait(grace)
+        except TimeoutError:
+            if self.options.timeout is not None and self.options.timeout <= grace:
+                await self._pending.cancel()
+                raise AttachError(self.pid, blocked_message(self.pid, self.options.timeout)) from None
+            self._spawn(self._wait_for_agent(time.monotonic() - grace))
+            return False
+        await self._agent_in(link)
+        return True
+
+    async def give_up(self) -> None:
+        """The user cancelled the wait: withdraw the request and say so."""
+        await self._stop_tasks()
+        if self._pending is not None:
+            await self._pending.cancel()
+            self._pending = None
+            self.on_arrival({"message": f"Stopped waiting for process {self.pid}: the attach was cancelled."})
+
+    @property
+    def waiting(self) -> bool:
+        return self.link is None and self._pending is not None
+
+    async def _wait_for_agent(self, since: float) -> None:
+        assert self._pending is not None
+        limit = None if self.options.timeout is None else self.options.timeout - (time.monotonic() - since)
+        try:
+            link = await self._pending.wait(limit)
+            await self._agent_in(link)
+        except TimeoutError:
+            await self._pending.cancel()
+            self._pending = None
+            self.on_arrival({"message": blocked_message(self.pid, self.options.timeout or 0)})
+        except AttachError as error:
+            self._pending = None
+            self.on_arrival({"message": str(error)})
+        else:
+            self.on_arrival(None)
+
+    async def _agent_in(self, link: AgentLink) -> None:
         self.link = link
+        self._pending = None
         await self.request(
             "configure",
             {"justMyCode": self.options.just_my_code, "showReturnValue": self.options.show_return_value},
         )
-        self._watcher = asyncio.create_task(self._watch(link), name=f"watch-agent-{self.pid}")
-        return link
+        for body in await self.breakpoints.replay(self._ask_agent):
+            self.map_sources(body)
+            self._send_event("breakpoint", body)
+        await self.request("ready")
+        self._spawn(self._watch(link))
+
+    async def _ask_agent(self, command: str, arguments: Body) -> Body:
+        return await self.request(command, arguments)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work, name=f"debuggee-{self.pid}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def request(self, command: str, arguments: Body | None = None) -> Body:
         """Ask the agent; a failure becomes a `RequestError` the editor shows as it is."""
+        arguments = arguments or {}
         link = self.link
         if link is None:
-            raise RequestError(f"{command!r} needs an attached process: attach to a PID first.")
+            return await self._answer_without_agent(command, arguments)
+        if command in BREAKPOINT_COMMANDS:
+            self.breakpoints.record(command, arguments)
         try:
-            return await link.request(command, arguments)
+            body = await link.request(command, arguments)
         except AgentGone:
             raise RequestError(
                 f"Process {self.pid} is no longer attached (it exited or the agent was stopped)."
             ) from None
         except AgentError as error:
             raise RequestError(str(error)) from None
+        if command in BREAKPOINT_COMMANDS:
+            self.breakpoints.adopted(body)
+        return body
+
+    async def _answer_without_agent(self, command: str, arguments: Body) -> Body:
+        if not self.waiting:
+            raise RequestError(f"{command!r} needs an attached process: attach to a PID first.")
+        match command:
+            case "threads":
+                return await self.standin.threads()
+            case "stackTrace":
+                return await self.standin.stack_trace(arguments)
+            case "scopes" | "variables" | "evaluate":
+                return self.standin.scopes()
+            case _ if command in BREAKPOINT_COMMANDS:
+                why = (
+                    f"pending: applied when process {self.pid} next runs Python code "
+                    "(its threads are blocked, so the agent is not in yet)"
+                )
+                return self.breakpoints.answer_pending(command, arguments, why)
+        raise RequestError(
+            f"Process {self.pid} has not run Python code since the attach (its threads are blocked), so "
+            f"{command!r} has to wait: breakpoints you set now are applied the moment it does."
+        )
 
     async def detach(self) -> None:
         """Let the target run on without us: the agent resumes every thread and removes itself."""
         self._leaving = True
+        await self._stop_tasks()
+        if self._pending is not None:
+            await self._pending.cancel()
         if self.link is not None:
             await self.link.detach()
-        await self._stop_watching()
 
     async def terminate(self) -> int | None:
         """End the target (SIGTERM, then SIGKILL after a grace period); returns a shell-style exit code."""
         self._leaving = True
+        await self._stop_tasks()
+        if self._pending is not None:
+            await self._pending.cancel()
         if self.link is not None:
             self.link.close()
-        await self._stop_watching()
         try:
             pidfd = os.pidfd_open(self.pid)
         except ProcessLookupError:
@@ -90,6 +191,7 @@ class Debuggee:
             os.close(pidfd)
 
     def _forward_event(self, event: str, body: Body) -> None:
+        self.breakpoints.translate_event(event, body)
         if event in ("breakpoint", "loadedSource"):
             self.map_sources(body)
         self._send_event(event, body)
@@ -120,11 +222,11 @@ class Debuggee:
             self._send_event("output", {"category": "console", "output": f"Process {self.pid} has exited.\n"})
         self._send_event("terminated", None)
 
-    async def _stop_watching(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
+    async def _stop_tasks(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+                await task
 
 
 async def _exits_soon(pid: int, within: float = 1.0) -> bool:

@@ -60,8 +60,9 @@ class AttachOptions:
     process_id: int
     just_my_code: bool = True
     show_return_value: bool = True
-    timeout: float = 10.0
-    """How long to wait for the target to run the attach bootstrap, in seconds."""
+    timeout: float | None = None
+    """How long to wait for the target to run the attach bootstrap, in seconds; None waits as long as the
+    session lasts (an idle server runs it only when its next request comes in)."""
     path_mappings: tuple[PathMapping, ...] = ()
     log_to_file: bool = False
 

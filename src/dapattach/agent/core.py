@@ -16,6 +16,7 @@ from .monitor import E, MonitorBusy, monitor
 
 COMMANDS = {}
 THREAD_NAME = "dapattach-agent"
+READY_WAIT = 5.0
 
 
 def command(name):
@@ -39,10 +40,18 @@ class Agent:
         self.options = {"justMyCode": True, "showReturnValue": False}
         self.detaching = False
         self.after_response = []
+        self.configured = threading.Event()
 
-    def start(self):
+    def start(self, wait=READY_WAIT):
+        """Start the agent thread, and hold the calling thread until the adapter has sent its breakpoints.
+
+        The bootstrap runs in whichever target thread picked it up, often the one about to run the code
+        the user is waiting for (the next request of an idle server): holding it briefly lets the
+        breakpoints set meanwhile catch exactly that code.
+        """
         thread = threading.Thread(target=self._main, name=THREAD_NAME, daemon=True)
         thread.start()
+        self.configured.wait(wait)
 
     def _main(self):
         try:
@@ -52,6 +61,7 @@ class Agent:
         except BaseException:
             pass
         finally:
+            self.configured.set()
             self._remove_traces()
 
     def _connect(self):
@@ -212,6 +222,13 @@ def _configure(agent, arguments):
     for key in agent.options:
         if key in arguments:
             agent.options[key] = bool(arguments[key])
+    return {}
+
+
+@command("ready")
+def _ready(agent, arguments):
+    """The adapter has applied the initial configuration: release the thread that ran the bootstrap."""
+    agent.configured.set()
     return {}
 
 

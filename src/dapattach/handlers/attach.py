@@ -8,10 +8,12 @@ happened; `terminateDebuggee` ends it.
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from dapattach.attach.inject import AttachError
 from dapattach.debuggee import Debuggee
-from dapattach.handlers import target
+from dapattach.handlers import lifecycle, target
 from dapattach.options import OptionsError, parse_attach_options
 from dapattach.protocol import types
 from dapattach.session import Cleanup, HandlerTable, RequestContext, RequestError, Session
@@ -37,27 +39,83 @@ async def attach(arguments: types.AttachRequestArguments, context: RequestContex
     if options.log_to_file:
         log.info("logToFile is set; start the adapter with --log-dir to choose where the log goes")
     debuggee = Debuggee(options, session.send_event)
-    progress = _Progress(session, f"Attaching to process {options.process_id}")
+    progress = Progress(session, f"Attaching to process {options.process_id}")
     try:
-        link = await debuggee.attach()
+        arrived = await debuggee.attach()
     except AttachError as error:
-        raise RequestError(str(error)) from None
-    finally:
         progress.end()
+        raise RequestError(str(error)) from None
     session.state[target.KEY] = debuggee
     session.add_cleanup(_disconnect_from(session, debuggee))
-    session.send_event(
-        "output",
-        {
-            "category": "console",
-            "output": f"Attached to process {debuggee.pid} (Python {link.python}, {link.executable}).\n",
-        },
-    )
+    if arrived:
+        progress.end()
+        _say_attached(session, debuggee)
+    else:
+        await _wait_in_background(session, debuggee, progress)
     session.send_event("initialized")
     await session.configured.wait()
 
 
-class _Progress:
+def _say_attached(session: Session, debuggee: Debuggee) -> None:
+    link = debuggee.link
+    assert link is not None
+    text = f"Attached to process {debuggee.pid} (Python {link.python}, {link.executable}).\n"
+    session.send_event("output", {"category": "console", "output": text})
+
+
+async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Progress) -> None:
+    """Tell the user what we wait for, and what happens when the agent arrives (or never does)."""
+    where = await _where_blocked(debuggee)
+    session.send_event(
+        "output",
+        {
+            "category": "important",
+            "output": f"Process {debuggee.pid} has not run Python code since the attach request: its threads "
+            f"are blocked ({where}). dapattach waits for it: threads and stacks are a snapshot read from "
+            "outside until then, and breakpoints are applied the moment it runs (for an idle server, when "
+            "its next request comes in). Disconnect to give up.\n",
+        },
+    )
+    progress.update(
+        f"Waiting for process {debuggee.pid} to run Python code", cancel=debuggee_giving_up(debuggee)
+    )
+
+    def arrived(error: dict[str, Any] | None) -> None:
+        if error is None:
+            progress.end(f"The agent is in process {debuggee.pid}")
+            _say_attached(session, debuggee)
+            client = session.client
+            if client is not None and client.supports_invalidated_event:
+                session.send_event("invalidated", {"areas": ["threads", "stacks"]})
+            return
+        progress.end("Gave up waiting")
+        session.state.pop(target.KEY, None)
+        session.send_event("output", {"category": "important", "output": f"{error['message']}\n"})
+        session.send_event("terminated", None)
+
+    debuggee.on_arrival = arrived
+
+
+def debuggee_giving_up(debuggee: Debuggee) -> Callable[[], Awaitable[None]]:
+    async def give_up() -> None:
+        await debuggee.give_up()
+
+    return give_up
+
+
+async def _where_blocked(debuggee: Debuggee) -> str:
+    try:
+        snapshot = await debuggee.standin.snapshot()
+    except RequestError:
+        return "no snapshot could be read"
+    for thread in snapshot.threads:
+        if thread.frames:
+            top = thread.frames[0]
+            return f"{thread.name} is in {top.function} at {top.path}:{top.line}"
+    return "no thread is in Python code"
+
+
+class Progress:
     """A progress indicator in clients that show one (`supportsProgressReporting`)."""
 
     def __init__(self, session: Session, title: str) -> None:
@@ -66,13 +124,21 @@ class _Progress:
         self._on = bool(client is not None and client.supports_progress_reporting)
         self._id = f"attach-{os.getpid()}-{id(self)}"
         if self._on:
-            session.send_event(
-                "progressStart", {"progressId": self._id, "title": title, "cancellable": False}
-            )
+            session.send_event("progressStart", {"progressId": self._id, "title": title, "cancellable": True})
 
-    def end(self) -> None:
+    def update(self, message: str, cancel: Callable[[], Awaitable[None]]) -> None:
+        cancellers: dict[str, Callable[[], Awaitable[None]]] = self._session.state.setdefault(
+            lifecycle.PROGRESS_CANCELLERS, {}
+        )
+        cancellers[self._id] = cancel
         if self._on:
-            self._session.send_event("progressEnd", {"progressId": self._id})
+            self._session.send_event("progressUpdate", {"progressId": self._id, "message": message})
+
+    def end(self, message: str | None = None) -> None:
+        self._session.state.get(lifecycle.PROGRESS_CANCELLERS, {}).pop(self._id, None)
+        if self._on:
+            body = {"progressId": self._id} | ({"message": message} if message else {})
+            self._session.send_event("progressEnd", body)
             self._on = False
 
 

@@ -7,6 +7,9 @@ which `disconnect` (or the client vanishing) runs before the session ends.
 from dapattach.protocol import types
 from dapattach.session import HandlerTable, RequestContext, RequestError
 
+PROGRESS_CANCELLERS = "progress-cancellers"
+"""`session.state` key: progress id → coroutine function that cancels what the progress stands for."""
+
 handlers = HandlerTable(supports_configuration_done_request=True, supports_cancel_request=True)
 
 
@@ -43,3 +46,7 @@ async def cancel(arguments: types.CancelArguments, context: RequestContext) -> N
     """Best effort, as DAP defines it: a request still running is answered `cancelled`."""
     if arguments.request_id is not None:
         context.session.cancel_request(arguments.request_id)
+    if arguments.progress_id is not None:
+        cancel_progress = context.session.state.get(PROGRESS_CANCELLERS, {}).get(arguments.progress_id)
+        if cancel_progress is not None:
+            await cancel_progress()

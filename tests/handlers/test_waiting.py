@@ -1,0 +1,153 @@
+"""Attach answers at once even when every thread of the target is blocked, and the agent comes in later.
+
+Until it does, threads and stacks come from an outside snapshot, breakpoints are recorded and applied the
+moment the target runs Python code: for an idle server, when its next request arrives.
+"""
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from agent_harness import PY315, TARGETS, start_target
+from dapclient import DapClient, DapError
+from handlers.conftest import attach_session
+
+needs_315 = pytest.mark.skipif(not Path(PY315).exists(), reason="needs Python 3.15")
+
+
+def _line_of(program: str, marker: str) -> int:
+    lines = (TARGETS / program).read_text().splitlines()
+    return next(number for number, text in enumerate(lines, start=1) if marker in text)
+
+
+async def _attach_quickly(adapter: DapClient, pid: int) -> float:
+    started = time.perf_counter()
+    await attach_session(adapter, pid)
+    return time.perf_counter() - started
+
+
+async def test_target_sleeping_for_an_hour_answers_with_a_snapshot(adapter: DapClient) -> None:
+    async with start_target("blocked_main.py", "3600") as target:
+        assert await _attach_quickly(adapter, target.pid) < 1.0
+        waiting = await adapter.wait_event("output", lambda e: e["body"]["category"] == "important")
+        assert f"Process {target.pid} has not run Python code" in waiting["body"]["output"]
+        assert "MainThread is in <module>" in waiting["body"]["output"]
+        threads = (await adapter.request("threads"))["threads"]
+        assert threads == [{"id": target.pid, "name": "MainThread (snapshot)"}]
+        trace = await adapter.request("stackTrace", {"threadId": target.pid})
+        label, top = trace["stackFrames"][:2]
+        assert label["presentationHint"] == "label" and "snapshot" in label["name"]
+        assert top["name"] == "<module>" and top["source"]["path"].endswith("blocked_main.py")
+        with pytest.raises(DapError, match="Values are not available yet"):
+            await adapter.request("scopes", {"frameId": top["id"]})
+        with pytest.raises(DapError, match="has not run Python code since the attach"):
+            await adapter.request("pause", {"threadId": target.pid})
+
+
+async def test_breakpoint_in_an_idle_servers_handler_hits_on_the_next_request(adapter: DapClient) -> None:
+    line = _line_of("idle_server.py", "# handler line")
+    async with start_target("idle_server.py", ready="LISTENING") as target:
+        port = int(target.lines[-1].split()[1])
+        await adapter.initialize(supportsProgressReporting=True)
+        attach = asyncio.create_task(adapter.request("attach", {"processId": target.pid}))
+        await adapter.wait_event("initialized")
+        placed = await adapter.request(
+            "setBreakpoints",
+            {"source": {"path": str(TARGETS / "idle_server.py")}, "breakpoints": [{"line": line}]},
+        )
+        (pending,) = placed["breakpoints"]
+        assert pending["verified"] is False and "pending" in pending["message"]
+        await adapter.request("configurationDone")
+        await attach
+        assert (await adapter.request("threads"))["threads"][0]["name"] == "MainThread (snapshot)"
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"hello\n")
+        await writer.drain()
+        changed = await adapter.wait_event("breakpoint", lambda e: e["body"]["breakpoint"]["verified"])
+        assert changed["body"]["breakpoint"]["id"] == pending["id"]
+        stopped = await adapter.wait_event("stopped")
+        assert stopped["body"]["reason"] == "breakpoint"
+        assert stopped["body"]["hitBreakpointIds"] == [pending["id"]]
+        trace = await adapter.request("stackTrace", {"threadId": stopped["body"]["threadId"]})
+        assert (trace["stackFrames"][0]["name"], trace["stackFrames"][0]["line"]) == ("handle", line)
+        await adapter.request("continue", {"threadId": stopped["body"]["threadId"]})
+        assert await asyncio.wait_for(reader.readline(), 10) == b"HELLO\n"
+        writer.close()
+        await adapter.request("disconnect", {})
+
+
+async def test_idle_asyncio_server_breakpoint_hits_on_the_next_request(adapter: DapClient) -> None:
+    line = _line_of("idle_asyncio_server.py", "# handler line")
+    async with start_target("idle_asyncio_server.py", ready="LISTENING") as target:
+        port = int(target.lines[-1].split()[1])
+        await adapter.initialize()
+        attach = asyncio.create_task(adapter.request("attach", {"processId": target.pid}))
+        await adapter.wait_event("initialized")
+        source = {"path": str(TARGETS / "idle_asyncio_server.py")}
+        await adapter.request("setBreakpoints", {"source": source, "breakpoints": [{"line": line}]})
+        await adapter.request("configurationDone")
+        await attach
+        threads = (await adapter.request("threads"))["threads"]
+        assert threads[0]["name"] == "MainThread (snapshot)"
+        trace = await adapter.request("stackTrace", {"threadId": target.pid})
+        assert any("select" in frame["name"] for frame in trace["stackFrames"][1:])
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"stressed\n")
+        await writer.drain()
+        stopped = await adapter.wait_event("stopped")
+        trace = await adapter.request("stackTrace", {"threadId": stopped["body"]["threadId"]})
+        assert (trace["stackFrames"][0]["name"], trace["stackFrames"][0]["line"]) == ("handle", line)
+        await adapter.request("continue", {"threadId": stopped["body"]["threadId"]})
+        assert await asyncio.wait_for(reader.readline(), 10) == b"desserts\n"
+        writer.close()
+
+
+async def test_agent_comes_in_through_a_worker_while_main_sleeps(adapter: DapClient) -> None:
+    async with start_target("sleeping_main_busy_worker.py") as target:
+        await attach_session(adapter, target.pid)
+        await adapter.wait_event("output", lambda e: "Attached to process" in e["body"]["output"])
+        threads = {t["name"] for t in (await adapter.request("threads"))["threads"]}
+        assert threads == {"MainThread", "cruncher"}
+        await adapter.request("pause", {"threadId": target.pid})
+        stopped = await adapter.wait_event("stopped")
+        trace = await adapter.request("stackTrace", {"threadId": stopped["body"]["threadId"]})
+        assert trace["stackFrames"][0]["name"] == "crunch"
+        await adapter.request("continue", {"threadId": stopped["body"]["threadId"]})
+
+
+async def test_a_timeout_gives_up_waiting_and_says_how_long(adapter: DapClient) -> None:
+    async with start_target("blocked_main.py", "3600") as target:
+        await adapter.initialize()
+        with pytest.raises(DapError) as error:
+            await adapter.request("attach", {"processId": target.pid, "timeout": 0.2})
+        assert f"process {target.pid} did not run the attach bootstrap within 0.2 s" in str(error.value)
+        assert "seems blocked" in str(error.value)
+
+
+async def test_disconnect_while_waiting_withdraws_the_request(adapter: DapClient) -> None:
+    async with start_target("blocked_main.py", "3600") as target:
+        await attach_session(adapter, target.pid)
+        await adapter.request("disconnect", {})
+        await adapter.close()
+        target.process.send_signal(2)
+        assert await asyncio.wait_for(target.process.wait(), 10) != 0
+        assert not any("dapattach" in line for line in target.lines)
+
+
+@pytest.mark.py315
+@needs_315
+async def test_attach_to_a_315_target_from_the_314_adapter(adapter: DapClient) -> None:
+    async with start_target("showcase.py", python=PY315) as target:
+        await attach_session(adapter, target.pid)
+        attached = await adapter.wait_event("output", lambda e: "Attached to process" in e["body"]["output"])
+        assert "Python 3.15" in attached["body"]["output"]
+        threads = {t["name"]: t["id"] for t in (await adapter.request("threads"))["threads"]}
+        await adapter.request("pause", {"threadId": threads["nested-worker"]})
+        await adapter.wait_event("stopped")
+        trace = await adapter.request("stackTrace", {"threadId": threads["nested-worker"]})
+        assert [f["name"] for f in trace["stackFrames"][:3]] == ["inner", "middle", "outer"]
+        await adapter.request("continue", {"threadId": threads["nested-worker"]})
