@@ -102,9 +102,9 @@ class DapClient:
     # -- starting ---------------------------------------------------------------------------------------
 
     @classmethod
-    async def start(cls, transport: str = "stdio", *options: str) -> DapClient:
-        """Start the adapter over `stdio` or `tcp` (`--listen 127.0.0.1:0`) and connect to it."""
-        command = [sys.executable, "-m", "dapattach", *options]
+    async def start(cls, transport: str = "stdio", *options: str, python: str = sys.executable) -> DapClient:
+        """Start the adapter (on `python`) over `stdio` or `tcp` (`--listen 127.0.0.1:0`) and connect."""
+        command = [python, "-m", "dapattach", *options]
         if transport == "tcp":
             command += ["--listen", "127.0.0.1:0"]
         process = await asyncio.create_subprocess_exec(

@@ -5,6 +5,7 @@ moment the target runs Python code: for an idle server, when its next request ar
 """
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from dapclient import DapClient, DapError
 from handlers.conftest import attach_session
 
 needs_315 = pytest.mark.skipif(not Path(PY315).exists(), reason="needs Python 3.15")
+ADAPTER_315 = os.environ.get(
+    "DAPATTACH_ADAPTER_PY315", str(Path(__file__).parents[2] / ".venv-3.15/bin/python")
+)
 
 
 def _line_of(program: str, marker: str) -> int:
@@ -151,3 +155,25 @@ async def test_attach_to_a_315_target_from_the_314_adapter(adapter: DapClient) -
         trace = await adapter.request("stackTrace", {"threadId": threads["nested-worker"]})
         assert [f["name"] for f in trace["stackFrames"][:3]] == ["inner", "middle", "outer"]
         await adapter.request("continue", {"threadId": threads["nested-worker"]})
+
+
+@pytest.mark.py315
+@pytest.mark.skipif(not Path(ADAPTER_315).exists(), reason="needs the 3.15 adapter venv (./dev setup)")
+async def test_the_adapter_on_315_attaches_to_a_314_target() -> None:
+    adapter = await DapClient.start("stdio", python=ADAPTER_315)
+    try:
+        async with start_target("showcase.py") as target:
+            await attach_session(adapter, target.pid)
+            attached = await adapter.wait_event(
+                "output", lambda e: "Attached to process" in e["body"]["output"]
+            )
+            assert "Python 3.14" in attached["body"]["output"]
+            threads = {t["name"]: t["id"] for t in (await adapter.request("threads"))["threads"]}
+            await adapter.request("pause", {"threadId": threads["nested-worker"]})
+            await adapter.wait_event("stopped")
+            trace = await adapter.request("stackTrace", {"threadId": threads["nested-worker"]})
+            assert [f["name"] for f in trace["stackFrames"][:3]] == ["inner", "middle", "outer"]
+            await adapter.request("disconnect", {})
+    finally:
+        assert await adapter.close() == 0
+        adapter.assert_valid()
