@@ -66,9 +66,10 @@ def done(job: str) -> str:
 
 @contextlib.asynccontextmanager
 async def jobs_target(python: str = PY314) -> AsyncIterator[tuple[Target, AgentLink]]:
-    """The bp_jobs target with an agent attached; detached at the end."""
+    """The bp_jobs target with an agent attached and its main thread released; detached at the end."""
     async with start_target("bp_jobs.py", python=python) as target:
         link = await attach(target)
+        await link.request("ready", {})
         try:
             yield target, link
         finally:

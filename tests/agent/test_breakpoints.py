@@ -18,7 +18,7 @@ from bp_support import (
     value_of,
 )
 
-from agent_harness import Target, attach, start_target
+from agent_harness import TARGETS, Target, attach, start_target
 from dapattach.attach import AgentLink
 
 
@@ -211,6 +211,7 @@ async def rate(target: Target) -> int:
 async def test_detach_restores_every_event_and_the_loop_speed() -> None:
     async with start_target("bp_jobs.py") as target:
         link = await attach(target)
+        await link.request("ready", {})
         report = "monitoring_report()"
         before = (await link.request("evaluate", {"expression": report, "context": "repl"}))["result"]
         await run_job(link, "job_spin")
@@ -228,6 +229,7 @@ async def test_detach_restores_every_event_and_the_loop_speed() -> None:
         await link.detach()
         after = await rate(target)
         second = await attach(target)
+        await second.request("ready", {})
         try:
             again = (await second.request("evaluate", {"expression": report, "context": "repl"}))["result"]
         finally:
@@ -254,3 +256,25 @@ async def test_pause_reaches_a_hot_loop_whose_lines_were_disabled(jobs: tuple[Ta
     await link.request("evaluate", {"expression": "stop_spinning = True", "context": "repl"})
     await resume(link)
     await target.expect(done("job_spin_long"))
+
+
+async def test_breakpoint_in_a_module_level_loop_of_main() -> None:
+    program = TARGETS / "bp_module_loop.py"
+    async with start_target(program) as target:
+        link = await attach(target)
+        try:
+            placed = await set_lines(link, {"line": line_of("loop", program)}, path=program)
+            assert placed[0]["verified"] is True
+            await link.request("ready", {})
+            stopped = await next_event(link, "stopped")
+            frame = await top_frame(link, stopped["threadId"])
+            assert (frame["name"], frame["line"]) == ("<module>", line_of("loop", program))
+            first = int(await value_of(link, frame["id"], "count"))
+            await resume(link)
+            stopped = await next_event(link, "stopped")
+            frame = await top_frame(link, stopped["threadId"])
+            assert int(await value_of(link, frame["id"], "count")) == first + 1
+            await set_lines(link, path=program)
+            await resume(link)
+        finally:
+            await link.detach()
