@@ -177,3 +177,13 @@ async def test_the_adapter_on_315_attaches_to_a_314_target() -> None:
     finally:
         assert await adapter.close() == 0
         adapter.assert_valid()
+
+
+async def test_snapshot_request_shows_a_blocked_process_without_attaching(adapter: DapClient) -> None:
+    async with start_target("blocked_main.py", "3600") as target:
+        await adapter.initialize()
+        body = await adapter.request("snapshot", {"processId": target.pid})
+        assert body["pid"] == target.pid and body["threads"][0]["frames"][0]["function"] == "<module>"
+        assert f"PID {target.pid}" in body["text"] and "blocked_main.py" in body["text"]
+        with pytest.raises(DapError, match="needs a processId"):
+            await adapter.request("snapshot", {})

@@ -4,7 +4,7 @@ Each area module exposes `handlers`, a `HandlerTable` with the capabilities it i
 to `AREAS`. Two areas registering one command is an error at start-up.
 """
 
-from dapattach.handlers import attach, breakpoints, execution, inspection, lifecycle
+from dapattach.handlers import attach, breakpoints, execution, inspection, lifecycle, snapshot
 from dapattach.session import HandlerTable
 
 AREAS: tuple[HandlerTable, ...] = (
@@ -13,6 +13,7 @@ AREAS: tuple[HandlerTable, ...] = (
     inspection.handlers,
     execution.handlers,
     breakpoints.handlers,
+    snapshot.handlers,
 )
 
 
