@@ -109,3 +109,18 @@ async def test_uncaught_in_the_main_thread(jobs: tuple[Target, AgentLink]) -> No
     assert info["exceptionId"] == "RuntimeError" and info["breakMode"] == "unhandled"
     await resume(link)
     assert await target.process.wait() == 1
+
+
+async def test_raised_in_the_library_stops_where_it_reaches_user_code(jobs: tuple[Target, AgentLink]) -> None:
+    target, link = jobs
+    await filters(link, "raised")
+    await run_job(link, "job_library_error")
+    stopped = await next_event(link, "stopped")
+    frame = await top_frame(link, stopped["threadId"])
+    assert (frame["name"], frame["line"]) == ("job_library_error", line_of("library-error"))
+    info = await link.request("exceptionInfo", {"threadId": stopped["threadId"]})
+    assert info["exceptionId"] == "json.decoder.JSONDecodeError"
+    await resume(link)
+    await target.expect(r"^bad json$")
+    await target.expect(done("job_library_error"))
+    assert all(event != "stopped" for event, _ in drain(link))

@@ -95,6 +95,15 @@ def job_caught():
         print("caught")
 
 
+def job_library_error():
+    import json
+
+    try:
+        json.loads("{broken")  # @library-error
+    except ValueError:
+        print("bad json")
+
+
 def job_uncaught():
     values = {"a": 1}
     return values["b"]  # @uncaught-worker

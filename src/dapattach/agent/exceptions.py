@@ -1,7 +1,8 @@
 """Exception breakpoints (`raised`, `uncaught`, `userUnhandled`) and `exceptionInfo`.
 
-- `raised` uses the global RAISE event and stops where the exception starts (RAISE fires again in every
-  frame it passes through; those are skipped), in user code only with `justMyCode`.
+- `raised` uses the global RAISE event and stops in the first user frame the exception reaches: where it
+  starts, or, for an exception from the library (with `justMyCode`), the user frame it comes out into.
+  RAISE fires again in every frame it passes through; those are skipped.
 - `uncaught` and `userUnhandled` use the global PY_UNWIND event, which fires only while an exception
   leaves a frame, so they cost nothing on the normal path. An exception is *uncaught* when it leaves the
   thread's last frame or `threading.Thread.run` (whose caller only reports it through `excepthook`); it is
@@ -121,9 +122,14 @@ def _on_raise(code, offset, exception):
         return None
     frame = sys._getframe(2)
     tb = exception.__traceback__
-    if tb is not None and (tb.tb_next is not None or tb.tb_frame is not frame):
+    if tb is None or tb.tb_frame is not frame or not stepping.is_user(code):
         return None
-    if not stepping.is_user(code) or not _matches("raised", frame, exception):
+    deeper = tb.tb_next
+    while deeper is not None:
+        if stepping.is_user(deeper.tb_frame.f_code):
+            return None
+        deeper = deeper.tb_next
+    if not _matches("raised", frame, exception):
         return None
     if not _already_stopped(exception):
         _stop(frame, exception, "always")
