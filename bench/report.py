@@ -221,6 +221,14 @@ def notes(rows: list[Row], columns: list[str], table: dict[str, dict[str, Cell]]
             if (d := _details(table, key, column)) is not None and "breakpoints" in d:
                 verified = [bp.get("verified") for bp in d["breakpoints"]]
                 found.append(f"{column} {key}: breakpoint verified={verified}")
+        for key in ("b", "c", "d", "g"):
+            loop = table.get(key, {}).get(column)
+            if loop is not None and loop.ok and all("same_process_slowdown" in d for d in loop.details):
+                ratios = [d["same_process_slowdown"] for d in loop.details]
+                found.append(
+                    f"{column} {key}: same process, warm-up windows before attach ÷ measured windows: "
+                    f"{_number(statistics.median(ratios))}x{_spread(Cell(ratios))}"
+                )
         if (d := _details(table, "g", column)) is not None:
             found.append(
                 f"{column} g: target OS threads {d['threads_before']} before attach, "

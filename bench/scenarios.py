@@ -123,6 +123,7 @@ def _loop_scenario(
         details: dict[str, Any] = {}
         try:
             await _warm_up(cfg, target, busy=True)
+            before = [ips for _, ips, _ in target.windows[1:]]
             details["threads_before"] = target.thread_count()
             if debugger is not None:
                 session, _ = await Session.open(debugger)
@@ -145,6 +146,9 @@ def _loop_scenario(
         wall, cpu = [s[0] for s in speeds], [s[1] for s in speeds]
         details["windows_ips"] = [round(s) for s in wall]
         details["windows_cpu_ips"] = [round(s) for s in cpu]
+        # The same process before attach: immune to the process-to-process spread of a shared machine.
+        details["before_ips"] = [round(s) for s in before]
+        details["same_process_slowdown"] = statistics.median(before) / statistics.median(wall)
         return {
             key: Sample(statistics.median(wall), details),
             f"{key}-cpu": Sample(statistics.median(cpu), {}),
