@@ -148,3 +148,28 @@ async def test_breakpoint_step_and_exception_on_python_315() -> None:
         assert stopped["reason"] == "exception" and stopped["description"] == "KeyError: 'missing'"
         await resume(link)
         await target.expect(done("job_caught"))
+
+
+async def test_stepping_off_the_end_of_a_thread_lets_it_end_and_others_run(
+    jobs: tuple[Target, AgentLink],
+) -> None:
+    target, link = jobs
+    thread_id = await stop_at(link, "steps-after", "job_steps")
+    await step(link, "next", thread_id)
+    frame = await step(link, "next", thread_id)
+    assert frame["name"] == "run"
+    frame = await step(link, "next", thread_id)
+    assert (frame["name"], frame["line"]) == ("run", line_of("run-done"))
+    await link.request("next", {"threadId": thread_id})
+    await target.expect(done("job_steps"))
+    for _ in range(3):
+        await run_job(link, "job_recursion")
+        await target.expect(r"^fact 24$")
+    assert all(event != "stopped" for event, _ in drain(link))
+
+
+def drain(link: AgentLink) -> list[tuple[str, dict]]:
+    found = []
+    while not link.events.empty():
+        found.append(link.events.get_nowait())
+    return found

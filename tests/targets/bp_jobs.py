@@ -185,7 +185,7 @@ def run(name):
     try:
         globals()[name]()
     finally:
-        print("done", name, flush=True)
+        print("done", name, flush=True)  # @run-done
 
 
 def main():

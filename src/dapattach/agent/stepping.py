@@ -37,12 +37,23 @@ _lock = threading.Lock()
 
 
 class Step:
-    __slots__ = ("codes", "frame", "mode")
+    """A step of one thread; `owner` tells a later thread that got the same ident from this one."""
+
+    __slots__ = ("codes", "frame", "mode", "owner")
 
     def __init__(self, mode, frame):
         self.mode = mode
         self.frame = frame
         self.codes = set()
+        self.owner = threading.current_thread()
+
+
+def _current_step():
+    step = _steps.get(threading.get_ident())
+    if step is not None and step.owner is not threading.current_thread():
+        _finish(threading.get_ident())
+        return None
+    return step
 
 
 def option(name):
@@ -147,7 +158,7 @@ def cancel_all():
 
 
 def _line_hook(frame, code, line):
-    step = _steps.get(threading.get_ident())
+    step = _current_step()
     if step is None:
         return None
     if (step.mode == "over" and frame is step.frame) or (step.mode == "into" and is_user(code)):
@@ -158,7 +169,7 @@ def _line_hook(frame, code, line):
 
 def _on_return(code, offset, value):
     ident = threading.get_ident()
-    step = _steps.get(ident)
+    step = _current_step()
     if step is None:
         return None
     frame = sys._getframe(2)
@@ -181,7 +192,7 @@ def _returned(ident, frame, value):
 
 def _on_yield(code, offset, value):
     ident = threading.get_ident()
-    step = _steps.get(ident)
+    step = _current_step()
     if step is None:
         return None
     frame = sys._getframe(2)
@@ -200,7 +211,7 @@ def _on_yield(code, offset, value):
 
 def _on_unwind(code, offset, exception):
     ident = threading.get_ident()
-    step = _steps.get(ident)
+    step = _current_step()
     if step is not None and sys._getframe(2) is step.frame:
         _into_from(ident, step.frame.f_back)
     return None
@@ -209,7 +220,7 @@ def _on_unwind(code, offset, exception):
 def _on_enter(code, offset):
     if not _steps:
         return monitoring.mon.DISABLE
-    step = _steps.get(threading.get_ident())
+    step = _current_step()
     if step is not None and step.mode == "into" and code not in step.codes and is_user(code):
         step.codes.add(code)
         _rearm()
