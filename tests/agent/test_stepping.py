@@ -166,6 +166,8 @@ async def test_stepping_off_the_end_of_a_thread_lets_it_end_and_others_run(
         await run_job(link, "job_recursion")
         await target.expect(r"^fact 24$")
     assert all(event != "stopped" for event, _ in drain(link))
+    report = await link.request("evaluate", {"expression": "monitoring_report()", "context": "repl"})
+    assert report["result"] == "{0: [0, {}]}", "the ended thread's step still has events enabled"
 
 
 def drain(link: AgentLink) -> list[tuple[str, dict]]:

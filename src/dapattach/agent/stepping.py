@@ -218,13 +218,27 @@ def _on_unwind(code, offset, exception):
 
 
 def _on_enter(code, offset):
-    if not _steps:
+    """PY_START/PY_RESUME while a step runs: `into` arms the user code entered. Library code is never
+    stepped into, so its locations are disabled; the next step re-enables them (`keep_lines`)."""
+    if not _steps or not is_user(code):
         return monitoring.mon.DISABLE
     step = _current_step()
-    if step is not None and step.mode == "into" and code not in step.codes and is_user(code):
+    if step is None:
+        _prune()
+    elif step.mode == "into" and code not in step.codes:
         step.codes.add(code)
         _rearm()
     return None
+
+
+def _prune():
+    """Drop the steps of threads that ended (stepping off the end of a thread leaves one behind)."""
+    with _lock:
+        dead = [ident for ident, step in _steps.items() if not step.owner.is_alive()]
+        for ident in dead:
+            del _steps[ident]
+    if dead:
+        _rearm()
 
 
 def _on_resume(action, frame):
