@@ -175,3 +175,20 @@ def drain(link: AgentLink) -> list[tuple[str, dict]]:
     while not link.events.empty():
         found.append(link.events.get_nowait())
     return found
+
+
+async def test_pause_during_a_long_step_and_continue_ends_the_step(jobs: tuple[Target, AgentLink]) -> None:
+    target, link = jobs
+    thread_id = await stop_at(link, "spin-long", "job_spin_long")
+    await link.request("next", {"threadId": thread_id})
+    await target.expect(r"^spinning$")
+    await link.request("pause", {"threadId": thread_id})
+    stopped = await next_event(link, "stopped")
+    assert stopped["reason"] == "pause"
+    assert (await top_frame(link, thread_id))["name"] == "spin_window"
+    await link.request("evaluate", {"expression": "stop_spinning = True", "context": "repl"})
+    await resume(link)
+    await target.expect(done("job_spin_long"))
+    await run_job(link, "job_recursion")
+    await target.expect(r"^fact 24$")
+    assert all(event != "stopped" for event, _ in drain(link)), "the step outlived the continue"

@@ -154,7 +154,7 @@ def job_spin():
 
 
 def job_spin_long():
-    print("spun", spin_window(60, announce=True), flush=True)
+    print("spun", spin_window(60, announce=True), flush=True)  # @spin-long
 
 
 def monitoring_report():
