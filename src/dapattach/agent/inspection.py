@@ -67,19 +67,22 @@ def _frames_of(ident):
 
 
 class Sources:
-    """Source references for code without a file (exec'd strings): stable for the whole attach."""
+    """Source references for code without a file (exec'd strings): stable for the whole attach.
+
+    One reference per code object, not per file name: every exec'd string, dataclass method and
+    namedtuple shares the name "<string>", and each must show its own text.
+    """
 
     def __init__(self):
-        self._by_name = {}
+        self._by_code = {}
         self._codes = {}
 
     def reference(self, code):
-        name = code.co_filename
-        ref = self._by_name.get(name)
+        ref = self._by_code.get(code)
         if ref is None:
-            ref = len(self._by_name) + 1
-            self._by_name[name] = ref
-        self._codes.setdefault(ref, code)
+            ref = len(self._by_code) + 1
+            self._by_code[code] = ref
+            self._codes[ref] = code
         return ref
 
     def text(self, ref, frames_globals=None):
@@ -87,12 +90,21 @@ class Sources:
         if code is None:
             raise RequestError(f"unknown sourceReference {ref}")
         lines = linecache.getlines(code.co_filename, frames_globals)
-        if lines:
+        if lines and _lines_belong_to(code, lines):
             return "".join(lines)
         out = io.StringIO()
         out.write(f"# The source of {code.co_filename} is not available; this is its bytecode.\n")
         dis.dis(code, file=out, depth=0)
         return out.getvalue()
+
+
+def _lines_belong_to(code, lines):
+    """Whether cached lines are this code's: "<string>" names every exec'd string, so trust a cache entry
+    for it only where its definition line names the function."""
+    if not code.co_filename.startswith("<") or code.co_name == "<module>":
+        return True
+    first = code.co_firstlineno - 1
+    return 0 <= first < len(lines) and code.co_name in lines[first]
 
 
 def _source(frame, sources):
