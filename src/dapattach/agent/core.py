@@ -6,17 +6,21 @@ socket closes for any reason, the agent detaches by itself.
 """
 
 import contextlib
+import functools
+import operator
 import os
 import sys
 import threading
 
-from . import evaluation, inspection, suspend, values, wire
+from . import evaluation, inspection, suspend, values, wire, worker
 from .inspection import RequestError
 from .monitor import E, MonitorBusy, monitor
 
 COMMANDS = {}
 THREAD_NAME = "dapattach-agent"
 READY_WAIT = 5.0
+USER_CODE = ("variables", "evaluate", "setVariable", "setExpression", "exceptionInfo")
+"""Requests that may run the target's code (reprs, properties, expressions): answered by a worker thread."""
 
 
 def command(name):
@@ -41,6 +45,7 @@ class Agent:
         self.detaching = False
         self.after_response = []
         self.configured = threading.Event()
+        self._fork_cell = []
 
     def start(self, wait=READY_WAIT):
         """Start the agent thread, and hold the calling thread until the adapter has sent its breakpoints.
@@ -83,7 +88,23 @@ class Agent:
             return False
         suspend.wire(self.channel.send, self._line_events)
         suspend.resume_hooks.append(self._forget_handles)
+        self._fork_cell.append(self._after_fork_in_child)
+        os.register_at_fork(after_in_child=_fork_hook(self._fork_cell))
         return True
+
+    def _after_fork_in_child(self):
+        """A child of `os.fork()` has no agent thread: drop the agent there at once, touching no lock a
+        thread that is not in the child might hold, and leaving the parent's connection up."""
+        self._fork_cell.clear()
+        try:
+            suspend.forget_after_fork()
+            monitor.release_after_fork()
+            if self.channel is not None:
+                self.channel.abandon()
+                self.channel = None
+            self._remove_traces()
+        except Exception:
+            pass
 
     def _line_events(self, on):
         if on:
@@ -112,7 +133,13 @@ class Agent:
         try:
             if handler is None:
                 raise RequestError(f"the agent does not support {name!r}")
-            response["body"] = handler(self, message.get("arguments") or {}) or {}
+            arguments = message.get("arguments") or {}
+            if name in USER_CODE:
+                timeout = worker.REPL_TIMEOUT if arguments.get("context") == "repl" else worker.TIMEOUT
+                body = worker.call(lambda: handler(self, arguments), timeout, f"the {name!r} request")
+            else:
+                body = handler(self, arguments)
+            response["body"] = body or {}
         except RequestError as error:
             response.update(success=False, message=str(error))
         except Exception as error:
@@ -127,8 +154,10 @@ class Agent:
         self.emit("output", {"category": category, "output": text})
 
     def _remove_traces(self):
+        self._fork_cell.clear()
         suspend.close()
         monitor.release()
+        evaluation.release_streams()
         if self.channel is not None:
             self.channel.close()
         prefix = self.module_name + "."
@@ -157,6 +186,17 @@ class Agent:
     def frame(self, arguments):
         frame_id = arguments.get("frameId")
         return None if frame_id is None else inspection.frame_of(self.frames, frame_id)
+
+
+def _fork_hook(cell):
+    """The hook `os.register_at_fork` keeps for the life of the process (there is no way to unregister).
+
+    It must outlive the agent without keeping any of it alive, so it is built of builtins only around
+    `cell`, a list holding the child's cleanup while attached and emptied on detach: it calls `cell[0]()`
+    when there is one and does nothing otherwise. What stays behind per attach is this partial and an
+    empty list, about 150 bytes.
+    """
+    return functools.partial(functools.reduce, operator.call, cell, operator.call)
 
 
 @command("threads")

@@ -9,7 +9,7 @@ thread's writes: other threads keep printing to the target's own streams) and se
 import ast
 import sys
 
-from . import values
+from . import values, worker
 from .inspection import RequestError
 
 FILENAME = "<dapattach-eval>"
@@ -74,6 +74,19 @@ class _Capture:
             if getattr(sys, name) is stream:
                 setattr(sys, name, stream._original)
         return False
+
+
+def release_streams():
+    """Put back sys.stdout/stderr that a capture replaced (its evaluation hung and was abandoned, or the
+    agent is leaving); the abandoned evaluation's own restore later sees it is no longer installed."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        while isinstance(stream, _RoutedStream):
+            stream = stream._original
+        setattr(sys, name, stream)
+
+
+worker.abandoned.append(release_streams)
 
 
 def namespace(frame):

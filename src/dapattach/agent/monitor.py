@@ -121,6 +121,11 @@ class Monitor:
         with contextlib.suppress(ValueError):
             mon.set_events(self.tool, events)
 
+    def release_after_fork(self):
+        """`release` in a forked child, where a thread that no longer exists may hold the lock."""
+        self._lock = threading.Lock()
+        self.release()
+
     def release(self):
         with self._lock:
             self._wanted.clear()

@@ -28,6 +28,7 @@ references die on resume: functions in `resume_hooks` run then (the handle table
 """
 
 import contextlib
+import os
 import threading
 
 _cond = threading.Condition()
@@ -37,6 +38,7 @@ _agent_idents = set()
 resume_hooks = []
 _state = {"stop_all": False, "reported": False, "generation": 0, "closed": False}
 _wiring = {"send": None, "line_events": None}
+_AGENT_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class ResumeAction:
@@ -74,6 +76,10 @@ def add_agent_thread(ident):
     _agent_idents.add(ident)
 
 
+def remove_agent_thread(ident):
+    _agent_idents.discard(ident)
+
+
 def is_agent_thread():
     return threading.get_ident() in _agent_idents
 
@@ -105,7 +111,7 @@ def stopped_frame(ident):
 
 def suspend(frame, reason, *, report=True, **fields):
     ident = threading.get_ident()
-    if ident in _agent_idents:
+    if ident in _agent_idents or frame.f_code.co_filename.startswith(_AGENT_DIR):
         return CONTINUE
     with _cond:
         if _state["closed"] or (report is None and not _state["stop_all"]):
@@ -171,6 +177,14 @@ def _end_all_stop():
     line_events = _wiring["line_events"]
     if was_stopping and line_events is not None:
         line_events(False)
+
+
+def forget_after_fork():
+    """In a forked child: the threads that held these locks do not exist there, so start from new ones."""
+    global _cond
+    _cond = threading.Condition()
+    _stopped.clear()
+    close()
 
 
 def close():

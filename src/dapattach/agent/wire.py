@@ -66,6 +66,14 @@ class Channel:
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
 
+    def abandon(self):
+        """Close this process's copy of the socket without the lock (a forked child: the lock may be held
+        by a thread that is not there). The adapter's connection, shared with the parent, stays up."""
+        self.broken = True
+        self._send_lock = threading.Lock()
+        with contextlib.suppress(OSError):
+            self._sock.close()
+
     def close(self):
         with self._send_lock:
             self.broken = True
