@@ -326,7 +326,7 @@ class PendingAttach:
     async def cancel(self) -> None:
         """Withdraw the request; an agent that started anyway is told to go (it sees the socket close)."""
         withdrawn = self.injection is not None and await asyncio.to_thread(_withdraw, self.injection)
-        if not withdrawn and self.injection is not None:
+        if not withdrawn and self.injection is not None and not _gone(self.pid):
             with contextlib.suppress(TimeoutError, AttachError):
                 link = await self.wait(HELLO_TIMEOUT)
                 await link.detach()
@@ -336,6 +336,14 @@ class PendingAttach:
         if self._server is not None:
             self._server.close()
         shutil.rmtree(self._directory, ignore_errors=True)
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process has exited (a zombie not yet reaped by its parent counts as exited)."""
+    try:
+        return _read(f"/proc/{pid}/stat").rpartition(b")")[2].split()[0] in (b"Z", b"X")
+    except OSError, IndexError:
+        return True
 
 
 def _withdraw(injection: pep768.InjectResult) -> bool:
