@@ -117,7 +117,7 @@ async def test_set_expression_assigns_through_the_frame(link: AgentLink) -> None
     body = await link.request(
         "setExpression", {"expression": "tree.children[0].value", "value": "'two'", "frameId": frame["id"]}
     )
-    assert body["result"] == "'two'"
+    assert body["value"] == "'two'"
     frame = await frame_of(link, "nested-worker", "inner")
     assert (await evaluate(link, "tree.children[0].value", frame["id"], "watch"))["result"] == "'two'"
     await link.request("setExpression", {"expression": "small_set", "value": "{1}", "frameId": frame["id"]})

@@ -198,4 +198,6 @@ def set_expression(arguments, frame, handles):
         exec(compile(module, FILENAME, "exec", dont_inherit=True), global_ns, local_ns)
     except Exception as error:
         raise RequestError(values.describe_error(error)) from None
-    return evaluate({"expression": expression, "context": "watch"}, frame, handles, None)
+    answer = evaluate({"expression": expression, "context": "watch"}, frame, handles, None)
+    answer["value"] = answer.pop("result")
+    return answer
