@@ -187,3 +187,16 @@ async def test_snapshot_request_shows_a_blocked_process_without_attaching(adapte
         assert f"PID {target.pid}" in body["text"] and "blocked_main.py" in body["text"]
         with pytest.raises(DapError, match="needs a processId"):
             await adapter.request("snapshot", {})
+
+
+async def test_cancelling_the_wait_gives_up_and_says_so(adapter: DapClient) -> None:
+    async with start_target("blocked_main.py", "3600") as target:
+        await attach_session(adapter, target.pid)
+        update = await adapter.wait_event("progressUpdate")
+        start = await adapter.wait_event("progressStart")
+        assert start["body"]["cancellable"] is True
+        await adapter.request("cancel", {"progressId": update["body"]["progressId"]})
+        await adapter.wait_event("output", lambda e: "Stopped waiting for process" in e["body"]["output"])
+        await adapter.wait_event("terminated")
+        end = await adapter.wait_event("progressEnd")
+        assert end["body"]["message"] == "Gave up waiting"
