@@ -63,7 +63,9 @@ class Breakpoint:
             try:
                 if not eval(self.condition, frame.f_globals, frame.f_locals):
                     return None
-            except Exception as error:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as error:
                 text = self.texts.get("condition")
                 stepping.emit_output(
                     "stderr",
@@ -88,7 +90,9 @@ class Breakpoint:
             text, code = piece
             try:
                 pieces.append(str(eval(code, frame.f_globals, frame.f_locals)))
-            except Exception as error:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as error:
                 problem = values.describe_error(error)
                 pieces.append(f"<{problem}>")
                 stepping.emit_output(

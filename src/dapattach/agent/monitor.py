@@ -200,7 +200,9 @@ def _dispatcher(event):
                 if handler(*args) is not mon.DISABLE:
                     quiet = False
             return disable(since) if quiet else None
-        except Exception:
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
             return None
 
     return dispatch
@@ -227,7 +229,9 @@ def _on_line(code, line):
         if keep or _keep_lines or monitor.wanted() & E.LINE:
             return None
         return disable(since)
-    except Exception:
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
         pass
     return None
 
