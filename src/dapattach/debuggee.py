@@ -82,13 +82,19 @@ class Debuggee:
         return self.link is None and self._pending is not None
 
     async def _wait_for_agent(self, since: float) -> None:
-        assert self._pending is not None
+        pending = self._pending
+        assert pending is not None
         limit = None if self.options.timeout is None else self.options.timeout - (time.monotonic() - since)
         try:
-            link = await self._pending.wait(limit)
+            link = await self._arrival_or_exit(pending, limit)
+            if link is None:
+                pending.discard()
+                self._pending = None
+                self.on_arrival({"message": f"Process {self.pid} exited before the agent got in."})
+                return
             await self._agent_in(link)
         except TimeoutError:
-            await self._pending.cancel()
+            await pending.cancel()
             self._pending = None
             self.on_arrival({"message": blocked_message(self.pid, self.options.timeout or 0)})
         except AttachError as error:
@@ -96,6 +102,19 @@ class Debuggee:
             self.on_arrival({"message": str(error)})
         else:
             self.on_arrival(None)
+
+    async def _arrival_or_exit(self, pending: PendingAttach, limit: float | None) -> AgentLink | None:
+        """The agent's link, or None when the target exits first (it will never run the bootstrap)."""
+        arrival = asyncio.ensure_future(pending.wait(limit))
+        exit_ = asyncio.ensure_future(_exits_soon(self.pid, within=None))
+        try:
+            await asyncio.wait((arrival, exit_), return_when=asyncio.FIRST_COMPLETED)
+            if not arrival.done():
+                return None
+            return arrival.result()
+        finally:
+            for task in (arrival, exit_):
+                task.cancel()
 
     async def _agent_in(self, link: AgentLink) -> None:
         self.link = link
@@ -229,7 +248,7 @@ class Debuggee:
                 await task
 
 
-async def _exits_soon(pid: int, within: float = 1.0) -> bool:
+async def _exits_soon(pid: int, within: float | None = 1.0) -> bool:
     """Whether the process has exited or does so shortly: a dying process closes its sockets (which is
     how we noticed) a moment before it is gone, so look again for a little while."""
     try:
@@ -242,7 +261,7 @@ async def _exits_soon(pid: int, within: float = 1.0) -> bool:
         os.close(pidfd)
 
 
-async def _exited(pidfd: int, timeout: float) -> bool:
+async def _exited(pidfd: int, timeout: float | None) -> bool:
     """Wait until the process behind `pidfd` has exited (the fd becomes readable), or time out."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[None] = loop.create_future()

@@ -332,6 +332,10 @@ class PendingAttach:
                 await link.detach()
         self._tidy()
 
+    def discard(self) -> None:
+        """The target is gone: there is no request left to withdraw, only our directory to remove."""
+        self._tidy()
+
     def _tidy(self) -> None:
         if self._server is not None:
             self._server.close()
