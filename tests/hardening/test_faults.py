@@ -1,0 +1,165 @@
+"""Faults: the target dies at any moment, the adapter is killed, the editor vanishes, the target forks,
+and the agent's own failures stay out of the target's code."""
+
+import asyncio
+import json
+import signal
+import socket
+import struct
+import time
+
+from agent_harness import TARGETS, probe, start_target
+from dapclient import DapClient
+from handlers.conftest import attach_session, ticks_after
+from hardening.conftest import detach, pause_all, thread_ids
+
+SHOWCASE = TARGETS / "showcase.py"
+TICK_LINE = next(
+    number for number, text in enumerate(SHOWCASE.read_text().splitlines(), 1) if 'print(f"tick {count}"' in text
+)
+FORK = TARGETS / "hard_fork.py"
+WORK_LINE = next(
+    number for number, text in enumerate(FORK.read_text().splitlines(), 1) if "total += number" in text
+)
+
+
+async def reported_exit(client: DapClient, pid: int, since: float) -> float:
+    """Wait for the `has exited` output and `terminated`; return how long after `since` they came."""
+    await client.wait_event("output", lambda e: f"Process {pid} has exited" in e["body"]["output"], timeout=5)
+    await client.wait_event("terminated", timeout=5)
+    return time.monotonic() - since
+
+
+async def test_target_killed_while_stopped(adapter: DapClient) -> None:
+    async with start_target("showcase.py") as target:
+        await attach_session(adapter, target.pid)
+        await pause_all(adapter, (await thread_ids(adapter))["ticker"])
+        killed = time.monotonic()
+        target.process.kill()
+        assert await reported_exit(adapter, target.pid, killed) < 2.0
+
+
+async def test_target_exits_while_stepping(adapter: DapClient) -> None:
+    async with start_target("showcase.py") as target:
+        await attach_session(adapter, target.pid)
+        stopped = await pause_all(adapter, (await thread_ids(adapter))["ticker"])
+        await adapter.request("next", {"threadId": stopped["body"]["threadId"]})
+        killed = time.monotonic()
+        target.process.send_signal(signal.SIGTERM)
+        assert await reported_exit(adapter, target.pid, killed) < 2.0
+
+
+async def test_target_killed_while_the_attach_waits(adapter: DapClient) -> None:
+    async with start_target("blocked_main.py", "600") as target:
+        await adapter.initialize()
+        attach = asyncio.create_task(adapter.request("attach", {"processId": target.pid}))
+        await adapter.wait_event("initialized")
+        await adapter.request("configurationDone")
+        await attach
+        killed = time.monotonic()
+        target.process.kill()
+        await adapter.wait_event("output", lambda e: f"Process {target.pid} exited" in e["body"]["output"])
+        await adapter.wait_event("terminated")
+        assert time.monotonic() - killed < 2.0
+
+
+async def test_killed_adapter_releases_a_target_stopped_at_a_breakpoint() -> None:
+    async with start_target("showcase.py") as target:
+        baseline = await probe(target.pid)
+        client = await DapClient.start("stdio")
+        await attach_session(client, target.pid)
+        await client.request("setBreakpoints", {"source": {"path": str(SHOWCASE)}, "breakpoints": [{"line": TICK_LINE}]})
+        await client.wait_event("stopped")
+        target.drain()
+        client.process.kill()
+        killed = time.monotonic()
+        await target.expect(r"^tick \d+$", timeout=5)
+        assert time.monotonic() - killed < 1.0
+        await client.close()
+        assert await probe(target.pid) == baseline
+
+
+async def test_editor_eof_on_stdio_detaches() -> None:
+    async with start_target("showcase.py") as target:
+        baseline = await probe(target.pid)
+        client = await DapClient.start("stdio")
+        await attach_session(client, target.pid)
+        await pause_all(client, (await thread_ids(client))["ticker"])
+        target.drain()
+        await client.close_stream()
+        assert await client.wait_exit() == 0
+        await ticks_after(target)
+        assert await probe(target.pid) == baseline
+
+
+async def test_editor_connection_reset_on_tcp_detaches() -> None:
+    async with start_target("showcase.py") as target:
+        baseline = await probe(target.pid)
+        client = await DapClient.start("tcp")
+        await attach_session(client, target.pid)
+        await pause_all(client, (await thread_ids(client))["ticker"])
+        target.drain()
+        assert client.writer is not None
+        sock = client.writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.writer.transport.abort()
+        await ticks_after(target)
+        assert await probe(target.pid) == baseline
+        assert client.process.returncode is None, "a listening adapter serves the next client"
+        assert await client.close() == 0
+
+
+async def test_a_forked_child_runs_free_of_the_agent(adapter: DapClient) -> None:
+    async with start_target(FORK) as target:
+        await attach_session(adapter, target.pid)
+        placed = await adapter.request(
+            "setBreakpoints", {"source": {"path": str(FORK)}, "breakpoints": [{"line": WORK_LINE}]}
+        )
+        assert placed["breakpoints"][0]["verified"] is True
+        target.process.send_signal(signal.SIGUSR1)
+        child = json.loads((await target.expect(r"^CHILD (\{.*)"))[1])
+        assert child == {"threads": ["MainThread"], "tools": {}, "modules": [], "work": 3}
+        await target.expect(r"^CHILD EXIT 0$")
+
+        target.process.send_signal(signal.SIGUSR2)
+        stopped = await adapter.wait_event("stopped")
+        assert stopped["body"]["reason"] == "breakpoint"
+        await adapter.request("continue", {"threadId": stopped["body"]["threadId"]})
+        await detach(adapter)
+
+        target.process.send_signal(signal.SIGUSR1)
+        child = json.loads((await target.expect(r"^CHILD (\{.*)"))[1])
+        assert child["tools"] == {} and child["modules"] == [] and child["work"] == 3
+        await target.expect(r"^CHILD EXIT 0$")
+        assert not any(line.startswith("UNRAISABLE") for line in target.lines)
+
+
+async def test_failing_conditions_and_logpoints_never_raise_into_the_target(adapter: DapClient) -> None:
+    async with start_target("showcase.py") as target:
+        await attach_session(adapter, target.pid)
+        conditions = ["1 / 0", "(_ for _ in ()).throw(SystemExit(3))", "undefined_name"]
+        for condition in conditions:
+            adapter.events.clear()
+            await adapter.request(
+                "setBreakpoints",
+                {"source": {"path": str(SHOWCASE)}, "breakpoints": [{"line": TICK_LINE, "condition": condition}]},
+            )
+            stopped = await adapter.wait_event("stopped", timeout=5)
+            await adapter.request("setBreakpoints", {"source": {"path": str(SHOWCASE)}, "breakpoints": []})
+            await adapter.request("continue", {"threadId": stopped["body"]["threadId"]})
+        await adapter.request(
+            "setBreakpoints",
+            {"source": {"path": str(SHOWCASE)}, "breakpoints": [{"line": TICK_LINE, "logMessage": "{1/0} {count}"}]},
+        )
+        target.drain()
+        await ticks_after(target)
+        await ticks_after(target)
+        await detach(adapter)
+        target.drain()
+        first = await ticks_after(target)
+        assert await ticks_after(target) == first + 1
+        assert "ticker" in {t["name"] for t in (await probe_threads(target.pid))}
+
+
+async def probe_threads(pid: int) -> list[dict[str, str]]:
+    return [{"name": name} for name in (await probe(pid))["threads"]]
