@@ -6,10 +6,9 @@ thread's stack, which is how a module-level loop in `__main__` is found although
 kept anywhere else. Only lines that emit LINE events count: a `def` line alone (its `RESUME`) does not.
 """
 
-import dis
+import opcode
 import os
 import sys
-import sysconfig
 import threading
 import types
 
@@ -18,6 +17,8 @@ from .inspection import AGENT_DIR
 _paths = {}
 _lines = {}
 _user = {}
+_RESUME = opcode.opmap["RESUME"]
+_CACHE = opcode.opmap["CACHE"]
 
 
 def normalize(filename):
@@ -36,11 +37,24 @@ def lines_of(code):
     """The lines of `code` (not of nested code) where a LINE event can happen, as a frozenset."""
     found = _lines.get(code)
     if found is None:
-        instructions = list(dis.get_instructions(code))
-        first = next((i for i, ins in enumerate(instructions) if ins.opname == "RESUME"), -1)
-        found = frozenset(ins.line_number for ins in instructions[first + 1 :] if ins.line_number is not None)
+        after = _resume_end(code.co_code)
+        found = frozenset(line for _start, end, line in code.co_lines() if line is not None and end > after)
         _lines[code] = found
     return found
+
+
+def _resume_end(raw):
+    """The offset just past the first RESUME and its caches (0 if none): the prologue's lines never fire.
+
+    Read from the bytes rather than with `dis`, whose import costs more than the rest of this module.
+    """
+    for offset in range(0, len(raw), 2):
+        if raw[offset] == _RESUME:
+            offset += 2
+            while offset < len(raw) and raw[offset] == _CACHE:
+                offset += 2
+            return offset
+    return 0
 
 
 def nested(code):
@@ -117,6 +131,8 @@ def resolve_line(codes, line):
 
 
 def _library_roots():
+    import sysconfig
+
     roots = set()
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         path = sysconfig.get_paths().get(key)

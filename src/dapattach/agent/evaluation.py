@@ -6,14 +6,13 @@ thread's writes: other threads keep printing to the target's own streams) and se
 `hover` refuses expressions with calls: pointing at text must not run the target's code.
 """
 
-import ast
 import sys
 
 from . import values, worker
 from .inspection import RequestError
 
 FILENAME = "<dapattach-eval>"
-SIDE_EFFECT_NODES = (ast.Call, ast.Await, ast.NamedExpr, ast.Yield, ast.YieldFrom)
+SIDE_EFFECT_NODES = ("Call", "Await", "NamedExpr", "Yield", "YieldFrom")
 
 
 class _RoutedStream:
@@ -98,6 +97,8 @@ def namespace(frame):
 
 
 def _compile(expression, context):
+    import ast
+
     try:
         tree = ast.parse(expression, FILENAME, mode="eval")
         mode = "eval"
@@ -109,7 +110,7 @@ def _compile(expression, context):
         except SyntaxError as error2:
             raise RequestError(f"SyntaxError: {error2.msg} (line {error2.lineno})") from None
         mode = "exec"
-    if context == "hover" and any(isinstance(node, SIDE_EFFECT_NODES) for node in ast.walk(tree)):
+    if context == "hover" and any(type(node).__name__ in SIDE_EFFECT_NODES for node in ast.walk(tree)):
         raise RequestError("hover does not evaluate expressions with calls")
     return compile(tree, FILENAME, mode, dont_inherit=True), mode
 
@@ -183,6 +184,8 @@ def set_variable(arguments, ref, handles):
 
 
 def set_expression(arguments, frame, handles):
+    import ast
+
     expression = arguments.get("expression") or ""
     try:
         target = ast.parse(expression, FILENAME, mode="eval").body

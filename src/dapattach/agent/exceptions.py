@@ -15,7 +15,6 @@ A filter's condition (`filterOptions`) sees the exception as `__exception__`, e.
 
 import sys
 import threading
-import traceback
 
 from . import monitor as monitoring
 from . import stepping, values
@@ -180,6 +179,8 @@ def _exception_info(agent, arguments):
         message = str(exception)
     except Exception:
         message = "<unprintable>"
+    import traceback  # costs ~15 ms to import (it pulls in _colorize and dataclasses): only here
+
     formatted = "".join(traceback.format_exception(exception))
     return {
         "exceptionId": qualified_name(kind),

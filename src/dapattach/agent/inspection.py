@@ -6,8 +6,6 @@ starts at the frame it stopped in; a running thread's comes from `sys._current_f
 picture. Frames of the agent's own code are never shown.
 """
 
-import dis
-import io
 import linecache
 import os
 import sys
@@ -92,6 +90,9 @@ class Sources:
         lines = linecache.getlines(code.co_filename, frames_globals)
         if lines and _lines_belong_to(code, lines):
             return "".join(lines)
+        import dis
+        import io
+
         out = io.StringIO()
         out.write(f"# The source of {code.co_filename} is not available; this is its bytecode.\n")
         dis.dis(code, file=out, depth=0)
