@@ -6,7 +6,7 @@ answers come back with the editor's paths.
 
 from typing import Any
 
-from dapattach.handlers.target import plain, require
+from dapattach.handlers.target import forward_each, plain, require
 from dapattach.protocol import types
 from dapattach.session import HandlerTable, RequestContext
 
@@ -60,13 +60,13 @@ async def _with_target_paths(context: RequestContext, arguments: object) -> dict
     return body
 
 
-for _command in (
-    "setBreakpoints",
-    "setFunctionBreakpoints",
-    "setExceptionBreakpoints",
-    "breakpointLocations",
-):
-
-    @handlers.on(_command)
-    async def _forwarded(arguments: Any, context: RequestContext) -> dict[str, Any]:
-        return await _with_target_paths(context, arguments)
+forward_each(
+    handlers,
+    (
+        "setBreakpoints",
+        "setFunctionBreakpoints",
+        "setExceptionBreakpoints",
+        "breakpointLocations",
+    ),
+    _with_target_paths,
+)

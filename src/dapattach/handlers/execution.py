@@ -6,7 +6,7 @@ All-stop like debugpy: when one thread stops every thread running Python stops a
 
 from typing import Any
 
-from dapattach.handlers.target import forward
+from dapattach.handlers.target import forward, forward_each
 from dapattach.session import HandlerTable, RequestContext
 
 handlers = HandlerTable(supports_goto_targets_request=True, supports_single_thread_execution_requests=False)
@@ -18,8 +18,4 @@ async def continue_(arguments: Any, context: RequestContext) -> dict[str, Any]:
     return {"allThreadsContinued": True, **body}
 
 
-for _command in ("pause", "next", "stepIn", "stepOut", "goto", "gotoTargets"):
-
-    @handlers.on(_command)
-    async def _forwarded(arguments: Any, context: RequestContext) -> dict[str, Any]:
-        return await forward(context, arguments)
+forward_each(handlers, ("pause", "next", "stepIn", "stepOut", "goto", "gotoTargets"))

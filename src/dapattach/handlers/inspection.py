@@ -4,10 +4,8 @@ The agent answers these in DAP's own shapes; the adapter forwards them and maps 
 editor's. Each handler is registered explicitly, so the table below is the list of what is served.
 """
 
-from typing import Any
-
-from dapattach.handlers.target import forward
-from dapattach.session import HandlerTable, RequestContext
+from dapattach.handlers.target import forward_each
+from dapattach.session import HandlerTable
 
 handlers = HandlerTable(
     supports_evaluate_for_hovers=True,
@@ -19,18 +17,17 @@ handlers = HandlerTable(
     supports_value_formatting_options=False,
 )
 
-for _command in (
-    "threads",
-    "stackTrace",
-    "scopes",
-    "variables",
-    "source",
-    "evaluate",
-    "setVariable",
-    "setExpression",
-    "exceptionInfo",
-):
-
-    @handlers.on(_command)
-    async def _forwarded(arguments: Any, context: RequestContext) -> dict[str, Any]:
-        return await forward(context, arguments)
+forward_each(
+    handlers,
+    (
+        "threads",
+        "stackTrace",
+        "scopes",
+        "variables",
+        "source",
+        "evaluate",
+        "setVariable",
+        "setExpression",
+        "exceptionInfo",
+    ),
+)

@@ -1,9 +1,10 @@
 """Access to the session's attached process, shared by the handler areas that need one."""
 
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from dapattach.debuggee import Debuggee
-from dapattach.session import RequestContext, RequestError, Session
+from dapattach.session import HandlerTable, RequestContext, RequestError, Session
 
 KEY = "debuggee"
 
@@ -36,3 +37,17 @@ async def forward(context: RequestContext, arguments: object) -> dict[str, Any]:
     body = await debuggee.request(context.request.command, plain(context, arguments))
     debuggee.map_sources(body)
     return body
+
+
+def forward_each(
+    table: HandlerTable,
+    commands: Iterable[str],
+    answer: Callable[[RequestContext, Any], Awaitable[dict[str, Any]]] = forward,
+) -> None:
+    """Register, for each command, a handler that lets `answer` (the agent, by default) serve it."""
+
+    async def handler(arguments: Any, context: RequestContext) -> dict[str, Any]:
+        return await answer(context, arguments)
+
+    for command in commands:
+        table.on(command)(handler)
