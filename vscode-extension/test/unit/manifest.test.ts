@@ -19,7 +19,11 @@ interface Debugger {
 
 const manifest = JSON.parse(fs.readFileSync(path.join(EXTENSION_DIR, 'package.json'), 'utf8')) as {
   main: string;
-  contributes: { debuggers: Debugger[]; commands: { command: string }[] };
+  contributes: {
+    debuggers: Debugger[];
+    commands: { command: string }[];
+    breakpoints: { language: string }[];
+  };
 };
 const [debuggerContribution] = manifest.contributes.debuggers;
 
@@ -48,6 +52,10 @@ describe('package.json contributions match the code', () => {
     assert.equal(properties.showReturnValue.default, true);
     assert.equal(properties.logToFile.default, false);
     assert.equal(properties.processId.default, PICK_PROCESS);
+  });
+
+  test('breakpoints can be set in Python files even without the Python extension installed', () => {
+    assert.ok(manifest.contributes.breakpoints.some((b) => b.language === 'python'));
   });
 
   test('initial configurations are the ones the provider offers', () => {
