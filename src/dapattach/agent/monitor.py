@@ -19,6 +19,13 @@ line (`want(..., E.LINE)` or `keep_lines`), and handlers' own `disable(epoch)` a
 events are wanted again, `restart()` re-enables what was disabled with `sys.monitoring.restart_events()`,
 which re-enables the locations other tools disabled too (they get those events once more and can disable
 them again); it is called only if this tool disabled something since the last restart.
+
+While no owner wants every line and no step keeps lines, the only LINE events left enabled are breakpoint
+locations, and a leaner callback is registered instead: it finds the location's `spot` in `spots`
+({line: ((code, spot), ...)}, kept by the breakpoints) with no lock, no allocation and no hook loop, and
+calls `spot(frame)`, which answers `(reason, fields)` to stop or None; everything else goes the general way.
+When there is a single location and its spot offers `specialise(miss, stop)`, the callback it builds for that
+one location is registered instead (`miss(code, line)` handles other lines, `stop(frame, answer)` a hit).
 """
 
 import contextlib
@@ -34,6 +41,7 @@ TOOL_NAME = "dapattach"
 
 line_hooks = []
 on_resume = []
+spots = {}
 handlers = {}
 KEEP = object()
 _quiet = {"epoch": 0, "used": False}
@@ -50,6 +58,7 @@ class Monitor:
         self._wanted = {}
         self._local = {}
         self._lock = threading.Lock()
+        self._choosing = threading.Lock()
 
     def claim(self):
         holders = []
@@ -62,7 +71,7 @@ class Monitor:
                     holders.append(f"{tool} ({mon.get_tool(tool)!r})")
                     continue
                 self.tool = tool
-                mon.register_callback(tool, E.LINE, _on_line)
+                self.choose_line_callback()
                 for event in handlers:
                     mon.register_callback(tool, event, _dispatcher(event))
                 return tool
@@ -77,6 +86,7 @@ class Monitor:
             grows = events & ~self._wanted.get(owner, 0)
             self._wanted[owner] = events
             self._apply()
+        self.choose_line_callback()
         if grows:
             restart()
 
@@ -111,6 +121,20 @@ class Monitor:
         with self._lock:
             self._wanted.pop(owner, None)
             self._apply()
+        self.choose_line_callback()
+
+    def choose_line_callback(self):
+        """The lean callback while only breakpoint locations have LINE on, else the general one."""
+        with self._choosing:
+            tool = self.tool
+            if tool is not None:
+                callback = _on_line
+                if not _keep_lines and not self.wanted() & E.LINE:
+                    callback = _on_spot_line
+                    only = list(spots.values())
+                    if len(only) == 1 and len(only[0]) == 1 and hasattr(only[0][0][1], "specialise"):
+                        callback = only[0][0][1].specialise(_miss, _stop)
+                mon.register_callback(tool, E.LINE, callback)
 
     def _apply(self):
         if self.tool is None:
@@ -138,6 +162,7 @@ class Monitor:
             with contextlib.suppress(ValueError):
                 mon.set_local_events(tool, code, 0)
         _keep_lines.clear()
+        spots.clear()
         try:
             mon.set_events(tool, 0)
             restart()
@@ -174,9 +199,11 @@ def keep_lines(owner, on):
     """While an owner keeps lines (a step in progress), no LINE location is disabled."""
     if on:
         _keep_lines.add(owner)
+        monitor.choose_line_callback()
         restart()
     else:
         _keep_lines.discard(owner)
+        monitor.choose_line_callback()
 
 
 def on(event, handler):
@@ -208,12 +235,43 @@ def _dispatcher(event):
     return dispatch
 
 
+def _on_spot_line(code, line, _spots=spots, _getframe=sys._getframe):
+    found = _spots.get(line)
+    if found is not None:
+        for spot_code, spot in found:
+            if spot_code is code:
+                try:
+                    frame = _getframe(1)
+                    _stop(frame, spot(frame))
+                except KeyboardInterrupt:
+                    raise
+                except BaseException:
+                    pass
+                return None
+    return _line_event(code, line, _getframe(1))
+
+
+def _stop(frame, answer):
+    """Suspend for a spot's `(reason, fields)` answer (None: go on)."""
+    if answer is not None and not suspend.is_agent_thread():
+        reason, fields = answer
+        _resumed(suspend.suspend(frame, reason, **fields), frame)
+
+
+def _miss(code, line):
+    """The general handling of a LINE event, called from a specialised callback."""
+    return _line_event(code, line, sys._getframe(2))
+
+
 def _on_line(code, line):
+    return _line_event(code, line, sys._getframe(1))
+
+
+def _line_event(code, line, frame):
     try:
         if suspend.is_agent_thread():
             return None
         since = _quiet["epoch"]
-        frame = sys._getframe(1)
         keep = False
         for hook in line_hooks:
             stop = hook(frame, code, line)
