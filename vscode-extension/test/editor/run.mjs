@@ -1,0 +1,563 @@
+/**
+ * The editor test: the packaged extension in a real VS Code (code-server), driven through headless
+ * Chromium the way a user would — open the file, F9, pick the process by its pid, look at the call stack
+ * and the variables, evaluate in the Debug Console, continue, press the stop button — and the target keeps
+ * running afterwards.
+ *
+ *   npm run test:editor            (node test/editor/run.mjs; --no-build uses the existing .vsix)
+ *
+ * See README.md in this folder for the tools it needs and the environment variables it reads.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const EXTENSION_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const REPO = path.dirname(EXTENSION_DIR);
+const ADAPTER_PYTHON = process.env.DAPATTACH_PYTHON ?? path.join(REPO, '.venv/bin/python');
+const TARGET_PYTHON = process.env.DAPATTACH_TARGET_PYTHON ?? '/opt/py314/bin/python3.14';
+const TOOLS = process.env.DAPATTACH_EDITOR_TOOLS ?? '/tmp/code-server';
+const CHROMIUM = process.env.DAPATTACH_CHROMIUM ?? '/usr/bin/chromium';
+const SCRATCH = fs.mkdtempSync(process.env.DAPATTACH_EDITOR_OUT ?? '/tmp/dapattach-editor-');
+const SHOTS = path.join(SCRATCH, 'screenshots');
+const BUILD = !process.argv.includes('--no-build');
+const VSIX = path.join(
+  EXTENSION_DIR,
+  `dapattach-${readJson(path.join(EXTENSION_DIR, 'package.json')).version}.vsix`,
+);
+
+const TARGET_SOURCE = `import os
+import time
+
+
+def tick(counter):
+    doubled = counter * 2  # BREAKPOINT
+    return doubled
+
+
+def main():
+    print(f"ready {os.getpid()}", flush=True)
+    counter = 0
+    while True:
+        counter += 1
+        tick(counter)
+        print(f"counter {counter}", flush=True)
+        time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    main()
+`;
+const BREAKPOINT_LINE = TARGET_SOURCE.split('\n').findIndex((line) => line.includes('# BREAKPOINT')) + 1;
+
+const STEP_TIMEOUT = 30_000;
+const cleanups = [];
+const started = Date.now();
+let shotCount = 0;
+
+function readJson(file) {
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+function log(message) {
+  console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${message}`);
+}
+
+function run(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { maxBuffer: 64 * 1024 * 1024, ...options }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
+      } else {
+        resolve(stdout);
+      }
+    });
+  });
+}
+
+/** A child process whose output is kept and whose lines can be awaited; killed with its process group. */
+function startProcess(name, command, args, options = {}) {
+  const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = { name, child, output: [], waiters: new Set(), exited: false };
+  const onLine = (line) => {
+    proc.output.push(line);
+    for (const waiter of proc.waiters) {
+      waiter(line);
+    }
+  };
+  readline.createInterface({ input: child.stdout }).on('line', onLine);
+  readline.createInterface({ input: child.stderr }).on('line', onLine);
+  child.once('exit', () => {
+    proc.exited = true;
+    for (const waiter of proc.waiters) {
+      waiter(undefined);
+    }
+  });
+  child.once('error', (error) => onLine(`cannot start ${command}: ${error.message}`));
+  cleanups.push(() => killGroup(proc));
+  return proc;
+}
+
+/** Resolves with the match of the first line from now on that matches pattern. */
+function nextLine(proc, pattern, timeoutMs = STEP_TIMEOUT) {
+  return new Promise((resolve, reject) => {
+    const finish = (result, error) => {
+      clearTimeout(timer);
+      proc.waiters.delete(waiter);
+      error ? reject(error) : resolve(result);
+    };
+    const waiter = (line) => {
+      if (line === undefined) {
+        finish(undefined, new Error(`${proc.name} exited while waiting for ${pattern}:\n${tail(proc)}`));
+      } else {
+        const match = pattern.exec(line);
+        if (match) finish(match);
+      }
+    };
+    const timer = setTimeout(
+      () =>
+        finish(
+          undefined,
+          new Error(`${proc.name} printed no line matching ${pattern} in ${timeoutMs} ms:\n${tail(proc)}`),
+        ),
+      timeoutMs,
+    );
+    if (proc.exited) {
+      waiter(undefined);
+    } else {
+      proc.waiters.add(waiter);
+    }
+  });
+}
+
+function tail(proc, count = 30) {
+  return proc.output.slice(-count).join('\n');
+}
+
+async function killGroup(proc) {
+  if (proc.exited || proc.child.pid === undefined) return;
+  const exit = once(proc.child, 'exit');
+  try {
+    process.kill(-proc.child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-proc.child.pid, 'SIGKILL');
+    } catch {}
+  }, 5_000);
+  await exit;
+  clearTimeout(timer);
+}
+
+/**
+ * Processes with the scratch directory in their environment or command line: code-server, its extension
+ * host, the adapter it started, Chromium, the target. None should outlive the test.
+ */
+function leftoverProcesses() {
+  const left = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const environ = fs.readFileSync(`/proc/${entry}/environ`, 'latin1');
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      if (environ.includes(SCRATCH) || cmdline.includes(SCRATCH)) left.push(`${entry} ${cmdline}`);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return left;
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function ensureTools() {
+  if (!fs.existsSync(path.join(TOOLS, 'node_modules/.bin/code-server'))) {
+    log(`installing code-server and playwright-core into ${TOOLS}`);
+    await run('bash', [path.join(EXTENSION_DIR, 'test/editor/install-tools.sh'), TOOLS], {
+      env: process.env,
+    });
+  }
+  for (const [file, what] of [
+    [ADAPTER_PYTHON, 'the Python that runs the adapter (DAPATTACH_PYTHON)'],
+    [TARGET_PYTHON, 'the Python 3.14 that runs the target (DAPATTACH_TARGET_PYTHON)'],
+    [CHROMIUM, 'Chromium (DAPATTACH_CHROMIUM; Debian: apt-get install chromium)'],
+  ]) {
+    if (!fs.existsSync(file)) throw new Error(`${file} does not exist: it should be ${what}.`);
+  }
+}
+
+async function buildVsix() {
+  if (!BUILD && fs.existsSync(VSIX)) {
+    log(`using the existing ${path.basename(VSIX)}`);
+    return;
+  }
+  if (!fs.existsSync(path.join(EXTENSION_DIR, 'node_modules/.bin/vsce'))) {
+    log('npm ci');
+    await run('npm', ['ci'], { cwd: EXTENSION_DIR });
+  }
+  log('npm run package');
+  await run('npm', ['run', 'package'], { cwd: EXTENSION_DIR });
+}
+
+function writeJson(file, value) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The workspace, the user settings that keep first-run noise out of the screenshots, and the extension. */
+async function prepareEditor(targetPid) {
+  const workspace = path.join(SCRATCH, 'workspace');
+  const userData = path.join(SCRATCH, 'user-data');
+  const extensions = path.join(SCRATCH, 'extensions');
+  fs.mkdirSync(workspace, { recursive: true });
+  writeJson(path.join(workspace, '.vscode/settings.json'), { 'dapattach.python': ADAPTER_PYTHON });
+  writeJson(path.join(workspace, '.vscode/launch.json'), {
+    version: '0.2.0',
+    configurations: [
+      {
+        type: 'dapattach',
+        request: 'attach',
+        name: 'Attach by picking a process',
+        processId: '${command:dapattach.pickProcess}',
+        justMyCode: true,
+      },
+      { type: 'dapattach', request: 'attach', name: 'Attach to PID', processId: targetPid, justMyCode: true },
+    ],
+  });
+  writeJson(path.join(userData, 'User/settings.json'), {
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'security.workspace.trust.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'extensions.ignoreRecommendations': true,
+    'update.mode': 'none',
+    'editor.minimap.enabled': false,
+    'window.commandCenter': false,
+    'chat.commandCenter.enabled': false,
+    'workbench.colorTheme': 'Default Light Modern',
+  });
+  log('code-server --install-extension');
+  const installed = await run(
+    codeServer(),
+    ['--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', VSIX],
+    { env: editorEnv() },
+  );
+  if (!/successfully installed/i.test(installed)) {
+    throw new Error(`code-server did not install ${VSIX}:\n${installed}`);
+  }
+  return { workspace, userData, extensions };
+}
+
+function codeServer() {
+  return path.join(TOOLS, 'node_modules/.bin/code-server');
+}
+
+/** code-server writes a config file and logs under XDG dirs; keep them in the scratch directory. */
+function editorEnv() {
+  return {
+    ...process.env,
+    XDG_CONFIG_HOME: path.join(SCRATCH, 'xdg-config'),
+    XDG_DATA_HOME: path.join(SCRATCH, 'xdg-data'),
+    XDG_CACHE_HOME: path.join(SCRATCH, 'xdg-cache'),
+  };
+}
+
+async function startCodeServer({ workspace, userData, extensions }) {
+  const server = startProcess(
+    'code-server',
+    codeServer(),
+    [
+      '--bind-addr',
+      '127.0.0.1:0',
+      '--auth',
+      'none',
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--user-data-dir',
+      userData,
+      '--extensions-dir',
+      extensions,
+      '--config',
+      path.join(SCRATCH, 'code-server.yaml'),
+      workspace,
+    ],
+    { env: editorEnv() },
+  );
+  const [, url] = await nextLine(server, /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+\/?)/, 60_000);
+  log(`code-server at ${url}`);
+  return { server, url };
+}
+
+async function startTarget(workspace) {
+  const script = path.join(workspace, 'counter.py');
+  fs.writeFileSync(script, TARGET_SOURCE);
+  const target = startProcess('target', TARGET_PYTHON, ['-u', script], { cwd: workspace });
+  const [, pid] = await nextLine(target, /^ready (\d+)$/);
+  if (Number(pid) !== target.child.pid) {
+    throw new Error(`the target says its pid is ${pid}, but it was started as ${target.child.pid}`);
+  }
+  log(`target pid ${pid}: ${TARGET_PYTHON} ${script}`);
+  return { target, pid: Number(pid), script };
+}
+
+async function shot(page, name) {
+  const file = path.join(SHOTS, `${String(++shotCount).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file });
+  log(`screenshot ${file}`);
+}
+
+/** Runs a command from the command palette, choosing the entry whose label is exactly `label`. */
+async function runCommand(page, label) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${label}`);
+  await chooseQuickPickRow(page, (text) => text.startsWith(label));
+}
+
+/** Moves the quick pick's focus down to the first row whose text passes `accept`, then presses Enter. */
+async function chooseQuickPickRow(page, accept, description = 'the wanted entry') {
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  const deadline = Date.now() + STEP_TIMEOUT;
+  let seen = [];
+  while (Date.now() < deadline) {
+    seen = await rows.allInnerTexts();
+    const index = seen.findIndex((text) => accept(text.replace(/\s+/g, ' ').trim()));
+    if (index >= 0) {
+      for (let step = 0; step < 50; step++) {
+        const focused = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused');
+        const text =
+          (await focused.count()) > 0 ? (await focused.first().innerText()).replace(/\s+/g, ' ').trim() : '';
+        if (accept(text)) {
+          await page.keyboard.press('Enter');
+          return text;
+        }
+        await page.keyboard.press('ArrowDown');
+      }
+      throw new Error(`could not move the quick pick's focus to ${description}`);
+    }
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`the quick pick never offered ${description}; it showed:\n${seen.join('\n---\n')}`);
+}
+
+async function openTargetAndSetBreakpoint(page) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('counter.py');
+  await chooseQuickPickRow(page, (text) => text.startsWith('counter.py'), 'counter.py');
+  const editor = page.locator('.editor-instance .monaco-editor').first();
+  await editor.locator('.view-line', { hasText: '# BREAKPOINT' }).waitFor();
+  await page.keyboard.press('Control+G');
+  await input.fill(`:${BREAKPOINT_LINE}`);
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('F9');
+  await page.locator('.editor-instance .codicon-debug-breakpoint').first().waitFor();
+  const lineNumber = await page.locator('.editor-instance .active-line-number').first().innerText();
+  if (Number(lineNumber) !== BREAKPOINT_LINE) {
+    throw new Error(`the cursor is on line ${lineNumber}, not on the breakpoint line ${BREAKPOINT_LINE}`);
+  }
+  log(`breakpoint set on counter.py:${BREAKPOINT_LINE}`);
+}
+
+/** Waits for the editor to show the stop at the breakpoint; returns the counter the Variables view shows. */
+async function waitForStop(page) {
+  const frame = page.locator('.debug-call-stack .monaco-list-row', { hasText: 'tick' }).first();
+  await frame.waitFor({ timeout: 60_000 });
+  const frameText = (await frame.innerText()).replace(/\s+/g, ' ');
+  if (!frameText.includes(`counter.py`) || !frameText.includes(`${BREAKPOINT_LINE}`)) {
+    throw new Error(
+      `the top frame in the call stack reads "${frameText}", not tick at counter.py:${BREAKPOINT_LINE}`,
+    );
+  }
+  await page.locator('.editor-instance .debug-top-stack-frame-line').first().waitFor();
+  const counterRow = page
+    .locator('.debug-variables .monaco-list-row', { hasText: /^\s*counter\s*[=:]/ })
+    .first();
+  await counterRow.waitFor();
+  const value = (await counterRow.locator('.value').innerText()).trim();
+  if (!/^\d+$/.test(value)) {
+    throw new Error(`the Variables view shows counter = "${value}", not a number`);
+  }
+  log(`stopped in tick at counter.py:${BREAKPOINT_LINE}, counter = ${value}`);
+  return Number(value);
+}
+
+async function evaluateInDebugConsole(page, expression, expected) {
+  await runCommand(page, 'Debug Console: Focus on Debug Console View');
+  const input = page.locator('.repl-input-wrapper .monaco-editor textarea');
+  await input.waitFor();
+  await input.focus();
+  await page.keyboard.type(expression);
+  await page.keyboard.press('Enter');
+  const result = page.locator('.repl .monaco-list-row', { hasText: new RegExp(`^\\s*${expected}\\s*$`) });
+  await result.first().waitFor();
+  log(`Debug Console: ${expression} → ${expected}`);
+}
+
+async function waitForSessionEnd(page, pid) {
+  await page.locator('.debug-toolbar').waitFor({ state: 'hidden' });
+  await page
+    .locator('.repl .monaco-list-row', { hasText: `Detached from process ${pid}` })
+    .last()
+    .waitFor();
+  await page
+    .locator('.debug-call-stack .monaco-list-row', { hasText: 'tick' })
+    .first()
+    .waitFor({ state: 'detached' });
+  await page
+    .locator('.debug-variables .monaco-list-row', { hasText: 'counter' })
+    .first()
+    .waitFor({ state: 'detached' });
+}
+
+/** The target prints `counter N` with N going up: it was not stopped, killed, or left paused. */
+async function expectTargetRunning(target, after) {
+  const [, first] = await nextLine(target.target, /^counter (\d+)$/, 10_000);
+  const [, later] = await nextLine(target.target, /^counter (\d+)$/, 10_000);
+  if (!(Number(later) > Number(first) && Number(first) > after)) {
+    throw new Error(`the target printed counter ${first} then ${later} after ${after}: it is not running on`);
+  }
+  if (!isAlive(target.pid)) throw new Error(`the target (pid ${target.pid}) is gone`);
+  log(`target runs on after the detach: counter ${first}, ${later}`);
+}
+
+async function pressDebugToolbarButton(page, label) {
+  const button = page.locator(`.debug-toolbar .action-label[aria-label^="${label}"]`);
+  await button.waitFor();
+  await button.click();
+}
+
+async function main() {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  log(`scratch directory ${SCRATCH}`);
+  await ensureTools();
+  const require = createRequire(path.join(TOOLS, 'package.json'));
+  const { chromium } = require('playwright-core');
+  await buildVsix();
+
+  const workspace = path.join(SCRATCH, 'workspace');
+  fs.mkdirSync(workspace, { recursive: true });
+  const target = await startTarget(workspace);
+  const dirs = await prepareEditor(target.pid);
+  const { server, url } = await startCodeServer(dirs);
+
+  const context = await chromium.launchPersistentContext(path.join(SCRATCH, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1600, height: 1000 },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  cleanups.push(() => context.close());
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(STEP_TIMEOUT);
+  try {
+    await page.goto(`${url}?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor();
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'counter.py' }).waitFor();
+    await shot(page, 'workbench');
+
+    await openTargetAndSetBreakpoint(page);
+    await shot(page, 'breakpoint-set');
+
+    // Session 1: the picker, choosing the target by typing its pid.
+    await runCommand(page, 'Debug: Select and Start Debugging');
+    await chooseQuickPickRow(page, (text) => text.startsWith('Attach by picking a process'));
+    await page
+      .locator('.quick-input-widget .quick-input-title', { hasText: 'Attach to a Python process' })
+      .waitFor();
+    await page.locator('.quick-input-widget .quick-input-box input').fill(String(target.pid));
+    const wanted = new RegExp(`pid ${target.pid} · Python 3\\.14`);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: wanted }).first().waitFor();
+    await shot(page, 'process-picker');
+    const picked = await chooseQuickPickRow(page, (text) => wanted.test(text), `pid ${target.pid}`);
+    log(`picked "${picked}"`);
+
+    const counter = await waitForStop(page);
+    await shot(page, 'stopped-via-picker');
+    await evaluateInDebugConsole(page, 'counter * 1000 + 7', counter * 1000 + 7);
+    await shot(page, 'debug-console');
+
+    await page.keyboard.press('F5');
+    await page
+      .locator('.debug-variables .monaco-list-row', {
+        hasText: new RegExp(`^\\s*counter\\s*[=:]\\s*${counter + 1}\\s*$`),
+      })
+      .waitFor();
+    log(`continued and stopped again with counter = ${counter + 1}`);
+    await shot(page, 'after-continue');
+
+    await pressDebugToolbarButton(page, 'Disconnect');
+    await waitForSessionEnd(page, target.pid);
+    await expectTargetRunning(target, counter + 1);
+    await shot(page, 'after-disconnect');
+
+    // Session 2: the pid written into launch.json; the breakpoint is still set in the editor.
+    await runCommand(page, 'Debug: Select and Start Debugging');
+    await chooseQuickPickRow(page, (text) => text.startsWith('Attach to PID'));
+    const second = await waitForStop(page);
+    if (second <= counter + 1)
+      throw new Error(`the second session stopped at counter ${second}, an old value`);
+    await shot(page, 'stopped-via-launch-json');
+    await page.keyboard.press('Shift+F5');
+    await waitForSessionEnd(page, target.pid);
+    await expectTargetRunning(target, second);
+    await shot(page, 'after-second-disconnect');
+  } catch (error) {
+    await page.screenshot({ path: path.join(SHOTS, 'failure.png') }).catch(() => {});
+    console.error(`code-server log:\n${tail(server, 40)}\n\ntarget output:\n${tail(target.target, 10)}`);
+    throw error;
+  }
+}
+
+async function cleanup() {
+  for (const step of cleanups.reverse()) {
+    await Promise.resolve()
+      .then(step)
+      .catch((error) => console.error(`cleanup: ${error.message}`));
+  }
+}
+
+process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+try {
+  await main();
+  log(`PASS — screenshots in ${SHOTS}`);
+} catch (error) {
+  console.error(`FAIL: ${error.stack ?? error}`);
+  console.error(`screenshots in ${SHOTS}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+  const left = leftoverProcesses();
+  if (left.length > 0) {
+    console.error(`FAIL: processes started by the test are still running:\n${left.join('\n')}`);
+    process.exitCode = 1;
+  }
+}
