@@ -7,6 +7,7 @@ message the adapter sends against the official DAP schema: a test fails on any i
 import asyncio
 import contextlib
 import json
+import os
 import re
 import signal
 import sys
@@ -102,8 +103,15 @@ class DapClient:
     # -- starting ---------------------------------------------------------------------------------------
 
     @classmethod
-    async def start(cls, transport: str = "stdio", *options: str, python: str = sys.executable) -> DapClient:
-        """Start the adapter (on `python`) over `stdio` or `tcp` (`--listen 127.0.0.1:0`) and connect."""
+    async def start(
+        cls,
+        transport: str = "stdio",
+        *options: str,
+        python: str = sys.executable,
+        env: dict[str, str] | None = None,
+    ) -> DapClient:
+        """Start the adapter (on `python`, with `env` added to the environment) over `stdio` or `tcp`
+        (`--listen 127.0.0.1:0`) and connect."""
         command = [python, "-m", "dapattach", *options]
         if transport == "tcp":
             command += ["--listen", "127.0.0.1:0"]
@@ -113,6 +121,7 @@ class DapClient:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=ROOT,
+            env={**os.environ, **(env or {})},
         )
         client = cls(process, transport)
         client._tasks.append(asyncio.create_task(client._read_stderr()))

@@ -8,13 +8,11 @@ import argparse
 import asyncio
 import itertools
 import logging
-import os
 import signal
 import sys
-import time
 from pathlib import Path
 
-from dapattach import transport
+from dapattach import logs, transport
 from dapattach.handlers import build_table
 from dapattach.session import Connection, HandlerTable, Session
 
@@ -42,42 +40,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def configure_logging(log_dir: Path | None, level: str) -> None:
-    root = logging.getLogger("dapattach")
-    root.setLevel(logging.DEBUG)
-    root.propagate = False
-    stderr = logging.StreamHandler(sys.stderr)
-    stderr.setLevel(logging.WARNING)
-    stderr.setFormatter(logging.Formatter("dapattach: %(levelname)s: %(message)s"))
-    root.addHandler(stderr)
-    trace = logging.getLogger("dapattach.trace")
-    trace.propagate = False
-    if log_dir is None:
-        trace.setLevel(logging.WARNING)
-        return
-    log_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    formatter = logging.Formatter("%(asctime)s.%(msecs)03d %(name)s %(levelname)s: %(message)s", "%H:%M:%S")
-    adapter_log = logging.FileHandler(log_dir / f"dapattach-{stamp}-{os.getpid()}.log", encoding="utf-8")
-    adapter_log.setLevel(level.upper())
-    adapter_log.setFormatter(formatter)
-    root.addHandler(adapter_log)
-    trace_log = logging.FileHandler(log_dir / f"dapattach-{stamp}-{os.getpid()}.trace.log", encoding="utf-8")
-    trace_log.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%Y-%m-%d %H:%M:%S"))
-    trace.setLevel(logging.DEBUG)
-    trace.addHandler(trace_log)
-    log.info("dapattach %s on Python %s, pid %d", _version(), sys.version.split()[0], os.getpid())
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("dapattach")
-    except PackageNotFoundError:
-        return "(source tree)"
-
-
 async def serve(args: argparse.Namespace, table: HandlerTable) -> None:
     numbers = itertools.count(1)
 
@@ -102,7 +64,7 @@ async def serve(args: argparse.Namespace, table: HandlerTable) -> None:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
-        configure_logging(args.log_dir, args.log_level)
+        logs.configure(args.log_dir, args.log_level)
     except OSError as error:
         print(f"dapattach: cannot write logs to {args.log_dir}: {error.strerror}", file=sys.stderr)
         return 2

@@ -144,3 +144,19 @@ async def test_process_id_as_string_and_unknown_keys(adapter: DapClient, showcas
     )
     threads = (await adapter.request("threads"))["threads"]
     assert any(t["name"] == "ticker" for t in threads)
+
+
+async def test_log_to_file_starts_a_log_and_a_trace(showcase, tmp_path) -> None:
+    """`logToFile` in the attach configuration, for clients that cannot pass --log-dir."""
+    client = await DapClient.start("stdio", env={"XDG_CACHE_HOME": str(tmp_path)})
+    try:
+        await attach_session(client, showcase.pid, logToFile=True)
+        said = await client.wait_event("output", lambda e: "writes its log to" in e["body"]["output"])
+        log_dir = tmp_path / "dapattach" / "logs"
+        assert str(log_dir) in said["body"]["output"]
+        await client.request("threads")
+        await client.request("disconnect", {})
+    finally:
+        assert await client.close() == 0
+    [trace] = log_dir.glob("*.trace.log")
+    assert '"command": "threads"' in trace.read_text()

@@ -11,6 +11,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from dapattach import logs
 from dapattach.attach.inject import AttachError
 from dapattach.debuggee import Debuggee
 from dapattach.handlers import lifecycle, target
@@ -37,7 +38,7 @@ async def attach(arguments: types.AttachRequestArguments, context: RequestContex
     except OptionsError as error:
         raise RequestError(str(error)) from None
     if options.log_to_file:
-        log.info("logToFile is set; start the adapter with --log-dir to choose where the log goes")
+        _log_to_file(session)
     debuggee = Debuggee(options, session.send_event)
     progress = Progress(session, f"Attaching to process {options.process_id}")
     try:
@@ -54,6 +55,16 @@ async def attach(arguments: types.AttachRequestArguments, context: RequestContex
         await _wait_in_background(session, debuggee, progress)
     session.send_event("initialized")
     await session.configured.wait()
+
+
+def _log_to_file(session: Session) -> None:
+    try:
+        path = logs.write_files(logs.default_dir())
+    except OSError as error:
+        text = f"logToFile: cannot write logs to {logs.default_dir()}: {error.strerror}; use --log-dir.\n"
+    else:
+        text = f"dapattach writes its log to {path} and the DAP trace beside it.\n"
+    session.send_event("output", {"category": "console", "output": text})
 
 
 def _say_attached(session: Session, debuggee: Debuggee) -> None:
