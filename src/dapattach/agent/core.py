@@ -158,8 +158,6 @@ class Agent:
         suspend.close()
         monitor.release()
         evaluation.release_streams()
-        if self.channel is not None:
-            self.channel.close()
         prefix = self.module_name + "."
         for name in list(sys.modules):
             if name == self.module_name or name.startswith(prefix):
@@ -173,6 +171,9 @@ class Agent:
                     linecache.cache.pop(filename, None)
         except Exception:
             pass
+        if self.channel is not None:
+            # Last: the adapter takes the closed socket as "detached", and may attach again at once.
+            self.channel.close()
 
     def variable_ref(self, arguments):
         ref = self.variables.get(arguments.get("variablesReference"))
