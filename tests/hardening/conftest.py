@@ -33,7 +33,7 @@ async def detach(client: DapClient) -> None:
 
 
 async def until(check: Any, timeout: float = 10.0) -> Any:
-    """Ask `check()` (a coroutine function) again until it returns something true; a condition, not a sleep."""
+    """Ask `check()` (a coroutine function) until it returns something true: a condition, not a sleep."""
     async with asyncio.timeout(timeout):
         while not (result := await check()):
             await asyncio.sleep(0.02)

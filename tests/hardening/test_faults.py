@@ -15,7 +15,9 @@ from hardening.conftest import detach, pause_all, thread_ids
 
 SHOWCASE = TARGETS / "showcase.py"
 TICK_LINE = next(
-    number for number, text in enumerate(SHOWCASE.read_text().splitlines(), 1) if 'print(f"tick {count}"' in text
+    number
+    for number, text in enumerate(SHOWCASE.read_text().splitlines(), 1)
+    if 'print(f"tick {count}"' in text
 )
 FORK = TARGETS / "hard_fork.py"
 WORK_LINE = next(
@@ -68,7 +70,9 @@ async def test_killed_adapter_releases_a_target_stopped_at_a_breakpoint() -> Non
         baseline = await probe(target.pid)
         client = await DapClient.start("stdio")
         await attach_session(client, target.pid)
-        await client.request("setBreakpoints", {"source": {"path": str(SHOWCASE)}, "breakpoints": [{"line": TICK_LINE}]})
+        await client.request(
+            "setBreakpoints", {"source": {"path": str(SHOWCASE)}, "breakpoints": [{"line": TICK_LINE}]}
+        )
         await client.wait_event("stopped")
         target.drain()
         client.process.kill()
@@ -142,14 +146,20 @@ async def test_failing_conditions_and_logpoints_never_raise_into_the_target(adap
             adapter.events.clear()
             await adapter.request(
                 "setBreakpoints",
-                {"source": {"path": str(SHOWCASE)}, "breakpoints": [{"line": TICK_LINE, "condition": condition}]},
+                {
+                    "source": {"path": str(SHOWCASE)},
+                    "breakpoints": [{"line": TICK_LINE, "condition": condition}],
+                },
             )
             stopped = await adapter.wait_event("stopped", timeout=5)
             await adapter.request("setBreakpoints", {"source": {"path": str(SHOWCASE)}, "breakpoints": []})
             await adapter.request("continue", {"threadId": stopped["body"]["threadId"]})
         await adapter.request(
             "setBreakpoints",
-            {"source": {"path": str(SHOWCASE)}, "breakpoints": [{"line": TICK_LINE, "logMessage": "{1/0} {count}"}]},
+            {
+                "source": {"path": str(SHOWCASE)},
+                "breakpoints": [{"line": TICK_LINE, "logMessage": "{1/0} {count}"}],
+            },
         )
         target.drain()
         await ticks_after(target)

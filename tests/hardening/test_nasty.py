@@ -15,7 +15,9 @@ from hardening.conftest import detach, frame_named, locals_of, pause_all, thread
 
 
 async def watch(client: DapClient, frame_id: int, expression: str) -> dict:
-    return await client.request("evaluate", {"expression": expression, "frameId": frame_id, "context": "watch"})
+    return await client.request(
+        "evaluate", {"expression": expression, "frameId": frame_id, "context": "watch"}
+    )
 
 
 async def test_reprs_that_raise_hang_explode_or_recurse(adapter: DapClient) -> None:
@@ -25,9 +27,10 @@ async def test_reprs_that_raise_hang_explode_or_recurse(adapter: DapClient) -> N
         await pause_all(adapter, threads["nasty-holder"])
         frame_id = (await frame_named(adapter, threads["nasty-holder"], "hold"))["id"]
 
-        assert "repr raised RuntimeError: this repr always fails" in (await watch(adapter, frame_id, "raising"))[
-            "result"
-        ]
+        assert (
+            "repr raised RuntimeError: this repr always fails"
+            in (await watch(adapter, frame_id, "raising"))["result"]
+        )
         huge = (await watch(adapter, frame_id, "huge"))["result"]
         assert huge.startswith("HHH") and len(huge) <= 1003
         assert "[...]" in (await watch(adapter, frame_id, "looped"))["result"]
@@ -62,9 +65,10 @@ async def test_properties_run_only_when_asked(adapter: DapClient) -> None:
         await pause_all(adapter, threads["nasty-holder"])
         frame_id = (await frame_named(adapter, threads["nasty-holder"], "hold"))["id"]
         effects = (await watch(adapter, frame_id, "effects"))["variablesReference"]
-        members = {v["name"]: v for v in (await adapter.request("variables", {"variablesReference": effects}))[
-            "variables"
-        ]}
+        members = {
+            v["name"]: v
+            for v in (await adapter.request("variables", {"variablesReference": effects}))["variables"]
+        }
         lazy = members["counted"]
         assert lazy["presentationHint"]["lazy"] is True and lazy["value"] == "property"
         assert members["calls"]["value"] == "0"
@@ -126,7 +130,9 @@ async def test_non_ascii_directory_names_and_strings(adapter: DapClient, tmp_pat
     program = directory / "hard_nasty.py"
     shutil.copy(TARGETS / "hard_nasty.py", program)
     lines = program.read_text(encoding="utf-8").splitlines()
-    line = lines.index("def hold():") + lines[lines.index("def hold():") :].index("        stop.wait(0.01)") + 1
+    line = (
+        lines.index("def hold():") + lines[lines.index("def hold():") :].index("        stop.wait(0.01)") + 1
+    )
     async with start_target(program) as target:
         await attach_session(adapter, target.pid)
         threads = await thread_ids(adapter)

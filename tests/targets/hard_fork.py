@@ -36,7 +36,8 @@ def report():
 def fork_now():
     pid = os.fork()
     if pid == 0:
-        print("CHILD " + json.dumps(report()), flush=True)
+        # os.write, not print: another thread may have held sys.stdout's lock when the fork happened.
+        os.write(1, ("CHILD " + json.dumps(report()) + "\n").encode())
         os._exit(0)
     _, status = os.waitpid(pid, 0)
     print(f"CHILD EXIT {os.waitstatus_to_exitcode(status)}", flush=True)

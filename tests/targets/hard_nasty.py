@@ -90,7 +90,10 @@ def main():
         threading.Thread(target=hold, name="nasty-holder", daemon=True),
         threading.Thread(target=recurse, args=(DEPTH,), name="deep", daemon=True),
         threading.Thread(target=tick, name="ticker", daemon=True),
-        *(threading.Thread(target=count, args=(counts, i), name=f"counter-{i}", daemon=True) for i in range(extra)),
+        *(
+            threading.Thread(target=count, args=(counts, i), name=f"counter-{i}", daemon=True)
+            for i in range(extra)
+        ),
     ]
     for thread in threads:
         thread.start()
