@@ -3,7 +3,8 @@
 from collections.abc import AsyncIterator
 
 import pytest
-from bp_support import (
+
+from agent.bp_support import (
     JOBS,
     LATER,
     done,
@@ -17,7 +18,6 @@ from bp_support import (
     top_frame,
     value_of,
 )
-
 from agent_harness import TARGETS, Target, attach, start_target
 from dapattach.attach import AgentLink
 

@@ -4,8 +4,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from bp_support import done, jobs_target, line_of, next_event, resume, run_job, top_frame, value_of
 
+from agent.bp_support import done, jobs_target, line_of, next_event, resume, run_job, top_frame, value_of
 from agent_harness import Target
 from dapattach.attach import AgentLink
 

@@ -4,8 +4,18 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
-from bp_support import done, jobs_target, line_of, next_event, resume, run_job, set_lines, top_frame, value_of
 
+from agent.bp_support import (
+    done,
+    jobs_target,
+    line_of,
+    next_event,
+    resume,
+    run_job,
+    set_lines,
+    top_frame,
+    value_of,
+)
 from agent_harness import PY315, Target, variables
 from dapattach.attach import AgentError, AgentLink
 
