@@ -9,7 +9,9 @@ picked up is withdrawn (`pep768.cancel`) before the directory goes.
 """
 
 import asyncio
+import compileall
 import contextlib
+import functools
 import hmac
 import json
 import logging
@@ -17,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -292,6 +295,7 @@ class PendingAttach:
 
     async def start(self) -> None:
         check_target(self.pid)
+        await asyncio.to_thread(_compile_agent)
         owner = os.stat(f"/proc/{self.pid}").st_uid if os.geteuid() == 0 else None
         owner = None if owner == os.geteuid() else owner
         self._server = await asyncio.start_unix_server(
@@ -348,6 +352,16 @@ def _gone(pid: int) -> bool:
         return _read(f"/proc/{pid}/stat").rpartition(b")")[2].split()[0] in (b"Z", b"X")
     except OSError, IndexError:
         return True
+
+
+@functools.cache
+def _compile_agent() -> None:
+    """Write the agent's bytecode once, so targets of our version load it without compiling (30 ms less
+    per attach, and less memory churn in the target). Skipped where the user asked for no bytecode files."""
+    if sys.dont_write_bytecode:
+        return
+    with contextlib.suppress(OSError):
+        compileall.compile_dir(AGENT_DIR, quiet=2)
 
 
 def _withdraw(injection: pep768.InjectResult) -> bool:
