@@ -259,7 +259,7 @@ def _set_breakpoints(agent, arguments):
             continue
         accepted.append((bp, requested))
         results.append(bp)
-    codes = codeindex.codes_of(path)
+    codes = codeindex.codes_of(path) if accepted else []
     bodies, table = _place(raw_path, accepted, codes)
     with _lock:
         _by_file[path] = {

@@ -89,21 +89,28 @@ def _codes_in(namespace, module_name, seen, depth=0):
             yield from _codes_in(dict(vars(value)), module_name, seen, depth + 1)
 
 
+def _same_file(filename, path, basename):
+    """`normalize` resolves symlinks (a few syscalls a name): compare base names first, which is free."""
+    return os.path.basename(filename) == basename and normalize(filename) == path
+
+
 def _module_roots(path):
+    basename = os.path.basename(path)
     for name, module in list(sys.modules.items()):
         try:
             namespace = object.__getattribute__(module, "__dict__")
             filename = namespace.get("__file__")
         except Exception:
             continue
-        if isinstance(filename, str) and normalize(filename) == path:
+        if isinstance(filename, str) and _same_file(filename, path, basename):
             yield from _codes_in(dict(namespace), name, set())
 
 
 def _frame_roots(path):
+    basename = os.path.basename(path)
     for frame in list(sys._current_frames().values()):
         while frame is not None:
-            if normalize(frame.f_code.co_filename) == path:
+            if _same_file(frame.f_code.co_filename, path, basename):
                 yield frame.f_code
             frame = frame.f_back
 
