@@ -7,6 +7,7 @@ socket closes for any reason, the agent detaches by itself.
 
 import contextlib
 import functools
+import gc
 import operator
 import os
 import sys
@@ -54,11 +55,15 @@ class Agent:
         the user is waiting for (the next request of an idle server): holding it briefly lets the
         breakpoints set meanwhile catch exactly that code.
         """
-        thread = threading.Thread(target=self._main, name=THREAD_NAME, daemon=True)
+        thread = threading.Thread(
+            target=_collecting_after(), args=([self._main],), name=THREAD_NAME, daemon=True
+        )
         thread.start()
         self.configured.wait(wait)
 
     def _main(self):
+        """Serve until detached. Returns what closes the socket, which `_collecting_after` calls last: the
+        adapter takes the close as "detached" and may attach again at once."""
         try:
             suspend.add_agent_thread(threading.get_ident())
             if self._connect():
@@ -68,6 +73,10 @@ class Agent:
         finally:
             self.configured.set()
             self._remove_traces()
+        if self.channel is None:
+            return None
+        sock, self.channel = self.channel.release(), None
+        return sock.close
 
     def _connect(self):
         try:
@@ -171,9 +180,6 @@ class Agent:
                     linecache.cache.pop(filename, None)
         except Exception:
             pass
-        if self.channel is not None:
-            # Last: the adapter takes the closed socket as "detached", and may attach again at once.
-            self.channel.close()
 
     def variable_ref(self, arguments):
         ref = self.variables.get(arguments.get("variablesReference"))
@@ -187,6 +193,30 @@ class Agent:
     def frame(self, arguments):
         frame_id = arguments.get("frameId")
         return None if frame_id is None else inspection.frame_of(self.frames, frame_id)
+
+
+COLLECT_AFTER = """\
+def run(cell):
+    close = cell.pop()()
+    gc.collect()
+    if close is not None:
+        close()
+"""
+
+
+def _collecting_after():
+    """The agent thread's outermost function: runs the agent, then collects what it left as garbage.
+
+    A detached agent (its modules, classes, functions, code objects) is all reference cycles, by then in
+    the oldest generation, which the target's own collections reach rarely: across repeated attaches the
+    dead agents piled up and the memory they took stayed fragmented (RSS +3 to +5 MB per 1,000 attaches).
+    One full collection at detach frees each agent at once, before the socket closes, so an adapter that
+    sees the close finds the agent gone. This function is compiled in a namespace of its own, so that
+    while it collects nothing in the thread still refers to the agent.
+    """
+    namespace = {"gc": gc}
+    exec(COLLECT_AFTER, namespace)
+    return namespace["run"]
 
 
 def _fork_hook(cell):

@@ -74,6 +74,13 @@ class Channel:
         with contextlib.suppress(OSError):
             self._sock.close()
 
+    def release(self):
+        """Stop sending and hand over the socket, for the caller to close once everything else is gone
+        (closing tells the adapter the agent has detached)."""
+        with self._send_lock:
+            self.broken = True
+        return self._sock
+
     def close(self):
         with self._send_lock:
             self.broken = True
