@@ -46,6 +46,8 @@ class Debuggee:
         self.breakpoints = BreakpointBook()
         self.on_arrival: Arrival = lambda error: None
         """Called once the agent is in (None) or waiting for it failed (the error's body)."""
+        self.ended = False
+        """True once the editor was told `terminated` (the target exited, or we stopped waiting for it)."""
         self._send_event = send_event
         self._pending: PendingAttach | None = None
         self._leaving = False
@@ -232,6 +234,7 @@ class Debuggee:
         await link.closed.wait()
         if self._leaving:
             return
+        self.ended = True
         if not await _exits_soon(self.pid):
             reason = "the agent in it stopped answering"
             self._send_event(

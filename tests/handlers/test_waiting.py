@@ -200,3 +200,9 @@ async def test_cancelling_the_wait_gives_up_and_says_so(adapter: DapClient) -> N
         await adapter.wait_event("terminated")
         end = await adapter.wait_event("progressEnd")
         assert end["body"]["message"] == "Gave up waiting"
+        # What Emacs dape does after `terminated`: terminate, then disconnect with terminateDebuggee.
+        await adapter.request("terminate", {})
+        await adapter.request("disconnect", {"terminateDebuggee": True})
+        state = Path(f"/proc/{target.pid}/stat").read_text().rpartition(")")[2].split()[0]
+        assert state == "S", f"the target should still be asleep, its state is {state}"
+        assert not [e for e in adapter.events if e["event"] == "exited"]

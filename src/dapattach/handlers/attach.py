@@ -100,6 +100,7 @@ async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Pr
                 session.send_event("invalidated", {"areas": ["threads", "stacks"]})
             return
         progress.end("Gave up waiting")
+        debuggee.ended = True
         session.state.pop(target.KEY, None)
         session.send_event("output", {"category": "important", "output": f"{error['message']}\n"})
         session.send_event("terminated", None)
@@ -156,6 +157,8 @@ class Progress:
 def _disconnect_from(session: Session, debuggee: Debuggee) -> Cleanup:
     async def disconnect(arguments: types.DisconnectArguments) -> None:
         session.state.pop(target.KEY, None)
+        if debuggee.ended:
+            return  # already told `terminated`; clients then send disconnect/terminate, harmless now
         if arguments.terminate_debuggee:
             code = await debuggee.terminate()
             after: list[tuple[str, dict[str, object]]] = []
