@@ -16,6 +16,7 @@ import pytest
 
 from dapattach.attach import elf, pep768
 from dapattach.attach.procmem import ProcessMemory, read_maps
+from test_snapshot import wait_until_blocked
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = ROOT / "tests" / "targets" / "pep768_target.py"
@@ -217,6 +218,7 @@ def test_cancel_withdraws_a_request_not_yet_picked_up(
 ) -> None:
     target = spawn([PY314, str(TARGET), "sleep"])
     target.ready()
+    wait_until_blocked(target.pid)  # `ready` is printed just before the sleep starts
     second = tmp_path / "second.py"
     second.write_text("print('second', flush=True)\n")
 

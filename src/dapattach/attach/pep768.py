@@ -43,6 +43,7 @@ __all__ = [
     "NotPythonError",
     "PythonVersion",
     "RemoteDebugDisabledError",
+    "StaleMemoryError",
     "ThreadInfo",
     "ThreadNotFoundError",
     "UnsupportedPythonError",
@@ -157,6 +158,11 @@ class RemoteDebugDisabledError(AttachError):
     """The target runs with `-X disable-remote-debug` or `PYTHON_DISABLE_REMOTE_DEBUG`."""
 
 
+class StaleMemoryError(AttachError):
+    """A read or write hit memory the target no longer maps, typically a thread state freed by a thread
+    that exited while we walked the thread list (the walk cannot take the target's lock)."""
+
+
 class ThreadNotFoundError(AttachError):
     """The requested native thread id is not a Python thread of the target."""
 
@@ -220,6 +226,20 @@ def list_threads(pid: int, *, sample: bool = True) -> list[ThreadInfo]:
 
 
 def inject(pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main") -> InjectResult:
+    """Ask thread `thread` of `pid` to run `script_path`; see `_inject_once`. A walk that met a thread
+    exiting under it (`StaleMemoryError`) is done again, at most three times in all."""
+    for attempt in range(3):
+        try:
+            return _inject_once(pid, script_path, thread=thread)
+        except StaleMemoryError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _inject_once(
+    pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main"
+) -> InjectResult:
     """Ask thread `thread` of `pid` to run the Python file `script_path` at its next bytecode check.
 
     `thread` is "main" (what `sys.remote_exec` does), a native thread id, or "auto": the thread that is
@@ -571,7 +591,7 @@ class _os_errors:
             case PermissionError():
                 raise AttachPermissionError(self.pid, str(exc.strerror or exc)) from exc
             case OSError():
-                raise AttachError(self.pid, f"PID {self.pid}: {exc.strerror or exc}") from exc
+                raise StaleMemoryError(self.pid, f"PID {self.pid}: {exc.strerror or exc}") from exc
 
 
 def _locate_runtime(pid: int) -> tuple[int, int]:
