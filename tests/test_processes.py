@@ -181,7 +181,8 @@ def test_remote_debug_switch_matches_what_remote_exec_does(targets: Targets, tmp
             assert "Remote debugging is not enabled" in probe.stderr
             assert info.problem is Problem.REMOTE_DEBUG_DISABLED
             assert info.reason is not None and str(process.pid) in info.reason
-            assert "PYTHON_DISABLE_REMOTE_DEBUG" in info.reason
+            cause = "PYTHON_DISABLE_REMOTE_DEBUG is set" if process is by_env else "-X disable-remote-debug"
+            assert cause in info.reason and info.remote_debug_off_by is not None
 
 
 def test_odd_command_lines_come_back_exactly(targets: Targets) -> None:

@@ -17,7 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dapattach.attach.inject import AttachError, PendingAttach, blocked_message, start_attach
+from dapattach.attach.checks import AttachError, blocked_message
+from dapattach.attach.inject import PendingAttach, start_attach
 from dapattach.attach.link import AgentError, AgentGone, AgentLink
 from dapattach.breakpoint_book import BREAKPOINT_COMMANDS, BreakpointBook
 from dapattach.options import AttachOptions

@@ -9,6 +9,7 @@ touching the process's memory.
 """
 
 import argparse
+import dataclasses
 import enum
 import functools
 import json
@@ -18,8 +19,6 @@ import re
 import struct
 import sys
 from typing import Any
-
-import attrs
 
 MIN_VERSION = (3, 14)
 _PYTHON_NAME = re.compile(r"python(\d)\.(\d+)(t?)$")
@@ -43,7 +42,7 @@ class Problem(enum.StrEnum):
     REMOTE_DEBUG_DISABLED = "remote-debug-disabled"
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class ProcessInfo:
     pid: int
     uid: int | None
@@ -56,6 +55,8 @@ class ProcessInfo:
     version: str | None
     """major.minor ("3.14"), known more often than `python` (e.g. from the executable's name)."""
     remote_debug: bool | None
+    remote_debug_off_by: str | None
+    """What turned remote debugging off ("it was started with -X disable-remote-debug"), if it is off."""
     attachable: bool
     reason: str | None
     problem: Problem | None
@@ -241,22 +242,19 @@ def _interpreter_options(argv: tuple[str, ...]) -> tuple[bool, list[str]]:
     return ignores_env, xoptions
 
 
-def _remote_debug(pid: int, argv: tuple[str, ...]) -> bool | None:
-    """PEP 768's switch: `-X disable-remote-debug`, or PYTHON_DISABLE_REMOTE_DEBUG set (unless -E/-I)."""
+def _remote_debug_off(pid: int, argv: tuple[str, ...]) -> str | None:
+    """Why PEP 768's switch is off: `-X disable-remote-debug`, or PYTHON_DISABLE_REMOTE_DEBUG set (unless
+    -E/-I); None when it is on. Raises OSError when the environment cannot be read."""
     ignores_env, xoptions = _interpreter_options(argv)
     if any(option.split("=")[0] == "disable-remote-debug" for option in xoptions):
-        return False
+        return "it was started with -X disable-remote-debug"
     if ignores_env:
-        return True
-    try:
-        environ = _read(f"/proc/{pid}/environ")
-    except OSError:
         return None
-    for entry in environ.split(b"\0"):
+    for entry in _read(f"/proc/{pid}/environ").split(b"\0"):
         name, _, value = entry.partition(b"=")
         if name == b"PYTHON_DISABLE_REMOTE_DEBUG" and value:
-            return False
-    return True
+            return "PYTHON_DISABLE_REMOTE_DEBUG is set in its environment"
+    return None
 
 
 def _permission_problem(uids: tuple[int, ...], user: str | None) -> str | None:
@@ -270,7 +268,7 @@ def _permission_problem(uids: tuple[int, ...], user: str | None) -> str | None:
 
 
 def _problem(
-    pid: int, name: str, state: str, version: str | None, remote_debug: bool | None, permission: str | None
+    pid: int, name: str, state: str, version: str | None, off_by: str | None, permission: str | None
 ) -> tuple[Problem, str] | None:
     if state == "Z":
         return Problem.EXITED, f"process {pid} has exited (zombie)"
@@ -283,10 +281,9 @@ def _problem(
         )
     if permission is not None:
         return Problem.PERMISSION, f"process {pid} is {permission}"
-    if remote_debug is False:
+    if off_by is not None:
         return Problem.REMOTE_DEBUG_DISABLED, (
-            f"process {pid} was started with remote debugging disabled "
-            "(PYTHON_DISABLE_REMOTE_DEBUG or -X disable-remote-debug); restart it without that"
+            f"remote debugging is disabled in process {pid} ({off_by}): restart it without that to attach"
         )
     return None
 
@@ -307,9 +304,16 @@ def describe_process(pid: int) -> ProcessInfo:
     uid = uids[1] if len(uids) > 1 else None
     user = _user_name(uid) if uid is not None else None
     python, version = _python_version(pid, exe, argv) if state != "Z" else (None, None)
-    remote_debug = _remote_debug(pid, argv) if version is not None else None
+    remote_debug: bool | None = None
+    off_by = None
+    if version is not None:
+        try:
+            off_by = _remote_debug_off(pid, argv)
+            remote_debug = off_by is None
+        except OSError:
+            pass
     permission = _permission_problem(uids, user)
-    problem, reason = _problem(pid, name, state, version, remote_debug, permission) or (None, None)
+    problem, reason = _problem(pid, name, state, version, off_by, permission) or (None, None)
     if not os.path.isdir(f"/proc/{pid}"):
         raise NoSuchProcess(f"no process with PID {pid} (it exited while being inspected)")
     return ProcessInfo(
@@ -322,6 +326,7 @@ def describe_process(pid: int) -> ProcessInfo:
         python=python,
         version=version,
         remote_debug=remote_debug,
+        remote_debug_off_by=off_by,
         attachable=reason is None,
         reason=reason,
         problem=problem,

@@ -16,7 +16,6 @@ import hmac
 import json
 import logging
 import os
-import re
 import secrets
 import shutil
 import sys
@@ -26,6 +25,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dapattach.attach import pep768
+from dapattach.attach.checks import (
+    AttachError,
+    blocked_message,
+    check_target,
+    disabled_error,
+    gone,
+    permission_error,
+)
 from dapattach.attach.link import AgentLink, EventHandler
 
 log = logging.getLogger(__name__)
@@ -89,106 +96,6 @@ del _dapattach_bootstrap
 """
 
 
-class AttachError(Exception):
-    """Attaching failed; the message says why and what to do."""
-
-    def __init__(self, pid: int, message: str) -> None:
-        super().__init__(message)
-        self.pid = pid
-
-
-def _read(path: str) -> bytes:
-    with open(path, "rb") as file:
-        return file.read()
-
-
-def _permission_error(pid: int) -> AttachError:
-    try:
-        owner = os.stat(f"/proc/{pid}").st_uid
-        whose = f"owned by uid {owner}, the adapter runs as uid {os.geteuid()}"
-    except OSError:
-        whose = f"the adapter runs as uid {os.geteuid()}"
-    try:
-        scope = _read("/proc/sys/kernel/yama/ptrace_scope").decode().strip()
-        yama = f"; kernel.yama.ptrace_scope is {scope} (0 lets a user attach to any of their own processes)"
-    except OSError:
-        yama = ""
-    return AttachError(
-        pid,
-        f"permission denied attaching to process {pid} ({whose}): run the adapter as the target's user, "
-        f"or give it CAP_SYS_PTRACE (e.g. run it as root){yama}",
-    )
-
-
-def _python_version(pid: int, exe: str) -> tuple[int, int] | None:
-    found = re.search(r"python(\d+)\.(\d+)", os.path.basename(exe))
-    if found is None:
-        try:
-            maps = _read(f"/proc/{pid}/maps").decode(errors="replace")
-        except PermissionError:
-            raise _permission_error(pid) from None
-        except OSError:
-            maps = ""
-        found = re.search(r"libpython(\d+)\.(\d+)", maps)
-    return None if found is None else (int(found[1]), int(found[2]))
-
-
-def _remote_debug_disabled(pid: int) -> str | None:
-    try:
-        environ = _read(f"/proc/{pid}/environ").split(b"\0")
-        cmdline = _read(f"/proc/{pid}/cmdline").split(b"\0")
-    except OSError:
-        return None
-    for entry in environ:
-        name, _, value = entry.partition(b"=")
-        if name == b"PYTHON_DISABLE_REMOTE_DEBUG" and value:
-            return "PYTHON_DISABLE_REMOTE_DEBUG is set in its environment"
-    for index, arg in enumerate(cmdline):
-        option = arg[2:] if arg.startswith(b"-X") and len(arg) > 2 else None
-        if arg == b"-X" and index + 1 < len(cmdline):
-            option = cmdline[index + 1]
-        if option == b"disable-remote-debug":
-            return "it was started with -X disable-remote-debug"
-    return None
-
-
-def _disabled_error(pid: int, why: str) -> AttachError:
-    return AttachError(
-        pid, f"remote debugging is disabled in process {pid} ({why}): restart it without that to attach"
-    )
-
-
-def check_target(pid: int) -> None:
-    """Raise `AttachError` unless `pid` looks like a Python 3.14+ process this adapter can attach to.
-
-    These are cheap checks on `/proc` that give the most specific message; the attach protocol itself
-    (`pep768`) checks again from the target's memory.
-    """
-    if pid <= 0:
-        raise AttachError(pid, f"{pid} is not a valid process id")
-    try:
-        exe = os.readlink(f"/proc/{pid}/exe")
-    except FileNotFoundError:
-        if not os.path.exists(f"/proc/{pid}"):
-            raise AttachError(
-                pid,
-                f"no process with PID {pid}: it may have exited (list Python processes with `dapattach ps`)",
-            ) from None
-        raise AttachError(pid, f"process {pid} is not a Python process (it has no executable)") from None
-    except PermissionError:
-        raise _permission_error(pid) from None
-    version = _python_version(pid, exe)
-    if version is None and not os.path.basename(exe).startswith("python"):
-        raise AttachError(pid, f"process {pid} ({exe}) is not a Python process: pick a Python 3.14+ process")
-    if version is not None and version < (3, 14):
-        raise AttachError(
-            pid, f"process {pid} runs Python {version[0]}.{version[1]}; attaching needs Python 3.14 or newer"
-        )
-    why = _remote_debug_disabled(pid)
-    if why is not None:
-        raise _disabled_error(pid, why)
-
-
 def _picked_up(injection: pep768.InjectResult, within: float) -> bool:
     """Whether the target starts the script within `within` seconds. The protocol's only completion
     signal is the pending flag the target clears, so it is read (about 20 µs a read) every millisecond."""
@@ -219,13 +126,13 @@ def _inject(pid: int, script: str, thread: Literal["main", "auto"]) -> pep768.In
     except pep768.NoSuchProcessError:
         raise AttachError(pid, f"no process with PID {pid}: it exited while attaching") from None
     except pep768.AttachPermissionError:
-        raise _permission_error(pid) from None
+        raise permission_error(pid) from None
     except pep768.RemoteDebugDisabledError:
-        raise _disabled_error(pid, "remote debugging is turned off in it") from None
+        raise disabled_error(pid, "remote debugging is turned off in it") from None
     except pep768.AttachError as error:
         raise AttachError(pid, str(error)) from None
     except PermissionError:
-        raise _permission_error(pid) from None
+        raise permission_error(pid) from None
     except ProcessLookupError:
         raise AttachError(pid, f"no process with PID {pid}: it exited while attaching") from None
 
@@ -330,7 +237,7 @@ class PendingAttach:
     async def cancel(self) -> None:
         """Withdraw the request; an agent that started anyway is told to go (it sees the socket close)."""
         withdrawn = self.injection is not None and await asyncio.to_thread(_withdraw, self.injection)
-        if not withdrawn and self.injection is not None and not _gone(self.pid):
+        if not withdrawn and self.injection is not None and not gone(self.pid):
             with contextlib.suppress(TimeoutError, AttachError):
                 link = await self.wait(HELLO_TIMEOUT)
                 await link.detach()
@@ -344,14 +251,6 @@ class PendingAttach:
         if self._server is not None:
             self._server.close()
         shutil.rmtree(self._directory, ignore_errors=True)
-
-
-def _gone(pid: int) -> bool:
-    """Whether the process has exited (a zombie not yet reaped by its parent counts as exited)."""
-    try:
-        return _read(f"/proc/{pid}/stat").rpartition(b")")[2].split()[0] in (b"Z", b"X")
-    except OSError, IndexError:
-        return True
 
 
 @functools.cache
@@ -380,14 +279,6 @@ async def start_attach(pid: int, *, on_event: EventHandler | None = None) -> Pen
         pending._tidy()
         raise
     return pending
-
-
-def blocked_message(pid: int, waited: float) -> str:
-    return (
-        f"process {pid} did not run the attach bootstrap within {waited:g} s: its main thread seems "
-        "blocked (sleep, input(), a socket accept, an idle event loop or a long C call) and no other thread "
-        "ran Python code. Attach again once it runs Python code"
-    )
 
 
 async def inject_agent(pid: int, *, timeout: float = 10.0, on_event: EventHandler | None = None) -> AgentLink:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dapattach import logs
-from dapattach.attach.inject import AttachError
+from dapattach.attach.checks import AttachError
 from dapattach.debuggee import Debuggee
 from dapattach.handlers import lifecycle, target
 from dapattach.options import OptionsError, parse_attach_options

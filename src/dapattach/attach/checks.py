@@ -1,0 +1,97 @@
+"""Is this PID a process we can attach to? Every answer but yes is an `AttachError` for the user.
+
+The facts come from `processes.describe_process` (what `dapattach ps` shows); here they become messages
+that name the PID, what is wrong and what to do.
+"""
+
+import os
+
+from dapattach.processes import NoSuchProcess, Problem, describe_process
+
+
+class AttachError(Exception):
+    """Attaching failed; the message says why and what to do."""
+
+    def __init__(self, pid: int, message: str) -> None:
+        super().__init__(message)
+        self.pid = pid
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
+def permission_error(pid: int) -> AttachError:
+    try:
+        owner = os.stat(f"/proc/{pid}").st_uid
+        whose = f"owned by uid {owner}, the adapter runs as uid {os.geteuid()}"
+    except OSError:
+        whose = f"the adapter runs as uid {os.geteuid()}"
+    try:
+        scope = _read("/proc/sys/kernel/yama/ptrace_scope").decode().strip()
+        yama = f"; kernel.yama.ptrace_scope is {scope} (0 lets a user attach to any of their own processes)"
+    except OSError:
+        yama = ""
+    return AttachError(
+        pid,
+        f"permission denied attaching to process {pid} ({whose}): run the adapter as the target's user, "
+        f"or give it CAP_SYS_PTRACE (e.g. run it as root){yama}",
+    )
+
+
+def disabled_error(pid: int, why: str) -> AttachError:
+    return AttachError(
+        pid, f"remote debugging is disabled in process {pid} ({why}): restart it without that to attach"
+    )
+
+
+def check_target(pid: int) -> None:
+    """Raise `AttachError` unless `pid` looks like a Python 3.14+ process this adapter can attach to.
+
+    Cheap checks on `/proc` that give the most specific message; the attach protocol itself (`pep768`)
+    checks again from the target's memory.
+    """
+    if pid <= 0:
+        raise AttachError(pid, f"{pid} is not a valid process id")
+    try:
+        info = describe_process(pid)
+    except NoSuchProcess:
+        raise AttachError(
+            pid, f"no process with PID {pid}: it may have exited (list Python processes with `dapattach ps`)"
+        ) from None
+    except PermissionError:
+        raise permission_error(pid) from None
+    match info.problem:
+        case None:
+            return
+        case Problem.EXITED:
+            raise AttachError(pid, f"process {pid} has exited")
+        case Problem.NOT_PYTHON:
+            raise AttachError(
+                pid,
+                f"process {pid} ({info.executable or info.name}) is not a Python process: pick a Python "
+                "3.14+ process (`dapattach ps` lists them)",
+            )
+        case Problem.PERMISSION:
+            raise permission_error(pid)
+        case Problem.REMOTE_DEBUG_DISABLED:
+            raise disabled_error(pid, info.remote_debug_off_by or "its settings turn it off")
+        case _:
+            raise AttachError(pid, info.reason or f"cannot attach to process {pid}")
+
+
+def gone(pid: int) -> bool:
+    """Whether the process has exited (a zombie not yet reaped by its parent counts as exited)."""
+    try:
+        return _read(f"/proc/{pid}/stat").rpartition(b")")[2].split()[0] in (b"Z", b"X")
+    except OSError, IndexError:
+        return True
+
+
+def blocked_message(pid: int, waited: float) -> str:
+    return (
+        f"process {pid} did not run the attach bootstrap within {waited:g} s: its main thread seems "
+        "blocked (sleep, input(), a socket accept, an idle event loop or a long C call) and no other thread "
+        "ran Python code. Attach again once it runs Python code"
+    )
