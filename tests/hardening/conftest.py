@@ -33,8 +33,12 @@ async def detach(client: DapClient) -> None:
 
 
 async def until(check: Any, timeout: float = 10.0) -> Any:
-    """Ask `check()` (a coroutine function) until it returns something true: a condition, not a sleep."""
+    """Ask `check()` (a coroutine function, a round trip to the target) until it returns something true.
+
+    Some states have no event (all-stop reports the first thread only; the rest stop at their next line),
+    so the test asks again; each ask is a request, which paces the loop.
+    """
     async with asyncio.timeout(timeout):
         while not (result := await check()):
-            await asyncio.sleep(0.02)
+            pass
         return result
