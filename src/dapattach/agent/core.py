@@ -198,10 +198,15 @@ class Agent:
 COLLECT_AFTER = """\
 def run(cell):
     close = cell.pop()()
-    gc.collect()
+    if sys.getallocatedblocks() < COLLECT_LIMIT:
+        gc.collect()
     if close is not None:
         close()
 """
+COLLECT_LIMIT = 1_000_000
+"""A full collection takes about 0.1 ms per thousand live blocks (57 ms for 600,000 objects measured):
+above a million blocks the pause it would put on the target outweighs the few kilobytes a dead agent
+holds until the target's own collections reach it."""
 
 
 def _collecting_after():
@@ -214,7 +219,7 @@ def _collecting_after():
     sees the close finds the agent gone. This function is compiled in a namespace of its own, so that
     while it collects nothing in the thread still refers to the agent.
     """
-    namespace = {"gc": gc}
+    namespace = {"gc": gc, "sys": sys, "COLLECT_LIMIT": COLLECT_LIMIT}
     exec(COLLECT_AFTER, namespace)
     return namespace["run"]
 
