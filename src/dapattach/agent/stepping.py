@@ -167,15 +167,19 @@ def _line_hook(frame, code, line):
     return None
 
 
-def _on_return(code, offset, value):
-    ident = threading.get_ident()
+def _leaving_step_frame():
+    """This thread's step, if the frame a PY_RETURN/PY_YIELD/PY_UNWIND callback fired for is the one it
+    stepped from (that frame is 3 levels up: this function, the callback, the monitor's dispatch)."""
     step = _current_step()
-    if step is None:
-        return None
-    frame = sys._getframe(2)
-    if frame is not step.frame:
-        return None
-    _returned(ident, frame, value)
+    if step is not None and sys._getframe(3) is step.frame:
+        return step
+    return None
+
+
+def _on_return(code, offset, value):
+    step = _leaving_step_frame()
+    if step is not None:
+        _returned(threading.get_ident(), step.frame, value)
     return None
 
 
@@ -191,13 +195,10 @@ def _returned(ident, frame, value):
 
 
 def _on_yield(code, offset, value):
-    ident = threading.get_ident()
-    step = _current_step()
+    step = _leaving_step_frame()
     if step is None:
         return None
-    frame = sys._getframe(2)
-    if frame is not step.frame:
-        return None
+    ident, frame = threading.get_ident(), step.frame
     if code.co_flags & CO_COROUTINE_LIKE:
         if step.mode == "into":
             with _lock:
@@ -210,10 +211,9 @@ def _on_yield(code, offset, value):
 
 
 def _on_unwind(code, offset, exception):
-    ident = threading.get_ident()
-    step = _current_step()
-    if step is not None and sys._getframe(2) is step.frame:
-        _into_from(ident, step.frame.f_back)
+    step = _leaving_step_frame()
+    if step is not None:
+        _into_from(threading.get_ident(), step.frame.f_back)
     return None
 
 
