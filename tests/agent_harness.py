@@ -150,6 +150,12 @@ del _probe
 
 async def probe(pid: int, timeout: float = 10.0) -> dict[str, Any]:
     """Run the probe script in `pid` and return its report."""
+    return await run_in_target(pid, PROBE, timeout)
+
+
+async def run_in_target(pid: int, script_template: str, timeout: float = 10.0) -> dict[str, Any]:
+    """Run `script_template` (with `%r` for a Unix socket path) in `pid` through `sys.remote_exec`, and
+    return the JSON object it sends to that socket."""
     with tempfile.TemporaryDirectory(prefix="dapattach-probe-") as directory:
         socket_path = os.path.join(directory, "probe.sock")
         script = os.path.join(directory, "probe.py")
@@ -161,7 +167,7 @@ async def probe(pid: int, timeout: float = 10.0) -> dict[str, Any]:
 
         server = await asyncio.start_unix_server(on_connect, path=socket_path)
         try:
-            Path(script).write_text(PROBE % socket_path)
+            Path(script).write_text(script_template % socket_path)
             await asyncio.to_thread(sys.remote_exec, pid, script)
             async with asyncio.timeout(timeout):
                 report: dict[str, Any] = json.loads(await received)

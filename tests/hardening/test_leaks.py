@@ -1,18 +1,13 @@
 """1,000 attach/detach cycles on one target leave its threads, fds, sys.monitoring tools, modules and memory
 as they were. Measured inside the target by a script run with `sys.remote_exec`."""
 
-import asyncio
-import json
 import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agent_harness import attach, pause, probe, start_target
+from agent_harness import attach, pause, probe, run_in_target, start_target
 
 CYCLES = int(os.environ.get("DAPATTACH_LEAK_CYCLES", "1000"))
 WARM_UP = 100
@@ -49,23 +44,7 @@ del _measure
 
 
 async def measure(pid: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="dapattach-measure-") as directory:
-        socket_path = os.path.join(directory, "measure.sock")
-        script = Path(directory) / "measure.py"
-        received: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-
-        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            received.set_result(await reader.read())
-            writer.close()
-
-        server = await asyncio.start_unix_server(on_connect, path=socket_path)
-        try:
-            script.write_text(MEASURE % socket_path)
-            await asyncio.to_thread(sys.remote_exec, pid, str(script))
-            async with asyncio.timeout(10):
-                return dict(json.loads(await received))
-        finally:
-            server.close()
+    return await run_in_target(pid, MEASURE)
 
 
 async def cycle(pid: int, number: int) -> None:
