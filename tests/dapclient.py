@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_PATH = ROOT.parent / "shared" / "dap" / "debugAdapterProtocol.json"
+SCHEMA_PATH = ROOT / "tools" / "dap" / "debugAdapterProtocol.json"
 LISTENING = re.compile(r"dapattach: listening on (?P<host>\S+):(?P<port>\d+)$")
 TIMEOUT = 15.0
 
@@ -38,6 +38,10 @@ class SchemaChecker:
     """Validates adapter messages against the schema definition that matches them."""
 
     def __init__(self) -> None:
+        if not SCHEMA_PATH.is_file():
+            raise FileNotFoundError(
+                f"the DAP schema is missing at {SCHEMA_PATH}: messages are checked against it"
+            )
         schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
         self.definitions: dict[str, Any] = schema["definitions"]
         self._validators: dict[str, jsonschema.Draft4Validator] = {}
@@ -112,6 +116,7 @@ class DapClient:
     ) -> DapClient:
         """Start the adapter (on `python`, with `env` added to the environment) over `stdio` or `tcp`
         (`--listen 127.0.0.1:0`) and connect."""
+        checker()  # a missing schema fails here, in the test, rather than in the reader task
         command = [python, "-m", "dapattach", *options]
         if transport == "tcp":
             command += ["--listen", "127.0.0.1:0"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SCHEMA = ROOT.parent / "shared" / "dap" / "debugAdapterProtocol.json"
+DEFAULT_SCHEMA = ROOT / "tools" / "dap" / "debugAdapterProtocol.json"
 DEFAULT_OUTPUT = ROOT / "src" / "dapattach" / "protocol" / "types.py"
 ANY_JSON = {"array", "boolean", "integer", "null", "number", "object", "string"}
 PRIMITIVES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
