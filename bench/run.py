@@ -24,14 +24,16 @@ from targets_io import TargetError
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DEBUGPY_VENV = BENCH / ".venv-debugpy"
-FALLBACK_PYTHON = "/opt/py314/bin/python3.14"
 RUN_TIMEOUT = 180.0
 
 type Results = tuple[list[Row], dict[str, dict[str, report.Cell]]]
 
 
 def base_python() -> str:
-    """The 3.14 interpreter the project's .venv was made from: targets and debugpy must match it."""
+    """The 3.14 interpreter targets and debugpy run on: the one ./dev found ($DAPATTACH_PY314), else the
+    one the project's .venv was made from, else the one running the bench."""
+    if named := os.environ.get("DAPATTACH_PY314"):
+        return named
     config = ROOT / ".venv" / "pyvenv.cfg"
     if config.exists():
         for line in config.read_text().splitlines():
@@ -40,7 +42,7 @@ def base_python() -> str:
                 candidate = Path(value.strip()) / "python3.14"
                 if candidate.exists():
                     return str(candidate)
-    return FALLBACK_PYTHON
+    return getattr(sys, "_base_executable", None) or sys.executable
 
 
 def ensure_debugpy(python: str, upgrade: bool) -> tuple[str, str]:

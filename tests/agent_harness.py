@@ -14,15 +14,19 @@ import os
 import re
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import dapattach
 from dapattach.attach import AgentLink, inject_agent
+from interpreters import PY314
 
-PY314 = "/opt/py314/bin/python3.14"
-PY315 = "/opt/py315/bin/python3.15"
 TARGETS = Path(__file__).parent / "targets"
+OURS = (str(Path(dapattach.__file__).parent), "/dapattach-")
+"""What marks a path as the agent's: the installed package, and the adapter's private temporary folders.
+(Not the word "dapattach" alone: the checkout the targets run from may well be called that.)"""
 
 
 class Target:
@@ -133,13 +137,15 @@ def _probe():
         "tools": {tool: name for tool, name in tools.items() if name},
         "events": {tool: sys.monitoring.get_events(tool) for tool, name in tools.items() if name},
         "modules": sorted(name for name in sys.modules if "dapattach" in name),
-        "path": [entry for entry in sys.path if "dapattach" in entry],
-        "importer_cache": [entry for entry in sys.path_importer_cache if "dapattach" in str(entry)],
+        "path": list(sys.path),
+        "importer_cache": sorted(
+            str(entry) for entry in sys.path_importer_cache if any(mark in str(entry) for mark in %(ours)r)
+        ),
         "main_names": sorted(name for name in vars(sys.modules["__main__"]) if "dapattach" in name),
         "fds": fds,
     }
     with socket.socket(socket.AF_UNIX) as sock:
-        sock.connect(%r)
+        sock.connect(%(socket)s)
         sock.sendall(json.dumps(report).encode())
 
 
@@ -150,13 +156,13 @@ del _probe
 
 async def probe(pid: int, timeout: float = 10.0) -> dict[str, Any]:
     """Run the probe script in `pid` and return its report."""
-    return await run_in_target(pid, PROBE, timeout)
+    return await run_in_target(pid, PROBE % {"ours": OURS, "socket": "%r"}, timeout)
 
 
 async def run_in_target(pid: int, script_template: str, timeout: float = 10.0) -> dict[str, Any]:
     """Run `script_template` (with `%r` for a Unix socket path) in `pid` through `sys.remote_exec`, and
     return the JSON object it sends to that socket."""
-    with tempfile.TemporaryDirectory(prefix="dapattach-probe-") as directory:
+    with tempfile.TemporaryDirectory(prefix="target-probe-") as directory:
         socket_path = os.path.join(directory, "probe.sock")
         script = os.path.join(directory, "probe.py")
         received: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
@@ -174,3 +180,30 @@ async def run_in_target(pid: int, script_template: str, timeout: float = 10.0) -
         finally:
             server.close()
         return report
+
+
+# x86-64 syscalls a target sits in while blocked: accept, futex, clock_nanosleep, epoll_wait, accept4,
+# epoll_pwait, epoll_pwait2.
+BLOCKING_SYSCALLS = {"43", "202", "230", "232", "288", "281", "441"}
+
+
+def wait_until_blocked(pid: int, timeout: float = 10.0) -> None:
+    """Wait until every thread sleeps in a blocking call, so the snapshot has one right answer.
+
+    A ready line is printed just *before* the target blocks; the kernel tells us when it got there.
+    All threads asleep at once is stable: nobody can be waiting for a GIL that a sleeper holds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+            states = [
+                Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[0] for tid in tasks
+            ]
+            calls = [Path(f"/proc/{pid}/task/{tid}/syscall").read_text().split()[0] for tid in tasks]
+        except FileNotFoundError:
+            continue
+        if all(state == "S" for state in states) and all(call in BLOCKING_SYSCALLS for call in calls):
+            return
+        os.sched_yield()
+    raise AssertionError(f"PID {pid} did not block within {timeout} s (states {states}, syscalls {calls})")

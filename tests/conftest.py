@@ -4,7 +4,18 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from dapclient import DapClient
+import interpreters
+from dapclient import SCHEMA_PATH, DapClient
+
+
+def pytest_report_header() -> list[str]:
+    """Say which interpreters the run uses, so a skipped version is visible at the top of the output."""
+    return [
+        f"targets on Python 3.14: {interpreters.PY314}",
+        f"targets on Python 3.15: {interpreters.PY315 or 'none found (3.15 tests skip)'}",
+        f"adapter on Python 3.15: {interpreters.ADAPTER_PY315 or 'none found (those tests skip)'}",
+        f"DAP schema: {SCHEMA_PATH}" + ("" if SCHEMA_PATH.is_file() else " (MISSING)"),
+    ]
 
 
 @pytest.fixture(params=["stdio", "tcp"])

@@ -14,20 +14,15 @@ from pathlib import Path
 import pytest
 
 from dapattach.processes import NoSuchProcess, Problem, describe_process, list_processes
+from interpreters import require
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 SLEEPER = 'import time\nprint("ready", flush=True)\ntime.sleep(3600)\n'
 
 
 def interpreter(version: str) -> str:
-    """The Python `version` the tests target: $DAPATTACH_PY3XX (set by ./dev) must work when set."""
-    variable = "DAPATTACH_PY" + version.replace(".", "")
-    if os.environ.get(variable):
-        return os.environ[variable]
-    found = shutil.which(f"python{version}") or f"/opt/py{version.replace('.', '')}/bin/python{version}"
-    if not os.access(found, os.X_OK):
-        pytest.skip(f"no Python {version} (run the tests through ./dev test)")
-    return found
+    """The Python `version` the tests target (see tests/interpreters.py)."""
+    return require(version)
 
 
 def exact_version(python: str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from agent_harness import wait_until_blocked
 from dapattach.snapshot import SnapshotError, TaskStack, take_snapshot
 from test_processes import Targets, interpreter
 
@@ -77,33 +78,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-# x86-64 syscalls a target sits in while blocked: accept, futex, clock_nanosleep, epoll_wait, accept4,
-# epoll_pwait, epoll_pwait2.
-BLOCKING_SYSCALLS = {"43", "202", "230", "232", "288", "281", "441"}
-
-
-def wait_until_blocked(pid: int, timeout: float = 10.0) -> None:
-    """Wait until every thread sleeps in a blocking call, so the snapshot has one right answer.
-
-    A ready line is printed just *before* the target blocks; the kernel tells us when it got there.
-    All threads asleep at once is stable: nobody can be waiting for a GIL that a sleeper holds.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-            states = [
-                Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[0] for tid in tasks
-            ]
-            calls = [Path(f"/proc/{pid}/task/{tid}/syscall").read_text().split()[0] for tid in tasks]
-        except FileNotFoundError:
-            continue
-        if all(state == "S" for state in states) and all(call in BLOCKING_SYSCALLS for call in calls):
-            return
-        os.sched_yield()
-    raise AssertionError(f"PID {pid} did not block within {timeout} s (states {states}, syscalls {calls})")
 
 
 def line_of(source: str, mark: str) -> int:

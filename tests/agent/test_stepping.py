@@ -1,6 +1,5 @@
 """next, stepIn, stepOut, return values, generators, coroutines and goto on a real target."""
 
-import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -16,8 +15,9 @@ from agent.bp_support import (
     top_frame,
     value_of,
 )
-from agent_harness import PY315, Target, variables
+from agent_harness import Target, variables
 from dapattach.attach import AgentError, AgentLink
+from interpreters import PY315, needs_315
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ async def test_step_in_enters_the_stdlib_without_just_my_code(
 
 
 @pytest.mark.py315
-@pytest.mark.skipif(not os.path.exists(PY315), reason="needs /opt/py315/bin/python3.15")
+@needs_315
 async def test_breakpoint_step_and_exception_on_python_315() -> None:
     async with jobs_target(PY315) as (target, link):
         thread_id = await stop_at(link, "add-total", "job_steps")

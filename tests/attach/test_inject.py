@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from agent_harness import PY314, PY315, attach, probe, start_target
+from agent_harness import attach, probe, start_target
 from dapattach.attach import AttachError, inject_agent
 from dapattach.attach.inject import _hello_handler
+from interpreters import PY314, PY315, needs_315
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-needs_315 = pytest.mark.skipif(not os.path.exists(PY315), reason="needs /opt/py315/bin/python3.15")
 
 
 async def test_attach_to_a_running_target_says_hello() -> None:

@@ -14,18 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from agent_harness import wait_until_blocked
 from dapattach.attach import elf, pep768
 from dapattach.attach.procmem import ProcessMemory, read_maps
-from test_snapshot import wait_until_blocked
+from interpreters import PY314, PY315, needs_315
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = ROOT / "tests" / "targets" / "pep768_target.py"
 DRIVER = ROOT / "tests" / "targets" / "pep768_driver.py"
-PY314 = "/opt/py314/bin/python3.14"
-PY315 = "/opt/py315/bin/python3.15"
 TIMEOUT = 10.0
 
-needs_315 = pytest.mark.skipif(not os.path.exists(PY315), reason="needs /opt/py315/bin/python3.15")
 INTERPRETERS = [
     pytest.param(PY314, id="target-3.14"),
     pytest.param(PY315, id="target-3.15", marks=[pytest.mark.py315, needs_315]),

@@ -5,20 +5,15 @@ moment the target runs Python code: for an idle server, when its next request ar
 """
 
 import asyncio
-import os
 import time
 from pathlib import Path
 
 import pytest
 
-from agent_harness import PY315, TARGETS, start_target
+from agent_harness import TARGETS, start_target
 from dapclient import DapClient, DapError
 from handlers.conftest import attach_session
-
-needs_315 = pytest.mark.skipif(not Path(PY315).exists(), reason="needs Python 3.15")
-ADAPTER_315 = os.environ.get(
-    "DAPATTACH_ADAPTER_PY315", str(Path(__file__).parents[2] / ".venv-3.15/bin/python")
-)
+from interpreters import ADAPTER_PY315, PY315, needs_315, needs_adapter_315
 
 
 def _line_of(program: str, marker: str) -> int:
@@ -158,9 +153,9 @@ async def test_attach_to_a_315_target_from_the_314_adapter(adapter: DapClient) -
 
 
 @pytest.mark.py315
-@pytest.mark.skipif(not Path(ADAPTER_315).exists(), reason="needs the 3.15 adapter venv (./dev setup)")
+@needs_adapter_315
 async def test_the_adapter_on_315_attaches_to_a_314_target() -> None:
-    adapter = await DapClient.start("stdio", python=ADAPTER_315)
+    adapter = await DapClient.start("stdio", python=ADAPTER_PY315)
     try:
         async with start_target("showcase.py") as target:
             await attach_session(adapter, target.pid)
