@@ -34,15 +34,22 @@ async def test_connect_dials_the_client_and_serves_one_session() -> None:
         stderr=asyncio.subprocess.PIPE,
         cwd=ROOT,
     )
-    async with server:
+    try:
         reader, writer = await asyncio.wait_for(accepted.get(), 15)
-        client = DapClient(process, "connect")
-        client.attach_streams(reader, writer)
-        assert (await client.initialize())["supportsConfigurationDoneRequest"] is True
-        await client.request("disconnect")
-        assert await client.wait_exit() == 0
-        client.assert_valid()
-        writer.close()
+        try:
+            client = DapClient(process, "connect")
+            client.attach_streams(reader, writer)
+            assert (await client.initialize())["supportsConfigurationDoneRequest"] is True
+            await client.request("disconnect")
+            assert await client.wait_exit() == 0
+            client.assert_valid()
+        finally:
+            writer.close()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        server.close()
 
 
 async def test_connect_to_nobody_fails_with_a_clear_message() -> None:

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from agent_harness import start_target
+from agent_harness import start_target, wait_until_blocked
 from dapattach.attach.inject import start_attach
 from dapclient import ROOT, DapClient, DapError
 from handlers.conftest import ticks_after
@@ -30,6 +30,7 @@ async def refused(socket_path: str, line: bytes) -> bytes:
 
 async def test_only_the_injecting_adapter_is_answered(caplog: pytest.LogCaptureFixture) -> None:
     async with start_target("blocked_main.py", "600") as target:
+        await asyncio.to_thread(wait_until_blocked, target.pid)  # READY comes just before the sleep
         pending = await start_attach(target.pid)
         try:
             socket_path = str(pending._socket_path)
@@ -48,6 +49,7 @@ async def test_only_the_injecting_adapter_is_answered(caplog: pytest.LogCaptureF
 
 async def test_bootstrap_is_private_and_removed_once_run() -> None:
     async with start_target("blocked_main.py", "600") as target:
+        await asyncio.to_thread(wait_until_blocked, target.pid)  # READY comes just before the sleep
         pending = await start_attach(target.pid)
         directory = pending._directory
         try:
