@@ -1,6 +1,10 @@
 """End-to-end: the adapter subprocess over stdio and TCP answers well-formed and broken input correctly."""
 
 import json
+import os
+import pty
+import subprocess
+import sys
 
 import pytest
 
@@ -129,3 +133,33 @@ async def test_log_dir_writes_a_timestamped_trace(tmp_path) -> None:
     assert all(line[:4].isdigit() for line in lines)
     [log] = [p for p in tmp_path.glob("*.log") if not p.name.endswith(".trace.log")]
     assert "session 1 starts" in log.read_text()
+
+
+def _run_adapter(stdin: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dapattach"], stdin=stdin, capture_output=True, text=True, timeout=30
+    )
+
+
+def test_stdin_on_dev_null_exits_with_one_line_saying_why() -> None:
+    with open(os.devnull, "rb") as null:
+        done = _run_adapter(null.fileno())
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "dapattach: stdin is a character device, not a DAP client: editors start dapattach with pipes; "
+        "see `dapattach --help` for --listen and --connect"
+    ]
+
+
+def test_started_on_a_terminal_it_says_what_it_speaks_and_quits_on_end_of_input() -> None:
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, b"\x04")  # Ctrl-D: the terminal reports end of input
+        done = _run_adapter(terminal)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert done.returncode == 0
+    first, *_ = done.stderr.splitlines()
+    assert first.startswith("dapattach: speaking the Debug Adapter Protocol on stdin/stdout")
+    assert "dapattach --help" in first

@@ -42,10 +42,15 @@ async def _show_threads(client: AdapterClient) -> None:
     threads = (await client.request("threads"))["threads"]
     for thread in threads:
         trace = await client.request("stackTrace", {"threadId": thread["id"], "levels": 4})
-        say(f"  thread {thread['id']} {thread['name']!r} ({trace.get('totalFrames', '?')} frames)")
-        for frame in trace["stackFrames"]:
+        frames = trace["stackFrames"]
+        total = trace.get("totalFrames", len(frames))
+        shown = f"{total} frames" if total == len(frames) else f"top {len(frames)} of {total} frames"
+        say(f"  thread {thread['id']} {thread['name']!r} ({shown})")
+        for frame in frames:
             path = (frame.get("source") or {}).get("path", "?")
             say(f"      {frame['name']:<12} {os.path.basename(path)}:{frame['line']}")
+        if total > len(frames):
+            say(f"      ... {total - len(frames)} more (outer) frame(s)")
 
 
 async def _show_locals(client: AdapterClient, frame_id: int) -> None:

@@ -10,6 +10,7 @@ import ipaddress
 import logging
 import os
 import socket
+import stat
 import sys
 from collections.abc import Awaitable, Callable
 from typing import BinaryIO
@@ -129,6 +130,7 @@ async def serve_stdio(run_session: RunSession) -> None:
     The DAP streams are moved to private descriptors and fd 1 is pointed at stderr, so a stray `print()`
     anywhere in the adapter cannot corrupt the protocol stream.
     """
+    _check_stdin()
     dap_in = os.fdopen(os.dup(sys.stdin.fileno()), "rb", buffering=0)
     dap_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
     sys.stdout.flush()
@@ -136,6 +138,24 @@ async def serve_stdio(run_session: RunSession) -> None:
     connection = PipeConnection(dap_in, dap_out)
     await connection.open()
     await run_session(connection)
+
+
+def _check_stdin() -> None:
+    """Say at once what the adapter expects when a person, not an editor, started it."""
+    if sys.stdin.isatty():
+        print(
+            "dapattach: speaking the Debug Adapter Protocol on stdin/stdout, as editors start it; "
+            "see `dapattach --help` (Ctrl-D quits)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    mode = os.fstat(sys.stdin.fileno()).st_mode
+    if stat.S_ISCHR(mode):  # /dev/null and the like: no client can ever write there
+        raise TransportError(
+            "stdin is a character device, not a DAP client: editors start dapattach with pipes; "
+            "see `dapattach --help` for --listen and --connect"
+        )
 
 
 def parse_address(text: str) -> tuple[str, int]:
