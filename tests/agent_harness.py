@@ -76,11 +76,14 @@ async def start_target(
     python_args: Sequence[str] = (),
     env: dict[str, str] | None = None,
     ready: str = "READY",
+    run_as: Sequence[str] = (),
 ) -> AsyncIterator[Target]:
-    """Run `program` (a name in tests/targets/ or a path) and yield it once it printed `ready`."""
+    """Run `program` (a name in tests/targets/ or a path) and yield it once it printed `ready`.
+
+    `run_as` is a command prefix that runs it as another user (`users.AS_NOBODY`)."""
     path = Path(program) if os.sep in str(program) else TARGETS / program
     process = await asyncio.create_subprocess_exec(
-        python, *python_args, str(path), *args,
+        *run_as, python, *python_args, str(path), *args,
         stdout=asyncio.subprocess.PIPE,
         env={**os.environ, **(env or {})},
     )  # fmt: skip
@@ -161,7 +164,7 @@ async def probe(pid: int, timeout: float = 10.0) -> dict[str, Any]:
 
 async def run_in_target(pid: int, script_template: str, timeout: float = 10.0) -> dict[str, Any]:
     """Run `script_template` (with `%r` for a Unix socket path) in `pid` through `sys.remote_exec`, and
-    return the JSON object it sends to that socket."""
+    return the JSON object it sends to that socket. A target of another user gets the files as its own."""
     with tempfile.TemporaryDirectory(prefix="target-probe-") as directory:
         socket_path = os.path.join(directory, "probe.sock")
         script = os.path.join(directory, "probe.py")
@@ -174,6 +177,10 @@ async def run_in_target(pid: int, script_template: str, timeout: float = 10.0) -
         server = await asyncio.start_unix_server(on_connect, path=socket_path)
         try:
             Path(script).write_text(script_template % socket_path)
+            owner = os.stat(f"/proc/{pid}").st_uid
+            if owner != os.geteuid():
+                for path in (directory, socket_path, script):
+                    os.chown(path, owner, -1)
             await asyncio.to_thread(sys.remote_exec, pid, script)
             async with asyncio.timeout(timeout):
                 report: dict[str, Any] = json.loads(await received)

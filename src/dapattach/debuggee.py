@@ -11,14 +11,12 @@ the editor is told at once.
 import asyncio
 import contextlib
 import logging
-import os
-import signal
 import time
 from collections.abc import Callable
 from typing import Any
 
+from dapattach.attach.attempt import Attempt, Phase
 from dapattach.attach.checks import AttachError, blocked_message
-from dapattach.attach.inject import PendingAttach, start_attach
 from dapattach.attach.link import AgentError, AgentGone, AgentLink
 from dapattach.breakpoint_book import BREAKPOINT_COMMANDS, BreakpointBook
 from dapattach.options import AttachOptions
@@ -42,7 +40,7 @@ class Debuggee:
         self.pid = options.process_id
         self.options = options
         self.paths = PathMapper(options.path_mappings)
-        self.link: AgentLink | None = None
+        self.attempt = Attempt(self.pid, on_event=self._forward_event)
         self.standin = SnapshotStandIn(self.pid)
         self.breakpoints = BreakpointBook()
         self.on_arrival: Arrival = lambda error: None
@@ -50,23 +48,33 @@ class Debuggee:
         self.ended = False
         """True once the editor was told `terminated` (the target exited, or we stopped waiting for it)."""
         self._send_event = send_event
-        self._pending: PendingAttach | None = None
         self._leaving = False
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def link(self) -> AgentLink | None:
+        """The agent's link once it is in (kept after it closes, so requests say the target is gone)."""
+        return self.attempt.link
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the snapshot stand-in answers because the agent is not in yet."""
+        return self.attempt.phase is Phase.STAND_IN
 
     async def attach(self) -> bool:
         """Ask the target to load the agent; True once it is in, False while it is still on its way.
 
         Raises `AttachError` with the user's message when the target cannot be attached at all.
         """
-        self._pending = await start_attach(self.pid, on_event=self._forward_event)
+        await self.attempt.start()
         grace = min(ATTACH_GRACE, self.options.timeout) if self.options.timeout else ATTACH_GRACE
         try:
-            link = await self._pending.wait(grace)
+            link = await self.attempt.arrival(grace)
         except TimeoutError:
             if self.options.timeout is not None and self.options.timeout <= grace:
-                await self._pending.cancel()
+                await self.attempt.withdraw()
                 raise AttachError(self.pid, blocked_message(self.pid, self.options.timeout)) from None
+            self.attempt.stand_in()
             self._spawn(self._wait_for_agent(time.monotonic() - grace))
             return False
         await self._agent_in(link)
@@ -75,53 +83,23 @@ class Debuggee:
     async def give_up(self) -> None:
         """The user cancelled the wait: withdraw the request and say so."""
         await self._stop_tasks()
-        if self._pending is not None:
-            await self._pending.cancel()
-            self._pending = None
+        if self.waiting:
+            await self.attempt.withdraw()
             self.on_arrival({"message": f"Stopped waiting for process {self.pid}: the attach was cancelled."})
 
-    @property
-    def waiting(self) -> bool:
-        return self.link is None and self._pending is not None
-
     async def _wait_for_agent(self, since: float) -> None:
-        pending = self._pending
-        assert pending is not None
         limit = None if self.options.timeout is None else self.options.timeout - (time.monotonic() - since)
         try:
-            link = await self._arrival_or_exit(pending, limit)
-            if link is None:
-                pending.discard()
-                self._pending = None
-                self.on_arrival({"message": f"Process {self.pid} exited before the agent got in."})
-                return
-            await self._agent_in(link)
+            await self._agent_in(await self.attempt.arrival(limit))
         except TimeoutError:
-            await pending.cancel()
-            self._pending = None
+            await self.attempt.withdraw()
             self.on_arrival({"message": blocked_message(self.pid, self.options.timeout or 0)})
         except AttachError as error:
-            self._pending = None
             self.on_arrival({"message": str(error)})
         else:
             self.on_arrival(None)
 
-    async def _arrival_or_exit(self, pending: PendingAttach, limit: float | None) -> AgentLink | None:
-        """The agent's link, or None when the target exits first (it will never run the bootstrap)."""
-        arrival = asyncio.ensure_future(pending.wait(limit))
-        exit_ = asyncio.ensure_future(_exits_soon(self.pid, within=None))
-        try:
-            await asyncio.wait((arrival, exit_), return_when=asyncio.FIRST_COMPLETED)
-            if not arrival.done():
-                return None
-            return arrival.result()
-        finally:
-            for task in (arrival, exit_):
-                task.cancel()
-
     async def _agent_in(self, link: AgentLink) -> None:
-        self.link = link
-        self._pending = None
         await self.request(
             "configure",
             {"justMyCode": self.options.just_my_code, "showReturnValue": self.options.show_return_value},
@@ -185,32 +163,13 @@ class Debuggee:
         """Let the target run on without us: the agent resumes every thread and removes itself."""
         self._leaving = True
         await self._stop_tasks()
-        if self._pending is not None:
-            await self._pending.cancel()
-        if self.link is not None:
-            await self.link.detach()
+        await self.attempt.detach()
 
     async def terminate(self) -> int | None:
         """End the target (SIGTERM, then SIGKILL after a grace period); returns a shell-style exit code."""
         self._leaving = True
         await self._stop_tasks()
-        if self._pending is not None:
-            await self._pending.cancel()
-        if self.link is not None:
-            self.link.close()
-        try:
-            pidfd = os.pidfd_open(self.pid)
-        except ProcessLookupError:
-            return None
-        try:
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                with contextlib.suppress(ProcessLookupError):
-                    signal.pidfd_send_signal(pidfd, sig)
-                if await _exited(pidfd, TERMINATE_GRACE):
-                    return 128 + sig
-            return None
-        finally:
-            os.close(pidfd)
+        return await self.attempt.terminate(TERMINATE_GRACE)
 
     def _forward_event(self, event: str, body: Body) -> None:
         self.breakpoints.translate_event(event, body)
@@ -236,7 +195,11 @@ class Debuggee:
         if self._leaving:
             return
         self.ended = True
-        if not await _exits_soon(self.pid):
+        target = self.attempt.target
+        # A dying process closes its sockets (which is how we noticed) a moment before it is gone.
+        exited = target is None or await target.exited(1.0)
+        self.attempt.lost()
+        if not exited:
             reason = "the agent in it stopped answering"
             self._send_event(
                 "output", {"category": "important", "output": f"Process {self.pid}: {reason}.\n"}
@@ -250,36 +213,3 @@ class Debuggee:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-
-async def _exits_soon(pid: int, within: float | None = 1.0) -> bool:
-    """Whether the process has exited or does so shortly: a dying process closes its sockets (which is
-    how we noticed) a moment before it is gone, so look again for a little while."""
-    try:
-        pidfd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        return await _exited(pidfd, within)
-    finally:
-        os.close(pidfd)
-
-
-async def _exited(pidfd: int, timeout: float | None) -> bool:
-    """Wait until the process behind `pidfd` has exited (the fd becomes readable), or time out."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-
-    def readable() -> None:
-        if not done.done():
-            done.set_result(None)
-
-    loop.add_reader(pidfd, readable)
-    try:
-        async with asyncio.timeout(timeout):
-            await done
-        return True
-    except TimeoutError:
-        return False
-    finally:
-        loop.remove_reader(pidfd)

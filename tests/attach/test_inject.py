@@ -1,146 +1,69 @@
-"""inject_agent: every way attaching can fail gives a clear message; a wrong secret is refused."""
+"""What the target runs: for a target of the adapter's own user, the installed agent; for another user's,
+a copy in the attach folder that only that user can read, with bytecode that stays valid."""
 
-import asyncio
-import json
-import logging
 import os
-import subprocess
-import tempfile
+import struct
+import sys
 from pathlib import Path
 
-import pytest
-
-from agent_harness import attach, probe, start_target
-from dapattach.attach import AttachError, inject_agent
-from dapattach.attach.inject import _hello_handler
-from interpreters import PY314, PY315, needs_315
-
-SRC = Path(__file__).resolve().parents[2] / "src"
+from agent_harness import run_in_target, start_target
+from dapattach.attach import inject_agent
+from dapattach.attach.folder import AttachFolder
+from dapattach.attach.inject import AGENT_DIR, place_agent
+from users import AS_NOBODY, NOBODY, needs_root, reachable_tmp
 
 
-async def test_attach_to_a_running_target_says_hello() -> None:
-    async with start_target("showcase.py") as target:
-        link = await attach(target)
-        assert (link.pid, link.python.startswith("3.14")) == (target.pid, True)
-        await link.detach()
+def test_a_target_of_our_own_user_loads_the_installed_agent(tmp_path: Path) -> None:
+    folder = AttachFolder.create(str(tmp_path), os.geteuid())
+    try:
+        assert place_agent(folder, os.geteuid()) == str(AGENT_DIR)
+        assert os.listdir(folder.path) == []
+    finally:
+        folder.remove()
 
 
-async def test_missing_pid() -> None:
-    process = subprocess.Popen(["true"])
-    process.wait()
-    with pytest.raises(AttachError, match=rf"no process with PID {process.pid}"):
-        await inject_agent(process.pid, timeout=5)
-
-
-async def test_invalid_pid() -> None:
-    with pytest.raises(AttachError, match="-3 is not a valid process id"):
-        await inject_agent(-3, timeout=5)
-
-
-async def test_not_a_python_process() -> None:
-    with subprocess.Popen(["sleep", "30"]) as process:
+@needs_root
+def test_another_users_target_gets_a_private_copy_with_valid_bytecode() -> None:
+    with reachable_tmp() as parent:
+        folder = AttachFolder.create(str(parent), NOBODY)
         try:
-            with pytest.raises(
-                AttachError, match=rf"process {process.pid} \(.*sleep\) is not a Python process"
-            ):
-                await inject_agent(process.pid, timeout=5)
+            copy = Path(place_agent(folder, NOBODY))
+            assert copy == Path(folder.path) / "agent"
+            sources = sorted(path.name for path in AGENT_DIR.glob("*.py"))
+            assert sorted(path.name for path in copy.glob("*.py")) == sources
+            for name in sources:
+                copied = (copy / name).stat()
+                assert (copied.st_uid, copied.st_mode & 0o777) == (NOBODY, 0o400)
+                assert (copy / name).read_bytes() == (AGENT_DIR / name).read_bytes()
+            tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+            for name in sources:
+                cached = copy / "__pycache__" / name.replace(".py", f".{tag}.pyc")
+                mtime, size = struct.unpack("<II", cached.read_bytes()[8:16])
+                source = (copy / name).stat()
+                assert (mtime, size) == (int(source.st_mtime) & 0xFFFFFFFF, source.st_size), name
         finally:
-            process.kill()
+            folder.remove()
 
 
-@pytest.mark.py315
-@needs_315
-async def test_a_target_of_another_python_version_gets_the_agent() -> None:
-    async with start_target("blocked_main.py", "0", python=PY315, ready="AWAKE") as target:
-        link = await inject_agent(target.pid, timeout=5)
-        assert link.python.startswith("3.15.")
-        threads = (await link.request("threads"))["threads"]
-        assert [t["name"] for t in threads] == ["MainThread"]
-        await link.detach()
-
-
-async def test_target_started_with_remote_debugging_disabled() -> None:
-    async with start_target(
-        "blocked_main.py", "0", python_args=["-X", "disable-remote-debug"], ready="AWAKE"
-    ) as target:
-        with pytest.raises(
-            AttachError,
-            match=rf"remote debugging is disabled in process {target.pid} \(it was started with -X "
-            "disable-remote-debug\\): restart it without that to attach",
-        ):
-            await inject_agent(target.pid, timeout=5)
-
-
-async def test_target_with_remote_debugging_disabled_by_environment() -> None:
-    async with start_target(
-        "blocked_main.py", "0", env={"PYTHON_DISABLE_REMOTE_DEBUG": "1"}, ready="AWAKE"
-    ) as target:
-        with pytest.raises(AttachError, match="PYTHON_DISABLE_REMOTE_DEBUG is set in its environment"):
-            await inject_agent(target.pid, timeout=5)
-
-
-PERMISSION_SCRIPT = """\
-import asyncio, sys
-from dapattach.attach import AttachError, inject_agent
-try:
-    asyncio.run(inject_agent(int(sys.argv[1]), timeout=5))
-except AttachError as error:
-    print(error)
+WHERE_FROM = """\
+import json, socket, sys
+agent = sys.modules["_dapattach_agent"]
+with socket.socket(socket.AF_UNIX) as sock:
+    sock.connect(%r)
+    sock.sendall(json.dumps({"file": agent.__file__}).encode())
 """
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run the adapter as another user")
-async def test_permission_denied_names_the_fix() -> None:
-    async with start_target("blocked_main.py", "0", ready="AWAKE") as target:
-        result = await asyncio.to_thread(
-            subprocess.run,
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", PY314, "-c", PERMISSION_SCRIPT,
-             str(target.pid)],
-            env={"PYTHONPATH": str(SRC), "PATH": os.environ["PATH"]},
-            capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
-        message = result.stdout.strip()
-        assert f"permission denied attaching to process {target.pid}" in message, result.stderr
-        assert "CAP_SYS_PTRACE" in message and "uid 65534" in message
-
-
-async def test_blocked_main_thread_times_out_and_the_request_is_withdrawn(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    async with start_target("blocked_main.py", "3") as target:
-        with pytest.raises(
-            AttachError,
-            match=rf"process {target.pid} did not run the attach bootstrap within 0.5 s: its main thread "
-            "seems blocked .* and no other thread ran Python code",
-        ):
-            await inject_agent(target.pid, timeout=0.5)
-        await target.expect("AWAKE")
-        report = await probe(target.pid)
-        assert report["modules"] == [] and "dapattach-agent" not in report["threads"]
-        assert list(tmp_path.glob("dapattach-*")) == []
-        link = await attach(target)
-        await link.detach()
-
-
-async def test_a_peer_with_a_wrong_secret_is_refused_and_logged(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    arrived: asyncio.Future = asyncio.get_running_loop().create_future()
-    path = tmp_path / "agent.sock"
-    server = await asyncio.start_unix_server(_hello_handler("right", arrived, 4242), path=path)
-    hello = {"type": "hello", "protocol": 1, "secret": "wrong", "pid": 1}
-    with caplog.at_level(logging.WARNING):
-        reader, writer = await asyncio.open_unix_connection(path)
-        writer.write(json.dumps(hello).encode() + b"\n")
-        async with asyncio.timeout(5):
-            assert await reader.read() == b""
-    writer.close()
-    assert not arrived.done()
-    assert "bad hello or secret" in caplog.text and "4242" in caplog.text
-    reader, writer = await asyncio.open_unix_connection(path)
-    writer.write(json.dumps({**hello, "secret": "right"}).encode() + b"\n")
-    async with asyncio.timeout(5):
-        assert (await arrived)[2]["secret"] == "right"
-    writer.close()
-    server.close()
+@needs_root
+async def test_another_users_target_runs_the_copy() -> None:
+    async with start_target("showcase.py", run_as=AS_NOBODY) as target:
+        link = await inject_agent(target.pid)
+        try:
+            report = await run_in_target(target.pid, WHERE_FROM)
+            folder = Path(report["file"]).parent.parent
+            assert folder.name.startswith(f"dapattach-{os.getpid()}-") and report["file"].endswith(
+                "agent/__init__.py"
+            )
+            assert not folder.exists(), "the copy goes with the attach folder once the agent is in"
+        finally:
+            await link.detach()

@@ -1,7 +1,17 @@
-"""Attaching to a live process: `inject_agent(pid)` puts the agent in, `AgentLink` talks to it."""
+"""Attaching to a live process: `Attempt` is one attach from request to detach, `inject_agent(pid)` the
+short way to a link, `AgentLink` talks to the agent once it is in."""
 
+from dapattach.attach.attempt import Attempt, Phase, inject_agent
 from dapattach.attach.checks import AttachError, check_target
-from dapattach.attach.inject import inject_agent
 from dapattach.attach.link import AgentError, AgentGone, AgentLink
 
-__all__ = ["AgentError", "AgentGone", "AgentLink", "AttachError", "check_target", "inject_agent"]
+__all__ = [
+    "AgentError",
+    "AgentGone",
+    "AgentLink",
+    "AttachError",
+    "Attempt",
+    "Phase",
+    "check_target",
+    "inject_agent",
+]

@@ -1,0 +1,254 @@
+"""One attach, as an explicit state machine, from the user's request to the detach.
+
+    requested ──inject──► injected ──────────hello──────────► agent in ──detach, lost──► detached
+                              └──grace over──► stand-in ──hello──┘
+    withdraw, fail, target gone: from any phase to detached
+
+`start` checks the target, has the driver place the files and open the agent's socket, and asks the target
+to run the bootstrap. `arrival` waits for the agent: a target whose threads are all blocked runs the
+bootstrap only when it next runs Python code, so the session goes on meanwhile with answers from a
+snapshot (`stand_in`) and calls `arrival` again. The agent is in once its connection passes the listener's
+checks. `withdraw` takes back a request the target has not run; `detach` lets the agent remove itself.
+Whatever way an attach ends, nothing of it stays behind: no request in the target, no folder, no socket.
+"""
+
+import asyncio
+import contextlib
+import enum
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import time
+
+from dapattach.attach import driver as drivers
+from dapattach.attach.checks import AttachError, blocked_message, check_target
+from dapattach.attach.folder import AttachFolder, HandOverError
+from dapattach.attach.inject import bootstrap_text, place_agent
+from dapattach.attach.link import AgentLink, EventHandler
+from dapattach.attach.listener import HELLO_TIMEOUT, AgentListener
+from dapattach.attach.target import Target
+
+log = logging.getLogger(__name__)
+
+PROTOCOL = 1
+
+
+class Phase(enum.Enum):
+    REQUESTED = "requested"
+    INJECTED = "injected"
+    STAND_IN = "answered by the snapshot stand-in"
+    AGENT_IN = "agent in"
+    DETACHED = "detached"
+
+
+_MOVES = {
+    (Phase.REQUESTED, "inject"): Phase.INJECTED,
+    (Phase.INJECTED, "hello"): Phase.AGENT_IN,
+    (Phase.INJECTED, "grace over"): Phase.STAND_IN,
+    (Phase.STAND_IN, "hello"): Phase.AGENT_IN,
+}
+_ENDINGS = {"withdraw", "detach", "terminate", "lost", "fail", "target gone"}
+
+
+class IllegalMove(RuntimeError):
+    """The adapter asked an attach for a step its phase does not allow (a bug in the adapter)."""
+
+
+class TargetExited(AttachError):
+    """The target exited before its agent got in."""
+
+
+class Attempt:
+    def __init__(self, pid: int, *, on_event: EventHandler | None = None) -> None:
+        self.pid = pid
+        self.phase = Phase.REQUESTED
+        self.link: AgentLink | None = None
+        self.target: Target | None = None
+        self._on_event = on_event
+        self._driver: drivers.Driver | None = None
+        self.folder: AttachFolder | None = None
+        """Where the bootstrap and the agent's socket are, until the agent is in or the attach ends."""
+        self._listener: AgentListener | None = None
+        self._injection: object | None = None
+        self._since = time.monotonic()
+
+    def _move(self, event: str) -> None:
+        after = Phase.DETACHED if event in _ENDINGS else _MOVES.get((self.phase, event))
+        if after is None:
+            raise IllegalMove(f"attach to process {self.pid}: {event!r} while {self.phase.value}")
+        elapsed = (time.monotonic() - self._since) * 1000
+        log.info(
+            "process %d: %s --%s--> %s (%.1f ms)", self.pid, self.phase.value, event, after.value, elapsed
+        )
+        self.phase = after
+
+    async def start(self) -> None:
+        """Check the target, place the bootstrap, open the agent's socket, ask the target to run it."""
+        if self.phase is not Phase.REQUESTED:
+            raise IllegalMove(f"attach to process {self.pid} started twice")
+        try:
+            check_target(self.pid)
+            target = self.target = Target.open(self.pid)
+            driver = self._driver = drivers.choose(target)
+            log.info(
+                "process %d runs as uid %d; attaching with the %s driver", target.pid, target.uid, driver.name
+            )
+            secret = secrets.token_hex(32)
+            script, sock = await asyncio.to_thread(self._place, driver, target, secret)
+            self._listener = AgentListener(sock, target, driver, secret)
+            await self._listener.start()
+            self._injection = await asyncio.to_thread(driver.inject, target, script)
+        except BaseException:
+            self.close("fail")
+            raise
+        self._move("inject")
+
+    def _place(self, driver: drivers.Driver, target: Target, secret: str) -> tuple[str, socket.socket]:
+        """The folder, the agent's socket, the agent (a copy for another user's target) and the bootstrap."""
+        folder = self.folder = driver.place(target)
+        sock: socket.socket | None = None
+        try:
+            sock, socket_path = folder.listen("agent.sock")
+            agent_dir = place_agent(folder, target.uid)
+            script = bootstrap_text(folder, socket_path, secret, agent_dir)
+            return folder.write("bootstrap.py", script.encode()), sock
+        except BaseException as error:
+            if sock is not None:
+                sock.close()
+            if isinstance(error, HandOverError):
+                raise AttachError(
+                    self.pid,
+                    f"cannot hand the attach files to uid {target.uid}, which process {self.pid} runs as: "
+                    f"the adapter (uid {os.geteuid()}) may trace it but not give files away (no CAP_CHOWN); "
+                    f"run the adapter as root or as uid {target.uid}",
+                ) from None
+            raise
+
+    def stand_in(self) -> None:
+        """The agent did not come within the grace: the snapshot stand-in answers until it does."""
+        self._move("grace over")
+
+    async def arrival(self, timeout: float | None) -> AgentLink:
+        """Wait for the agent, at most `timeout` seconds; `TimeoutError` leaves the attach as it was.
+
+        Raises `TargetExited` when the target exits first, and `AttachError` when the agent says it cannot
+        start or another agent is in; both end the attach.
+        """
+        if self.phase not in (Phase.INJECTED, Phase.STAND_IN):
+            raise IllegalMove(f"attach to process {self.pid}: waiting for the agent while {self.phase.value}")
+        assert self._listener is not None and self.target is not None
+        coming = asyncio.ensure_future(self._listener.arrival(timeout))
+        exiting = asyncio.ensure_future(self.target.exited(None))
+        try:
+            await asyncio.wait((coming, exiting), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (coming, exiting):
+                task.cancel()
+            await asyncio.gather(coming, exiting, return_exceptions=True)
+        if coming.cancelled():
+            self.close("target gone")
+            raise TargetExited(self.pid, f"Process {self.pid} exited before the agent got in.")
+        reader, writer, hello = coming.result()
+        self._let_go()
+        if "refused" in hello or "error" in hello:
+            writer.close()
+            self.close("fail")
+            if "refused" in hello:
+                raise AttachError(self.pid, f"{hello['refused']}: detach that session first")
+            raise AttachError(self.pid, f"the agent could not start in process {self.pid}: {hello['error']}")
+        writer.write(json.dumps({"type": "welcome", "protocol": PROTOCOL}).encode() + b"\n")
+        await writer.drain()
+        self.link = AgentLink(reader, writer, hello, self._on_event)
+        self._move("hello")
+        return self.link
+
+    async def withdraw(self) -> None:
+        """Take back a request the target has not run; an agent that started anyway is told to go."""
+        if self.phase in (Phase.AGENT_IN, Phase.DETACHED):
+            return
+        await self._take_back()
+        self.close("withdraw")
+
+    async def _take_back(self) -> None:
+        withdrawn = True
+        if self._injection is not None and self._driver is not None:
+            withdrawn = await asyncio.to_thread(self._driver.withdraw, self._injection)
+        if not withdrawn and self.target is not None and self.target.alive():
+            with contextlib.suppress(TimeoutError, AttachError):
+                link = await self.arrival(HELLO_TIMEOUT)
+                await link.detach()
+
+    async def detach(self) -> None:
+        """Let the target run on without us: the agent resumes every thread and removes itself."""
+        if self.link is not None and self.phase is Phase.AGENT_IN:
+            await self.link.detach()
+            self.close("detach")
+        else:
+            await self.withdraw()
+
+    async def terminate(self, grace: float) -> int | None:
+        """End the target: SIGTERM, then SIGKILL when it is still there after `grace` seconds. Returns a
+        shell-style exit code (128 + the signal that ended it), None when it was gone already."""
+        if self.phase in (Phase.INJECTED, Phase.STAND_IN):
+            await self._take_back()
+        if self.link is not None:
+            self.link.close()  # the agent lets every thread go, so the target can handle the signal
+        target = self.target
+        try:
+            if target is None or not target.alive():
+                return None
+            for number in (signal.SIGTERM, signal.SIGKILL):
+                target.send_signal(number)
+                if await target.exited(grace):
+                    return 128 + number
+            return None
+        finally:
+            self.close("terminate")
+
+    def lost(self) -> None:
+        """The agent's link closed without a detach: the target exited, or its agent stopped."""
+        self.close("lost")
+
+    def hand_over(self) -> AgentLink:
+        """The link, for a caller that manages it alone from now on; the attach lets go of the rest."""
+        assert self.link is not None
+        link, self.link = self.link, None
+        self.close("detach")
+        return link
+
+    def close(self, why: str = "detach") -> None:
+        """End the attach at once: close the link without asking, remove the folder, let go of the target."""
+        self._let_go()
+        if self.link is not None:
+            self.link.close()
+        if self.target is not None:
+            self.target.close()
+        if self.phase is not Phase.DETACHED:
+            self._move(why)
+
+    def _let_go(self) -> None:
+        """The agent is in or will never come: the socket and the files have done their work."""
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        if self.folder is not None:
+            self.folder.remove()
+            self.folder = None
+
+
+async def inject_agent(pid: int, *, timeout: float = 10.0, on_event: EventHandler | None = None) -> AgentLink:
+    """Load the agent into process `pid` and return the authenticated link to it."""
+    attempt = Attempt(pid, on_event=on_event)
+    await attempt.start()
+    try:
+        await attempt.arrival(timeout)
+    except TimeoutError:
+        await attempt.withdraw()
+        raise AttachError(pid, blocked_message(pid, timeout)) from None
+    except BaseException:
+        await attempt.withdraw()
+        raise
+    return attempt.hand_over()

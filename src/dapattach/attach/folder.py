@@ -1,0 +1,187 @@
+"""The attach folder: the bootstrap, the agent's socket and, for another user's target, a copy of the agent.
+
+The target's user must read these and nobody else may, and only the adapter's user may ever change them.
+For a target of another user (the adapter runs as root) the layout is:
+
+    $TMPDIR/dapattach-<adapter PID>-<adapter start time>-<random>/   adapter's, 0711: only it writes
+        bootstrap.py                                                 target user's, 0400
+        agent.sock                                                   target user's, 0600
+        agent/  agent/__pycache__/                                   adapter's, 0755 (importlib lists them)
+            *.py  *.pyc                                              target user's, 0400
+
+For a target of the adapter's own user the folder is 0700 and everything in it the user's, 0600.
+
+Nothing here follows a name someone else could change: every call goes through this folder's descriptor
+(`*at` calls; the socket is bound through `/proc/self/fd/N/`), files are created `O_EXCL|O_NOFOLLOW` and
+handed over with `fchown`/`fchmod` on their descriptors, the socket with `AT_SYMLINK_NOFOLLOW` in a folder
+only the adapter writes. The folder's name carries the adapter's PID and start time, so a later adapter
+can prove a leftover is dapattach's and its adapter gone (`remove_stale`), e.g. after a SIGKILL.
+"""
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import socket
+import stat
+import tempfile
+
+log = logging.getLogger(__name__)
+
+PREFIX = "dapattach-"
+_LEFTOVER = re.compile(r"dapattach-(\d+)-(\d+)-[a-z0-9_]{8}")
+_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+class HandOverError(PermissionError):
+    """The adapter may not give a file to the target's user (no CAP_CHOWN)."""
+
+
+class AttachFolder:
+    """A fresh private folder, used through its descriptor only."""
+
+    def __init__(self, fd: int, path: str, seen_as: str, reader: int | None) -> None:
+        self.path = path
+        """The folder's path as the adapter names it."""
+        self.seen_as = seen_as
+        """The same folder as the target names it (another path if it lives in another mount namespace)."""
+        self._fd = fd
+        self._reader = reader
+
+    @classmethod
+    def create(cls, parent: str, reader_uid: int, seen_as_parent: str | None = None) -> AttachFolder:
+        """A new folder in `parent` that only uid `reader_uid` (besides the adapter's user) can read in."""
+        me = os.getpid()
+        path = tempfile.mkdtemp(prefix=f"{PREFIX}{me}-{start_time(me)}-", dir=parent)
+        fd = os.open(path, _DIRECTORY)
+        if os.fstat(fd).st_uid != os.geteuid():
+            os.close(fd)
+            raise PermissionError(f"{path} was replaced under the adapter: {parent} is not a safe place")
+        reader = None if reader_uid == os.geteuid() else reader_uid
+        if reader is not None:
+            os.fchmod(fd, 0o711)
+        name = os.path.basename(path)
+        return cls(fd, path, os.path.join(seen_as_parent or parent, name), reader)
+
+    def write(self, name: str, data: bytes, *, mtime_ns: int | None = None) -> str:
+        """Create file `name` holding `data`, readable by the target's user only; returns its target path."""
+        fd = os.open(name, _NEW_FILE, 0o600, dir_fd=self._fd)
+        try:
+            if self._reader is not None:
+                _hand_over(fd, self._reader)
+                os.fchmod(fd, 0o400)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if mtime_ns is not None:
+                os.utime(fd, ns=(mtime_ns, mtime_ns))
+        finally:
+            os.close(fd)
+        return os.path.join(self.seen_as, name)
+
+    def folder(self, name: str) -> AttachFolder:
+        """A subfolder the target's user may list and read in, but not write."""
+        os.mkdir(name, 0o700 if self._reader is None else 0o755, dir_fd=self._fd)
+        fd = os.open(name, _DIRECTORY, dir_fd=self._fd)
+        if self._reader is not None:
+            os.fchmod(fd, 0o755)  # whatever the umask
+        return AttachFolder(fd, os.path.join(self.path, name), os.path.join(self.seen_as, name), self._reader)
+
+    def listen(self, name: str) -> tuple[socket.socket, str]:
+        """A listening Unix socket `name` only the target's user may connect to; returns it and its target
+        path. Connections still have to pass the driver's peer check: the mode is only the first fence."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(f"/proc/self/fd/{self._fd}/{name}")
+            os.chmod(name, 0o600, dir_fd=self._fd, follow_symlinks=False)
+            if self._reader is not None:
+                try:
+                    os.chown(name, self._reader, -1, dir_fd=self._fd, follow_symlinks=False)
+                except PermissionError as error:
+                    raise HandOverError(error.errno, error.strerror) from None
+            sock.listen(8)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        return sock, os.path.join(self.seen_as, name)
+
+    def copy_from(self, source: str, names: list[str]) -> None:
+        """Copy files `names` of folder `source` in, with their modification times (so bytecode caches
+        that record them stay valid)."""
+        for name in names:
+            with open(os.path.join(source, name), "rb") as file:
+                data = file.read()
+                mtime = os.fstat(file.fileno()).st_mtime_ns
+            self.write(name, data, mtime_ns=mtime)
+
+    def remove(self) -> None:
+        """Remove the folder and everything in it (without following any symlink), and let go of it."""
+        if self._fd < 0:
+            return
+        os.close(self._fd)
+        self._fd = -1
+        parent, name = os.path.split(self.path)
+        with contextlib.suppress(OSError):
+            parent_fd = os.open(parent, _DIRECTORY)
+            try:
+                shutil.rmtree(name, dir_fd=parent_fd, ignore_errors=True)
+            finally:
+                os.close(parent_fd)
+
+    def close(self) -> None:
+        """Let go of the descriptor, leaving the folder as it is (subfolders)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _hand_over(fd: int, uid: int) -> None:
+    try:
+        os.fchown(fd, uid, -1)
+    except PermissionError as error:
+        raise HandOverError(error.errno, error.strerror) from None
+
+
+def start_time(pid: int) -> int | None:
+    """When process `pid` started (clock ticks since boot): with the PID, it names one process for good."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            return int(file.read().rpartition(b")")[2].split()[19])
+    except OSError, IndexError, ValueError:
+        return None
+
+
+def remove_stale(parent: str) -> list[str]:
+    """Remove the attach folders in `parent` that adapters of this user left when they died.
+
+    A folder goes only when all of this holds: its name is exactly `dapattach-<PID>-<start time>-<random>`,
+    it is a real directory owned by this user, and no process with that PID and start time exists.
+    """
+    removed: list[str] = []
+    try:
+        parent_fd = os.open(parent, _DIRECTORY)
+    except OSError:
+        return removed
+    try:
+        for entry in os.scandir(parent_fd):
+            found = _LEFTOVER.fullmatch(entry.name)
+            if found is None:
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+                continue
+            pid, started = int(found[1]), int(found[2])
+            if start_time(pid) == started:
+                continue
+            shutil.rmtree(entry.name, dir_fd=parent_fd, ignore_errors=True)
+            log.info("removed %s, left in %s by adapter PID %d, which has exited", entry.name, parent, pid)
+            removed.append(entry.name)
+    finally:
+        os.close(parent_fd)
+    return removed

@@ -1,0 +1,76 @@
+"""The socket the agent connects back to, and the two proofs every connection must give on it.
+
+First the kernel's word: the driver's `verify_peer` (`SO_PEERCRED` for the direct driver) must say the
+connection comes from the target process itself. Then the per-attach secret from the bootstrap, compared
+in constant time. A connection that fails either is closed and logged with who it came from, and the
+wait goes on: another process of the target's user that read the secret cannot take the agent's place,
+and the real agent still gets in after it. The first connection that passes is the agent's.
+"""
+
+import asyncio
+import hmac
+import json
+import logging
+import socket
+from typing import Any
+
+from dapattach.attach.driver import Driver
+from dapattach.attach.target import Target
+
+log = logging.getLogger(__name__)
+
+HELLO_TIMEOUT = 5.0
+LINE_LIMIT = 64 * 1024 * 1024
+
+type Arrival = tuple[asyncio.StreamReader, asyncio.StreamWriter, dict[str, Any]]
+
+
+class AgentListener:
+    def __init__(self, sock: socket.socket, target: Target, driver: Driver, secret: str) -> None:
+        self._sock = sock
+        self._target = target
+        self._driver = driver
+        self._secret = secret.encode()
+        self._arrived: asyncio.Future[Arrival] = asyncio.get_running_loop().create_future()
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_unix_server(self._on_connect, sock=self._sock, limit=LINE_LIMIT)
+
+    async def arrival(self, timeout: float | None) -> Arrival:
+        """The agent's connection and hello; `TimeoutError` leaves the listener waiting."""
+        async with asyncio.timeout(timeout):
+            return await asyncio.shield(self._arrived)
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        else:
+            self._sock.close()
+
+    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        pid = self._target.pid
+        why = self._driver.verify_peer(self._target, writer.get_extra_info("socket"))
+        if why is not None:
+            log.warning("refused a connection to the agent socket of process %d: %s", pid, why)
+            writer.close()
+            return
+        try:
+            async with asyncio.timeout(HELLO_TIMEOUT):
+                line = await reader.readline()
+            hello = json.loads(line)
+        except TimeoutError, ValueError, OSError, asyncio.LimitOverrunError:
+            hello = None
+        match hello:
+            case {"type": "hello", "protocol": 1, "secret": str(theirs)} if hmac.compare_digest(
+                theirs.encode(), self._secret
+            ):
+                if not self._arrived.done():
+                    self._arrived.set_result((reader, writer, hello))
+                    return
+                log.warning("refused a second agent connection from process %d", pid)
+            case _:
+                log.warning(
+                    "refused a connection to the agent socket of process %d: bad hello or secret", pid
+                )
+        writer.close()
