@@ -114,12 +114,14 @@ class DapClient:
         python: str = sys.executable,
         env: dict[str, str] | None = None,
     ) -> DapClient:
-        """Start the adapter (on `python`, with `env` added to the environment) over `stdio` or `tcp`
-        (`--listen 127.0.0.1:0`) and connect."""
+        """Start the adapter (on `python`, with `env` added to the environment) over `stdio`, `tcp`
+        (`--listen 127.0.0.1:0`) or `unix:PATH` (`--listen unix:PATH`), and connect."""
         checker()  # a missing schema fails here, in the test, rather than in the reader task
         command = [python, "-m", "dapattach", *options]
         if transport == "tcp":
             command += ["--listen", "127.0.0.1:0"]
+        elif transport.startswith("unix:"):
+            command += ["--listen", transport]
         process = await asyncio.create_subprocess_exec(
             *command,
             stdin=asyncio.subprocess.PIPE,
@@ -133,6 +135,9 @@ class DapClient:
         if transport == "stdio":
             assert process.stdout is not None and process.stdin is not None
             client.attach_streams(process.stdout, None)
+        elif transport.startswith("unix:"):
+            await client.wait_stderr(lambda line: line == f"dapattach: listening on {transport}")
+            client.attach_streams(*await asyncio.open_unix_connection(transport[5:]))
         else:
             host, port = await client.listening_address()
             await client.connect_tcp(host, port)

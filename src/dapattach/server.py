@@ -1,7 +1,8 @@
-"""`dapattach [--listen HOST:PORT | --connect HOST:PORT] [--log-dir DIR] [--log-level LEVEL]`: serve DAP.
+"""`dapattach [--listen ADDRESS | --connect HOST:PORT] [--allow-user USER] [--allow-token] [--log-dir DIR]`.
 
-With no option the adapter speaks DAP on stdin/stdout, as editors start it. `--log-dir` writes the
-adapter's log and a trace of every DAP message in and out, with timestamps, for bug reports.
+With no option the adapter speaks DAP on stdin/stdout, as editors start it. Over `--listen` and `--connect`
+only the adapter's own user is served unless `--allow-user` / `--allow-token` say otherwise (`access.py`).
+`--log-dir` writes the adapter's log and a trace of every DAP message in and out, for bug reports.
 """
 
 import argparse
@@ -13,8 +14,10 @@ import sys
 from pathlib import Path
 
 from dapattach import logs, transport
+from dapattach.access import Access
 from dapattach.handlers import build_table
-from dapattach.session import Connection, HandlerTable, Session
+from dapattach.peers import user_name
+from dapattach.session import Connection, Gate, HandlerTable, Session
 
 log = logging.getLogger("dapattach.server")
 
@@ -26,8 +29,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         epilog="Tools: `dapattach ps`, `dapattach snapshot PID`, `dapattach demo`.",
     )
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--listen", metavar="HOST:PORT", help="accept DAP clients on TCP (port 0 picks one)")
+    where.add_argument(
+        "--listen",
+        metavar="ADDRESS",
+        help="accept DAP clients on HOST:PORT (loopback unless a host is given; port 0 picks one) or on a "
+        "Unix socket unix:PATH (created 0600); only your own user is served unless allowed below",
+    )
     where.add_argument("--connect", metavar="HOST:PORT", help="dial a DAP client listening on TCP")
+    parser.add_argument(
+        "--allow-user",
+        metavar="USER",
+        action="append",
+        default=[],
+        help="also serve this local user's connections (name or uid; repeatable): they can then run code "
+        "in every process this adapter can attach to",
+    )
+    parser.add_argument(
+        "--allow-token",
+        action="store_true",
+        help='also serve any peer that sends the token printed at start as "token" in its attach '
+        "arguments (needed to listen on a non-loopback address)",
+    )
     parser.add_argument(
         "--log-dir", metavar="DIR", type=Path, help="write the adapter log and a DAP trace here"
     )
@@ -37,16 +59,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         choices=["debug", "info", "warning", "error"],
         help="level of the log file in --log-dir (stderr shows warnings and errors); default: info",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if (args.allow_user or args.allow_token) and args.listen is None and args.connect is None:
+        parser.error("--allow-user and --allow-token apply to --listen and --connect only")
+    if args.allow_token and args.listen is None:
+        parser.error("--allow-token applies to --listen only")
+    return args
 
 
-async def serve(args: argparse.Namespace, table: HandlerTable) -> None:
+async def serve(args: argparse.Namespace, table: HandlerTable, access: Access) -> None:
     numbers = itertools.count(1)
 
-    async def run_session(connection: Connection) -> None:
+    async def run_session(connection: Connection, gate: Gate | None) -> None:
         number = next(numbers)
         log.info("session %d starts", number)
-        await Session(connection, table, label=f"session {number}").run()
+        await Session(connection, table, label=f"session {number}", gate=gate).run()
         log.info("session %d ended", number)
 
     loop = asyncio.get_running_loop()
@@ -54,9 +81,9 @@ async def serve(args: argparse.Namespace, table: HandlerTable) -> None:
     if main_task is not None:
         loop.add_signal_handler(signal.SIGTERM, main_task.cancel)
     if args.listen is not None:
-        await transport.serve_listen(*transport.parse_address(args.listen), run_session)
+        await transport.serve_listen(transport.parse_listen(args.listen), access, run_session)
     elif args.connect is not None:
-        await transport.serve_connect(*transport.parse_address(args.connect), run_session)
+        await transport.serve_connect(*transport.parse_address(args.connect), access, run_session)
     else:
         await transport.serve_stdio(run_session)
 
@@ -69,11 +96,29 @@ def main(argv: list[str]) -> int:
         print(f"dapattach: cannot write logs to {args.log_dir}: {error.strerror}", file=sys.stderr)
         return 2
     try:
+        access = Access.build(args.allow_user, args.allow_token)
+    except ValueError as error:
+        print(f"dapattach: {error}", file=sys.stderr)
+        return 2
+    if access.token is not None:
+        _say_token(access)
+    try:
         table = build_table()
-        asyncio.run(serve(args, table))
+        asyncio.run(serve(args, table, access))
     except transport.TransportError as error:
         print(f"dapattach: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt, asyncio.CancelledError:
         log.info("stopped by a signal")
     return 0
+
+
+def _say_token(access: Access) -> None:
+    """Print the token once, on stderr only (never into a log file)."""
+    served = ", ".join(user_name(uid) for uid in sorted(access.users))
+    print(
+        f"dapattach: clients of users other than {served} must send this in their attach arguments: "
+        f'"token": "{access.token}"',
+        file=sys.stderr,
+        flush=True,
+    )

@@ -51,6 +51,21 @@ class RequestError(Exception):
         self.short = short
 
 
+@attrs.frozen
+class Refusal:
+    """A request a connection may not make; it is answered with `message` and the connection closed."""
+
+    message: str
+
+
+class Gate(Protocol):
+    """Decides request by request whether a connection is served (see `access.py`)."""
+
+    def admit(self, request: Request) -> Refusal | None:
+        """None to serve `request`."""
+        ...
+
+
 class ClientRequestFailed(Exception):
     """The client answered a reverse request (e.g. `runInTerminal`) with an error."""
 
@@ -123,10 +138,14 @@ class RequestContext:
 class Session:
     """Serves one client connection until disconnect, end of stream or a broken stream."""
 
-    def __init__(self, connection: Connection, table: HandlerTable, *, label: str = "session") -> None:
+    def __init__(
+        self, connection: Connection, table: HandlerTable, *, label: str = "session", gate: Gate | None = None
+    ) -> None:
         self.connection = connection
         self.label = label
         self.table = table
+        self.gate = gate
+        """Asked before each request when the peer was not admitted at once (`--listen`)."""
         self.endpoint = Endpoint()
         self.converter = self.endpoint.converter
         self.state: dict[str, Any] = {}
@@ -240,7 +259,7 @@ class Session:
         try:
             message = self.endpoint.next_message()
         except InvalidMessage as error:
-            trace.debug("%s <-- %s", self.label, json.dumps(self.endpoint.last_received, ensure_ascii=False))
+            self._trace_received()
             self._report_broken(str(error))
             if error.seq is not None:
                 self._write(self.endpoint.send_invalid_request_error(error.seq, error.command, str(error)))
@@ -252,7 +271,7 @@ class Session:
             return error.recoverable
         if message is None:
             return False
-        trace.debug("%s <-- %s", self.label, json.dumps(self.endpoint.last_received, ensure_ascii=False))
+        self._trace_received()
         match message:
             case Request(seq=seq):
                 self._tasks[seq] = asyncio.create_task(
@@ -265,6 +284,16 @@ class Session:
             case Event(event=event):
                 log.info("ignoring event %r from the client", event)
         return True
+
+    def _trace_received(self) -> None:
+        """The message just received, into the trace; an `attach` token is never written to a file."""
+        if not trace.isEnabledFor(logging.DEBUG):
+            return
+        message = self.endpoint.last_received
+        arguments = message.get("arguments") if message is not None else None
+        if message is not None and isinstance(arguments, dict) and "token" in arguments:
+            message = {**message, "arguments": {**arguments, "token": "(not logged)"}}
+        trace.debug("%s <-- %s", self.label, json.dumps(message, ensure_ascii=False))
 
     def _report_broken(self, problem: str) -> None:
         log.warning("bad input from the client: %s", problem)
@@ -295,6 +324,9 @@ class Session:
             self._reader.cancel()
 
     async def _dispatch(self, request: Request) -> object:
+        if self.gate is not None and (refusal := self.gate.admit(request)) is not None:
+            self._ending = True
+            raise RequestError(refusal.message)
         registration = self.table.handlers.get(request.command)
         if registration is None:
             known = (

@@ -1,11 +1,13 @@
-"""The byte streams a session runs over: stdio (default), `--listen HOST:PORT`, `--connect HOST:PORT`.
+"""The byte streams a session runs over: stdio (default), `--listen HOST:PORT | unix:PATH`, `--connect`.
 
-This is the only asyncio I/O module of the adapter's DAP side; sessions see a `Connection` and nothing
-else. Every message is written with one `write()` call and TCP sockets get TCP_NODELAY, so a message never
-waits on Nagle's algorithm and the peer's delayed ACK.
+This is the only asyncio I/O module of the adapter's DAP side; sessions see a `Connection` (and, for a
+peer that was not admitted at once, the `Gate` that `access.Access` chose for it) and nothing else. Every
+message is written with one `write()` call and TCP sockets get TCP_NODELAY, so a message never waits on
+Nagle's algorithm and the peer's delayed ACK.
 """
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import os
@@ -15,11 +17,21 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import BinaryIO
 
-from dapattach.session import Connection
+from attrs import frozen
+
+from dapattach import peers
+from dapattach.access import Access
+from dapattach.session import Connection, Gate
 
 log = logging.getLogger("dapattach.transport")
 
-type RunSession = Callable[[Connection], Awaitable[None]]
+type RunSession = Callable[[Connection, Gate | None], Awaitable[None]]
+
+
+@frozen
+class UnixAddress:
+    path: str
+
 
 READ_SIZE = 256 * 1024
 
@@ -137,7 +149,7 @@ async def serve_stdio(run_session: RunSession) -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     connection = PipeConnection(dap_in, dap_out)
     await connection.open()
-    await run_session(connection)
+    await run_session(connection, None)
 
 
 def _check_stdin() -> None:
@@ -169,6 +181,15 @@ def parse_address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def parse_listen(text: str) -> tuple[str, int] | UnixAddress:
+    """What `--listen` takes: an address as `parse_address` reads it, or `unix:PATH`."""
+    if text.startswith("unix:"):
+        if not text[5:]:
+            raise TransportError("expected unix:PATH with the path of the socket to create")
+        return UnixAddress(os.path.abspath(text[5:]))
+    return parse_address(text)
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -178,40 +199,109 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-async def serve_listen(host: str, port: int, run_session: RunSession) -> None:
-    """Accept clients forever (until cancelled), one session per connection."""
-    if not is_loopback(host):
-        log.warning(
-            "listening on %s, which is not a loopback address: anyone who can reach it can run code in "
-            "every process this user can attach to",
-            host,
+async def serve_listen(
+    address: tuple[str, int] | UnixAddress, access: Access, run_session: RunSession
+) -> None:
+    """Accept clients forever (until cancelled), one session per connection, each checked by `access`."""
+    if not isinstance(address, UnixAddress) and not is_loopback(address[0]) and access.token is None:
+        raise TransportError(
+            f"not listening on {address[0]}: peers on other hosts cannot be identified, so a non-loopback "
+            'address needs --allow-token (clients then send the token the adapter prints as "token" in '
+            "their attach arguments). Or listen on loopback and tunnel to it (ssh -L)"
         )
 
     async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
+        peer = peers.peer_of(writer.get_extra_info("socket"))
         log.info("client connected from %s", peer)
         try:
-            await run_session(StreamConnection(reader, writer))
+            await run_session(StreamConnection(reader, writer), access.gate(peer))
         except Exception:
             log.exception("session with %s failed", peer)
-        log.info("client %s done", peer)
+        log.info("client %s done", peer.address)
 
+    if isinstance(address, UnixAddress):
+        sock = _unix_listener(address.path, private=access.users == {os.geteuid()} and access.token is None)
+        ours = os.lstat(address.path)
+        server = await asyncio.start_unix_server(on_client, sock=sock)
+        where = f"unix:{address.path}"
+    else:
+        try:
+            server = await asyncio.start_server(on_client, *address)
+        except OSError as error:
+            raise TransportError(
+                f"cannot listen on {address[0]}:{address[1]}: {error.strerror or error}"
+            ) from None
+        bound_host, bound_port = server.sockets[0].getsockname()[:2]
+        where = f"{bound_host}:{bound_port}"
+    print(f"dapattach: listening on {where}", file=sys.stderr, flush=True)
     try:
-        server = await asyncio.start_server(on_client, host, port)
+        async with server:
+            await server.serve_forever()
+    finally:
+        if isinstance(address, UnixAddress):
+            with contextlib.suppress(OSError):
+                if os.path.samestat(os.lstat(address.path), ours):
+                    os.unlink(address.path)
+
+
+def _unix_listener(path: str, *, private: bool) -> socket.socket:
+    """A listening socket at `path`, created 0600 (0666 when other users are let in: each connection is
+    still checked with SO_PEERCRED)."""
+    _remove_stale_socket(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    mask = os.umask(0o177)  # before any thread starts: the process-wide umask covers only this bind
+    try:
+        sock.bind(path)
     except OSError as error:
-        raise TransportError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    bound_host, bound_port = server.sockets[0].getsockname()[:2]
-    print(f"dapattach: listening on {bound_host}:{bound_port}", file=sys.stderr, flush=True)
-    async with server:
-        await server.serve_forever()
+        sock.close()
+        raise TransportError(f"cannot listen on unix:{path}: {error.strerror or error}") from None
+    finally:
+        os.umask(mask)
+    if not private:
+        os.chmod(path, 0o666)
+    sock.listen(16)
+    return sock
 
 
-async def serve_connect(host: str, port: int, run_session: RunSession) -> None:
-    """Dial a client that listens (e.g. an editor waiting for the adapter) and run one session."""
+def _remove_stale_socket(path: str) -> None:
+    """A socket file nobody listens on (an adapter that is gone left it) is removed; anything else stays."""
+    try:
+        if not stat.S_ISSOCK(os.lstat(path).st_mode):
+            raise TransportError(f"cannot listen on unix:{path}: it exists and is not a socket")
+    except FileNotFoundError:
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(path)
+        except ConnectionRefusedError:
+            os.unlink(path)
+            return
+        except OSError as error:
+            raise TransportError(f"cannot listen on unix:{path}: {error.strerror or error}") from None
+    raise TransportError(f"cannot listen on unix:{path}: another program is listening there")
+
+
+async def serve_connect(host: str, port: int, access: Access, run_session: RunSession) -> None:
+    """Dial a client that listens (e.g. an editor waiting for the adapter) and run one session.
+
+    On loopback, the program listening there must run as one of the users `access` serves: any local user
+    could have taken the port first."""
     try:
         reader, writer = await asyncio.open_connection(host, port)
     except OSError as error:
         raise TransportError(
             f"cannot connect to the client at {host}:{port}: {error.strerror or error}"
         ) from None
-    await run_session(StreamConnection(reader, writer))
+    sock = writer.get_extra_info("socket")
+    owner = peers.listener_owner(server=sock.getpeername()[:2], client=sock.getsockname()[:2])
+    if is_loopback(host) and owner not in access.users:
+        writer.close()
+        who = "an unknown user" if owner is None else f"uid {owner} ({peers.user_name(owner)})"
+        raise TransportError(
+            f"not talking DAP to {host}:{port}: the program listening there runs as {who}, not as a user "
+            "this adapter serves (whoever talks to it can run code in every process it can attach to); "
+            "use --allow-user to trust that user"
+        )
+    if not is_loopback(host):
+        log.warning("connected to %s:%d: its user cannot be checked; it will be served as you", host, port)
+    await run_session(StreamConnection(reader, writer), None)

@@ -1,11 +1,12 @@
 """No local user gains anything through dapattach. Each test plays one attack of a hostile local user
 (`nobody`) against an adapter run by root, the way the attack was first carried out, and shows it fails:
 
-1. racing symlinks and renames against the attach folder of a root adapter attaching to its process;
-2. reading the secret from the bootstrap and posing as the agent;
-3. (log files: `tests/test_logs.py`);
-4. the folder an adapter killed mid-attach leaves behind;
-5. an adapter installed where the target's user cannot read.
+1. talking DAP to a root adapter's `--listen` port;
+2. racing symlinks and renames against the attach folder of a root adapter attaching to its process;
+3. reading the secret from the bootstrap and posing as the agent;
+4. (log files: `tests/test_logs.py`);
+5. the folder an adapter killed mid-attach leaves behind;
+6. an adapter installed where the target's user cannot read.
 
 Also: what is on disk during an attach is private and gone after it, `--listen` binds loopback unless
 told otherwise, and a target with remote debugging disabled is never forced.
@@ -32,6 +33,32 @@ from interpreters import PY314
 from users import AS_NOBODY, HOSTILE, NOBODY, needs_root, reachable_tmp
 
 SRC = ROOT / "src"
+
+
+@needs_root
+async def test_another_user_gets_nothing_from_a_root_adapters_listen_port() -> None:
+    async with start_target("showcase.py") as target:
+        adapter = await DapClient.start("tcp")
+        try:
+            await attach_session(adapter, target.pid)
+            host, port = await adapter.listening_address()
+            attack = [
+                ("initialize", {}),
+                ("attach", {"processId": target.pid}),
+                ("evaluate", {"expression": "__import__('os').getuid()", "context": "repl"}),
+            ]
+            done = await asyncio.to_thread(
+                subprocess.run,
+                [*AS_NOBODY, PY314, str(HOSTILE / "dap_client.py"), f"{host}:{port}", json.dumps(attack)],
+                capture_output=True, text=True, timeout=30,
+            )  # fmt: skip
+            answers = [json.loads(line) for line in done.stdout.splitlines()]
+            assert answers[0]["success"] is False and "refused this connection" in answers[0]["message"]
+            assert answers[1:] == [{"closed": True}], "nothing after the refusal is served"
+            evaluated = await adapter.request("evaluate", {"expression": "6 * 7", "context": "repl"})
+            assert evaluated["result"] == "42", "root's own session goes on"
+        finally:
+            assert await adapter.close() == 0
 
 
 @needs_root
