@@ -2,7 +2,7 @@
 
     requested ──inject──► injected ──────────hello──────────► agent in ──detach, lost──► detached
                               └──grace over──► stand-in ──hello──┘
-    withdraw, fail, target gone: from any phase to detached
+    withdraw, fail, target gone, hand over: from any phase to detached
 
 `start` checks the target, has the driver place the files and open the agent's socket, and asks the target
 to run the bootstrap. `arrival` waits for the agent: a target whose threads are all blocked runs the
@@ -50,7 +50,7 @@ _MOVES = {
     (Phase.INJECTED, "grace over"): Phase.STAND_IN,
     (Phase.STAND_IN, "hello"): Phase.AGENT_IN,
 }
-_ENDINGS = {"withdraw", "detach", "terminate", "lost", "fail", "target gone"}
+_ENDINGS = {"withdraw", "detach", "terminate", "lost", "fail", "target gone", "hand over"}
 
 
 class IllegalMove(RuntimeError):
@@ -216,7 +216,7 @@ class Attempt:
         """The link, for a caller that manages it alone from now on; the attach lets go of the rest."""
         assert self.link is not None
         link, self.link = self.link, None
-        self.close("detach")
+        self.close("hand over")
         return link
 
     def close(self, why: str = "detach") -> None:
