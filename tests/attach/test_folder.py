@@ -143,13 +143,13 @@ def test_only_folders_of_dead_adapters_of_this_user_are_removed() -> None:
         dead_pid, dead_start = dead_process()
         ours = start_time(os.getpid())
         names = {
-            "dead": f"dapattach-{dead_pid}-{dead_start}-abcd_123",
-            "alive": f"dapattach-{os.getpid()}-{ours}-abcd_123",
-            "reused PID": f"dapattach-{os.getpid()}-{dead_start}-zzzz_999",
-            "another user's": f"dapattach-{dead_pid}-{dead_start}-other_12",
+            "dead": f"dapattach-{dead_pid}-{dead_start}-abcd0123",
+            "alive": f"dapattach-{os.getpid()}-{ours}-abcd0123",
+            "reused PID": f"dapattach-{os.getpid()}-{dead_start}-00ff00ff",
+            "another user's": f"dapattach-{dead_pid}-{dead_start}-0a0b0c0d",
             "not our name": f"dapattach-{dead_pid}-{dead_start}-toolongsuffix",
-            "a file": f"dapattach-{dead_pid}-{dead_start}-file_123",
-            "a symlink": f"dapattach-{dead_pid}-{dead_start}-link_123",
+            "a file": f"dapattach-{dead_pid}-{dead_start}-f11ef11e",
+            "a symlink": f"dapattach-{dead_pid}-{dead_start}-11111111",
         }
         for key, name in names.items():
             path = parent / name

@@ -219,7 +219,7 @@ class Attempt:
         self.close("hand over")
         return link
 
-    def close(self, why: str = "detach") -> None:
+    def close(self, why: str) -> None:
         """End the attach at once: close the link without asking, remove the folder, let go of the target."""
         self._let_go()
         if self.link is not None:

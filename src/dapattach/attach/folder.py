@@ -18,19 +18,18 @@ only the adapter writes. The folder's name carries the adapter's PID and start t
 can prove a leftover is dapattach's and its adapter gone (`remove_stale`), e.g. after a SIGKILL.
 """
 
-import contextlib
 import logging
 import os
 import re
+import secrets
 import shutil
 import socket
 import stat
-import tempfile
 
 log = logging.getLogger(__name__)
 
 PREFIX = "dapattach-"
-_LEFTOVER = re.compile(r"dapattach-(\d+)-(\d+)-[a-z0-9_]{8}")
+_LEFTOVER = re.compile(r"dapattach-(\d+)-(\d+)-[0-9a-f]{8}")
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -40,30 +39,33 @@ class HandOverError(PermissionError):
 
 
 class AttachFolder:
-    """A fresh private folder, used through its descriptor only."""
+    """A fresh private folder, used through its descriptor (and its parent's) only."""
 
-    def __init__(self, fd: int, path: str, seen_as: str, reader: int | None) -> None:
+    def __init__(
+        self, fd: int, path: str, seen_as: str, reader: int | None, parent_fd: int | None = None
+    ) -> None:
         self.path = path
         """The folder's path as the adapter names it."""
         self.seen_as = seen_as
         """The same folder as the target names it (another path if it lives in another mount namespace)."""
         self._fd = fd
         self._reader = reader
+        self._parent_fd = parent_fd
 
     @classmethod
     def create(cls, parent: str, reader_uid: int, seen_as_parent: str | None = None) -> AttachFolder:
         """A new folder in `parent` that only uid `reader_uid` (besides the adapter's user) can read in."""
-        me = os.getpid()
-        path = tempfile.mkdtemp(prefix=f"{PREFIX}{me}-{start_time(me)}-", dir=parent)
-        fd = os.open(path, _DIRECTORY)
-        if os.fstat(fd).st_uid != os.geteuid():
-            os.close(fd)
-            raise PermissionError(f"{path} was replaced under the adapter: {parent} is not a safe place")
+        parent_fd = os.open(parent, _DIRECTORY)
+        try:
+            name = _new_folder(parent_fd)
+            fd = os.open(name, _DIRECTORY, dir_fd=parent_fd)
+        except BaseException:
+            os.close(parent_fd)
+            raise
         reader = None if reader_uid == os.geteuid() else reader_uid
-        if reader is not None:
-            os.fchmod(fd, 0o711)
-        name = os.path.basename(path)
-        return cls(fd, path, os.path.join(seen_as_parent or parent, name), reader)
+        os.fchmod(fd, 0o700 if reader is None else 0o711)  # whatever the umask
+        path = os.path.join(parent, name)
+        return cls(fd, path, os.path.join(seen_as_parent or parent, name), reader, parent_fd)
 
     def write(self, name: str, data: bytes, *, mtime_ns: int | None = None) -> str:
         """Create file `name` holding `data`, readable by the target's user only; returns its target path."""
@@ -119,23 +121,31 @@ class AttachFolder:
 
     def remove(self) -> None:
         """Remove the folder and everything in it (without following any symlink), and let go of it."""
-        if self._fd < 0:
+        self.close()
+        if self._parent_fd is None:
             return
-        os.close(self._fd)
-        self._fd = -1
-        parent, name = os.path.split(self.path)
-        with contextlib.suppress(OSError):
-            parent_fd = os.open(parent, _DIRECTORY)
-            try:
-                shutil.rmtree(name, dir_fd=parent_fd, ignore_errors=True)
-            finally:
-                os.close(parent_fd)
+        shutil.rmtree(os.path.basename(self.path), dir_fd=self._parent_fd, ignore_errors=True)
+        os.close(self._parent_fd)
+        self._parent_fd = None
 
     def close(self) -> None:
         """Let go of the descriptor, leaving the folder as it is (subfolders)."""
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def _new_folder(parent_fd: int) -> str:
+    """Create a folder no one else can have made or foreseen, named for this adapter; returns its name."""
+    me = os.getpid()
+    for _ in range(100):
+        name = f"{PREFIX}{me}-{start_time(me)}-{secrets.token_hex(4)}"
+        try:
+            os.mkdir(name, 0o700, dir_fd=parent_fd)
+        except FileExistsError:
+            continue
+        return name
+    raise FileExistsError(f"no free name for an attach folder after 100 tries (adapter PID {me})")
 
 
 def _hand_over(fd: int, uid: int) -> None:
