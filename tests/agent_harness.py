@@ -208,7 +208,7 @@ def wait_until_blocked(pid: int, timeout: float = 10.0) -> None:
                 Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[0] for tid in tasks
             ]
             calls = [Path(f"/proc/{pid}/task/{tid}/syscall").read_text().split()[0] for tid in tasks]
-        except FileNotFoundError:
+        except FileNotFoundError, ProcessLookupError:  # a thread exited while we looked
             continue
         if all(state == "S" for state in states) and all(call in BLOCKING_SYSCALLS for call in calls):
             return

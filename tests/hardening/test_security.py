@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from agent_harness import start_target, wait_until_blocked
-from dapattach.attach import Attempt, inject_agent
+from dapattach.attach import Attempt
 from dapclient import ROOT, DapClient, DapError
 from handlers.conftest import attach_session, ticks_after
 from interpreters import PY314
@@ -66,6 +66,8 @@ async def test_another_user_gets_nothing_from_a_root_adapters_listen_port() -> N
 async def test_racing_symlinks_and_renames_never_reaches_a_root_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The target runs each bootstrap only when the test signals it, once the racer has seen that attach's
+    folder: every one of the 100 attaches is raced, for as long as the racer needs, and after."""
     canary = tmp_path / "canary"
     canary.write_text("root's own\n")
     canary.chmod(0o600)
@@ -78,19 +80,28 @@ async def test_racing_symlinks_and_renames_never_reaches_a_root_file(
         assert racer.stdout is not None
         assert await racer.stdout.readline() == b"RACING\n"
         try:
-            async with start_target("showcase.py", run_as=AS_NOBODY) as target:
+            async with start_target("blocked_until_signal.py", run_as=AS_NOBODY) as target:
                 for _ in range(100):
-                    link = await inject_agent(target.pid)
-                    await link.detach()
+                    await asyncio.to_thread(wait_until_blocked, target.pid)
+                    attempt = Attempt(target.pid)
+                    await attempt.start()
+                    assert attempt.folder is not None
+                    name = os.path.basename(attempt.folder.path)
+                    async with asyncio.timeout(10):
+                        while (await racer.stdout.readline()).decode().split() != ["SAW", name]:
+                            pass
+                    target.process.send_signal(signal.SIGUSR1)
+                    await attempt.arrival(10)
+                    await attempt.detach()
         finally:
             racer.send_signal(signal.SIGTERM)
-            report = json.loads(await racer.stdout.readline())
+            report = json.loads((await racer.stdout.read()).splitlines()[-1])
             await racer.wait()
-        assert report["folders_seen"] >= 50, report  # the race really ran against the attaches
+        assert report["folders_seen"] == 100 and report["tries"] > 1000, report
         assert report["planted"] == 0, report
         info = canary.stat()
         assert (info.st_uid, stat.S_IMODE(info.st_mode), canary.read_text()) == (0, 0o600, "root's own\n")
-        assert list(shared_tmp.glob("dapattach-*")) == []
+        assert [path for path in shared_tmp.glob("dapattach-*") if not path.is_symlink()] == []
 
 
 @needs_root

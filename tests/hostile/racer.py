@@ -1,6 +1,7 @@
 """A hostile process of the target's user: in the folder argv[1] (where the adapter places its attach
 folders), it keeps trying to swap every name in every attach folder for a symlink to argv[2] (a root-owned
-canary), by atomic rename, and to swap the folders themselves. On SIGTERM it prints what it managed:
+canary), by atomic rename, and to swap the folders themselves. It prints `SAW NAME` for each new folder;
+on SIGTERM, a JSON line with what it managed:
 `planted` counts names inside an attach folder it replaced (a name it took in the parent after a folder
 was gone is not a win, and is tidied away)."""
 
@@ -32,7 +33,9 @@ while True:
     except OSError:
         continue
     for folder in folders:
-        seen.add(folder)
+        if folder not in seen:
+            seen.add(folder)
+            print(f"SAW {folder}", flush=True)
         base = os.path.join(parent, folder)
         for name in (*NAMES, ""):
             victim = os.path.join(base, name) if name else base
