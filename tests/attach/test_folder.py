@@ -15,6 +15,8 @@ from dapattach.attach.folder import AttachFolder, remove_stale, start_time
 from interpreters import PY314
 from users import NOBODY, OTHER, as_user, needs_root, reachable_tmp
 
+SRC = Path(__file__).resolve().parents[2] / "src"
+
 TRY = """\
 import json, os, socket, sys, tempfile
 folder = sys.argv[1]
@@ -168,3 +170,27 @@ def test_only_folders_of_dead_adapters_of_this_user_are_removed() -> None:
         assert sorted(os.listdir(parent)) == sorted(set(names.values()) - set(removed))
         assert os.path.isdir(target), "a symlink is never followed"
         os.rmdir(target)
+
+
+GIVE_AWAY = """\
+import sys
+from dapattach.attach.folder import AttachFolder, HandOverError
+folder = AttachFolder.create(sys.argv[1], 0)
+try:
+    folder.write("bootstrap.py", b"")
+except HandOverError:
+    print("HandOverError")
+finally:
+    folder.remove()
+"""
+
+
+@needs_root
+def test_an_adapter_that_may_not_give_files_away_says_so() -> None:
+    with reachable_tmp(0o1777) as parent:
+        done = subprocess.run(
+            [*as_user(NOBODY), PY314, "-c", GIVE_AWAY, str(parent)],
+            capture_output=True, text=True, timeout=30, env={"PYTHONPATH": str(SRC)},
+        )  # fmt: skip
+        assert done.stdout == "HandOverError\n", done.stderr
+        assert os.listdir(parent) == []
