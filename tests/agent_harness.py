@@ -214,3 +214,18 @@ def wait_until_blocked(pid: int, timeout: float = 10.0) -> None:
             return
         os.sched_yield()
     raise AssertionError(f"PID {pid} did not block within {timeout} s (states {states}, syscalls {calls})")
+
+
+async def until_stopped(link: AgentLink, thread_name: str, timeout: float = 10.0) -> int:
+    """Wait until thread `thread_name` is stopped (all-stop stops a thread sleeping in C only when it next
+    runs Python; no event says so); returns its id. Each look is a round trip to the agent."""
+    threads = (await link.request("threads"))["threads"]
+    thread_id = next(thread["id"] for thread in threads if thread["name"] == thread_name)
+    check = (
+        f"any(entry.thread_id == {thread_id} for entry in "
+        "__import__('sys').modules['_dapattach_agent.suspend'].stopped().values())"
+    )
+    async with asyncio.timeout(timeout):
+        while (await link.request("evaluate", {"expression": check, "context": "watch"}))["result"] != "True":
+            pass
+    return int(thread_id)

@@ -24,6 +24,8 @@ async def test_repl_print_comes_back_as_output_events(link: AgentLink) -> None:
     frame = await frame_of(link, "nested-worker", "inner")
     body = await evaluate(link, "print('hello from the repl', small_list)", frame["id"])
     assert body["result"] == "None"
+    note = await link.wait_for_event("output", 5)
+    assert "is not stopped (it runs, or waits outside Python), so this runs on a helper" in note["output"]
     output = await link.wait_for_event("output", 5)
     assert output == {"category": "stdout", "output": "hello from the repl [1, 'two', 3.0]\n"}
 

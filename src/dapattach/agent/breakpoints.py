@@ -22,10 +22,9 @@ import re
 import sys
 import threading
 
-from . import codeindex, stepping, values
+from . import codeindex, context, suspend, values
 from . import monitor as monitoring
-from .core import command
-from .inspection import RequestError
+from .commands import RequestError, command
 from .monitor import E, monitor
 
 FILENAME = "<dapattach-breakpoint>"
@@ -74,7 +73,7 @@ class Breakpoint:
                 raise
             except BaseException as error:
                 text = self.texts.get("condition")
-                stepping.emit_output(
+                context.output(
                     "stderr",
                     f"dapattach: {self.describe(line)}: condition {text!r} raised "
                     f"{values.describe_error(error)}; stopped here\n",
@@ -102,12 +101,12 @@ class Breakpoint:
             except BaseException as error:
                 problem = values.describe_error(error)
                 pieces.append(f"<{problem}>")
-                stepping.emit_output(
+                context.output(
                     "stderr",
                     f"dapattach: log message of {self.describe(line)}: {{{text}}} raised {problem}\n",
                 )
         extra = {"line": line, "source": self.source} if self.source else {}
-        stepping.emit_output("console", "".join(pieces) + "\n", **extra)
+        context.output("console", "".join(pieces) + "\n", **extra)
 
 
 def _compile(text, what):
@@ -236,7 +235,6 @@ def _watch_new_code():
 
 @command("setBreakpoints")
 def _set_breakpoints(agent, arguments):
-    stepping.context["agent"] = agent
     source = dict(arguments.get("source") or {})
     raw_path = source.get("path")
     specs = arguments.get("breakpoints")
@@ -396,7 +394,7 @@ def _on_start(code, offset):
         bp = entry[1]
         outcome = bp.check(frame, frame.f_lineno)
         if outcome is not None:
-            stepping.stop(frame, "function breakpoint", hitBreakpointIds=[bp.id])
+            suspend.stop(frame, "function breakpoint", hitBreakpointIds=[bp.id])
         return None
     if not _pending:
         return monitoring.mon.DISABLE
@@ -419,9 +417,7 @@ def _load(path, code):
     _install(path, table)
     _watch_new_code()
     for body in bodies.values():
-        agent = stepping.context["agent"]
-        if agent is not None:
-            agent.emit("breakpoint", {"reason": "changed", "breakpoint": body})
+        context.emit("breakpoint", {"reason": "changed", "breakpoint": body})
 
 
 def _find_function(name):
@@ -461,7 +457,6 @@ _MISSING = object()
 @command("setFunctionBreakpoints")
 def _set_function_breakpoints(agent, arguments):
     global _entries
-    stepping.context["agent"] = agent
     for code in monitor.local_codes("function-breakpoints"):
         monitor.set_local("function-breakpoints", code, 0)
     results, entries = [], {}

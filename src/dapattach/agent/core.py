@@ -1,7 +1,10 @@
-"""The agent thread: says hello, answers requests one at a time, and detaches without a trace.
+"""The agent thread: says hello, serves requests, and detaches without a trace.
 
-`COMMANDS` maps a command to `handler(agent, arguments) -> body`; breakpoints and stepping register
-theirs there. A handler raises `RequestError` for a failure the user should read. When the adapter's
+Commands come from `commands.COMMANDS`, where the features (`breakpoints`, `exceptions`, `stepping`,
+`exits`, and the inspection commands below) register them; none of them imports this module. A command
+that runs the target's code is handed to a job on the stopped thread it is about (`jobs.py`), so this
+thread never runs the target's code and never waits for it: it keeps answering `threads`, `pause`,
+`continue`, `cancel` and `detach`, and every `TICK` it enforces the jobs' time limits. When the adapter's
 socket closes for any reason, the agent detaches by itself.
 """
 
@@ -12,24 +15,35 @@ import operator
 import os
 import sys
 import threading
+import time
 
-from . import evaluation, inspection, suspend, values, wire, worker
-from .inspection import RequestError
+from . import (
+    breakpoints,
+    context,
+    evaluation,
+    exceptions,
+    exits,
+    inspection,
+    jobs,
+    stepping,
+    suspend,
+    values,
+    wire,
+)
+from .commands import COMMANDS, RequestError, command
 from .monitor import E, MonitorBusy, monitor
 
-COMMANDS = {}
+FEATURES = (breakpoints, exceptions, exits, stepping)
+"""Imported for their commands and monitoring hooks, which they register when loaded."""
+
 THREAD_NAME = "dapattach-agent"
+LEAVING_NAME = "dapattach-gone"
 READY_WAIT = 5.0
-USER_CODE = ("variables", "evaluate", "setVariable", "setExpression", "exceptionInfo")
-"""Requests that may run the target's code (reprs, properties, expressions): answered by a worker thread."""
-
-
-def command(name):
-    def register(handler):
-        COMMANDS[name] = handler
-        return handler
-
-    return register
+IDLE_TICK = 0.25
+"""How long the agent thread sleeps when nothing happens: it then runs a bytecode, which is when a second
+adapter's attach request (sent to this thread, see `attach/inject.py`) is picked up and refused."""
+LEAVE_WAIT = 1.0
+"""How long a detach waits for the threads it released to leave the agent's code before collecting."""
 
 
 class Agent:
@@ -42,7 +56,6 @@ class Agent:
         self.frames = values.Handles()
         self.variables = values.Handles()
         self.sources = inspection.Sources()
-        self.options = {"justMyCode": True, "showReturnValue": False}
         self.detaching = False
         self.after_response = []
         self.configured = threading.Event()
@@ -72,6 +85,7 @@ class Agent:
             pass
         finally:
             self.configured.set()
+            _rename_thread(LEAVING_NAME)
             self._remove_traces()
         if self.channel is None:
             return None
@@ -95,8 +109,11 @@ class Agent:
         welcome = self.channel.receive()
         if not welcome or welcome.get("type") != "welcome" or welcome.get("protocol") != wire.PROTOCOL:
             return False
+        context.connect(self.channel.send)
+        exits.watch()
         suspend.wire(self.channel.send, self._line_events)
         suspend.resume_hooks.append(self._forget_handles)
+        jobs.interrupted_hooks.append(evaluation.release_streams)
         self._fork_cell.append(self._after_fork_in_child)
         os.register_at_fork(after_in_child=_fork_hook(self._fork_cell))
         return True
@@ -107,11 +124,12 @@ class Agent:
         self._fork_cell.clear()
         try:
             suspend.forget_after_fork()
+            jobs.jobs.forget_after_fork()
             monitor.release_after_fork()
             if self.channel is not None:
                 self.channel.abandon()
                 self.channel = None
-            self._remove_traces()
+            self._remove_traces(wait=False)
         except Exception:
             pass
 
@@ -121,50 +139,64 @@ class Agent:
         else:
             monitor.unwant("all-stop")
 
-    def _forget_handles(self):
+    def _forget_handles(self, kind):
         self.frames.clear()
         self.variables.clear()
 
     def _serve(self):
         while not self.detaching:
-            message = self.channel.receive()
+            message = self.channel.receive(jobs.TICK if jobs.jobs.busy() else IDLE_TICK)
             if message is None:
                 return
-            if message.get("type") == "request":
-                self.channel.send(self._answer(message))
+            if message is not wire.QUIET and message.get("type") == "request":
+                response = self._answer(message)
+                if response is not None:
+                    self.channel.send(response)
                 while self.after_response:
                     self.after_response.pop(0)()
+            jobs.jobs.tick()
 
     def _answer(self, message):
+        """The response to `message`, or None when a job will answer it."""
         name = message.get("command")
         response = {"type": "response", "request_seq": message.get("seq"), "command": name, "success": True}
-        handler = COMMANDS.get(name)
+        found = COMMANDS.get(name)
         try:
-            if handler is None:
+            if found is None:
                 raise RequestError(f"the agent does not support {name!r}")
             arguments = message.get("arguments") or {}
-            if name in USER_CODE:
-                timeout = worker.REPL_TIMEOUT if arguments.get("context") == "repl" else worker.TIMEOUT
-                body = worker.call(lambda: handler(self, arguments), timeout, f"the {name!r} request")
-            else:
-                body = handler(self, arguments)
-            response["body"] = body or {}
+            if found.job:
+                jobs.jobs.start(jobs.Job(self, message, found), self._thread_for(name, arguments))
+                return None
+            response["body"] = found.handler(self, arguments) or {}
         except RequestError as error:
             response.update(success=False, message=str(error))
         except Exception as error:
             response.update(success=False, message=f"{name} failed: {values.describe_error(error)}")
         return response
 
-    def emit(self, event, body):
-        if self.channel is not None:
-            self.channel.send({"type": "event", "event": event, "body": body})
+    def _thread_for(self, name, arguments):
+        """The stopped thread a job is about (its frame's, or the one named), or None for a worker."""
+        match name:
+            case "evaluate" | "setExpression":
+                frame = self.frame(arguments)
+                entry = None if frame is None else suspend.owner_of(frame)
+                if frame is not None and entry is None:
+                    _say_not_stopped(inspection.thread_of(frame))
+                return entry
+            case "variables" | "setVariable":
+                return suspend.owner_of(self.variable_ref(arguments).frame)
+            case _:
+                return suspend.by_thread_id(arguments.get("threadId"))
 
-    def output(self, category, text):
-        self.emit("output", {"category": category, "output": text})
-
-    def _remove_traces(self):
+    def _remove_traces(self, wait=True):
         self._fork_cell.clear()
-        suspend.close()
+        jobs.jobs.stop_all("the debugger detached")
+        released = suspend.close()
+        if wait:
+            _wait_until_left(released)
+        context.disconnect()
+        exits.forget()
         monitor.release()
         evaluation.release_streams()
         prefix = self.module_name + "."
@@ -193,6 +225,50 @@ class Agent:
     def frame(self, arguments):
         frame_id = arguments.get("frameId")
         return None if frame_id is None else inspection.frame_of(self.frames, frame_id)
+
+
+def _say_not_stopped(thread_id):
+    where = "its thread has ended" if thread_id is None else f"thread {thread_id} is not stopped"
+    context.output(
+        "console",
+        f"dapattach: {where} (it runs, or waits outside Python), so this runs on a helper thread: "
+        "thread-locals and context variables are not that thread's\n",
+    )
+
+
+def _rename_thread(name):
+    """A detaching agent's thread stops answering to its name, by which a new attach finds an agent."""
+    with contextlib.suppress(Exception):
+        import _thread
+
+        _thread.set_name(name)
+
+
+def _wait_until_left(idents):
+    """Give the threads a detach released a moment to leave the agent's code: a job they run takes its
+    interruption (the monitoring events that deliver it are still on), and the collection after the
+    detach frees the agent at once instead of leaving it to the target's next one. A thread blocked in C
+    in a request's code (a sleep, a lock) is not waited for once that is clear."""
+    deadline = time.monotonic() + LEAVE_WAIT
+    waiting = set(idents) | jobs.jobs.threads()
+    while waiting and time.monotonic() < deadline:
+        frames = sys._current_frames()
+        blocked = jobs.jobs.blocked()
+        waiting = {
+            ident
+            for ident in waiting
+            if ident in frames and ident not in blocked and _in_agent_code(frames[ident])
+        }
+        if waiting:
+            time.sleep(0.001)
+
+
+def _in_agent_code(frame):
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(inspection.AGENT_DIR):
+            return True
+        frame = frame.f_back
+    return False
 
 
 COLLECT_AFTER = """\
@@ -251,9 +327,11 @@ def _scopes(agent, arguments):
     return inspection.scopes(frame, agent.variables, lambda kind, f: values.Ref(kind, None, None, f))
 
 
-@command("variables")
-def _variables(agent, arguments):
-    return {"variables": values.children(agent.variables, agent.variable_ref(arguments), arguments)}
+@command("variables", job=True)
+def _variables(agent, arguments, job):
+    ref = agent.variable_ref(arguments)
+    cells = job.guard(lambda: values.cells(agent.variables, ref, arguments), jobs.LISTING_BUDGET)
+    return {"variables": job.render(cells)}
 
 
 @command("source")
@@ -264,19 +342,22 @@ def _source(agent, arguments):
     return {"content": agent.sources.text(ref), "mimeType": "text/x-python"}
 
 
-@command("evaluate")
-def _evaluate(agent, arguments):
-    return evaluation.evaluate(arguments, agent.frame(arguments), agent.variables, agent.output)
+@command("evaluate", job=True)
+def _evaluate(agent, arguments, job):
+    frame = agent.frame(arguments)
+    return job.guard(lambda: evaluation.evaluate(arguments, frame, agent.variables, context.output))
 
 
-@command("setVariable")
-def _set_variable(agent, arguments):
-    return evaluation.set_variable(arguments, agent.variable_ref(arguments), agent.variables)
+@command("setVariable", job=True)
+def _set_variable(agent, arguments, job):
+    ref = agent.variable_ref(arguments)
+    return job.guard(lambda: evaluation.set_variable(arguments, ref, agent.variables))
 
 
-@command("setExpression")
-def _set_expression(agent, arguments):
-    return evaluation.set_expression(arguments, agent.frame(arguments), agent.variables)
+@command("setExpression", job=True)
+def _set_expression(agent, arguments, job):
+    frame = agent.frame(arguments)
+    return job.guard(lambda: evaluation.set_expression(arguments, frame, agent.variables))
 
 
 @command("pause")
@@ -289,15 +370,22 @@ def _pause(agent, arguments):
 def _continue(agent, arguments):
     suspend.resume()
     body = {"threadId": arguments.get("threadId") or 0, "allThreadsContinued": True}
-    agent.after_response.append(lambda: agent.emit("continued", body))
+    agent.after_response.append(lambda: context.emit("continued", body))
     return {"allThreadsContinued": True}
+
+
+@command("cancel")
+def _cancel(agent, arguments):
+    """The adapter's client cancelled a request the adapter forwarded: stop its job (agent seq)."""
+    jobs.jobs.cancel(arguments.get("requestId"))
+    return {}
 
 
 @command("configure")
 def _configure(agent, arguments):
-    for key in agent.options:
+    for key in context.options:
         if key in arguments:
-            agent.options[key] = bool(arguments[key])
+            context.options[key] = bool(arguments[key])
     return {}
 
 
@@ -310,10 +398,6 @@ def _ready(agent, arguments):
 
 @command("detach")
 def _detach(agent, arguments):
+    """Answered first; then the serving loop ends and `_remove_traces` resumes every thread."""
     agent.detaching = True
-    suspend.close()
     return {}
-
-
-# Imported last: they register their commands and monitoring hooks in the tables above.
-from . import breakpoints, exceptions, stepping  # noqa: E402, F401

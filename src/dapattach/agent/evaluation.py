@@ -1,15 +1,16 @@
 """`evaluate`, `setVariable` and `setExpression`: running the user's code in a frame's namespace.
 
-Code runs on the agent thread with the frame's globals and its PEP 667 write-through `f_locals`, so an
-assignment really changes the target's local. What a `repl` evaluation prints is captured (only the agent
+Code runs on the thread that is stopped in the frame (see `jobs.py`), with the frame's globals and its
+PEP 667 write-through `f_locals`, so an assignment really changes the target's local and thread-locals and
+context variables are that thread's. What a `repl` evaluation prints is captured (only the evaluating
 thread's writes: other threads keep printing to the target's own streams) and sent as `output` events.
 `hover` refuses expressions with calls: pointing at text must not run the target's code.
 """
 
 import sys
 
-from . import values, worker
-from .inspection import RequestError
+from . import values
+from .commands import RequestError
 
 FILENAME = "<dapattach-eval>"
 SIDE_EFFECT_NODES = ("Call", "Await", "NamedExpr", "Yield", "YieldFrom")
@@ -76,16 +77,13 @@ class _Capture:
 
 
 def release_streams():
-    """Put back sys.stdout/stderr that a capture replaced (its evaluation hung and was abandoned, or the
-    agent is leaving); the abandoned evaluation's own restore later sees it is no longer installed."""
+    """Put back sys.stdout/stderr that a capture replaced (its evaluation was interrupted, or the agent
+    is leaving); an interrupted evaluation's own restore later sees it is no longer installed."""
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         while isinstance(stream, _RoutedStream):
             stream = stream._original
         setattr(sys, name, stream)
-
-
-worker.abandoned.append(release_streams)
 
 
 def namespace(frame):

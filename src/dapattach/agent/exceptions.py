@@ -16,10 +16,9 @@ A filter's condition (`filterOptions`) sees the exception as `__exception__`, e.
 import sys
 import threading
 
+from . import context, suspend, values
 from . import monitor as monitoring
-from . import stepping, values
-from .core import command
-from .inspection import RequestError
+from .commands import RequestError, command
 from .monitor import E, monitor
 
 FILTERS = {
@@ -52,7 +51,6 @@ def qualified_name(kind):
 
 @command("setExceptionBreakpoints")
 def _set_exception_breakpoints(agent, arguments):
-    stepping.context["agent"] = agent
     chosen = {name: None for name in arguments.get("filters") or []}
     for option in arguments.get("filterOptions") or []:
         chosen[option.get("filterId")] = option.get("condition")
@@ -86,7 +84,7 @@ def _matches(name, frame, exception):
     try:
         return bool(eval(code, frame.f_globals, scope))
     except Exception as error:
-        stepping.emit_output(
+        context.output(
             "stderr",
             f"dapattach: the condition {text!r} of the {name} exception filter raised "
             f"{values.describe_error(error)}; stopped here\n",
@@ -106,7 +104,7 @@ def _stop(frame, exception, mode):
     ident = threading.get_ident()
     _current[ident] = (exception, mode)
     try:
-        stepping.stop(
+        suspend.stop(
             frame,
             "exception",
             description=values.describe_error(exception),
@@ -121,11 +119,11 @@ def _on_raise(code, offset, exception):
         return None
     frame = sys._getframe(2)
     tb = exception.__traceback__
-    if tb is None or tb.tb_frame is not frame or not stepping.is_user(code):
+    if tb is None or tb.tb_frame is not frame or not context.is_user(code):
         return None
     deeper = tb.tb_next
     while deeper is not None:
-        if stepping.is_user(deeper.tb_frame.f_code):
+        if context.is_user(deeper.tb_frame.f_code):
             return None
         deeper = deeper.tb_next
     if not _matches("raised", frame, exception):
@@ -139,7 +137,7 @@ def _deepest_user_frame(exception, fallback):
     chosen = fallback
     tb = exception.__traceback__
     while tb is not None:
-        if stepping.is_user(tb.tb_frame.f_code):
+        if context.is_user(tb.tb_frame.f_code):
             chosen = tb.tb_frame
         tb = tb.tb_next
     return chosen
@@ -152,8 +150,8 @@ def _on_unwind(code, offset, exception):
     caller = frame.f_back
     if caller is None or caller.f_code in _BOOTSTRAP:
         mode = "uncaught" if "uncaught" in _filters else None
-        mode = mode or ("userUnhandled" if "userUnhandled" in _filters and stepping.is_user(code) else None)
-    elif "userUnhandled" in _filters and stepping.is_user(code) and not stepping.is_user(caller.f_code):
+        mode = mode or ("userUnhandled" if "userUnhandled" in _filters and context.is_user(code) else None)
+    elif "userUnhandled" in _filters and context.is_user(code) and not context.is_user(caller.f_code):
         mode = "userUnhandled"
     else:
         return None
@@ -166,11 +164,14 @@ def _on_unwind(code, offset, exception):
     return None
 
 
-@command("exceptionInfo")
-def _exception_info(agent, arguments):
-    thread_id = arguments.get("threadId")
-    ident, _entry = stepping.stopped_entry(thread_id)
-    found = _current.get(ident)
+@command("exceptionInfo", job=True)
+def _exception_info(agent, arguments, job):
+    return job.guard(lambda: _describe(arguments.get("threadId")))
+
+
+def _describe(thread_id):
+    entry = suspend.by_thread_id(thread_id)
+    found = None if entry is None else _current.get(entry.ident)
     if found is None:
         raise RequestError(f"thread {thread_id} did not stop on an exception")
     exception, mode = found

@@ -12,12 +12,9 @@ import sys
 import threading
 
 from . import suspend
+from .commands import RequestError
 
 AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-class RequestError(Exception):
-    """A request the agent cannot answer; the message goes to the user as is."""
 
 
 def _thread_ids():
@@ -37,6 +34,17 @@ def _thread_ids():
 def threads():
     items = sorted(_thread_ids().values())
     return {"threads": [{"id": dap_id, "name": name} for dap_id, name in items]}
+
+
+def thread_of(frame):
+    """The DAP id of the thread whose stack holds `frame` now, or None."""
+    for ident, top in sys._current_frames().items():
+        current = top
+        while current is not None:
+            if current is frame:
+                return _thread_ids().get(ident, (None, None))[0]
+            current = current.f_back
+    return None
 
 
 def ident_of(thread_id):

@@ -7,9 +7,9 @@ no event until a feature asks for one, so an attached but idle agent costs nothi
 
 Callbacks live here so that breakpoints and stepping can extend them: `line_hooks` is a list of
 functions `hook(frame, code, line) -> (reason, fields) | None` consulted on every LINE event of a target
-thread before the pause check; a hook that returns a reason suspends the thread through `suspend.suspend`
-and the `ResumeAction` it returns is handed to `on_resume` hooks `hook(action, frame)` (stepping installs
-one). Other events go to handlers added with `on(event, handler)`; `set_local(owner, code, events)` enables
+thread before the pause check; a hook that returns a reason stops the thread through `suspend.stop` (which
+also applies what the thread is resumed with, e.g. a step). Other events go to handlers added with
+`on(event, handler)`; `set_local(owner, code, events)` enables
 events on one code object, and every local event is switched off again by `release()`, because freeing the
 tool id does not clear them.
 
@@ -29,6 +29,7 @@ one location is registered instead (`miss(code, line)` handles other lines, `sto
 """
 
 import contextlib
+import os
 import sys
 import threading
 
@@ -40,10 +41,12 @@ CANDIDATE_IDS = (mon.DEBUGGER_ID, 3, 4)
 TOOL_NAME = "dapattach"
 
 line_hooks = []
-on_resume = []
 spots = {}
 handlers = {}
+interrupts = {}
+"""{thread ident: section}: code run for a request that must stop (see `interrupt.py`)."""
 KEEP = object()
+_AGENT_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _quiet = {"epoch": 0, "used": False}
 _keep_lines = set()
 
@@ -163,6 +166,7 @@ class Monitor:
                 mon.set_local_events(tool, code, 0)
         _keep_lines.clear()
         spots.clear()
+        interrupts.clear()
         try:
             mon.set_events(tool, 0)
             restart()
@@ -219,6 +223,8 @@ def _dispatcher(event):
 
     def dispatch(*args):
         try:
+            if interrupts:
+                _interrupt_if_asked(args[0])
             if suspend.is_agent_thread():
                 return None
             since = _quiet["epoch"]
@@ -233,6 +239,15 @@ def _dispatcher(event):
             return None
 
     return dispatch
+
+
+def _interrupt_if_asked(code):
+    """On a thread asked to stop the code it runs for a request: raise, unless in the agent's own code."""
+    section = interrupts.get(threading.get_ident())
+    if section is not None and not code.co_filename.startswith(_AGENT_DIR):
+        interrupts.pop(section.ident, None)
+        if not section.ended:
+            section.raise_here()
 
 
 def _on_spot_line(code, line, _spots=spots, _getframe=sys._getframe):
@@ -252,10 +267,10 @@ def _on_spot_line(code, line, _spots=spots, _getframe=sys._getframe):
 
 
 def _stop(frame, answer):
-    """Suspend for a spot's `(reason, fields)` answer (None: go on)."""
+    """Stop for a spot's `(reason, fields)` answer (None: go on)."""
     if answer is not None and not suspend.is_agent_thread():
         reason, fields = answer
-        _resumed(suspend.suspend(frame, reason, **fields), frame)
+        suspend.stop(frame, reason, at_line=True, **fields)
 
 
 def _miss(code, line):
@@ -269,6 +284,8 @@ def _on_line(code, line):
 
 def _line_event(code, line, frame):
     try:
+        if interrupts:
+            _interrupt_if_asked(code)
         if suspend.is_agent_thread():
             return None
         since = _quiet["epoch"]
@@ -279,10 +296,10 @@ def _line_event(code, line, frame):
                 keep = True
             elif stop is not None:
                 reason, fields = stop
-                _resumed(suspend.suspend(frame, reason, **fields), frame)
+                suspend.stop(frame, reason, at_line=True, **fields)
                 return None
         if suspend.stop_requested():
-            _resumed(suspend.suspend(frame, "pause", report=None), frame)
+            suspend.stop(frame, "pause", report=None, at_line=True)
             return None
         if keep or _keep_lines or monitor.wanted() & E.LINE:
             return None
@@ -292,8 +309,3 @@ def _line_event(code, line, frame):
     except BaseException:
         pass
     return None
-
-
-def _resumed(action, frame):
-    for hook in on_resume:
-        hook(action, frame)

@@ -14,25 +14,22 @@ call, not a callback per line.
 When the frame returns, the thread stops at once in the caller (the PY_RETURN callback reports the caller
 frame, at the line of the call) when the caller is user code; otherwise, and when the frame is left by an
 exception, the step goes on as `into`. With `showReturnValue` the caller's Locals then show
-`(return) name`. A `goto` is done by the stopped thread itself, as CPython allows `f_lineno` to be set only
-from a LINE callback of that thread; a thread stopped at a return or an exception cannot jump.
+`(return) name`. A `goto` is a job of the stopped thread itself (`jobs.py`), as CPython allows `f_lineno`
+to be set only from within a LINE callback of that thread, which is where it waits; a thread stopped at a
+return or an exception cannot jump. The thread stays stopped, at its new line.
 """
 
 import sys
 import threading
 
-from . import codeindex, suspend, values
+from . import codeindex, context, suspend, values
 from . import monitor as monitoring
-from .core import COMMANDS, command
-from .inspection import RequestError
+from .commands import RequestError, command
 from .monitor import E, monitor
 
 CO_COROUTINE_LIKE = 0x0080 | 0x0100 | 0x0200  # CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
-context = {"agent": None}
 _steps = {}
 _returns = {}
-_gotos = {}
-_non_line_stops = set()
 _lock = threading.Lock()
 
 
@@ -56,39 +53,9 @@ def _current_step():
     return step
 
 
-def option(name):
-    agent = context["agent"]
-    return True if agent is None and name == "justMyCode" else bool(agent and agent.options.get(name))
-
-
-def is_user(code):
-    return codeindex.is_user(code, option("justMyCode"))
-
-
-def emit_output(category, text, **extra):
-    agent = context["agent"]
-    if agent is not None:
-        agent.emit("output", {"category": category, "output": text, **extra})
-
-
-def stop(frame, reason, **fields):
-    """Suspend this thread outside a LINE callback (a return, an exception, a function entry)."""
+def _after_stop(action, frame):
+    """Run on a thread that was stopped, once resumed: arm the step it was given."""
     ident = threading.get_ident()
-    _non_line_stops.add(ident)
-    try:
-        action = suspend.suspend(frame, reason, **fields)
-    finally:
-        _non_line_stops.discard(ident)
-        _returns.pop(ident, None)
-    after_resume(action, frame, line_context=False)
-    return action
-
-
-def after_resume(action, frame, line_context=True):
-    ident = threading.get_ident()
-    while action.kind == "goto" and line_context:
-        _jump(ident, frame)
-        action = suspend.suspend(frame, "goto")
     _returns.pop(ident, None)
     match action.kind:
         case "next":
@@ -117,7 +84,7 @@ def _into_from(ident, frame):
     """Go on as `into` from `frame` (left by return or exception): any user line of this thread stops."""
     step = Step("into", None)
     while frame is not None:
-        if is_user(frame.f_code):
+        if context.is_user(frame.f_code):
             step.codes.add(frame.f_code)
         frame = frame.f_back
     with _lock:
@@ -161,7 +128,7 @@ def _line_hook(frame, code, line):
     step = _current_step()
     if step is None:
         return None
-    if (step.mode == "over" and frame is step.frame) or (step.mode == "into" and is_user(code)):
+    if (step.mode == "over" and frame is step.frame) or (step.mode == "into" and context.is_user(code)):
         _finish(threading.get_ident())
         return "step", {}
     return None
@@ -185,11 +152,11 @@ def _on_return(code, offset, value):
 
 def _returned(ident, frame, value):
     caller = frame.f_back
-    if caller is not None and is_user(caller.f_code):
+    if caller is not None and context.is_user(caller.f_code):
         _finish(ident)
-        if option("showReturnValue"):
+        if context.option("showReturnValue"):
             _returns[ident] = (caller, frame.f_code.co_qualname, value)
-        stop(caller, "step")
+        suspend.stop(caller, "step")
     else:
         _into_from(ident, caller)
 
@@ -220,7 +187,7 @@ def _on_unwind(code, offset, exception):
 def _on_enter(code, offset):
     """PY_START/PY_RESUME while a step runs: `into` arms the user code entered. Library code is never
     stepped into, so its locations are disabled; the next step re-enables them (`keep_lines`)."""
-    if not _steps or not is_user(code):
+    if not _steps or not context.is_user(code):
         return monitoring.mon.DISABLE
     step = _current_step()
     if step is None:
@@ -241,13 +208,9 @@ def _prune():
         _rearm()
 
 
-def _on_resume(action, frame):
-    after_resume(action, frame, line_context=True)
-
-
 def return_values(frame, kind):
     """Pseudo-variables for `values`: the `(return) name` of the call just stepped out of."""
-    if not option("showReturnValue"):
+    if not context.option("showReturnValue"):
         return {}
     for caller, name, value in list(_returns.values()):
         if caller is frame:
@@ -255,30 +218,17 @@ def return_values(frame, kind):
     return {}
 
 
-def _jump(ident, frame):
-    request = _gotos.pop(ident, None)
-    if request is None:
-        return
-    line, done, result = request
-    try:
-        frame.f_lineno = line
-    except Exception as error:
-        result.append(values.describe_error(error))
-    done.set()
-
-
-def stopped_entry(thread_id):
-    for ident, entry in suspend.stopped().items():
-        if entry.thread_id == thread_id:
-            return ident, entry
-    raise RequestError(f"thread {thread_id} is not stopped: pause it or wait for a breakpoint first")
+def stopped(thread_id):
+    entry = suspend.by_thread_id(thread_id)
+    if entry is None:
+        raise RequestError(f"thread {thread_id} is not stopped: pause it or wait for a breakpoint first")
+    return entry
 
 
 def _step_command(kind):
     def handler(agent, arguments):
-        context["agent"] = agent
         thread_id = arguments.get("threadId")
-        stopped_entry(thread_id)
+        stopped(thread_id)
         suspend.resume(kind, thread_id)
         return {}
 
@@ -288,14 +238,11 @@ def _step_command(kind):
 for _kind in ("next", "stepIn", "stepOut"):
     command(_kind)(_step_command(_kind))
 
-_plain_continue = COMMANDS["continue"]
 
-
-@command("continue")
-def _continue(agent, arguments):
+def _on_resume_all(kind):
     """A continue ends every step in progress, as the user asked the whole program to run."""
-    cancel_all()
-    return _plain_continue(agent, arguments)
+    if kind == "continue":
+        cancel_all()
 
 
 @command("gotoTargets")
@@ -310,12 +257,13 @@ def _goto_targets(agent, arguments):
     return {"targets": [{"id": line, "label": f"Jump to line {line}", "line": line}]}
 
 
-@command("goto")
-def _goto(agent, arguments):
+@command("goto", job=True)
+def _goto(agent, arguments, job):
+    """Run on the stopped thread itself, inside the LINE callback it stopped in."""
     thread_id = arguments.get("threadId")
     line = int(arguments.get("targetId") or 0)
-    ident, entry = stopped_entry(thread_id)
-    if ident in _non_line_stops:
+    entry = stopped(thread_id)
+    if not entry.at_line:
         raise RequestError(
             f"thread {thread_id} stopped at {entry.reason} outside a line event; CPython lets a frame jump "
             "only from a line event: step once, then jump"
@@ -323,19 +271,20 @@ def _goto(agent, arguments):
     code = entry.frame.f_code
     if line not in codeindex.lines_of(code):
         raise RequestError(f"line {line} has no code in {code.co_qualname}, where thread {thread_id} is")
-    done, result = threading.Event(), []
-    _gotos[ident] = (line, done, result)
-    suspend.resume("goto", thread_id)
-    if not done.wait(5):
-        _gotos.pop(ident, None)
-        raise RequestError(f"thread {thread_id} did not take the jump")
-    if result:
-        raise RequestError(f"cannot jump to line {line}: {result[0]}")
+    if entry.ident != threading.get_ident():
+        raise RequestError(f"thread {thread_id} is busy with an earlier request that does not return")
+    try:
+        entry.frame.f_lineno = line
+    except ValueError as error:
+        raise RequestError(f"cannot jump to line {line}: {error}") from None
+    job.succeed({})
+    context.emit("stopped", {"reason": "goto", "threadId": thread_id, "allThreadsStopped": True})
     return {}
 
 
 monitoring.line_hooks.append(_line_hook)
-monitoring.on_resume.append(_on_resume)
+suspend.after_stop.append(_after_stop)
+suspend.resume_hooks.append(_on_resume_all)
 monitoring.on(E.PY_RETURN, _on_return)
 monitoring.on(E.PY_YIELD, _on_yield)
 monitoring.on(E.PY_UNWIND, _on_unwind)

@@ -3,7 +3,8 @@
 Variable references point at a `Ref`: a frame scope, an object reached from one, or a property not yet
 run (shown lazily: the client asks for it explicitly and only then is the getter called). References die
 on resume, as DAP says. Reprs are capped unless the caller asks for the full text, and a repr that raises
-shows the error instead of breaking the listing.
+shows the error instead of breaking the listing. A listing is handed out row by row (`cells`), so that a
+repr that hangs costs only its own row.
 """
 
 import contextlib
@@ -180,25 +181,25 @@ def _child_path(path, suffix):
     return None if path is None else path + suffix
 
 
+def _cell(handles, name, value, path, frame):
+    return name, lambda: variable(handles, name, value, path, frame)
+
+
 def _indexed(handles, ref, start, count):
     value = ref.target
     stop = start + count
     if isinstance(value, dict):
         items = itertools.islice(list(value.items()), start, stop)
         return [
-            variable(
-                handles, safe_repr(key, 200), item, _child_path(ref.path, f"[{safe_repr(key)}]"), ref.frame
-            )
+            _cell(handles, safe_repr(key, 200), item, _child_path(ref.path, f"[{safe_repr(key)}]"), ref.frame)
             for key, item in items
         ]
     if isinstance(value, SETS):
         items = itertools.islice(list(value), start, stop)
-        return [
-            variable(handles, str(index), item, None, ref.frame) for index, item in enumerate(items, start)
-        ]
+        return [_cell(handles, str(index), item, None, ref.frame) for index, item in enumerate(items, start)]
     items = value[start:stop]
     return [
-        variable(handles, str(index), item, _child_path(ref.path, f"[{index}]"), ref.frame)
+        _cell(handles, str(index), item, _child_path(ref.path, f"[{index}]"), ref.frame)
         for index, item in enumerate(items, start)
     ]
 
@@ -207,20 +208,20 @@ def _named(handles, ref):
     value = ref.target
     result = []
     if _indexed_count(value) or isinstance(value, (*SEQUENCES, *SETS, dict)):
-        result.append({"name": "len()", "value": str(_length(value)), "type": "int", "variablesReference": 0})
+        length = {"name": "len()", "type": "int", "variablesReference": 0}
+        result.append(("len()", lambda: {**length, "value": str(_length(value))}))
     for name, attr in _attributes(value):
-        result.append(variable(handles, name, attr, _child_path(ref.path, "." + name), ref.frame))
+        result.append(_cell(handles, name, attr, _child_path(ref.path, "." + name), ref.frame))
     for name in _properties(value):
         lazy = handles.add(Ref("lazy", value, _child_path(ref.path, "." + name), ref.frame, name))
-        result.append(
-            {
-                "name": name,
-                "value": "property",
-                "type": "property",
-                "variablesReference": lazy,
-                "presentationHint": {"kind": "property", "lazy": True},
-            }
-        )
+        row = {
+            "name": name,
+            "value": "property",
+            "type": "property",
+            "variablesReference": lazy,
+            "presentationHint": {"kind": "property", "lazy": True},
+        }
+        result.append((name, lambda row=row: row))
     return result
 
 
@@ -235,20 +236,27 @@ def _scope(handles, ref):
         for extra in scope_extras:
             extras.update(extra(frame, ref.kind))
         names = {**extras, **names}
-    return [variable(handles, str(name), value, str(name), frame) for name, value in names.items()]
+    return [_cell(handles, str(name), value, str(name), frame) for name, value in names.items()]
 
 
-def children(handles, ref, arguments):
-    """The `variables` response list for `ref` with DAP's `filter`/`start`/`count` paging."""
+def _property(handles, ref):
+    try:
+        value = getattr(ref.target, ref.name)
+    except Exception as error:
+        return {"name": ref.name, "value": f"<raised {describe_error(error)}>", "variablesReference": 0}
+    return variable(handles, ref.name, value, ref.path, ref.frame)
+
+
+def cells(handles, ref, arguments):
+    """The rows of the `variables` answer for `ref` (DAP's `filter`/`start`/`count` paging) as
+    `(name, work)` pairs: `work()` renders the row, running whatever of the target's code it needs (a
+    repr, a length, a property), so the caller can give each row its own time limit. Collecting the
+    pairs runs the target's code too (a container's own `__getitem__`, `__len__`)."""
     kind = ref.kind
     if kind in ("locals", "globals"):
         return _scope(handles, ref)
     if kind == "lazy":
-        try:
-            value = getattr(ref.target, ref.name)
-        except Exception as error:
-            return [{"name": ref.name, "value": f"<raised {describe_error(error)}>", "variablesReference": 0}]
-        return [variable(handles, ref.name, value, ref.path, ref.frame)]
+        return [(ref.name, lambda: _property(handles, ref))]
     filter_ = arguments.get("filter")
     start = max(0, int(arguments.get("start") or 0))
     count = int(arguments.get("count") or 0) or PAGE_LIMIT

@@ -1,17 +1,20 @@
 """The agent's end of the wire: newline-delimited JSON over the adapter's Unix socket.
 
-Reads happen on the agent thread only; writes come from the agent thread (responses) and from target
-threads (`stopped` events sent from inside `suspend`), so sending is serialised by a lock. A broken
-socket never raises: the reader sees end-of-file and the agent detaches.
+Reads happen on the agent thread only; writes come from the agent thread, from stopped threads (`stopped`
+events, the answers of the jobs they run) and from worker threads, so sending is serialised by a lock. A
+broken socket never raises: the reader sees end-of-file and the agent detaches.
 """
 
 import contextlib
 import json
+import select
 import socket
 import threading
 
 PROTOCOL = 1
 MAX_LINE = 64 * 1024 * 1024
+QUIET = object()
+"""What `receive` returns when nothing came within its timeout."""
 
 
 class Channel:
@@ -42,14 +45,17 @@ class Channel:
                 return False
         return True
 
-    def receive(self):
-        """The next message as a dict, or None at end of file / on a broken or garbled stream."""
+    def receive(self, timeout=None):
+        """The next message as a dict, None at end of file / on a broken or garbled stream, or `QUIET`
+        when no whole message came within `timeout` seconds."""
         while b"\n" not in self._buffer:
             if len(self._buffer) > MAX_LINE:
                 return None
             try:
+                if timeout is not None and not select.select([self._sock], [], [], timeout)[0]:
+                    return QUIET
                 chunk = self._sock.recv(65536)
-            except OSError:
+            except OSError, ValueError:
                 return None
             if not chunk:
                 return None

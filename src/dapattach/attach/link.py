@@ -1,8 +1,11 @@
 """`AgentLink`: the adapter's asyncio end of the connection to the agent inside the target.
 
-Requests are matched to responses by `seq`; events go to `on_event` when set, else to the `events`
-queue. When the socket closes (detach, target exit, agent gone) every pending request fails with
-`AgentGone` and `closed` is set.
+Requests are matched to responses by `seq`, and any number may be in flight: the agent answers the
+target's code (evaluations, reprs) from the stopped thread while it answers everything else at once.
+Events go to `on_event` when set, else to the `events` queue. A request whose caller gives up (the editor
+sent `cancel`, the session ends) is cancelled in the agent too, which interrupts the target's code it runs.
+When the socket closes (detach, target exit, agent gone) every pending request fails with `AgentGone` and
+`closed` is set.
 """
 
 import asyncio
@@ -67,8 +70,20 @@ class AgentLink:
             return await future
         except (ConnectionError, OSError) as error:
             raise AgentGone(command, f"lost the agent in process {self.pid}: {error}") from error
+        except asyncio.CancelledError:
+            if future.cancelled() or not future.done():  # cancelling this task cancels the future too
+                self._send_cancel(seq)
+            raise
         finally:
             self._pending.pop(seq, None)
+
+    def _send_cancel(self, seq: int) -> None:
+        """Tell the agent to stop request `seq`; its answer, if any, is dropped (nobody waits for it)."""
+        if self.closed.is_set() or self._writer.is_closing():
+            return
+        self._seq += 1
+        message = {"type": "request", "seq": self._seq, "command": "cancel", "arguments": {"requestId": seq}}
+        self._writer.write(json.dumps(message).encode() + b"\n")
 
     async def wait_for_event(self, name: str, timeout: float) -> Body:
         """The body of the next `name` event from the queue, dropping other events before it."""

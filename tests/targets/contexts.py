@@ -1,0 +1,39 @@
+"""Three threads, each with its own `threading.local` value and `ContextVar` value, working in a loop.
+
+Thread `worker-N` sets `local.name = "local-N"` and `current.set("var-N")`, then loops in `work()`
+(its local `number` is N). Thread `ticker` prints `tick N` every 20 ms.
+"""
+
+import contextvars
+import threading
+import time
+
+local = threading.local()
+current = contextvars.ContextVar("current", default="unset")
+
+
+def work(number):
+    while True:
+        time.sleep(0.005)  # @work
+
+
+def start(number):
+    local.name = f"local-{number}"
+    current.set(f"var-{number}")
+    work(number)
+
+
+def tick():
+    count = 0
+    while True:
+        count += 1
+        print(f"tick {count}", flush=True)
+        time.sleep(0.02)
+
+
+for number in (1, 2, 3):
+    threading.Thread(target=start, args=(number,), name=f"worker-{number}", daemon=True).start()
+threading.Thread(target=tick, name="ticker", daemon=True).start()
+print("READY", flush=True)
+while True:
+    time.sleep(0.05)
