@@ -61,7 +61,7 @@ async def test_a_second_session_is_refused_while_one_is_attached(adapter: DapCli
         await other.initialize()
         with pytest.raises(DapError) as error:
             await other.request("attach", {"processId": showcase.pid})
-        assert "already has a dapattach agent attached" in str(error.value)
+        assert f"is already attached by adapter PID {adapter.process.pid}" in str(error.value)
         assert "detach that session first" in str(error.value)
     finally:
         await other.close()

@@ -34,6 +34,9 @@ from dapattach.attach.target import Target
 log = logging.getLogger(__name__)
 
 PROTOCOL = 1
+FOLLOW_EVERY = (0.005, 0.05)
+"""How often an attach looks at its request until the agent says hello: every 5 ms for a second, then every
+50 ms (a look is two reads of the target's memory and a stat, about 50 µs)."""
 
 
 class Phase(enum.Enum):
@@ -73,6 +76,7 @@ class Attempt:
         """Where the bootstrap and the agent's socket are, until the agent is in or the attach ends."""
         self._listener: AgentListener | None = None
         self._injection: object | None = None
+        self._following: asyncio.Task[None] | None = None
         self._since = time.monotonic()
 
     def _move(self, event: str) -> None:
@@ -105,6 +109,32 @@ class Attempt:
             self.close("fail")
             raise
         self._move("inject")
+        self._following = asyncio.create_task(self._follow(script), name=f"attach-follow-{self.pid}")
+
+    async def _follow(self, script: str) -> None:
+        """Until the agent says hello: send the request again if another attach displaced it.
+
+        A thread has room for one request. When two adapters attach at the same moment, the second write
+        can replace the first before the target reads it; the target then runs only the second bootstrap
+        (which gets in), and the first adapter would wait for a hello that never comes. It sees it: the
+        driver says the slot was consumed holding another request, and our bootstrap, which deletes
+        itself as it starts, is still there. It then asks again and is refused by name.
+        """
+        started = time.monotonic()
+        while True:
+            fast = time.monotonic() - started < 1.0
+            await asyncio.sleep(FOLLOW_EVERY[0] if fast else FOLLOW_EVERY[1])
+            driver, folder, target = self._driver, self.folder, self.target
+            if driver is None or folder is None or target is None or not folder.holds("bootstrap.py"):
+                return  # the agent is in, or ours has started: its hello (or its refusal) is on the way
+            if not driver.displaced(self._injection):
+                continue
+            log.info("process %d: the attach request was displaced by another; asking again", self.pid)
+            try:
+                self._injection = await asyncio.to_thread(driver.resend, target, script)
+            except AttachError as error:
+                log.info("process %d: stopped following the attach request: %s", self.pid, error)
+                return
 
     def _place(self, driver: drivers.Driver, target: Target, secret: str) -> tuple[str, socket.socket]:
         """The folder, the agent's socket, the agent (a copy for another user's target) and the bootstrap."""
@@ -231,6 +261,9 @@ class Attempt:
 
     def _let_go(self) -> None:
         """The agent is in or will never come: the socket and the files have done their work."""
+        if self._following is not None:
+            self._following.cancel()
+            self._following = None
         if self._listener is not None:
             self._listener.close()
             self._listener = None

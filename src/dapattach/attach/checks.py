@@ -54,6 +54,7 @@ def check_target(pid: int) -> None:
     """
     if pid <= 0:
         raise AttachError(pid, f"{pid} is not a valid process id")
+    refuse_own_family(pid)
     try:
         info = describe_process(pid)
     except NoSuchProcess:
@@ -79,6 +80,46 @@ def check_target(pid: int) -> None:
             raise disabled_error(pid, info.remote_debug_off_by or "its settings turn it off")
         case _:
             raise AttachError(pid, info.reason or f"cannot attach to process {pid}")
+
+
+def refuse_own_family(pid: int) -> None:
+    """Refuse the adapter's own process and the processes that started it.
+
+    Stopping one of those stops what serves or drives the session: the adapter waiting for its own agent
+    hangs, and a paused parent (a Python editor, a test harness, a tool that spawned the adapter) can no
+    longer read what the adapter writes.
+    """
+    if pid == os.getpid():
+        raise AttachError(
+            pid,
+            f"process {pid} is this dapattach adapter itself: stopping it would stop the debugger serving "
+            "you. Attach to the program you want to debug (`dapattach ps` lists them)",
+        )
+    level, ancestor = 1, os.getppid()
+    while ancestor > 1:
+        if ancestor == pid:
+            whose = "parent" if level == 1 else f"ancestor ({level} levels up)"
+            raise AttachError(
+                pid,
+                f"process {pid} ({_command_name(pid)}) is this dapattach adapter's {whose}, which started "
+                "it: stopping it would stop the editor or tool that talks to the debugger, and the session "
+                "would hang. Attach to another process",
+            )
+        level, ancestor = level + 1, _parent_of(ancestor)
+
+
+def _parent_of(pid: int) -> int:
+    try:
+        return int(_read(f"/proc/{pid}/stat").rpartition(b")")[2].split()[1])
+    except OSError, IndexError, ValueError:
+        return 0
+
+
+def _command_name(pid: int) -> str:
+    try:
+        return _read(f"/proc/{pid}/comm").decode(errors="replace").strip()
+    except OSError:
+        return "unknown"
 
 
 def gone(pid: int) -> bool:

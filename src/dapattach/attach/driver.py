@@ -1,15 +1,17 @@
 """How an agent gets into a process: the `Driver` an attach goes through, and the direct PEP 768 driver.
 
-An attach (`attempt.Attempt`) asks its driver four things: where to place the files the target reads and
+An attach (`attempt.Attempt`) asks its driver these things: where to place the files the target reads and
 the socket its agent connects to (`place`), to ask the target to run the bootstrap (`inject`), whether a
-connection to that socket comes from the target itself (`verify_peer`), and to take back a request the
-target has not run yet (`withdraw`). Checks, the bootstrap, the secret, the snapshot stand-in and the link
+connection to that socket comes from the target itself (`verify_peer`), to take back a request the
+target has not run yet (`withdraw`), and whether another debugger's request took its place (`displaced`,
+then `resend`). Checks, the bootstrap, the secret, the snapshot stand-in and the link
 are the same whichever driver is used, so another way in (a target in its own mount or PID namespace,
 seen through `/proc/PID/root`; `sys.remote_exec` run by the target's own interpreter) is another driver.
 
 `DirectDriver` speaks PEP 768 itself (`pep768`, Linux): any 3.14+ version, any thread of the target.
 """
 
+import os
 import socket
 import tempfile
 import time
@@ -22,6 +24,10 @@ from dapattach.attach.folder import AttachFolder, remove_stale
 from dapattach.attach.target import Target
 
 MAIN_THREAD_GRACE = 0.03
+AGENT_THREAD_NAME = b"dapattach-agent"
+"""The agent thread's name (`agent/core.py`), which Python gives the OS thread too."""
+DISPLACER_WAIT = 1.0
+"""How long a displaced request waits for the other attach's agent before it is sent the usual way."""
 
 
 class Driver(Protocol):
@@ -44,6 +50,15 @@ class Driver(Protocol):
         """None when the kernel says `connection` comes from the target; else why not, for the log."""
         ...
 
+    def displaced(self, injection: object) -> bool:
+        """Whether the target took the request's place while it held another debugger's request, so that
+        ours will not run. Cheap: called every few milliseconds until the agent says hello."""
+        ...
+
+    def resend(self, target: Target, script: str) -> object:
+        """Ask again, after a displacement; returns the new handle. Blocking, like `inject`."""
+        ...
+
 
 def choose(target: Target) -> Driver:
     """The driver for `target`: the direct one, the only one so far."""
@@ -62,13 +77,19 @@ class DirectDriver:
         return AttachFolder.create(parent, target.uid)
 
     def inject(self, target: Target, script: str) -> pep768.InjectResult:
-        """The main thread first: it costs a millisecond, and a busy or briefly sleeping main thread takes
-        it at once. If it has not within `MAIN_THREAD_GRACE` it is blocked (sleep, accept, an idle loop):
-        withdraw the request and let `pep768` pick a thread that runs Python now (sampled for 16-100 ms)."""
+        """When a dapattach agent is already in, its own thread: it runs Python code at least every quarter
+        of a second even when every other thread is stopped at a breakpoint, so the bootstrap there
+        refuses this attach at once, naming the adapter that holds it. Otherwise the main thread first: it
+        costs a millisecond, and a busy or briefly sleeping main thread takes it at once. If it has not
+        within `MAIN_THREAD_GRACE` it is blocked (sleep, accept, an idle loop): withdraw the request (only
+        if the slot still holds ours) and let `pep768` pick a thread that runs Python now (sampled for
+        16-100 ms)."""
+        if (injection := _to_agent(target.pid, script)) is not None:
+            return injection
         injection = _inject(target.pid, script, "main")
         if _picked_up(injection, MAIN_THREAD_GRACE) or not self.withdraw(injection):
             return injection
-        return _inject(target.pid, script, "auto")
+        return _to_agent(target.pid, script) or _inject(target.pid, script, "auto")
 
     def withdraw(self, injection: object) -> bool:
         assert isinstance(injection, pep768.InjectResult)
@@ -76,6 +97,26 @@ class DirectDriver:
             return pep768.cancel(injection)
         except OSError, pep768.AttachError:
             return False
+
+    def displaced(self, injection: object) -> bool:
+        """The slot was consumed (no longer pending) and holds another path than ours. Ours may still have
+        run before the other was written: the caller also checks that our bootstrap, which deletes itself
+        first thing, is still there."""
+        assert isinstance(injection, pep768.InjectResult)
+        try:
+            return not pep768.is_pending(injection) and not pep768.holds(injection)
+        except OSError, pep768.AttachError:
+            return False
+
+    def resend(self, target: Target, script: str) -> pep768.InjectResult:
+        """To the agent the other request starts, once its thread is there (sent to the thread still
+        running that bootstrap, ours would run inside it), else the usual way."""
+        deadline = time.monotonic() + DISPLACER_WAIT
+        while time.monotonic() < deadline:
+            if (injection := _to_agent(target.pid, script)) is not None:
+                return injection
+            time.sleep(0.005)
+        return self.inject(target, script)
 
     def verify_peer(self, target: Target, connection: socket.socket) -> str | None:
         pid, uid = peers.unix_peer(connection)
@@ -97,7 +138,36 @@ def _picked_up(injection: pep768.InjectResult, within: float) -> bool:
     return True
 
 
-def _inject(pid: int, script: str, thread: Literal["main", "auto"]) -> pep768.InjectResult:
+def agent_thread(pid: int) -> int | None:
+    """The native id of a dapattach agent's thread in `pid` (named so by the agent), or None."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/comm", "rb") as file:
+                if file.read().strip() == AGENT_THREAD_NAME:
+                    return int(task)
+        except OSError, ValueError:
+            continue
+    return None
+
+
+def _to_agent(pid: int, script: str) -> pep768.InjectResult | None:
+    """The request sent to the thread of an agent already in `pid`, or None when there is none."""
+    agent = agent_thread(pid)
+    if agent is None:
+        return None
+    try:
+        return _inject(pid, script, agent)
+    except AttachError:
+        if agent_thread(pid) is None:
+            return None  # it was leaving
+        raise
+
+
+def _inject(pid: int, script: str, thread: int | Literal["main", "auto"]) -> pep768.InjectResult:
     try:
         return pep768.inject(pid, script, thread=thread)
     except pep768.NoSuchProcessError:

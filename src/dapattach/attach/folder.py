@@ -83,6 +83,16 @@ class AttachFolder:
             os.close(fd)
         return os.path.join(self.seen_as, name)
 
+    def holds(self, name: str) -> bool:
+        """Whether an entry `name` is (still) in the folder."""
+        if self._fd < 0:
+            return False
+        try:
+            os.stat(name, dir_fd=self._fd, follow_symlinks=False)
+        except OSError:
+            return False
+        return True
+
     def folder(self, name: str) -> AttachFolder:
         """A subfolder the target's user may list and read in, but not write."""
         os.mkdir(name, 0o700 if self._reader is None else 0o755, dir_fd=self._fd)

@@ -1,9 +1,12 @@
 """What the target is asked to run: the bootstrap script, and the agent package the bootstrap loads.
 
-The bootstrap runs in whichever target thread took the request. It loads the agent package under a private
-module name without touching `sys.path`, starts the agent thread (which connects back to the adapter's
-socket with the per-attach secret), tries to delete itself, and reports any failure over that socket. A
-second bootstrap that finds an agent already in tells its adapter so instead.
+The bootstrap runs in whichever target thread took the request. Its first step claims the agent's private
+module name in `sys.modules` with one atomic `setdefault` of a placeholder carrying the adapter's PID: of
+two adapters attaching at once exactly one gets the claim, and the other's bootstrap (even one the target
+runs inside the first, which CPython does at any check of the running thread) says so, naming that
+adapter. The winner loads the agent package under the name without touching `sys.path`, starts the agent
+thread (which connects back to the adapter's socket with the per-attach secret), tries to delete itself,
+and reports any failure over that socket, giving the claim back.
 
 The agent is loaded from where dapattach is installed when the target runs as the adapter's user; for
 another user's target it is loaded from a copy in the attach folder, readable by that user only, so an
@@ -25,46 +28,59 @@ MODULE_NAME = "_dapattach_agent"
 
 BOOTSTRAP = """\
 def _dapattach_bootstrap():
-    import os, sys
+    import sys
+    claim = type(sys)({module!r})
+    claim.adapter_pid = {adapter_pid!r}
+    claimed = sys.modules.setdefault({module!r}, claim)
+    import os
     directory, socket_path, secret = {directory!r}, {socket_path!r}, {secret!r}
     for path in (os.path.join(directory, "bootstrap.py"),):
         try:
             os.unlink(path)
         except OSError:
             pass
+
+    def hello(**extra):
+        import json, socket
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(1.0)
+            sock.connect(socket_path)
+            message = {{"type": "hello", "protocol": 1, "secret": secret, "pid": os.getpid(), **extra}}
+            sock.sendall(json.dumps(message).encode() + b"\\n")
+
+    if claimed is not claim:
+        try:
+            hello(refused="process %d is already attached by adapter PID %s" % (
+                os.getpid(), getattr(claimed, "adapter_pid", "unknown")))
+        except OSError:
+            pass
+        return
+    ours = [claim]
     try:
-        loaded = sys.modules.get({module!r})
-        if loaded is not None:
-            message = "process %d already has a dapattach agent attached (adapter PID %s)" % (
-                os.getpid(), loaded.attached.get("adapter_pid"))
-            loaded.refuse(socket_path, secret, message)
-            return
         import importlib.util
         spec = importlib.util.spec_from_file_location(
             {module!r}, {init!r}, submodule_search_locations=[{agent_dir!r}])
         module = importlib.util.module_from_spec(spec)
+        module.adapter_pid = {adapter_pid!r}
+        ours.append(module)
         sys.modules[{module!r}] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
+        spec.loader.exec_module(module)
+        ours.clear()
+    except BaseException as error:
+        if any(sys.modules.get({module!r}) is mine for mine in ours):
             sys.modules.pop({module!r}, None)
-            sys.path_importer_cache.pop({agent_dir!r}, None)
+        sys.path_importer_cache.pop({agent_dir!r}, None)
+        if not isinstance(error, Exception):
             raise
-        module.start(socket_path, secret, {module!r}, {adapter_pid!r})
-    except Exception as error:
-        import json, socket
         try:
-            with socket.socket(socket.AF_UNIX) as sock:
-                sock.settimeout(1.0)
-                sock.connect(socket_path)
-                hello = {{"type": "hello", "protocol": 1, "secret": secret, "pid": os.getpid(),
-                          "error": "%s: %s" % (type(error).__name__, error)}}
-                sock.sendall(json.dumps(hello).encode() + b"\\n")
+            hello(error="%s: %s" % (type(error).__name__, error))
         except OSError:
             try:
                 os.rmdir(directory)
             except OSError:
                 pass
+        return
+    module.start(socket_path, secret, {module!r}, {adapter_pid!r})
 
 
 try:

@@ -48,6 +48,7 @@ __all__ = [
     "ThreadNotFoundError",
     "UnsupportedPythonError",
     "cancel",
+    "holds",
     "inject",
     "is_pending",
     "list_threads",
@@ -202,6 +203,7 @@ class InjectResult:
     """Seconds spent in `inject` (locating, reading, sampling threads, writing)."""
     pending_flag_address: int = field(repr=False)
     native_id_address: int = field(repr=False)
+    script_path_address: int = field(repr=False, default=0)
 
 
 def read_version(pid: int) -> tuple[int, int, bool]:
@@ -273,7 +275,8 @@ def _inject_once(
         chosen, running = target.choose(threads, thread)
         support = chosen + target.offset("debugger_support.remote_debugger_support")
         pending_flag = support + target.offset("debugger_support.debugger_pending_call")
-        target.write(support + target.offset("debugger_support.debugger_script_path"), encoded + b"\0")
+        path_address = support + target.offset("debugger_support.debugger_script_path")
+        target.write(path_address, encoded + b"\0")
         target.write(pending_flag, struct.pack("=i", 1))
         target.set_please_stop(chosen)
         info = target.describe(chosen, running)
@@ -285,6 +288,7 @@ def _inject_once(
             elapsed=time.perf_counter() - started,
             pending_flag_address=pending_flag,
             native_id_address=chosen + target.offset("thread_state.native_thread_id"),
+            script_path_address=path_address,
         )
 
 
@@ -303,16 +307,32 @@ def is_pending(result: InjectResult) -> bool:
             return False
 
 
+def holds(result: InjectResult) -> bool:
+    """Whether the chosen thread's slot still holds our script's path: another debugger attaching at the
+    same moment may have written its own over it (the slot has room for one request)."""
+    encoded = os.fsencode(result.script_path) + b"\0"
+    with ProcessMemory(result.pid) as memory:
+        try:
+            held = memory.read(result.script_path_address, len(encoded))
+            return _same_thread(memory, result) and held == encoded
+        except ProcessLookupError:
+            return False
+
+
 def cancel(result: InjectResult) -> bool:
     """Withdraw an injection the target has not picked up yet; True if it was still pending.
 
-    The stop bit stays set: the thread clears it itself at its next check, which is harmless.
+    Another debugger's request that replaced ours in the same slot is left alone. The stop bit stays
+    set: the thread clears it itself at its next check, which is harmless.
     """
     with ProcessMemory(result.pid) as memory:
         try:
             if not _same_thread(memory, result):
                 return False
             if struct.unpack("=i", memory.read(result.pending_flag_address, 4))[0] != 1:
+                return False
+            encoded = os.fsencode(result.script_path) + b"\0"
+            if memory.read(result.script_path_address, len(encoded)) != encoded:
                 return False
             memory.write(result.pending_flag_address, struct.pack("=i", 0))
             return True
