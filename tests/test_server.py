@@ -1,5 +1,6 @@
 """End-to-end: the adapter subprocess over stdio and TCP answers well-formed and broken input correctly."""
 
+import asyncio
 import json
 import os
 import pty
@@ -43,15 +44,27 @@ async def test_malformed_header_resyncs_at_the_next_message(adapter: DapClient) 
     assert await adapter.request("configurationDone") is None
 
 
-async def test_oversized_body_is_skipped_without_reading_it_as_messages(adapter: DapClient) -> None:
-    await adapter.initialize()
+@pytest.mark.parametrize("initialized", [True, False])
+async def test_a_length_over_the_limit_is_said_and_the_connection_closed(
+    adapter: DapClient, initialized: bool
+) -> None:
+    if initialized:
+        await adapter.initialize()
     inner = json.dumps({"seq": 99, "type": "request", "command": "fly"}).encode()
-    filler = b"Content-Length: %d\r\n\r\n%s" % (len(inner), inner)
-    size = 64 * 1024 * 1024 + 1
-    await adapter.send_raw(b"Content-Length: %d\r\n\r\n" % size + filler + b" " * (size - len(filler)))
-    await adapter.wait_event("output", lambda e: "exceeds the limit" in e["body"]["output"])
-    assert await adapter.request("configurationDone") is None
+    await adapter.send_raw(
+        b"Content-Length: 99999999999\r\n\r\n" + b"Content-Length: %d\r\n\r\n%s" % (len(inner), inner)
+    )
+    said = await adapter.wait_event("output", lambda e: "closing the connection" in e["body"]["output"])
+    assert said["body"]["category"] == "important"
+    assert "declares a body of 99999999999 bytes, over the limit of 67108864 bytes" in said["body"]["output"]
+    await asyncio.wait_for(adapter.closed_by_adapter.wait(), 10)
     assert not [m for m in adapter.messages if m.get("request_seq") == 99]
+
+
+async def test_bad_input_before_initialize_is_said_after_it(adapter: DapClient) -> None:
+    await adapter.send_raw(b"Content-Length: 11\r\n\r\n{not json!}")
+    await adapter.initialize()
+    await adapter.wait_event("output", lambda e: "not JSON" in e["body"]["output"])
 
 
 @pytest.mark.parametrize(

@@ -265,7 +265,7 @@ class Session:
                 self._write(self.endpoint.send_invalid_request_error(error.seq, error.command, str(error)))
             return True
         except ProtocolError as error:
-            self._report_broken(str(error))
+            self._report_broken(str(error), fatal=not error.recoverable)
             if not error.recoverable:
                 self._ending = True
             return error.recoverable
@@ -295,12 +295,19 @@ class Session:
             message = {**message, "arguments": {**arguments, "token": "(not logged)"}}
         trace.debug("%s <-- %s", self.label, json.dumps(message, ensure_ascii=False))
 
-    def _report_broken(self, problem: str) -> None:
+    def _report_broken(self, problem: str, fatal: bool = False) -> None:
+        """Tell the client what was wrong with its input, so it knows why an answer does not come.
+
+        Ordinary problems cost one message and are said as soon as events may be sent; a stream that
+        cannot be read any further is said at once, before the connection closes.
+        """
         log.warning("bad input from the client: %s", problem)
-        if self.initialized_response_sent:
-            self.send_event(
-                "output", {"category": "console", "output": f"dapattach: ignored input: {problem}\n"}
-            )
+        if not fatal:
+            body = {"category": "console", "output": f"dapattach: ignored input: {problem}\n"}
+            self.send_event("output", body)
+            return
+        text = f"dapattach: closing the connection: {problem}. Start a new session to go on debugging.\n"
+        self._write(self.endpoint.send_event("output", {"category": "important", "output": text}))
 
     async def _answer(self, request: Request) -> None:
         try:

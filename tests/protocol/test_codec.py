@@ -77,14 +77,18 @@ def test_broken_header_resyncs_at_the_next_message(header: bytes, why: str) -> N
     assert all(isinstance(item, str) for item in out[:-1])
 
 
-def test_oversized_body_is_skipped_even_across_feeds() -> None:
+def test_a_length_over_the_limit_breaks_the_stream_once_and_for_all() -> None:
     decoder = Decoder(max_body=10)
-    data = frame(b'{"big": "' + b"x" * 20 + b'"}')
-    decoder.feed(data[:-5])
-    [error] = drain(decoder)
-    assert "exceeds the limit of 10 bytes" in error
-    decoder.feed(data[-5:] + frame(b"{}"))
-    assert drain(decoder) == [{}]
+    decoder.feed(b"Content-Length: 99999999999\r\n\r\n{")
+    with pytest.raises(ProtocolError) as raised:
+        decoder.next_message()
+    assert raised.value.recoverable is False
+    assert "declares a body of 99999999999 bytes, over the limit of 10 bytes" in str(raised.value)
+    assert decoder.broken == str(raised.value)
+    decoder.feed(frame(b"{}"))
+    assert decoder.next_message() is None
+    assert not decoder.pending
+    decoder.close()
 
 
 def test_eof_inside_a_message_is_not_recoverable() -> None:
@@ -129,7 +133,7 @@ def test_arbitrary_bytes_raise_nothing_but_protocol_errors(pieces: list[bytes], 
     for chunk in split(data, cuts):
         decoder.feed(chunk)
         drain(decoder)  # anything but ProtocolError propagates and fails the test
-    if decoder.skipping:
+    if decoder.broken:
         return
     decoder.feed(b"\r\n\r\n" + b" " * 60 + encode({"after": True}))
     assert {"after": True} in drain(decoder)

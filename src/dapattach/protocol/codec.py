@@ -2,7 +2,12 @@
 
 A message is `Content-Length: N\\r\\n\\r\\n` followed by N bytes of UTF-8 JSON. N counts encoded bytes, header
 names are case-insensitive and other headers are ignored. Errors never leave the decoder stuck: every
-`ProtocolError` it raises has consumed input, so the caller can keep calling `next_message()`.
+recoverable `ProtocolError` it raises has consumed input, so the caller can keep calling `next_message()`.
+
+One error is not recoverable: a length over `max_body`. Skipping that many bytes would ignore the client
+for as long as it takes to send them, forever for a corrupt header such as `Content-Length: 99999999999`,
+and looking for the next header inside what is declared a body could read a message out of data. So the
+decoder reports it once and is `broken` from then on (it ignores further input), and the caller closes.
 """
 
 import json
@@ -28,36 +33,31 @@ class Decoder:
 
     def __init__(self, max_body: int = DEFAULT_MAX_BODY) -> None:
         self.max_body = max_body
+        self.broken: str | None = None
+        """Why the stream cannot be read any further, once a non-recoverable error was reported."""
         self._buffer = bytearray()
         self._body_length: int | None = None
-        self._skip = 0
 
     def feed(self, data: bytes) -> None:
-        self._buffer += data
-
-    @property
-    def skipping(self) -> int:
-        """Bytes of an oversized body still to be discarded."""
-        return self._skip
+        if self.broken is None:
+            self._buffer += data
 
     @property
     def pending(self) -> bool:
         """True while part of a message is buffered (EOF now would cut it)."""
-        return bool(self._buffer) or self._body_length is not None or self._skip > 0
+        return bool(self._buffer) or self._body_length is not None
 
     def close(self) -> None:
         """Declare EOF; raises if the stream ended inside a message."""
         if self.pending:
             size = len(self._buffer)
             self._buffer.clear()
-            self._body_length, self._skip = None, 0
+            self._body_length = None
             raise ProtocolError(f"stream ended inside a message ({size} bytes unread)", recoverable=False)
 
     def next_message(self) -> dict[str, Any] | None:
-        if self._skip:
-            self._drop_skipped()
-            if self._skip:
-                return None
+        if self.broken is not None:
+            return None
         if self._body_length is None:
             self._body_length = self._read_header()
             if self._body_length is None:
@@ -84,18 +84,13 @@ class Decoder:
             raise ProtocolError(message, recoverable=True) from None
         del self._buffer[: end + len(_TERMINATOR)]
         if length > self.max_body:
-            self._skip = length
-            self._drop_skipped()
-            raise ProtocolError(
-                f"message body of {length} bytes exceeds the limit of {self.max_body} bytes; skipped",
-                recoverable=True,
+            self._buffer.clear()
+            self.broken = (
+                f"a message declares a body of {length} bytes, over the limit of {self.max_body} bytes: "
+                "the stream cannot be framed past it"
             )
+            raise ProtocolError(self.broken, recoverable=False)
         return length
-
-    def _drop_skipped(self) -> None:
-        dropped = min(self._skip, len(self._buffer))
-        del self._buffer[:dropped]
-        self._skip -= dropped
 
     def _resync(self, start: int, fallback: int) -> None:
         """Drop bytes up to the next `Content-Length` at or after `start`, else up to `fallback`.
