@@ -5,7 +5,9 @@ messages for the user and translates paths between the editor and the target. Un
 (a target whose threads are all blocked runs the bootstrap only when it next runs Python code), requests
 are answered without it: threads and stacks from an outside snapshot, breakpoints recorded and applied
 the moment it arrives. When the agent's link closes without a detach (the target exited or was killed),
-the editor is told at once.
+the editor is told at once: `exited` with the exit code (the agent reports it on the target's way out; for
+`os._exit` or a signal it is read from the kernel while the dead process waits for its parent), then
+`terminated`.
 """
 
 import asyncio
@@ -49,6 +51,7 @@ class Debuggee:
         """True once the editor was told `terminated` (the target exited, or we stopped waiting for it)."""
         self._send_event = send_event
         self._leaving = False
+        self._exit_reported = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -172,6 +175,8 @@ class Debuggee:
         return await self.attempt.terminate(TERMINATE_GRACE)
 
     def _forward_event(self, event: str, body: Body) -> None:
+        if event == "exited":
+            self._exit_reported = True
         self.breakpoints.translate_event(event, body)
         if event in ("breakpoint", "loadedSource"):
             self.map_sources(body)
@@ -198,6 +203,7 @@ class Debuggee:
         target = self.attempt.target
         # A dying process closes its sockets (which is how we noticed) a moment before it is gone.
         exited = target is None or await target.exited(1.0)
+        code = None if self._exit_reported or target is None else target.exit_status()
         self.attempt.lost()
         if not exited:
             reason = "the agent in it stopped answering"
@@ -205,7 +211,15 @@ class Debuggee:
                 "output", {"category": "important", "output": f"Process {self.pid}: {reason}.\n"}
             )
         else:
-            self._send_event("output", {"category": "console", "output": f"Process {self.pid} has exited.\n"})
+            text = f"Process {self.pid} has exited.\n"
+            if code is not None:
+                self._send_event("exited", {"exitCode": code})
+            elif not self._exit_reported:
+                text = (
+                    f"Process {self.pid} has exited; its exit code is unknown (it ended without running "
+                    "Python's exit handlers, and its parent collected the status first).\n"
+                )
+            self._send_event("output", {"category": "console", "output": text})
         self._send_event("terminated", None)
 
     async def _stop_tasks(self) -> None:

@@ -35,6 +35,24 @@ class Target:
             os.close(pidfd)
             raise
 
+    def exit_status(self) -> int | None:
+        """The exit code of the dead process while its parent has not collected it (shell-style: 128 + the
+        signal for a signal), from `/proc/PID/stat`; None while it runs or once it is collected. The pidfd
+        held meanwhile keeps the PID from naming another process."""
+        if self._pidfd < 0:
+            return None
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as file:
+                fields = file.read().rpartition(b")")[2].split()
+            if fields[0] != b"Z":
+                return None
+            status = int(fields[49])
+        except OSError, IndexError, ValueError:
+            return None
+        if os.WIFSIGNALED(status):
+            return 128 + os.WTERMSIG(status)
+        return os.WEXITSTATUS(status)
+
     def alive(self) -> bool:
         """Whether the process has not exited (a zombie has: its pidfd is readable). Once `close`d, a
         target counts as gone: nothing tells any more that its PID is still the same process."""

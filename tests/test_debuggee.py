@@ -1,0 +1,83 @@
+"""What the editor is told when the attached process ends: `exited` with its exit code, then `terminated`."""
+
+import signal
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from agent_harness import TARGETS
+from dapclient import DapClient
+from handlers.conftest import attach_session
+from interpreters import PY314
+
+
+@pytest.fixture
+def unreaped(request: pytest.FixtureRequest) -> Iterator[subprocess.Popen[str]]:
+    """`exits.py` run with `request.param`, not reaped until the end: a dead one waits as a zombie, as a
+    process does until its parent collects it."""
+    process = subprocess.Popen(
+        [PY314, str(TARGETS / "exits.py"), *request.param], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None and process.stdout.readline().strip() == "READY"
+    yield process
+    process.kill()
+    process.wait()
+
+
+def events_after_attach(client: DapClient) -> list[str]:
+    names = [m.get("event") for m in client.messages if m.get("type") == "event"]
+    return [name for name in names[names.index("initialized") :] if name in ("exited", "terminated")]
+
+
+@pytest.mark.parametrize("unreaped", [("exit", "3")], indirect=True)
+async def test_a_normal_exit_reports_the_code_the_program_chose(
+    adapter: DapClient, unreaped: subprocess.Popen[str]
+) -> None:
+    await attach_session(adapter, unreaped.pid)
+    unreaped.send_signal(signal.SIGUSR1)
+    exited = await adapter.wait_event("exited")
+    await adapter.wait_event("terminated")
+    assert exited["body"] == {"exitCode": 3}
+    assert events_after_attach(adapter) == ["exited", "terminated"]
+    assert unreaped.wait() == 3
+
+
+@pytest.mark.parametrize(
+    ("unreaped", "code"), [(("os-exit", "5"), 5), (("wait",), 128 + signal.SIGKILL)], indirect=["unreaped"]
+)
+async def test_an_exit_without_python_is_read_from_the_kernel(
+    adapter: DapClient, unreaped: subprocess.Popen[str], code: int
+) -> None:
+    await attach_session(adapter, unreaped.pid)
+    if code == 5:
+        unreaped.send_signal(signal.SIGUSR1)
+    else:
+        unreaped.kill()
+    exited = await adapter.wait_event("exited")
+    assert exited["body"] == {"exitCode": code}
+    await adapter.wait_event("output", lambda e: f"Process {unreaped.pid} has exited." in e["body"]["output"])
+    await adapter.wait_event("terminated")
+    assert events_after_attach(adapter) == ["exited", "terminated"]
+
+
+async def test_an_exit_code_nobody_can_know_is_said_so(adapter: DapClient) -> None:
+    """`os._exit` runs no Python and the parent collects the status before the adapter looks (the
+    adapter is held with SIGSTOP meanwhile, so that order is certain)."""
+    process = subprocess.Popen([PY314, str(TARGETS / "exits.py"), "os-exit", "7"], stdout=subprocess.PIPE)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == b"READY"
+        await attach_session(adapter, process.pid)
+        adapter.process.send_signal(signal.SIGSTOP)
+        try:
+            process.send_signal(signal.SIGUSR1)
+            assert process.wait() == 7
+        finally:
+            adapter.process.send_signal(signal.SIGCONT)
+        said = await adapter.wait_event("output", lambda e: "has exited" in e["body"]["output"])
+        assert "its exit code is unknown" in said["body"]["output"]
+        await adapter.wait_event("terminated")
+        assert events_after_attach(adapter) == ["terminated"]
+    finally:
+        process.kill()
+        process.wait()
