@@ -19,11 +19,14 @@ and time limits must stop it. Two ways exist without a C extension of our own:
 
 So it is `sys.monitoring`. The events are switched on only while an interruption is pending, for every
 thread (a global event cannot be narrowed to one thread), and off again when it has landed. What is
-raised is `EvaluationInterrupted`, a `KeyboardInterrupt`: the target's code sees an interruption, and
-`except Exception` in it does not swallow it. Either way a call blocked in C (`time.sleep`, a lock, a
-socket) finishes its wait first: the exception is raised at the first event after it returns.
+raised is `EvaluationInterrupted`, a `KeyboardInterrupt`: the target's code sees an interruption, as it
+would a Ctrl-C, and `except Exception` in it does not swallow it. Either way a call blocked in C
+(`time.sleep`, a lock, a socket) finishes its wait first: the exception is raised at the first event
+after it returns. For such a thread (`narrow`) the global events give way to local ones on the code
+objects on its stack, so that the rest of the program does not pay for a wait that may last long.
 """
 
+import sys
 import threading
 import time
 
@@ -31,8 +34,11 @@ from . import monitor as monitoring
 from .monitor import E, monitor
 
 EVENTS = E.LINE | E.JUMP | E.PY_START | E.PY_RESUME
+LOCAL_EVENTS = E.LINE | E.JUMP
 OWNER = "interrupt"
-_events = {"on": False}
+_AGENT_DIR = monitoring._AGENT_DIR
+_events = {"wide": False, "kept": False}
+_tidying = threading.Lock()
 
 
 class EvaluationInterrupted(KeyboardInterrupt):
@@ -42,7 +48,7 @@ class EvaluationInterrupted(KeyboardInterrupt):
 class Section:
     """One stretch of the target's code run for a request on this thread, until `deadline`."""
 
-    __slots__ = ("deadline", "delivered_at", "ended", "ident", "interrupted_at", "reason")
+    __slots__ = ("deadline", "delivered_at", "ended", "ident", "interrupted_at", "narrowed", "reason")
 
     def __init__(self, deadline):
         self.ident = threading.get_ident()
@@ -51,6 +57,7 @@ class Section:
         self.interrupted_at = None
         self.delivered_at = None
         self.ended = False
+        self.narrowed = ()
 
     def interrupt(self, reason):
         """Ask the section's thread to raise `EvaluationInterrupted` (from the agent thread)."""
@@ -60,10 +67,24 @@ class Section:
             self.reason = reason
             self.interrupted_at = time.monotonic()
         monitoring.interrupts[self.ident] = self
-        if not _events["on"]:
-            _events["on"] = True
-            monitor.want(OWNER, EVENTS)
+        tidy()
         return True
+
+    def narrow(self):
+        """The thread is blocked in C: watch for its return only in the code it runs for the request
+        (the frames on its stack above the agent's), not in every thread's every line."""
+        frame = sys._current_frames().get(self.ident)
+        codes = []
+        while frame is not None and not frame.f_code.co_filename.startswith(_AGENT_DIR):
+            codes.append(frame.f_code)
+            frame = frame.f_back
+        for code in codes:
+            monitor.set_local(self._owner(), code, LOCAL_EVENTS)
+        self.narrowed = tuple(codes) or (None,)
+        tidy()
+
+    def _owner(self):
+        return f"{OWNER}-{id(self)}"
 
     @property
     def undelivered(self):
@@ -81,7 +102,14 @@ class Section:
         self.ended = True
         if monitoring.interrupts.get(self.ident) is self:
             monitoring.interrupts.pop(self.ident, None)
+        self._forget_codes()
         tidy()
+
+    def _forget_codes(self):
+        codes, self.narrowed = self.narrowed, ()
+        for code in codes:
+            if code is not None:
+                monitor.set_local(self._owner(), code, 0)
 
 
 def run(section, work):
@@ -97,13 +125,26 @@ def run(section, work):
 
 
 def tidy():
-    """Forget interruptions of sections that ended; switch the events off when none is left."""
+    """Forget interruptions of sections that ended, and have exactly the events the others need: every
+    thread's while one is not narrowed, and no LINE location disabled while one is."""
+    with _tidying:
+        _tidy()
+
+
+def _tidy():
     for ident, section in list(monitoring.interrupts.items()):
         if section.ended:
             monitoring.interrupts.pop(ident, None)
-    if _events["on"] and not monitoring.interrupts:
-        _events["on"] = False
-        monitor.unwant(OWNER)
+            section._forget_codes()
+    pending = list(monitoring.interrupts.values())
+    wide = any(not section.narrowed for section in pending)
+    kept = any(section.narrowed for section in pending)
+    if wide != _events["wide"]:
+        _events["wide"] = wide
+        monitor.want(OWNER, EVENTS) if wide else monitor.unwant(OWNER)
+    if kept != _events["kept"]:
+        _events["kept"] = kept
+        monitoring.keep_lines(OWNER, kept)
 
 
 monitoring.on(E.JUMP, lambda code, source, destination: None)

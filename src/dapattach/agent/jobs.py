@@ -192,6 +192,7 @@ class Job:
         """The thread did not take the interruption: it is blocked in C until something else happens."""
         self._stuck_section = section
         jobs.mark_blocked(section.ident)
+        section.narrow()
         if self.listing is not None and self.row_section:
             listing = self.listing
             name = listing.cells[listing.current][0]
