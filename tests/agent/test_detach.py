@@ -4,10 +4,11 @@ import asyncio
 import os
 import signal
 import sys
+import time
 
 import pytest
 
-from agent_harness import Target, attach, pause, probe
+from agent_harness import Target, attach, pause, probe, run_in_target, until_stopped
 from dapattach.attach import AttachError
 
 ADAPTER_SCRIPT = """\
@@ -90,3 +91,45 @@ async def test_a_killed_adapter_makes_the_agent_detach(showcase: Target) -> None
     assert await probe(showcase.pid) == baseline
     showcase.drain()
     await showcase.expect(r"^tick \d+$")
+
+
+AGENT_LEFT = """\
+def _agent_left():
+    import gc, json, socket, sys, types
+    def ours(thing):
+        if isinstance(thing, types.ModuleType):
+            return thing.__name__.startswith("_dapattach_agent")
+        if isinstance(thing, (types.FunctionType, type)):
+            return str(getattr(thing, "__module__", "")).startswith("_dapattach_agent")
+        return False
+    report = {"left": sum(1 for thing in gc.get_objects() if ours(thing))}
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(%r)
+        sock.sendall(json.dumps(report).encode())
+
+
+_agent_left()
+del _agent_left
+"""
+
+
+async def test_a_detach_while_stopped_frees_the_agent_at_once(showcase: Target) -> None:
+    """Counted without a collection first: what the detach left as garbage would still be there."""
+    for _ in range(5):
+        link = await attach(showcase)
+        await pause(link)
+        await until_stopped(link, "nested-worker")
+        await link.detach()
+        assert (await run_in_target(showcase.pid, AGENT_LEFT))["left"] == 0
+
+
+async def test_a_second_adapter_is_refused_at_once_while_the_first_is_stopped(showcase: Target) -> None:
+    link = await attach(showcase)
+    await pause(link)
+    await until_stopped(link, "ticker")
+    started = time.monotonic()
+    with pytest.raises(AttachError, match=rf"is already attached by adapter PID {os.getpid()}"):
+        await attach(showcase)
+    assert time.monotonic() - started < 1.0
+    assert (await link.request("threads"))["threads"]
+    await link.detach()

@@ -5,12 +5,13 @@ import asyncio
 import os
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from agent_harness import attach, probe, start_target, wait_until_blocked
-from dapattach.attach import AttachError, Attempt, Phase, inject_agent
+from dapattach.attach import AttachError, Attempt, Phase, inject_agent, pep768
 from dapattach.attach.attempt import IllegalMove, TargetExited
 from interpreters import PY314, PY315, needs_315
 
@@ -181,3 +182,26 @@ async def test_withdrawing_leaves_nothing_in_the_target() -> None:
         await target.expect("AWAKE")
         report = await probe(target.pid)
         assert report["modules"] == [] and "dapattach-agent" not in report["threads"]
+
+
+async def test_a_request_another_attach_displaced_is_sent_again_and_refused_by_name() -> None:
+    """Two attaches to a target whose only thread runs Python once a second: the second request
+    replaces the first in the thread's one slot before the target reads it. The target runs only the
+    second bootstrap; the first attach notices, asks again, and is refused naming the adapter."""
+    async with start_target("slow_main.py") as target:
+        await target.expect(r"^tick \d+$")  # it has just run Python: it reads no request for a second
+        first, second = Attempt(target.pid), Attempt(target.pid)
+        await first.start()
+        await second.start()
+        assert isinstance(first._injection, pep768.InjectResult)
+        assert isinstance(second._injection, pep768.InjectResult)
+        assert not pep768.holds(first._injection) and pep768.is_pending(second._injection)
+        link = await second.arrival(5)
+        started = time.monotonic()
+        with pytest.raises(AttachError, match=rf"is already attached by adapter PID {os.getpid()}"):
+            await first.arrival(5)
+        assert time.monotonic() - started < 1.0
+        assert first.phase is Phase.DETACHED
+        await second.detach()
+        assert link.closed.is_set()
+        await target.expect(r"^tick \d+$")

@@ -1,6 +1,7 @@
 """Attach over DAP to a real 3.14 process, look inside, change it, and leave it running."""
 
 import asyncio
+import os
 
 import pytest
 
@@ -160,3 +161,14 @@ async def test_log_to_file_starts_a_log_and_a_trace(showcase, tmp_path) -> None:
         assert await client.close() == 0
     [trace] = log_dir.glob("*.trace.log")
     assert '"command": "threads"' in trace.read_text()
+
+
+async def test_attaching_to_the_adapter_itself_or_to_its_parent_is_refused(adapter: DapClient) -> None:
+    await adapter.initialize()
+    with pytest.raises(DapError) as itself:
+        await adapter.request("attach", {"processId": adapter.process.pid})
+    assert f"process {adapter.process.pid} is this dapattach adapter itself" in str(itself.value)
+    with pytest.raises(DapError) as parent:
+        await adapter.request("attach", {"processId": os.getpid()})
+    assert f"process {os.getpid()} " in str(parent.value)
+    assert "is this dapattach adapter's parent, which started it" in str(parent.value)

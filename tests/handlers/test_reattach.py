@@ -2,6 +2,7 @@
 
 import asyncio
 import shutil
+import time
 
 import pytest
 
@@ -140,3 +141,65 @@ async def test_watch_hover_clipboard_set_expression_and_source(attached) -> None
     text = await adapter.request("source", {"source": source, "sourceReference": source["sourceReference"]})
     assert "is_set" in text["content"]
     await adapter.request("continue", {"threadId": threads["nested-worker"]})
+
+
+async def _attach_or_refusal(client: DapClient, pid: int, go: asyncio.Event) -> tuple[str, float]:
+    """Attach when `go` is set: ("in", seconds), or (the refusal, seconds it took)."""
+    await client.initialize()
+    await go.wait()
+    started = time.monotonic()
+    attach = asyncio.create_task(client.request("attach", {"processId": pid}))
+    initialized = asyncio.create_task(client.wait_event("initialized"))
+    await asyncio.wait({attach, initialized}, return_when=asyncio.FIRST_COMPLETED)
+    if attach.done() and attach.exception() is not None:
+        initialized.cancel()
+        return str(attach.exception()), time.monotonic() - started
+    await initialized
+    await client.request("configurationDone")
+    await attach
+    await client.wait_event("output", lambda e: "Attached to process" in e["body"]["output"])
+    return "in", time.monotonic() - started
+
+
+ROUNDS = 5
+
+
+async def test_of_two_sessions_attaching_at_once_one_gets_in_and_the_other_is_refused_at_once(
+    showcase,
+) -> None:
+    before = await probe(showcase.pid)
+    for _ in range(ROUNDS):
+        clients = [await DapClient.start("stdio"), await DapClient.start("stdio")]
+        try:
+            go = asyncio.Event()
+            attaching = [asyncio.create_task(_attach_or_refusal(c, showcase.pid, go)) for c in clients]
+            go.set()
+            outcomes = await asyncio.gather(*attaching)
+            winners = [c for c, (outcome, _) in zip(clients, outcomes, strict=True) if outcome == "in"]
+            assert len(winners) == 1, outcomes
+            [(refusal, took)] = [outcome for outcome in outcomes if outcome[0] != "in"]
+            assert f"is already attached by adapter PID {winners[0].process.pid}" in refusal
+            assert took < 1.5, f"refused after {took:.2f} s"
+            await winners[0].request("disconnect", {})
+        finally:
+            for client in clients:
+                assert await client.close() == 0
+    assert await probe(showcase.pid) == before
+
+
+async def test_a_second_session_is_refused_while_the_first_is_stopped(adapter: DapClient, showcase) -> None:
+    await attach_session(adapter, showcase.pid)
+    threads = {t["name"]: t["id"] for t in (await adapter.request("threads"))["threads"]}
+    await adapter.request("pause", {"threadId": threads["ticker"]})
+    await adapter.wait_event("stopped")
+    other = await DapClient.start("stdio")
+    try:
+        await other.initialize()
+        started = time.monotonic()
+        with pytest.raises(DapError) as error:
+            await other.request("attach", {"processId": showcase.pid})
+        assert time.monotonic() - started < 1.0
+        assert f"is already attached by adapter PID {adapter.process.pid}" in str(error.value)
+    finally:
+        await other.close()
+    await adapter.request("continue", {"threadId": threads["ticker"]})
