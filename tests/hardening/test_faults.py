@@ -2,6 +2,7 @@
 and the agent's own failures stay out of the target's code."""
 
 import asyncio
+import contextlib
 import json
 import signal
 import socket
@@ -11,7 +12,7 @@ import time
 from agent_harness import TARGETS, probe, start_target
 from dapclient import DapClient
 from handlers.conftest import attach_session, ticks_after
-from hardening.conftest import detach, pause_all, thread_ids
+from hardening.conftest import detach, frame_named, pause_all, thread_ids, until
 
 SHOWCASE = TARGETS / "showcase.py"
 TICK_LINE = next(
@@ -173,3 +174,36 @@ async def test_failing_conditions_and_logpoints_never_raise_into_the_target(adap
 
 async def probe_threads(pid: int) -> list[dict[str, str]]:
     return [{"name": name} for name in (await probe(pid))["threads"]]
+
+
+async def test_a_killed_adapter_stops_a_runaway_evaluation_and_the_target_runs_on() -> None:
+    async with start_target("showcase.py") as target:
+        baseline = await probe(target.pid)
+        client = await DapClient.start("stdio")
+        await attach_session(client, target.pid)
+        threads = await thread_ids(client)
+        await pause_all(client, threads["ticker"])
+        registry = "__import__('sys').modules['_dapattach_agent.suspend'].by_thread_id(%d) is not None"
+
+        async def worker_stopped() -> bool:
+            answer = await client.request("evaluate", {"expression": registry % threads["nested-worker"]})
+            return bool(answer["result"] == "True")
+
+        await until(worker_stopped)
+        frame = await frame_named(client, threads["nested-worker"], "inner")
+        arguments = {
+            "expression": "print('running')\nwhile True: pass",
+            "frameId": frame["id"],
+            "context": "repl",
+        }
+        runaway = asyncio.create_task(client.request_raw("evaluate", arguments))
+        await client.wait_event("output", lambda e: e["body"]["output"] == "running\n")
+        target.drain()
+        client.process.kill()
+        killed = time.monotonic()
+        await target.expect(r"^tick \d+$", timeout=5)
+        assert time.monotonic() - killed < 1.0
+        with contextlib.suppress(ConnectionError):
+            await runaway
+        await client.close()
+        assert await probe(target.pid) == baseline, "the evaluation, or the agent, is still there"

@@ -31,9 +31,9 @@ def tick():
         time.sleep(0.02)
 
 
+print("READY", flush=True)
 for number in (1, 2, 3):
     threading.Thread(target=start, args=(number,), name=f"worker-{number}", daemon=True).start()
 threading.Thread(target=tick, name="ticker", daemon=True).start()
-print("READY", flush=True)
 while True:
     time.sleep(0.05)
