@@ -18,7 +18,7 @@ SHOWCASE = TARGETS / "showcase.py"
 TICK_LINE = next(
     number
     for number, text in enumerate(SHOWCASE.read_text().splitlines(), 1)
-    if 'print(f"tick {count}"' in text
+    if 'say(f"tick {count}"' in text
 )
 FORK = TARGETS / "hard_fork.py"
 WORK_LINE = next(

@@ -40,14 +40,20 @@ def fork_now():
         os.write(1, ("CHILD " + json.dumps(report()) + "\n").encode())
         os._exit(0)
     _, status = os.waitpid(pid, 0)
-    print(f"CHILD EXIT {os.waitstatus_to_exitcode(status)}", flush=True)
+    say(f"CHILD EXIT {os.waitstatus_to_exitcode(status)}")
+
+
+def say(line):
+    """One write per line: two threads' `print` calls can interleave a line with another's."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def tick():
     number = 0
     while not stop.is_set():
         number += 1
-        print(f"tick {number}", flush=True)
+        say(f"tick {number}")
         stop.wait(0.05)
 
 

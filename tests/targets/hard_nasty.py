@@ -11,6 +11,13 @@ import sys
 import threading
 import time
 
+
+def say(line):
+    """One write per line: two threads' `print` calls can interleave a line with another's."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 stop = threading.Event()
 release_hang = threading.Event()
 DEPTH = 10_000
@@ -39,7 +46,7 @@ class SideEffects:
     @property
     def counted(self):
         self.calls += 1
-        print(f"SIDE EFFECT {self.calls}", flush=True)
+        say(f"SIDE EFFECT {self.calls}")
         return self.calls
 
 
@@ -77,7 +84,7 @@ def tick():
     number = 0
     while not stop.is_set():
         number += 1
-        print(f"tick {number}", flush=True)
+        say(f"tick {number}")
         stop.wait(0.05)
 
 
@@ -97,7 +104,7 @@ def main():
     ]
     for thread in threads:
         thread.start()
-    print("READY", flush=True)
+    say("READY")
     while not stop.is_set():
         time.sleep(0.01)
 

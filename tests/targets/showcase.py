@@ -9,6 +9,13 @@ import sys
 import threading
 import time
 
+
+def say(line):
+    """One write per line: two threads' `print` calls can interleave a line with another's."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 stop = threading.Event()
 
 
@@ -19,7 +26,7 @@ class Point:
 
     @property
     def norm(self):
-        print("norm property ran", flush=True)
+        say("norm property ran")
         return (self.x**2 + self.y**2) ** 0.5
 
 
@@ -77,7 +84,7 @@ def outer():
 def print_marker():
     marker = "original"
     while not stop.is_set():
-        print(f"marker={marker}", flush=True)
+        say(f"marker={marker}")
         stop.wait(0.05)
 
 
@@ -85,7 +92,7 @@ def tick():
     count = 0
     while not stop.is_set():
         count += 1
-        print(f"tick {count}", flush=True)
+        say(f"tick {count}")
         stop.wait(0.05)
 
 
@@ -100,7 +107,7 @@ def main():
     ]
     for thread in threads:
         thread.start()
-    print("READY", flush=True)
+    say("READY")
     while not stop.is_set():
         time.sleep(0.01)
     sys.exit(0)
