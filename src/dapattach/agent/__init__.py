@@ -17,8 +17,21 @@ features `breakpoints`, `exceptions`, `stepping` and `exits`, `inspection` (thre
 sources), `values` (variables), `evaluation` (evaluate and assignments).
 """
 
+import functools
+import operator
+
 # `adapter_pid`, the PID of the adapter this agent serves, is set by the bootstrap before this module's
 # code runs (and so is not assigned here: that would hide it from a second bootstrap meanwhile).
+
+fork_cell = []
+fork_hook = functools.partial(functools.reduce, operator.call, fork_cell, operator.call)
+"""The hook `os.register_at_fork` keeps for the life of the process (there is no way to unregister).
+
+It must outlive the agent without keeping any of it alive, so it is built of builtins only around
+`fork_cell`, a list holding the child's cleanup while attached and emptied on detach: it calls
+`fork_cell[0]()` when there is one and does nothing otherwise. What stays behind per attach is this
+partial and an empty list, about 250 bytes. They are made here, before the rest of the agent is loaded:
+small objects that outlive it, made among its own, would keep its memory pages from being returned."""
 
 
 def start(socket_path, secret, module_name, adapter_pid=0):

@@ -9,9 +9,7 @@ socket closes for any reason, the agent detaches by itself.
 """
 
 import contextlib
-import functools
 import gc
-import operator
 import os
 import sys
 import threading
@@ -23,6 +21,8 @@ from . import (
     evaluation,
     exceptions,
     exits,
+    fork_cell,
+    fork_hook,
     inspection,
     jobs,
     stepping,
@@ -59,7 +59,7 @@ class Agent:
         self.detaching = False
         self.after_response = []
         self.configured = threading.Event()
-        self._fork_cell = []
+        self._fork_cell = fork_cell
 
     def start(self, wait=READY_WAIT):
         """Start the agent thread, and hold the calling thread until the adapter has sent its breakpoints.
@@ -115,7 +115,7 @@ class Agent:
         suspend.resume_hooks.append(self._forget_handles)
         jobs.interrupted_hooks.append(evaluation.release_streams)
         self._fork_cell.append(self._after_fork_in_child)
-        os.register_at_fork(after_in_child=_fork_hook(self._fork_cell))
+        os.register_at_fork(after_in_child=fork_hook)
         return True
 
     def _after_fork_in_child(self):
@@ -298,17 +298,6 @@ def _collecting_after():
     namespace = {"gc": gc, "sys": sys, "COLLECT_LIMIT": COLLECT_LIMIT}
     exec(COLLECT_AFTER, namespace)
     return namespace["run"]
-
-
-def _fork_hook(cell):
-    """The hook `os.register_at_fork` keeps for the life of the process (there is no way to unregister).
-
-    It must outlive the agent without keeping any of it alive, so it is built of builtins only around
-    `cell`, a list holding the child's cleanup while attached and emptied on detach: it calls `cell[0]()`
-    when there is one and does nothing otherwise. What stays behind per attach is this partial and an
-    empty list, about 150 bytes.
-    """
-    return functools.partial(functools.reduce, operator.call, cell, operator.call)
 
 
 @command("threads")
