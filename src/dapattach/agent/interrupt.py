@@ -100,6 +100,8 @@ class Section:
 
     def end(self):
         self.ended = True
+        if self.interrupted_at is None:
+            return
         if monitoring.interrupts.get(self.ident) is self:
             monitoring.interrupts.pop(self.ident, None)
         self._forget_codes()

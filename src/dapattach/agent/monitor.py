@@ -286,6 +286,8 @@ def _line_event(code, line, frame):
     try:
         if interrupts:
             _interrupt_if_asked(code)
+        if code.co_filename.startswith(_AGENT_DIR):
+            return disable(_quiet["epoch"])  # nothing stops in the agent's own code
         if suspend.is_agent_thread():
             return None
         since = _quiet["epoch"]
