@@ -280,9 +280,13 @@ async def _told(client: DapClient, limit: float) -> str:
     return "nothing said"
 
 
-async def _attach_outcome(pid: int, started: asyncio.Event, decided: asyncio.Barrier) -> tuple[str, float]:
-    """Attach when `started` is set; stay attached until both attaches know their outcome."""
+async def _attach_outcome(
+    pid: int, started: asyncio.Event, decided: asyncio.Barrier
+) -> tuple[str, float, int]:
+    """Attach when `started` is set; stay attached until both attaches know their outcome.
+    Returns what happened, how long it took, and this adapter's PID."""
     session, _ = await Session.open(ADAPTER)
+    adapter_pid = session.client.process.pid
     await started.wait()
     began = time.monotonic()
     try:
@@ -291,12 +295,12 @@ async def _attach_outcome(pid: int, started: asyncio.Event, decided: asyncio.Bar
         took = time.monotonic() - began
         await decided.wait()
         await session.client.close(timeout=2)
-        return f"refused: {error}", took
+        return f"refused: {error}", took, adapter_pid
     outcome = await _told(session.client, 5)
     took = time.monotonic() - began
     await decided.wait()
     await session.detach()
-    return outcome, took
+    return outcome, took, adapter_pid
 
 
 async def case_concurrent_attach(rounds: int) -> str:
@@ -318,10 +322,12 @@ async def case_concurrent_attach(rounds: int) -> str:
             kinds = sorted("refused" if r[0].startswith("refused") else r[0] for r in results)
             key = " + ".join(kinds)
             outcomes[key] = outcomes.get(key, 0) + 1
-            for text, took in results:
+            winners = [adapter for text, _, adapter in results if text == "in"]
+            for text, took, _ in results:
                 if text.startswith("refused"):
                     loser_times.append(took)
-                    messages.add(text[:160])
+                    named = len(winners) == 1 and f"already attached by adapter PID {winners[0]}" in text
+                    messages.add("named the winner's PID" if named else text[:160])
     finally:
         await service.stop()
     slowest = fmt(max(loser_times)) if loser_times else "-"
@@ -406,8 +412,10 @@ def _ours(o):
         return o.__module__.startswith('_dapattach_agent')
     return False
 left = sum(1 for o in gc.get_objects() if _ours(o))
-with open(%r, 'w') as f:
+with open(%r + '.part', 'w') as f:
     json.dump({"left": left, "collected": gc.collect()}, f)
+import os
+os.replace(%r + '.part', %r)
 """
 
 
@@ -421,7 +429,7 @@ async def case_detach_while_stopped_leaves(rounds: int = 10) -> str:
             with tempfile.TemporaryDirectory() as directory:
                 out = Path(directory) / "out.json"
                 script = Path(directory) / "probe.py"
-                script.write_text(LEFT_BEHIND % str(out))
+                script.write_text(LEFT_BEHIND % (str(out), str(out), str(out)))
                 os.chmod(directory, 0o755)
                 await asyncio.to_thread(sys.remote_exec, service.pid, str(script))
                 deadline = time.monotonic() + 10
