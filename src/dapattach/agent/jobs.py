@@ -230,10 +230,6 @@ class Listing:
             return None
 
 
-def _undelivered(section):
-    return 0.0 if section is None else section.undelivered
-
-
 def _note(name, text):
     return {"name": name, "value": text, "variablesReference": 0}
 
@@ -275,6 +271,7 @@ class Jobs:
             except BaseException:
                 pass
             finally:
+                self.unblock(ident)
                 suspend.remove_agent_thread(ident)
 
         _thread.start_new_thread(run, ())
@@ -291,16 +288,18 @@ class Jobs:
 
     def threads(self):
         """The threads running a job's code now (stopped threads and workers)."""
-        with self._lock:
-            running = list(self._running.values())
-        return {job.section.ident for job in running if job.section is not None}
+        return {section.ident for section in self._sections()}
 
     def blocked(self):
         """Threads blocked in C in a request's code: known stuck, or not taking an interruption yet."""
+        late = {section.ident for section in self._sections() if section.undelivered >= STUCK_AFTER}
+        return self._blocked | late
+
+    def _sections(self):
         with self._lock:
             running = list(self._running.values())
-        late = {job.section.ident for job in running if _undelivered(job.section) >= STUCK_AFTER}
-        return self._blocked | late
+        sections = [job.section for job in running]
+        return [section for section in sections if section is not None]
 
     def forget_after_fork(self):
         """In a forked child the jobs' threads do not exist: start from nothing, with a new lock."""
