@@ -357,8 +357,10 @@ def _pause(agent, arguments):
 
 @command("continue")
 def _continue(agent, arguments):
-    suspend.resume()
+    """Answered before the threads go on: a program that then ends at once takes this daemon thread
+    with it, and the answer would be lost."""
     body = {"threadId": arguments.get("threadId") or 0, "allThreadsContinued": True}
+    agent.after_response.append(suspend.resume)
     agent.after_response.append(lambda: context.emit("continued", body))
     return {"allThreadsContinued": True}
 

@@ -229,7 +229,7 @@ def _step_command(kind):
     def handler(agent, arguments):
         thread_id = arguments.get("threadId")
         stopped(thread_id)
-        suspend.resume(kind, thread_id)
+        agent.after_response.append(lambda: suspend.resume(kind, thread_id))  # see core's `continue`
         return {}
 
     return handler
