@@ -9,6 +9,7 @@ import pytest
 
 from agent_harness import Target, frame_of, pause, start_target, until_stopped
 from dapattach.attach import AgentError, AgentLink
+from interpreters import PY315, needs_315
 
 
 def evaluation(link: AgentLink, frame_id: int, expression: str, context: str = "repl") -> asyncio.Task[Any]:
@@ -154,3 +155,24 @@ async def _attached(target: Target) -> AgentLink:
     link = await attach(target)
     await link.request("ready", {})
     return link
+
+
+@pytest.mark.py315
+@needs_315
+async def test_on_315_evaluations_run_in_the_stopped_thread_and_continue_interrupts_them() -> None:
+    assert PY315 is not None
+    async with start_target("contexts.py", python=PY315) as target:
+        link = await _attached(target)
+        try:
+            await pause(link)
+            await until_stopped(link, "worker-2")
+            frame = await frame_of(link, "worker-2", "work")
+            seen = await evaluation(link, frame["id"], "(local.name, current.get(), number)", "watch")
+            assert seen["result"] == "('local-2', 'var-2', 2)"
+            runaway = printing_first(link, frame["id"], "while True: pass")
+            await until_started(link)
+            await link.request("continue", {"threadId": 0})
+            with pytest.raises(AgentError, match="the thread was resumed"):
+                await asyncio.wait_for(runaway, 1.0)
+        finally:
+            await link.detach()
