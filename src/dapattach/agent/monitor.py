@@ -1,7 +1,8 @@
 """`sys.monitoring` for the agent: the tool id, the events wanted, and the callbacks.
 
 The agent claims one tool id for its lifetime (`DEBUGGER_ID` when free, else another free id) and enables
-no event until a feature asks for one, so an attached but idle agent costs nothing. Features ask with
+no event until a feature asks for one, so an attached but idle agent costs next to nothing (the exit-code
+watch in `exits.py` keeps PY_UNWIND, which fires only when an exception leaves a frame). Features ask with
 `want(owner, events)` / `unwant(owner)`; the global event set is the union of what the owners want, and
 `release()` switches everything off and frees the id on detach.
 
