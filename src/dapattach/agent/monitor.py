@@ -44,6 +44,9 @@ TOOL_NAME = "dapattach"
 line_hooks = []
 spots = {}
 handlers = {}
+solo = {}
+"""{event: (owner, callback)}: a callback registered alone while `owner` is the only one wanting the event
+(a handler that must stay cheap where it runs often, e.g. the exit-code watch on PY_UNWIND)."""
 interrupts = {}
 """{thread ident: section}: code run for a request that must stop (see `interrupt.py`)."""
 KEEP = object()
@@ -63,6 +66,7 @@ class Monitor:
         self._local = {}
         self._lock = threading.Lock()
         self._choosing = threading.Lock()
+        self._solo_chosen = {}
 
     def claim(self):
         holders = []
@@ -78,6 +82,8 @@ class Monitor:
                 self.choose_line_callback()
                 for event in handlers:
                     mon.register_callback(tool, event, _dispatcher(event))
+                self._solo_chosen.clear()
+                self.choose_solo_callbacks()
                 return tool
             holders.append(f"{tool} ({holder!r})")
         raise MonitorBusy(
@@ -91,6 +97,7 @@ class Monitor:
             self._wanted[owner] = events
             self._apply()
         self.choose_line_callback()
+        self.choose_solo_callbacks()
         if grows:
             restart()
 
@@ -126,6 +133,21 @@ class Monitor:
             self._wanted.pop(owner, None)
             self._apply()
         self.choose_line_callback()
+        self.choose_solo_callbacks()
+
+    def choose_solo_callbacks(self):
+        """For an event in `solo`: its owner's lean callback while that owner alone wants it, else the
+        shared dispatcher (which also checks for interruptions and agent threads)."""
+        with self._choosing:
+            tool = self.tool
+            if tool is None:
+                return
+            for event, (owner, callback) in list(solo.items()):
+                owners = [name for name, events in list(self._wanted.items()) if events & event]
+                alone = owners == [owner]
+                if self._solo_chosen.get(event) != alone:
+                    self._solo_chosen[event] = alone
+                    mon.register_callback(tool, event, callback if alone else _dispatcher(event))
 
     def choose_line_callback(self):
         """The lean callback while only breakpoint locations have LINE on, else the general one."""
