@@ -118,8 +118,12 @@ class Attempt:
         can replace the first before the target reads it; the target then runs only the second bootstrap
         (which gets in), and the first adapter would wait for a hello that never comes. It sees it: the
         driver says the slot was consumed holding another request, and our bootstrap, which deletes
-        itself as it starts, is still there. It then asks again and is refused by name.
+        itself as it starts, is still there. It then asks again and is refused by name. For another user's
+        target the bootstrap cannot delete itself (the folder is the adapter's), so nothing tells that it
+        ran, and a displaced request is left to the usual wait.
         """
+        if self.target is None or self.target.uid != os.geteuid():
+            return
         started = time.monotonic()
         while True:
             fast = time.monotonic() - started < 1.0
