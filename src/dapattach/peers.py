@@ -1,17 +1,25 @@
 """Who is on the other end of a local connection, as the kernel says (never as the peer says).
 
-- A Unix socket: `SO_PEERCRED` gives the PID and uid of the process that connected.
+- A Unix socket: `SO_PEERCRED` (Linux) gives the PID and uid of the process that connected; on macOS
+  `LOCAL_PEERPID` gives the PID and `LOCAL_PEERCRED` the uid.
 - A TCP connection between two sockets of this host (and network namespace): the kernel's socket table
-  (`/proc/net/tcp`, `/proc/net/tcp6`) lists the other end's socket, with its owner's uid, under the
-  connection's 4-tuple seen from the other side. A peer on another host is not in it: its uid is unknown.
+  (`/proc/net/tcp`, `/proc/net/tcp6`) lists the other end's socket, with its owner's uid and its inode,
+  under the connection's 4-tuple seen from the other side; the process holding that inode is the one
+  with `socket:[inode]` among its descriptors. A peer on another host is not in it: its uid is unknown.
+  Elsewhere psutil reads the system's own table (macOS: `proc_pidfdinfo` per descriptor, root for other
+  users' processes; Windows: `GetExtendedTcpTable`, which names each socket's owning PID).
 """
 
-import functools
+import contextlib
 import ipaddress
-import pwd
+import os
 import socket
 import struct
+import sys
 from dataclasses import dataclass
+
+from dapattach import host
+from dapattach.host import user_name
 
 type Address = tuple[str, int]
 
@@ -33,11 +41,22 @@ class Peer:
         return f"{who}, PID {self.pid}" if self.pid else who
 
 
+SOL_LOCAL, LOCAL_PEERCRED, LOCAL_PEERPID = 0, 1, 2
+"""macOS's `<sys/un.h>` (CPython does not name them)."""
+
+
 def unix_peer(sock: socket.socket) -> tuple[int, int]:
-    """(PID, uid) of the process that connected to the Unix socket `sock`, from `SO_PEERCRED`."""
-    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    pid, uid, _gid = struct.unpack("3i", raw)
-    return pid, uid
+    """(PID, uid) of the process that connected to the Unix socket `sock`, as the kernel recorded them
+    when it connected."""
+    if sys.platform == "linux":
+        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        pid, uid, _gid = struct.unpack("3i", raw)
+        return pid, uid
+    if sys.platform == "darwin":
+        (pid,) = struct.unpack("i", sock.getsockopt(SOL_LOCAL, LOCAL_PEERPID, 4))
+        _version, uid = struct.unpack_from("II", sock.getsockopt(SOL_LOCAL, LOCAL_PEERCRED, 76))
+        return pid, uid
+    raise OSError(f"no way to ask who is on the other end of a Unix socket on {sys.platform}")
 
 
 def peer_of(sock: socket.socket) -> Peer:
@@ -53,10 +72,58 @@ def tcp_owner(local: Address, remote: Address) -> int | None:
     """The uid owning the TCP socket of this host whose own address is `local` and whose peer is `remote`;
     None when there is none, or when no process holds it any more (closed, or not yet accepted: the
     kernel then shows uid 0 or the listener's)."""
+    if not host.LINUX:
+        return _owner_elsewhere(local, remote)
     wanted = (_normal(local), _normal(remote))
     for row in _rows():
         if (row.local, row.remote) == wanted and row.inode != 0:
             return row.uid
+    return None
+
+
+def held_by(pid: int, local: Address, remote: Address) -> bool:
+    """Whether process `pid` holds the TCP socket whose own address is `local` and whose peer is `remote`
+    (the other end of a connection we accepted, with `local` its address and `remote` ours)."""
+    wanted = (_normal(local), _normal(remote))
+    if not host.LINUX:
+        return any(
+            (_normal(connection.laddr[:2]), _normal(connection.raddr[:2])) == wanted
+            for connection in _connections(pid)
+        )
+    inodes = {row.inode for row in _rows() if (row.local, row.remote) == wanted and row.inode != 0}
+    if not inodes:
+        return False
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    held = {f"socket:[{inode}]" for inode in inodes}
+    for fd in descriptors:
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in held:
+                return True
+    return False
+
+
+def _connections(pid: int | None) -> list[object]:
+    """The TCP connections psutil sees, of process `pid` or of every process; [] when it may not look."""
+    psutil = host.psutil()
+    try:
+        if pid is None:
+            return [c for c in psutil.net_connections("tcp") if c.raddr]
+        return [c for c in psutil.Process(pid).net_connections("tcp") if c.raddr]
+    except psutil.Error:
+        return []
+
+
+def _owner_elsewhere(local: Address, remote: Address) -> int | None:
+    wanted = (_normal(local), _normal(remote))
+    for connection in _connections(None):
+        ends = (_normal(connection.laddr[:2]), _normal(connection.raddr[:2]))  # type: ignore[attr-defined]
+        if ends == wanted and connection.pid:  # type: ignore[attr-defined]
+            psutil = host.psutil()
+            with contextlib.suppress(psutil.Error, AttributeError):
+                return int(psutil.Process(connection.pid).uids().effective)  # type: ignore[attr-defined]
     return None
 
 
@@ -132,11 +199,3 @@ def _address(name: tuple[str, int] | tuple[str, int, int, int]) -> Address:
 def _show(address: Address) -> str:
     host, port = address
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-@functools.cache
-def user_name(uid: int) -> str:
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)

@@ -2,27 +2,33 @@
 
 Used by `dapattach ps` (a process picker for people and editors) and by the attach code, which calls
 `describe_process` / `require_attachable` to turn a bad PID into a message that says what to do.
-Everything comes from `/proc` and from the interpreter binary on disk, so listing stays cheap: the exact
-version is the `_Py_DebugOffsets` header CPython places at the start of its `.PyRuntime` ELF section
-(cookie `xdebugpy`, then `PY_VERSION_HEX`, then the free-threading flag), read from the file without
-touching the process's memory.
+The process facts (PIDs, state, owner, command line, executable, environment) come from psutil on every
+platform, and the exact version from the interpreter binary on disk, so listing stays cheap: on Linux it
+is the `_Py_DebugOffsets` header CPython places at the start of its `.PyRuntime` ELF section (cookie
+`xdebugpy`, then `PY_VERSION_HEX`, then the free-threading flag), read from the file (`/proc/PID/exe`, or
+the libpython in `/proc/PID/maps`) without touching the process's memory. Elsewhere the major.minor comes
+from the names of the executable and the Python library it loaded.
 """
 
 import argparse
 import dataclasses
 import enum
-import functools
 import json
 import os
-import pwd
 import re
 import struct
 import sys
 from typing import Any
 
+from dapattach import host
+
 MIN_VERSION = (3, 14)
 _PYTHON_NAME = re.compile(r"python(\d)\.(\d+)(t?)$")
 _LIBPYTHON = re.compile(r"/libpython(\d)\.(\d+)(t?)\.so")
+_LIBRARY_NAMES = re.compile(
+    r"(?:libpython(\d)\.(\d+)t?\.(?:so|dylib)|Python\.framework/Versions/(\d)\.(\d+)/|python(\d)(\d\d)t?\.dll)",
+    re.IGNORECASE,
+)
 _DEBUG_COOKIE = b"xdebugpy"
 
 
@@ -104,33 +110,20 @@ def _read(path: str) -> bytes:
         return file.read()
 
 
-def _split_cmdline(raw: bytes) -> tuple[str, ...]:
-    if raw.endswith(b"\0"):
-        raw = raw[:-1]
-    if not raw:
-        return ()
-    return tuple(part.decode("utf-8", "backslashreplace") for part in raw.split(b"\0"))
+def _readable(arg: str) -> str:
+    """An argument psutil decoded with surrogate escapes, with undecodable bytes shown as escapes."""
+    return arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-@functools.cache
 def _user_name(uid: int) -> str:
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
+    return host.user_name(uid)
 
 
-def _uids(pid: int) -> tuple[int, ...]:
-    """Real, effective, saved and filesystem uid: the kernel's ptrace check compares them all."""
-    for line in _read(f"/proc/{pid}/status").decode(errors="replace").splitlines():
-        if line.startswith("Uid:"):
-            return tuple(int(value) for value in line.split()[1:])
-    return ()
-
-
-def _state(pid: int) -> str:
-    stat = _read(f"/proc/{pid}/stat").decode(errors="replace")
-    return stat.rsplit(")", 1)[-1].split()[0]
+def _uids(process: Any) -> tuple[int, ...]:
+    """Real, effective and saved uid (the kernel's ptrace check compares them all); () on Windows."""
+    if host.WINDOWS:
+        return ()
+    return tuple(process.uids())
 
 
 def _runtime_header(path: str) -> tuple[int, bool] | None:
@@ -197,10 +190,28 @@ def _libpython(pid: int) -> str | None:
     return None
 
 
-def _python_version(pid: int, exe: str | None, argv: tuple[str, ...]) -> tuple[str | None, str | None]:
-    """(exact version, "major.minor"): the binary's header first, then names (exe, libpython, argv[0])."""
+def _library_version(process: Any) -> str | None:
+    """major.minor from the Python library a process loaded (`libpython3.14.dylib`, `Python.framework/
+    Versions/3.14/Python`, `python314.dll`), where psutil lists the mapped files (not on macOS)."""
+    psutil = host.psutil()
+    try:
+        paths = [region.path for region in process.memory_maps(grouped=True)]
+    except psutil.Error, AttributeError, NotImplementedError, OSError:
+        return None
+    for path in paths:
+        if found := _LIBRARY_NAMES.search(path):
+            major, minor = [group for group in found.groups() if group is not None]
+            return f"{major}.{minor}"
+    return None
+
+
+def _python_version(
+    pid: int, exe: str | None, argv: tuple[str, ...], process: Any
+) -> tuple[str | None, str | None]:
+    """(exact version, "major.minor"): the binary's header first (Linux), then names (exe, the library,
+    argv[0])."""
     candidates = []
-    if exe is not None:
+    if exe is not None and host.LINUX:
         candidates.append(f"/proc/{pid}/exe")
         library = _libpython(pid)
         if library is not None:
@@ -216,6 +227,11 @@ def _python_version(pid: int, exe: str | None, argv: tuple[str, ...]) -> tuple[s
         match = _PYTHON_NAME.search(name)
         if match:
             return None, f"{match[1]}.{match[2]}"
+    if exe and (framework := _LIBRARY_NAMES.search(exe)):
+        major, minor = [group for group in framework.groups() if group is not None]
+        return None, f"{major}.{minor}"
+    if not host.LINUX:
+        return None, _library_version(process)
     return None, None
 
 
@@ -242,24 +258,38 @@ def _interpreter_options(argv: tuple[str, ...]) -> tuple[bool, list[str]]:
     return ignores_env, xoptions
 
 
-def _remote_debug_off(pid: int, argv: tuple[str, ...]) -> str | None:
+def _remote_debug_off(process: Any, argv: tuple[str, ...]) -> str | None:
     """Why PEP 768's switch is off: `-X disable-remote-debug`, or PYTHON_DISABLE_REMOTE_DEBUG set (unless
-    -E/-I); None when it is on. Raises OSError when the environment cannot be read."""
+    -E/-I); None when it is on. Raises psutil's `Error` when the environment cannot be read."""
     ignores_env, xoptions = _interpreter_options(argv)
     if any(option.split("=")[0] == "disable-remote-debug" for option in xoptions):
         return "it was started with -X disable-remote-debug"
     if ignores_env:
         return None
-    for entry in _read(f"/proc/{pid}/environ").split(b"\0"):
-        name, _, value = entry.partition(b"=")
-        if name == b"PYTHON_DISABLE_REMOTE_DEBUG" and value:
-            return "PYTHON_DISABLE_REMOTE_DEBUG is set in its environment"
+    if process.environ().get("PYTHON_DISABLE_REMOTE_DEBUG"):
+        return "PYTHON_DISABLE_REMOTE_DEBUG is set in its environment"
     return None
 
 
 def _permission_problem(uids: tuple[int, ...], user: str | None) -> str | None:
+    """What keeps us from the target's memory, by each system's rule (see the README's platform table)."""
+    if sys.platform == "win32":
+        me = host.psutil().Process().username()
+        if user is None or user == me:
+            return None
+        return (
+            f"owned by user {user}; dapattach runs as {me}: another user's process needs an elevated "
+            "adapter (run as administrator, with SeDebugPrivilege)"
+        )
     our_uid = os.geteuid()
-    if our_uid == 0 or (uids and all(uid == our_uid for uid in uids)):
+    if our_uid == 0:
+        return None
+    if host.MACOS:
+        return (
+            "on macOS only root (or a program with the debugger entitlement) may read another process's "
+            "memory: run dapattach with sudo"
+        )
+    if uids and all(uid == our_uid for uid in uids):
         return None
     return (
         f"owned by user {user}; dapattach runs as {_user_name(our_uid)} and needs the same user "
@@ -270,7 +300,7 @@ def _permission_problem(uids: tuple[int, ...], user: str | None) -> str | None:
 def _problem(
     pid: int, name: str, state: str, version: str | None, off_by: str | None, permission: str | None
 ) -> tuple[Problem, str] | None:
-    if state == "Z":
+    if state in ("zombie", "dead"):
         return Problem.EXITED, f"process {pid} has exited (zombie)"
     if version is None:
         return Problem.NOT_PYTHON, f"process {pid} ({name}) is not running Python"
@@ -290,31 +320,38 @@ def _problem(
 
 def describe_process(pid: int) -> ProcessInfo:
     """Everything `ps` shows about one PID; raises NoSuchProcess when it does not exist (or just exited)."""
+    psutil = host.psutil()
     try:
-        uids = _uids(pid)
-        state = _state(pid)
-        argv = _split_cmdline(_read(f"/proc/{pid}/cmdline"))
-        name = _read(f"/proc/{pid}/comm").decode(errors="replace").rstrip("\n")
-    except FileNotFoundError, ProcessLookupError:
+        process = psutil.Process(pid)
+        with process.oneshot():
+            state = process.status()
+            uids = _uids(process)
+            argv = tuple(_readable(arg) for arg in _cmdline(process))
+            name = process.name()
+            owner = process.username() if host.WINDOWS else None
+    except psutil.NoSuchProcess:
         raise NoSuchProcess(f"no process with PID {pid} (it may have exited)") from None
+    except psutil.AccessDenied as error:
+        raise PermissionError(f"not allowed to look at process {pid}") from error
     try:
-        exe: str | None = os.readlink(f"/proc/{pid}/exe")
-    except OSError:
+        exe: str | None = process.exe() or None
+    except psutil.Error, OSError:
         exe = None
     uid = uids[1] if len(uids) > 1 else None
-    user = _user_name(uid) if uid is not None else None
-    python, version = _python_version(pid, exe, argv) if state != "Z" else (None, None)
+    user = owner if host.WINDOWS else (_user_name(uid) if uid is not None else None)
+    zombie = state in ("zombie", "dead")
+    python, version = _python_version(pid, exe, argv, process) if not zombie else (None, None)
     remote_debug: bool | None = None
     off_by = None
     if version is not None:
         try:
-            off_by = _remote_debug_off(pid, argv)
+            off_by = _remote_debug_off(process, argv)
             remote_debug = off_by is None
-        except OSError:
+        except psutil.Error, OSError:
             pass
     permission = _permission_problem(uids, user)
     problem, reason = _problem(pid, name, state, version, off_by, permission) or (None, None)
-    if not os.path.isdir(f"/proc/{pid}"):
+    if not host.exists(pid):
         raise NoSuchProcess(f"no process with PID {pid} (it exited while being inspected)")
     return ProcessInfo(
         pid=pid,
@@ -333,6 +370,15 @@ def describe_process(pid: int) -> ProcessInfo:
     )
 
 
+def _cmdline(process: Any) -> list[str]:
+    """The arguments; [] for a zombie or a process whose arguments we may not read (psutil's error)."""
+    psutil = host.psutil()
+    try:
+        return list(process.cmdline())
+    except psutil.ZombieProcess, psutil.AccessDenied:
+        return []
+
+
 def require_attachable(pid: int) -> ProcessInfo:
     """describe_process, raising ProcessError with the reason when dapattach cannot attach."""
     info = describe_process(pid)
@@ -345,11 +391,11 @@ def list_processes() -> list[ProcessInfo]:
     """Every process but this one, Python processes first, each group by PID."""
     found = []
     own = os.getpid()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == own:
+    for pid in host.psutil().pids():
+        if pid == own or pid == 0:
             continue
         try:
-            found.append(describe_process(int(entry)))
+            found.append(describe_process(pid))
         except NoSuchProcess:
             continue
         except PermissionError:

@@ -2,7 +2,9 @@
 
 `_remote_debugging` only reads a process of its own major.minor version, so this module must also run
 *under the target's interpreter*: it imports nothing but the stdlib, stays valid on 3.14 and 3.15, and
-doubles as a script (`python -I -S pyinfo.py PID` prints one JSON object). The adapter side
+doubles as a script (`python -I -S pyinfo.py PID` prints one JSON object). The same script asks a process
+to run a file (`python -I -S pyinfo.py --remote-exec PID PATH`, `sys.remote_exec`, which also talks only
+to its own major.minor): the portable attach driver runs it with the target's interpreter. The adapter side
 (`dapattach.snapshot`) turns that data into typed objects either way, so both paths share this code.
 
 Output: `{"python": "3.14.10", "threads": [{"id": TID, "frames": [FRAME, ...]}],
@@ -103,12 +105,23 @@ def _root_type(error: BaseException) -> str:
     return type(error).__name__
 
 
+def remote_exec(pid: int, path: str) -> Json:
+    """Ask `pid` to run the file `path` at its main thread's next bytecode; returns at once."""
+    sys.remote_exec(pid, path)
+    return {"python": "{}.{}.{}".format(*sys.version_info[:3])}
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or not argv[0].isdigit():
-        print("usage: pyinfo.py PID", file=sys.stderr)
-        return 2
+    match argv:
+        case [pid] if pid.isdigit():
+            run: Any = lambda: read_stacks(int(pid))  # noqa: E731
+        case ["--remote-exec", pid, path] if pid.isdigit():
+            run = lambda: remote_exec(int(pid), path)  # noqa: E731
+        case _:
+            print("usage: pyinfo.py PID | pyinfo.py --remote-exec PID PATH", file=sys.stderr)
+            return 2
     try:
-        result = read_stacks(int(argv[0]))
+        result = run()
     except Exception as error:
         result = {"error": error_json(error)}
         print(json.dumps(result))

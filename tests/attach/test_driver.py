@@ -6,7 +6,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from dapattach.attach.driver import DirectDriver
+from dapattach.attach.direct import DirectDriver
 from dapattach.attach.target import Target
 from interpreters import PY314
 

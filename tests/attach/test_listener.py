@@ -13,7 +13,7 @@ import pytest
 
 from agent_harness import start_target, wait_until_blocked
 from dapattach.attach import Attempt, Phase
-from dapattach.attach.driver import DirectDriver
+from dapattach.attach.direct import DirectDriver
 from dapattach.attach.folder import AttachFolder
 from dapattach.attach.listener import AgentListener
 from dapattach.attach.target import Target
@@ -60,10 +60,11 @@ async def test_an_impostor_with_the_secret_is_refused_and_the_agent_still_gets_i
 
 
 SAY_HELLO = """\
-import json, os, socket, sys
+import hashlib, hmac, json, os, socket, sys
 with socket.socket(socket.AF_UNIX) as sock:
     sock.connect(sys.argv[1])
-    hello = {"type": "hello", "protocol": 1, "secret": sys.argv[2], "pid": os.getpid()}
+    proof = hmac.new(sys.argv[2].encode(), b"agent:ab", hashlib.sha256).hexdigest()
+    hello = {"type": "hello", "protocol": 1, "nonce": "ab", "proof": proof, "pid": os.getpid()}
     sock.settimeout(30)
     try:
         sock.sendall(json.dumps(hello).encode() + b"\\n")

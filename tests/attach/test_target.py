@@ -13,11 +13,11 @@ async def test_exit_is_seen_by_every_waiter_and_signals_reach_the_process() -> N
     try:
         assert target.alive() and not await target.exited(0.01)
         waiters = [asyncio.create_task(target.exited(30)) for _ in range(3)]
-        target.send_signal(signal.SIGTERM)
+        target.end(forcefully=False)
         assert await asyncio.gather(*waiters) == [True, True, True]
         assert not target.alive(), "a zombie (not yet reaped) has exited"
         assert await process.wait() == -signal.SIGTERM
     finally:
         target.close()
     assert not target.alive(), "once closed, nothing says the PID is still that process"
-    target.send_signal(signal.SIGKILL)  # harmless once closed
+    target.end(forcefully=True)  # harmless once closed

@@ -3,6 +3,8 @@
 the agent's socket first and says hello as the agent would. Prints what the adapter answered."""
 
 import glob
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -25,14 +27,20 @@ def find(where):
 with open(find(sys.argv[1]), encoding="utf-8") as bootstrap:
     text = bootstrap.read()
 secret = re.search(r"'([0-9a-f]{64})'", text)[1]
-socket_path = re.search(r"'([^']*agent\.sock)'", text)[1]
-with socket.socket(socket.AF_UNIX) as sock:
+socket_path = re.search(r"'(tcp:[^']*|[^']*agent\.sock)'", text)[1]
+if socket_path.startswith("tcp:"):
+    host, _, port = socket_path[4:].rpartition(":")
+    sock, address = socket.socket(socket.AF_INET), (host, int(port))
+else:
+    sock, address = socket.socket(socket.AF_UNIX), socket_path
+with sock:
     sock.settimeout(30)
-    sock.connect(socket_path)
+    sock.connect(address)
     hello = {
         "type": "hello",
         "protocol": 1,
-        "secret": secret,
+        "nonce": "00",
+        "proof": hmac.new(secret.encode(), b"agent:00", hashlib.sha256).hexdigest(),
         "pid": os.getpid(),
         "python": "3.14.0",
         "executable": "impostor",

@@ -100,14 +100,14 @@ class Agent:
             with contextlib.suppress(OSError):
                 os.rmdir(os.path.dirname(self.socket_path))
             return False
+        nonce = os.urandom(16).hex()
         try:
             monitor.claim()
         except MonitorBusy as error:
-            self.channel.send(wire.hello(self.secret, error=str(error)))
+            self.channel.send(wire.hello(self.secret, nonce, error=str(error)))
             return False
-        self.channel.send(wire.hello(self.secret))
-        welcome = self.channel.receive()
-        if not welcome or welcome.get("type") != "welcome" or welcome.get("protocol") != wire.PROTOCOL:
+        self.channel.send(wire.hello(self.secret, nonce))
+        if not wire.welcomed(self.channel.receive(), self.secret, nonce):
             return False
         context.connect(self.channel.send)
         exits.watch()

@@ -1,4 +1,9 @@
-"""The agent's end of the wire: newline-delimited JSON over the adapter's Unix socket.
+"""The agent's end of the wire: newline-delimited JSON over the adapter's socket.
+
+The socket is a Unix socket in the adapter's attach folder (a path), or loopback TCP (`tcp:HOST:PORT`)
+where there are none. The hello proves the agent knows the per-attach secret without sending it, and the
+agent serves only an adapter whose welcome proves the same (`welcomed`): anyone can listen on a TCP port
+once the adapter has closed it.
 
 Reads happen on the agent thread only; writes come from the agent thread, from stopped threads (`stopped`
 events, the answers of the jobs they run) and from worker threads, so sending is serialised by a lock. A
@@ -6,7 +11,10 @@ broken socket never raises: the reader sees end-of-file and the agent detaches.
 """
 
 import contextlib
+import hashlib
+import hmac
 import json
+import os
 import select
 import socket
 import threading
@@ -18,13 +26,8 @@ QUIET = object()
 
 
 class Channel:
-    def __init__(self, path):
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            self._sock.connect(path)
-        except BaseException:
-            self._sock.close()
-            raise
+    def __init__(self, address):
+        self._sock = connect(address)
         self._send_lock = threading.Lock()
         self._buffer = b""
         self.broken = False
@@ -94,14 +97,50 @@ class Channel:
                 self._sock.close()
 
 
-def hello(secret, **extra):
-    import os
+def connect(address, timeout=None):
+    """A socket connected to the adapter's `address` (a Unix socket's path, or `tcp:HOST:PORT`)."""
+    if address.startswith("tcp:"):
+        host, _, port = address[4:].rpartition(":")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    else:
+        host, port = None, None
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(address if host is None else (host, int(port)))
+        sock.settimeout(None)
+        if host is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def proof(role, secret, nonce):
+    """Shows that `role` knows the secret (the adapter's `attach/channel.py` computes the same)."""
+    return hmac.new(secret.encode(), f"{role}:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def welcomed(message, secret, nonce):
+    """Whether `message` is the welcome of the adapter that wrote our bootstrap."""
+    return (
+        isinstance(message, dict)
+        and message.get("type") == "welcome"
+        and message.get("protocol") == PROTOCOL
+        and isinstance(message.get("proof"), str)
+        and hmac.compare_digest(message["proof"].encode(), proof("adapter", secret, nonce).encode())
+    )
+
+
+def hello(secret, nonce, **extra):
     import sys
 
     return {
         "type": "hello",
         "protocol": PROTOCOL,
-        "secret": secret,
+        "nonce": nonce,
+        "proof": proof("agent", secret, nonce),
         "pid": os.getpid(),
         "python": ".".join(map(str, sys.version_info[:3])),
         "executable": sys.executable,

@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import secrets
-import signal
 import socket
 import time
 
@@ -29,7 +28,7 @@ from dapattach.attach.folder import AttachFolder, HandOverError
 from dapattach.attach.inject import bootstrap_text, place_agent
 from dapattach.attach.link import AgentLink, EventHandler
 from dapattach.attach.listener import HELLO_TIMEOUT, AgentListener
-from dapattach.attach.target import Target
+from dapattach.attach.target import KILL, TERM, Target
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +94,10 @@ class Attempt:
             raise IllegalMove(f"attach to process {self.pid} started twice")
         try:
             check_target(self.pid)
-            target = self.target = Target.open(self.pid)
-            driver = self._driver = drivers.choose(target)
+            driver = self._driver = drivers.choose()
+            target = self.target = Target.open(self.pid, pidfd=driver.pidfd)
             log.info(
-                "process %d runs as uid %d; attaching with the %s driver", target.pid, target.uid, driver.name
+                "process %d runs as uid %s; attaching with the %s driver", target.pid, target.uid, driver.name
             )
             secret = secrets.token_hex(32)
             script, sock = await asyncio.to_thread(self._place, driver, target, secret)
@@ -145,7 +144,7 @@ class Attempt:
         folder = self.folder = driver.place(target)
         sock: socket.socket | None = None
         try:
-            sock, socket_path = folder.listen("agent.sock")
+            sock, socket_path = driver.listen(folder)
             agent_dir = place_agent(folder, target.uid)
             script = bootstrap_text(folder, socket_path, secret, agent_dir)
             return folder.write("bootstrap.py", script.encode()), sock
@@ -186,6 +185,7 @@ class Attempt:
             self.close("target gone")
             raise TargetExited(self.pid, f"Process {self.pid} exited before the agent got in.")
         reader, writer, hello = coming.result()
+        listener = self._listener
         self._let_go()
         if "refused" in hello or "error" in hello:
             writer.close()
@@ -193,7 +193,7 @@ class Attempt:
             if "refused" in hello:
                 raise AttachError(self.pid, f"{hello['refused']}: detach that session first")
             raise AttachError(self.pid, f"the agent could not start in process {self.pid}: {hello['error']}")
-        writer.write(json.dumps({"type": "welcome", "protocol": PROTOCOL}).encode() + b"\n")
+        writer.write(json.dumps(listener.welcome(hello)).encode() + b"\n")
         await writer.drain()
         self.link = AgentLink(reader, writer, hello, self._on_event)
         self._move("hello")
@@ -234,8 +234,8 @@ class Attempt:
         try:
             if target is None or not target.alive():
                 return None
-            for number in (signal.SIGTERM, signal.SIGKILL):
-                target.send_signal(number)
+            for forcefully, number in ((False, TERM), (True, KILL)):
+                target.end(forcefully)
                 if await target.exited(grace):
                     return 128 + number
             return None

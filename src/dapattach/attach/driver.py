@@ -1,40 +1,44 @@
-"""How an agent gets into a process: the `Driver` an attach goes through, and the direct PEP 768 driver.
+"""How an agent gets into a process: the `Driver` an attach goes through, and which one a target gets.
 
-An attach (`attempt.Attempt`) asks its driver these things: where to place the files the target reads and
-the socket its agent connects to (`place`), to ask the target to run the bootstrap (`inject`), whether a
-connection to that socket comes from the target itself (`verify_peer`), to take back a request the
-target has not run yet (`withdraw`), and whether another debugger's request took its place (`displaced`,
-then `resend`). Checks, the bootstrap, the secret, the snapshot stand-in and the link
-are the same whichever driver is used, so another way in (a target in its own mount or PID namespace,
-seen through `/proc/PID/root`; `sys.remote_exec` run by the target's own interpreter) is another driver.
+An attach (`attempt.Attempt`) asks its driver these things: how to hold the target (`pidfd`), where to
+place the files the target reads (`place`) and the socket its agent connects to (`listen`), to ask the
+target to run the bootstrap (`inject`), whether a connection to that socket comes from the target itself
+(`verify_peer`), to take back a request the target has not run yet (`withdraw`), and whether another
+debugger's request took its place (`displaced`, then `resend`). Checks, the bootstrap, the secret, the
+snapshot stand-in and the link are the same whichever driver is used.
 
-`DirectDriver` speaks PEP 768 itself (`pep768`, Linux): any 3.14+ version, any thread of the target.
+- `direct.DirectDriver` (Linux): speaks PEP 768 itself, writing the target's memory: any 3.14+ version,
+  any thread, a pending request taken back.
+- `portable.PortableDriver` (every platform CPython's remote debugging runs on): `sys.remote_exec`, run by
+  the target's own interpreter; the main thread only, and a request cannot be taken back.
+
+`DAPATTACH_DRIVER=direct|portable` forces one (the tests run the whole suite with each), and
+`DAPATTACH_CHANNEL=unix|tcp` the portable driver's agent channel.
 """
 
 import os
 import socket
-import tempfile
-import time
-from typing import Literal, Protocol
+from typing import Protocol
 
-from dapattach import peers
-from dapattach.attach import pep768
-from dapattach.attach.checks import AttachError, disabled_error, permission_error
-from dapattach.attach.folder import AttachFolder, remove_stale
+from dapattach import host
+from dapattach.attach.folder import AttachFolder
 from dapattach.attach.target import Target
 
-MAIN_THREAD_GRACE = 0.03
-AGENT_THREAD_NAME = b"dapattach-agent"
-"""The agent thread's name (`agent/core.py`), which Python gives the OS thread too."""
-DISPLACER_WAIT = 1.0
-"""How long a displaced request waits for the other attach's agent before it is sent the usual way."""
+DRIVER_VARIABLE = "DAPATTACH_DRIVER"
+CHANNEL_VARIABLE = "DAPATTACH_CHANNEL"
 
 
 class Driver(Protocol):
     name: str
+    pidfd: bool
+    """Whether to hold the target by a pidfd (`target.PidfdTarget`) rather than by psutil."""
 
     def place(self, target: Target) -> AttachFolder:
         """A fresh private folder the target can read and connect in (its `seen_as` is the target's view)."""
+        ...
+
+    def listen(self, folder: AttachFolder) -> tuple[socket.socket, str]:
+        """The listening socket the agent connects to, and its address as the bootstrap names it."""
         ...
 
     def inject(self, target: Target, script: str) -> object:
@@ -60,125 +64,27 @@ class Driver(Protocol):
         ...
 
 
-def choose(target: Target) -> Driver:
-    """The driver for `target`: the direct one, the only one so far."""
-    return DirectDriver()
+class DriverChoiceError(ValueError):
+    """`DAPATTACH_DRIVER` or `DAPATTACH_CHANNEL` names something that does not exist here."""
 
 
-class DirectDriver:
-    name = "pep768"
-    _cleaned: set[str] = set()
+def choose() -> Driver:
+    """The direct driver on Linux, the portable one elsewhere, unless `DAPATTACH_DRIVER` says otherwise."""
+    wanted = os.environ.get(DRIVER_VARIABLE) or ("direct" if host.LINUX else "portable")
+    channel = os.environ.get(CHANNEL_VARIABLE) or ("unix" if host.HAS_UNIX_SOCKETS else "tcp")
+    if channel not in ("unix", "tcp") or (channel == "unix" and not host.HAS_UNIX_SOCKETS):
+        raise DriverChoiceError(
+            f"{CHANNEL_VARIABLE}={channel!r}: use 'tcp'" + ("" if host.WINDOWS else " or 'unix'")
+        )
+    match wanted:
+        case "direct" if host.LINUX:
+            from dapattach.attach.direct import DirectDriver
 
-    def place(self, target: Target) -> AttachFolder:
-        parent = tempfile.gettempdir()
-        if parent not in self._cleaned:
-            self._cleaned.add(parent)
-            remove_stale(parent)
-        return AttachFolder.create(parent, target.uid)
+            return DirectDriver()
+        case "portable":
+            from dapattach.attach.portable import PortableDriver
 
-    def inject(self, target: Target, script: str) -> pep768.InjectResult:
-        """When a dapattach agent is already in, its own thread: it runs Python code at least every quarter
-        of a second even when every other thread is stopped at a breakpoint, so the bootstrap there
-        refuses this attach at once, naming the adapter that holds it. Otherwise the main thread first: it
-        costs a millisecond, and a busy or briefly sleeping main thread takes it at once. If it has not
-        within `MAIN_THREAD_GRACE` it is blocked (sleep, accept, an idle loop): withdraw the request (only
-        if the slot still holds ours) and let `pep768` pick a thread that runs Python now (sampled for
-        16-100 ms)."""
-        if (injection := _to_agent(target.pid, script)) is not None:
-            return injection
-        injection = _inject(target.pid, script, "main")
-        if _picked_up(injection, MAIN_THREAD_GRACE) or not self.withdraw(injection):
-            return injection
-        return _to_agent(target.pid, script) or _inject(target.pid, script, "auto")
-
-    def withdraw(self, injection: object) -> bool:
-        assert isinstance(injection, pep768.InjectResult)
-        try:
-            return pep768.cancel(injection)
-        except OSError, pep768.AttachError:
-            return False
-
-    def displaced(self, injection: object) -> bool:
-        """The slot was consumed (no longer pending) and holds another path than ours. Ours may still have
-        run before the other was written: the caller also checks that our bootstrap, which deletes itself
-        first thing, is still there."""
-        assert isinstance(injection, pep768.InjectResult)
-        try:
-            return not pep768.is_pending(injection) and not pep768.holds(injection)
-        except OSError, pep768.AttachError:
-            return False
-
-    def resend(self, target: Target, script: str) -> pep768.InjectResult:
-        """To the agent the other request starts, once its thread is there (sent to the thread still
-        running that bootstrap, ours would run inside it), else the usual way."""
-        deadline = time.monotonic() + DISPLACER_WAIT
-        while time.monotonic() < deadline:
-            if (injection := _to_agent(target.pid, script)) is not None:
-                return injection
-            time.sleep(0.005)
-        return self.inject(target, script)
-
-    def verify_peer(self, target: Target, connection: socket.socket) -> str | None:
-        pid, uid = peers.unix_peer(connection)
-        if pid != target.pid:
-            return f"it comes from PID {pid} (uid {uid}), not from process {target.pid}"
-        if not target.alive():
-            return f"process {target.pid} has exited, so PID {pid} may be another process now"
-        return None
-
-
-def _picked_up(injection: pep768.InjectResult, within: float) -> bool:
-    """Whether the target starts the script within `within` seconds. The protocol's only completion
-    signal is the pending flag the target clears, so it is read (about 20 µs a read) every millisecond."""
-    deadline = time.monotonic() + within
-    while pep768.is_pending(injection):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.001)
-    return True
-
-
-def agent_thread(pid: int) -> int | None:
-    """The native id of a dapattach agent's thread in `pid` (named so by the agent), or None."""
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return None
-    for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/comm", "rb") as file:
-                if file.read().strip() == AGENT_THREAD_NAME:
-                    return int(task)
-        except OSError, ValueError:
-            continue
-    return None
-
-
-def _to_agent(pid: int, script: str) -> pep768.InjectResult | None:
-    """The request sent to the thread of an agent already in `pid`, or None when there is none."""
-    agent = agent_thread(pid)
-    if agent is None:
-        return None
-    try:
-        return _inject(pid, script, agent)
-    except AttachError:
-        if agent_thread(pid) is None:
-            return None  # it was leaving
-        raise
-
-
-def _inject(pid: int, script: str, thread: int | Literal["main", "auto"]) -> pep768.InjectResult:
-    try:
-        return pep768.inject(pid, script, thread=thread)
-    except pep768.NoSuchProcessError:
-        raise AttachError(pid, f"no process with PID {pid}: it exited while attaching") from None
-    except pep768.AttachPermissionError:
-        raise permission_error(pid) from None
-    except pep768.RemoteDebugDisabledError:
-        raise disabled_error(pid, "remote debugging is turned off in it") from None
-    except pep768.AttachError as error:
-        raise AttachError(pid, str(error)) from None
-    except PermissionError:
-        raise permission_error(pid) from None
-    except ProcessLookupError:
-        raise AttachError(pid, f"no process with PID {pid}: it exited while attaching") from None
+            return PortableDriver(tcp=channel == "tcp")
+        case "direct":
+            raise DriverChoiceError(f"{DRIVER_VARIABLE}=direct: the direct driver exists on Linux only")
+    raise DriverChoiceError(f"{DRIVER_VARIABLE}={wanted!r}: use 'direct' or 'portable'")

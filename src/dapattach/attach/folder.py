@@ -12,10 +12,15 @@ For a target of another user (the adapter runs as root) the layout is:
 For a target of the adapter's own user the folder is 0700 and everything in it the user's, 0600.
 
 Nothing here follows a name someone else could change: every call goes through this folder's descriptor
-(`*at` calls; the socket is bound through `/proc/self/fd/N/`), files are created `O_EXCL|O_NOFOLLOW` and
+(`*at` calls; on Linux the socket is bound through `/proc/self/fd/N/`, on macOS by its path in this folder
+no one else can write or rename), files are created `O_EXCL|O_NOFOLLOW` and
 handed over with `fchown`/`fchmod` on their descriptors, the socket with `AT_SYMLINK_NOFOLLOW` in a folder
 only the adapter writes. The folder's name carries the adapter's PID and start time, so a later adapter
 can prove a leftover is dapattach's and its adapter gone (`remove_stale`), e.g. after a SIGKILL.
+
+The agent's socket is a Unix socket here (`listen`); `listen_tcp` gives the loopback TCP channel instead,
+for systems without Unix sockets or when asked. POSIX only: on Windows the attach files live in a fresh
+folder of the user's own temporary directory (`plainfolder.PlainFolder`).
 """
 
 import logging
@@ -25,13 +30,18 @@ import secrets
 import shutil
 import socket
 import stat
+import sys
+
+from dapattach import host
+from dapattach.attach.channel import loopback_listener
 
 log = logging.getLogger(__name__)
 
 PREFIX = "dapattach-"
 _LEFTOVER = re.compile(r"dapattach-(\d+)-(\d+)-[0-9a-f]{8}")
-_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+if sys.platform != "win32":
+    _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class HandOverError(PermissionError):
@@ -53,8 +63,10 @@ class AttachFolder:
         self._parent_fd = parent_fd
 
     @classmethod
-    def create(cls, parent: str, reader_uid: int, seen_as_parent: str | None = None) -> AttachFolder:
+    def create(cls, parent: str, reader_uid: int | None, seen_as_parent: str | None = None) -> AttachFolder:
         """A new folder in `parent` that only uid `reader_uid` (besides the adapter's user) can read in."""
+        if sys.platform == "win32":
+            raise OSError("attach folders made through descriptors need POSIX")
         parent_fd = os.open(parent, _DIRECTORY)
         try:
             name = _new_folder(parent_fd)
@@ -62,13 +74,15 @@ class AttachFolder:
         except BaseException:
             os.close(parent_fd)
             raise
-        reader = None if reader_uid == os.geteuid() else reader_uid
+        reader = None if reader_uid in (None, os.geteuid()) else reader_uid
         os.fchmod(fd, 0o700 if reader is None else 0o711)  # whatever the umask
         path = os.path.join(parent, name)
         return cls(fd, path, os.path.join(seen_as_parent or parent, name), reader, parent_fd)
 
     def write(self, name: str, data: bytes, *, mtime_ns: int | None = None) -> str:
         """Create file `name` holding `data`, readable by the target's user only; returns its target path."""
+        if sys.platform == "win32":
+            raise OSError("POSIX only")
         fd = os.open(name, _NEW_FILE, 0o600, dir_fd=self._fd)
         try:
             if self._reader is not None:
@@ -95,6 +109,8 @@ class AttachFolder:
 
     def folder(self, name: str) -> AttachFolder:
         """A subfolder the target's user may list and read in, but not write."""
+        if sys.platform == "win32":
+            raise OSError("POSIX only")
         os.mkdir(name, 0o700 if self._reader is None else 0o755, dir_fd=self._fd)
         fd = os.open(name, _DIRECTORY, dir_fd=self._fd)
         if self._reader is not None:
@@ -104,9 +120,11 @@ class AttachFolder:
     def listen(self, name: str) -> tuple[socket.socket, str]:
         """A listening Unix socket `name` only the target's user may connect to; returns it and its target
         path. Connections still have to pass the driver's peer check: the mode is only the first fence."""
+        if sys.platform == "win32":
+            raise OSError("Windows has no Unix sockets here: use listen_tcp")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            sock.bind(f"/proc/self/fd/{self._fd}/{name}")
+            sock.bind(f"/proc/self/fd/{self._fd}/{name}" if host.LINUX else os.path.join(self.path, name))
             os.chmod(name, 0o600, dir_fd=self._fd, follow_symlinks=False)
             if self._reader is not None:
                 try:
@@ -119,6 +137,11 @@ class AttachFolder:
             sock.close()
             raise
         return sock, os.path.join(self.seen_as, name)
+
+    def listen_tcp(self) -> tuple[socket.socket, str]:
+        """A listening loopback TCP socket and its address for the agent (`tcp:127.0.0.1:PORT`). Anyone
+        local may connect to it: the driver's peer check and the secret are all the fence there is."""
+        return loopback_listener()
 
     def copy_from(self, source: str, names: list[str]) -> None:
         """Copy files `names` of folder `source` in, with their modification times (so bytecode caches
@@ -166,7 +189,13 @@ def _hand_over(fd: int, uid: int) -> None:
 
 
 def start_time(pid: int) -> int | None:
-    """When process `pid` started (clock ticks since boot): with the PID, it names one process for good."""
+    """When process `pid` started (clock ticks since boot on Linux, milliseconds since the epoch elsewhere):
+    with the PID, it names one process for good."""
+    if not host.LINUX:
+        try:
+            return round(host.psutil().Process(pid).create_time() * 1000)
+        except Exception:
+            return None
     try:
         with open(f"/proc/{pid}/stat", "rb") as file:
             return int(file.read().rpartition(b")")[2].split()[19])
@@ -181,6 +210,8 @@ def remove_stale(parent: str) -> list[str]:
     it is a real directory owned by this user, and no process with that PID and start time exists.
     """
     removed: list[str] = []
+    if sys.platform == "win32":
+        return removed
     try:
         parent_fd = os.open(parent, _DIRECTORY)
     except OSError:

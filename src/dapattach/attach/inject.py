@@ -41,11 +41,19 @@ def _dapattach_bootstrap():
             pass
 
     def hello(**extra):
-        import json, socket
-        with socket.socket(socket.AF_UNIX) as sock:
+        import hashlib, hmac, json, socket
+        if socket_path.startswith("tcp:"):
+            host, _, port = socket_path[4:].rpartition(":")
+            sock, address = socket.socket(socket.AF_INET), (host, int(port))
+        else:
+            sock, address = socket.socket(socket.AF_UNIX), socket_path
+        with sock:
             sock.settimeout(1.0)
-            sock.connect(socket_path)
-            message = {{"type": "hello", "protocol": 1, "secret": secret, "pid": os.getpid(), **extra}}
+            sock.connect(address)
+            nonce = os.urandom(16).hex()
+            proof = hmac.new(secret.encode(), ("agent:" + nonce).encode(), hashlib.sha256).hexdigest()
+            message = {{"type": "hello", "protocol": 1, "nonce": nonce, "proof": proof, "pid": os.getpid()}}
+            message.update(extra)
             sock.sendall(json.dumps(message).encode() + b"\\n")
 
     if claimed is not claim:

@@ -1,10 +1,12 @@
 """The socket the agent connects back to, and the two proofs every connection must give on it.
 
-First the kernel's word: the driver's `verify_peer` (`SO_PEERCRED` for the direct driver) must say the
-connection comes from the target process itself. Then the per-attach secret from the bootstrap, compared
-in constant time. A connection that fails either is closed and logged with who it came from, and the
-wait goes on: another process of the target's user that read the secret cannot take the agent's place,
-and the real agent still gets in after it. The first connection that passes is the agent's.
+First the kernel's word: the driver's `verify_peer` (`SO_PEERCRED` on a Unix socket, the socket's owner
+on loopback TCP) must say the connection comes from the target process itself. Then the per-attach secret
+from the bootstrap: the hello carries a proof made with it (`channel.proof`), compared in constant time,
+and the welcome a proof of our own, so the agent knows it talks to this adapter. A connection that fails
+either is closed and logged with who it came from, and the wait goes on: another process of the target's
+user that read the secret cannot take the agent's place, and the real agent still gets in after it. The
+first connection that passes is the agent's.
 """
 
 import asyncio
@@ -14,6 +16,7 @@ import logging
 import socket
 from typing import Any
 
+from dapattach.attach import channel
 from dapattach.attach.driver import Driver
 from dapattach.attach.target import Target
 
@@ -30,12 +33,20 @@ class AgentListener:
         self._sock = sock
         self._target = target
         self._driver = driver
-        self._secret = secret.encode()
+        self._secret = secret
         self._arrived: asyncio.Future[Arrival] = asyncio.get_running_loop().create_future()
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
-        self._server = await asyncio.start_unix_server(self._on_connect, sock=self._sock, limit=LINE_LIMIT)
+        self._server = await asyncio.start_server(self._on_connect, sock=self._sock, limit=LINE_LIMIT)
+
+    def welcome(self, hello: dict[str, Any]) -> dict[str, Any]:
+        """The answer to an accepted hello, with the proof that we know the secret too."""
+        return {
+            "type": "welcome",
+            "protocol": 1,
+            "proof": channel.proof("adapter", self._secret, hello["nonce"]),
+        }
 
     async def arrival(self, timeout: float | None) -> Arrival:
         """The agent's connection and hello; `TimeoutError` leaves the listener waiting."""
@@ -62,8 +73,8 @@ class AgentListener:
         except TimeoutError, ValueError, OSError, asyncio.LimitOverrunError:
             hello = None
         match hello:
-            case {"type": "hello", "protocol": 1, "secret": str(theirs)} if hmac.compare_digest(
-                theirs.encode(), self._secret
+            case {"type": "hello", "protocol": 1, "nonce": str(nonce), "proof": str(theirs)} if (
+                hmac.compare_digest(theirs.encode(), channel.proof("agent", self._secret, nonce).encode())
             ):
                 if not self._arrived.done():
                     self._arrived.set_result((reader, writer, hello))

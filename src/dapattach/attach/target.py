@@ -1,34 +1,84 @@
-"""The process being attached to, held by a pidfd from the first check to the end of the attach.
+"""The process being attached to, held from the first check to the end of the attach.
 
-A PID alone can be reused once its process is gone; the pidfd cannot. While `alive()` is true, the PID
-still names the process we checked, which is what makes "this connection comes from PID N" (the kernel's
-`SO_PEERCRED`) mean "it comes from the target". The pidfd also tells when the target exits, without polling.
+A PID alone can be reused once its process is gone; a hold cannot. While `alive()` is true, the PID still
+names the process we checked, which is what makes "this connection comes from PID N" (the kernel's word)
+mean "it comes from the target". Two ways to hold one:
+
+- `PidfdTarget` (Linux): a pidfd. The kernel says when the process exits (the pidfd turns readable, no
+  polling) and signals go to that very process.
+- `PsutilTarget` (every platform psutil supports): the PID with its start time, which psutil compares
+  before it answers or signals, so a reused PID is never taken for the target. Its exit is seen by a
+  look every `POLL_EVERY` seconds.
 """
 
 import asyncio
 import contextlib
 import os
 import select
-import signal
+import sys
+from typing import Any
 
+from dapattach import host
 from dapattach.attach.checks import AttachError
+
+TERM, KILL = 15, 9
+"""The POSIX numbers of SIGTERM and SIGKILL: a shell-style exit code is 128 + the one that ended it."""
+POLL_EVERY = 0.05
+
+
+def _gone(pid: int) -> AttachError:
+    return AttachError(pid, f"no process with PID {pid}: it exited while attaching")
 
 
 class Target:
+    pid: int
+    """The PID as the adapter sees it."""
+    uid: int | None
+    """The uid the target opens files and connects sockets with (its filesystem uid on Linux, its
+    effective uid elsewhere); None on Windows, which has no uids."""
+
+    @staticmethod
+    def open(pid: int, *, pidfd: bool = host.LINUX) -> Target:
+        """Hold process `pid`: by a pidfd where the system has them (unless `pidfd` is False)."""
+        return PidfdTarget.open(pid) if pidfd else PsutilTarget.open(pid)
+
+    def alive(self) -> bool:
+        """Whether the process has not exited (a zombie has). Once `close`d, a target counts as gone:
+        nothing tells any more that its PID is still the same process."""
+        raise NotImplementedError
+
+    async def exited(self, timeout: float | None) -> bool:
+        """Wait until the process exits; False when `timeout` passes first. Any number may wait at once."""
+        raise NotImplementedError
+
+    def exit_status(self) -> int | None:
+        """The exit code of the dead process while its parent has not collected it (shell-style: 128 + the
+        signal for a signal); None while it runs, once it is collected, or where the system does not say."""
+        return None
+
+    def end(self, forcefully: bool) -> None:
+        """Ask this very process to end (SIGTERM; TerminateProcess on Windows), or force it (SIGKILL)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class PidfdTarget(Target):
     def __init__(self, pid: int, pidfd: int, uid: int) -> None:
         self.pid = pid
-        """The PID as the adapter sees it."""
         self.uid = uid
-        """The uid the target opens files and connects sockets with (its filesystem uid)."""
         self._pidfd = pidfd
         self._exit: asyncio.Future[None] | None = None
 
     @classmethod
-    def open(cls, pid: int) -> Target:
+    def open(cls, pid: int) -> PidfdTarget:  # type: ignore[override]
+        if sys.platform != "linux":
+            raise OSError("pidfds exist on Linux only")
         try:
             pidfd = os.pidfd_open(pid)
         except ProcessLookupError:
-            raise AttachError(pid, f"no process with PID {pid}: it exited while attaching") from None
+            raise _gone(pid) from None
         try:
             return cls(pid, pidfd, _filesystem_uid(pid))
         except BaseException:
@@ -36,9 +86,7 @@ class Target:
             raise
 
     def exit_status(self) -> int | None:
-        """The exit code of the dead process while its parent has not collected it (shell-style: 128 + the
-        signal for a signal), from `/proc/PID/stat`; None while it runs or once it is collected. The pidfd
-        held meanwhile keeps the PID from naming another process."""
+        """Read from `/proc/PID/stat`; the pidfd held meanwhile keeps the PID from naming another process."""
         if self._pidfd < 0:
             return None
         try:
@@ -54,8 +102,7 @@ class Target:
         return os.WEXITSTATUS(status)
 
     def alive(self) -> bool:
-        """Whether the process has not exited (a zombie has: its pidfd is readable). Once `close`d, a
-        target counts as gone: nothing tells any more that its PID is still the same process."""
+        """A zombie's pidfd is readable."""
         if self._pidfd < 0:
             return False
         poller = select.poll()
@@ -63,7 +110,6 @@ class Target:
         return not poller.poll(0)
 
     async def exited(self, timeout: float | None) -> bool:
-        """Wait until the process exits; False when `timeout` passes first. Any number may wait at once."""
         if not self.alive():
             return True
         if self._exit is None:
@@ -83,12 +129,13 @@ class Target:
         except TimeoutError:
             return False
 
-    def send_signal(self, number: signal.Signals) -> None:
-        """Send a signal to this very process (never to a later one that reuses its PID)."""
-        if self._pidfd < 0:
+    def end(self, forcefully: bool) -> None:
+        if self._pidfd < 0 or sys.platform != "linux":
             return
+        import signal
+
         with contextlib.suppress(ProcessLookupError):
-            signal.pidfd_send_signal(self._pidfd, number)
+            signal.pidfd_send_signal(self._pidfd, signal.SIGKILL if forcefully else signal.SIGTERM)
 
     def close(self) -> None:
         if self._exit is not None and not self._exit.done():
@@ -99,6 +146,54 @@ class Target:
             self._pidfd = -1
 
 
+class PsutilTarget(Target):
+    def __init__(self, pid: int, process: Any, uid: int | None) -> None:
+        self.pid = pid
+        self.uid = uid
+        self._process: Any = process
+
+    @classmethod
+    def open(cls, pid: int) -> PsutilTarget:  # type: ignore[override]
+        psutil = host.psutil()
+        try:
+            process = psutil.Process(pid)
+            uid = None if host.WINDOWS else (_filesystem_uid(pid) if host.LINUX else process.uids().effective)
+        except psutil.NoSuchProcess:
+            raise _gone(pid) from None
+        return cls(pid, process, uid)
+
+    def alive(self) -> bool:
+        if self._process is None:
+            return False
+        psutil = host.psutil()
+        try:
+            return bool(self._process.is_running() and self._process.status() != psutil.STATUS_ZOMBIE)
+        except psutil.NoSuchProcess:
+            return False
+        except psutil.AccessDenied:
+            return bool(self._process.is_running())
+
+    async def exited(self, timeout: float | None) -> bool:
+        try:
+            async with asyncio.timeout(timeout):
+                while self.alive():
+                    await asyncio.sleep(POLL_EVERY)
+            return True
+        except TimeoutError:
+            return False
+
+    def end(self, forcefully: bool) -> None:
+        if self._process is None:
+            return
+        psutil = host.psutil()
+        with contextlib.suppress(psutil.NoSuchProcess):
+            # psutil checks the start time first: a PID reused since is left alone.
+            self._process.kill() if forcefully else self._process.terminate()
+
+    def close(self) -> None:
+        self._process = None
+
+
 def _filesystem_uid(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status", "rb") as status:
@@ -107,4 +202,4 @@ def _filesystem_uid(pid: int) -> int:
                     return int(line.split()[4])
     except FileNotFoundError, ProcessLookupError:
         pass
-    raise AttachError(pid, f"no process with PID {pid}: it exited while attaching")
+    raise _gone(pid)

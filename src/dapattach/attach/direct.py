@@ -1,0 +1,139 @@
+"""The direct driver: PEP 768's attach protocol spoken by the adapter itself (`pep768`, Linux only).
+
+It writes the request into the target's memory, so it reaches any 3.14+ version from any adapter, asks the
+thread of its choice (the main thread when it runs, else one that runs Python now, or an agent's own
+thread), takes a pending request back, and sees when another debugger's request took its place. Its agent
+channel is a Unix socket whose peer `SO_PEERCRED` names.
+"""
+
+import socket
+import sys
+import tempfile
+import time
+from typing import Literal
+
+from dapattach import host, peers
+from dapattach.attach import pep768
+from dapattach.attach.checks import AttachError, disabled_error, permission_error
+from dapattach.attach.folder import AttachFolder, remove_stale
+from dapattach.attach.target import Target
+
+assert sys.platform == "linux", "the direct driver writes a process's memory through Linux interfaces"
+
+MAIN_THREAD_GRACE = 0.03
+AGENT_THREAD_NAME = b"dapattach-agent"
+"""The agent thread's name (`agent/core.py`), which Python gives the OS thread too."""
+DISPLACER_WAIT = 1.0
+"""How long a displaced request waits for the other attach's agent before it is sent the usual way."""
+
+
+class DirectDriver:
+    name = "direct (PEP 768 written into the target's memory)"
+    pidfd = True
+    _cleaned: set[str] = set()
+
+    def place(self, target: Target) -> AttachFolder:
+        parent = tempfile.gettempdir()
+        if parent not in self._cleaned:
+            self._cleaned.add(parent)
+            remove_stale(parent)
+        return AttachFolder.create(parent, target.uid)
+
+    def listen(self, folder: AttachFolder) -> tuple[socket.socket, str]:
+        return folder.listen("agent.sock")
+
+    def inject(self, target: Target, script: str) -> pep768.InjectResult:
+        """When a dapattach agent is already in, its own thread: it runs Python code at least every quarter
+        of a second even when every other thread is stopped at a breakpoint, so the bootstrap there
+        refuses this attach at once, naming the adapter that holds it. Otherwise the main thread first: it
+        costs a millisecond, and a busy or briefly sleeping main thread takes it at once. If it has not
+        within `MAIN_THREAD_GRACE` it is blocked (sleep, accept, an idle loop): withdraw the request (only
+        if the slot still holds ours) and let `pep768` pick a thread that runs Python now (sampled for
+        16-100 ms)."""
+        if (injection := _to_agent(target.pid, script)) is not None:
+            return injection
+        injection = _inject(target.pid, script, "main")
+        if _picked_up(injection, MAIN_THREAD_GRACE) or not self.withdraw(injection):
+            return injection
+        return _to_agent(target.pid, script) or _inject(target.pid, script, "auto")
+
+    def withdraw(self, injection: object) -> bool:
+        assert isinstance(injection, pep768.InjectResult)
+        try:
+            return pep768.cancel(injection)
+        except OSError, pep768.AttachError:
+            return False
+
+    def displaced(self, injection: object) -> bool:
+        """The slot was consumed (no longer pending) and holds another path than ours. Ours may still have
+        run before the other was written: the caller also checks that our bootstrap, which deletes itself
+        first thing, is still there."""
+        assert isinstance(injection, pep768.InjectResult)
+        try:
+            return not pep768.is_pending(injection) and not pep768.holds(injection)
+        except OSError, pep768.AttachError:
+            return False
+
+    def resend(self, target: Target, script: str) -> pep768.InjectResult:
+        """To the agent the other request starts, once its thread is there (sent to the thread still
+        running that bootstrap, ours would run inside it), else the usual way."""
+        deadline = time.monotonic() + DISPLACER_WAIT
+        while time.monotonic() < deadline:
+            if (injection := _to_agent(target.pid, script)) is not None:
+                return injection
+            time.sleep(0.005)
+        return self.inject(target, script)
+
+    def verify_peer(self, target: Target, connection: socket.socket) -> str | None:
+        pid, uid = peers.unix_peer(connection)
+        if pid != target.pid:
+            return f"it comes from PID {pid} (uid {uid}), not from process {target.pid}"
+        if not target.alive():
+            return f"process {target.pid} has exited, so PID {pid} may be another process now"
+        return None
+
+
+def _picked_up(injection: pep768.InjectResult, within: float) -> bool:
+    """Whether the target starts the script within `within` seconds. The protocol's only completion
+    signal is the pending flag the target clears, so it is read (about 20 µs a read) every millisecond."""
+    deadline = time.monotonic() + within
+    while pep768.is_pending(injection):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def agent_thread(pid: int) -> int | None:
+    """The native id of a dapattach agent's thread in `pid` (named so by the agent), or None."""
+    return host.thread_named(pid, AGENT_THREAD_NAME)
+
+
+def _to_agent(pid: int, script: str) -> pep768.InjectResult | None:
+    """The request sent to the thread of an agent already in `pid`, or None when there is none."""
+    agent = agent_thread(pid)
+    if agent is None:
+        return None
+    try:
+        return _inject(pid, script, agent)
+    except AttachError:
+        if agent_thread(pid) is None:
+            return None  # it was leaving
+        raise
+
+
+def _inject(pid: int, script: str, thread: int | Literal["main", "auto"]) -> pep768.InjectResult:
+    try:
+        return pep768.inject(pid, script, thread=thread)
+    except pep768.NoSuchProcessError:
+        raise AttachError(pid, f"no process with PID {pid}: it exited while attaching") from None
+    except pep768.AttachPermissionError:
+        raise permission_error(pid) from None
+    except pep768.RemoteDebugDisabledError:
+        raise disabled_error(pid, "remote debugging is turned off in it") from None
+    except pep768.AttachError as error:
+        raise AttachError(pid, str(error)) from None
+    except PermissionError:
+        raise permission_error(pid) from None
+    except ProcessLookupError:
+        raise AttachError(pid, f"no process with PID {pid}: it exited while attaching") from None

@@ -1,0 +1,118 @@
+"""The portable driver: `sys.remote_exec`, run by the target's own interpreter, on every platform CPython's
+remote debugging supports (Linux, macOS, Windows).
+
+`sys.remote_exec` talks only to a process of its own major.minor (and build), so the request is made by a
+short helper run under the target's executable (`pyinfo.py --remote-exec`, stdlib only, isolated mode):
+any 3.14+ target is reached whatever Python runs the adapter. CPython then does on each system what the
+direct driver does on Linux (`process_vm_writev`; `mach_vm_write` on macOS; `WriteProcessMemory` on
+Windows). What it cannot do, and the direct driver can: ask another thread than the main one (a target
+whose main thread is blocked runs the request when that thread next runs Python code; until then the
+snapshot stand-in answers, as with the direct driver), take a pending request back, or see a request
+displaced by another debugger's.
+
+The agent's channel is a Unix socket in the attach folder where there are Unix sockets, else loopback TCP
+(`tcp=True` forces it). Either way the kernel must name the target as the other end: `SO_PEERCRED` /
+`LOCAL_PEERPID` for a Unix socket, for TCP the process that holds the peer's socket (`peers.held_by`).
+"""
+
+import json
+import socket
+import subprocess
+import tempfile
+
+from dapattach import host, peers, pyinfo
+from dapattach.attach.checks import AttachError, disabled_error, permission_error
+from dapattach.attach.folder import AttachFolder, remove_stale
+from dapattach.attach.target import Target
+
+HELPER_TIMEOUT = 10.0
+
+
+class PortableDriver:
+    pidfd = False
+    _cleaned: set[str] = set()
+
+    def __init__(self, *, tcp: bool = not host.HAS_UNIX_SOCKETS) -> None:
+        self.tcp = tcp
+        self.name = "portable (sys.remote_exec run by the target's own interpreter; agent channel: " + (
+            "loopback TCP)" if tcp else "Unix socket)"
+        )
+
+    def place(self, target: Target) -> AttachFolder:
+        if host.WINDOWS:
+            from dapattach.attach.plainfolder import PlainFolder
+
+            return PlainFolder.create()  # type: ignore[return-value]
+        parent = tempfile.gettempdir()
+        if parent not in self._cleaned:
+            self._cleaned.add(parent)
+            remove_stale(parent)
+        return AttachFolder.create(parent, target.uid)
+
+    def listen(self, folder: AttachFolder) -> tuple[socket.socket, str]:
+        return folder.listen_tcp() if self.tcp else folder.listen("agent.sock")
+
+    def inject(self, target: Target, script: str) -> None:
+        interpreter = host.executable_of(target.pid)
+        if interpreter is None:
+            raise AttachError(target.pid, f"cannot tell which program process {target.pid} runs")
+        command = [interpreter, "-I", "-S", pyinfo.__file__, "--remote-exec", str(target.pid), script]
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=HELPER_TIMEOUT, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise AttachError(
+                target.pid, f"asking process {target.pid} to attach took more than {HELPER_TIMEOUT:.0f} s"
+            ) from None
+        except OSError as error:
+            raise AttachError(
+                target.pid,
+                f"cannot run the interpreter of process {target.pid} ({interpreter}) to ask it to attach: "
+                f"{error.strerror}",
+            ) from None
+        try:
+            answer = json.loads(done.stdout.strip().splitlines()[-1])
+        except ValueError, IndexError:
+            raise AttachError(
+                target.pid,
+                f"the interpreter of process {target.pid} ({interpreter}) could not ask it to attach "
+                f"(exit status {done.returncode}): {done.stderr.strip()[-500:]}",
+            ) from None
+        if "error" in answer:
+            raise _explain(target, answer["error"])
+
+    def withdraw(self, injection: object) -> bool:
+        """`sys.remote_exec` has no way to take a request back."""
+        return False
+
+    def displaced(self, injection: object) -> bool:
+        return False
+
+    def resend(self, target: Target, script: str) -> None:
+        self.inject(target, script)
+
+    def verify_peer(self, target: Target, connection: socket.socket) -> str | None:
+        if connection.family == getattr(socket, "AF_UNIX", None):
+            pid, uid = peers.unix_peer(connection)
+            if pid != target.pid:
+                return f"it comes from PID {pid} (uid {uid}), not from process {target.pid}"
+        else:
+            theirs, ours = connection.getpeername()[:2], connection.getsockname()[:2]
+            if not peers.held_by(target.pid, local=theirs, remote=ours):
+                return f"the socket at {theirs[0]}:{theirs[1]} is not one of process {target.pid}'s"
+        if not target.alive():
+            return f"process {target.pid} has exited, so its PID may be another process now"
+        return None
+
+
+def _explain(target: Target, error: dict[str, str]) -> AttachError:
+    kind, message = error.get("type"), error.get("message", "")
+    pid = target.pid
+    if not target.alive():
+        return AttachError(pid, f"no process with PID {pid}: it exited while attaching")
+    if kind == "PermissionError" or "Operation not permitted" in message:
+        return permission_error(pid)
+    if "not enabled" in message:
+        return disabled_error(pid, "remote debugging is turned off in it")
+    return AttachError(pid, f"process {pid} could not be asked to attach: {message}")
