@@ -12,14 +12,14 @@ is closed; other connections are served on.
 
 import hmac
 import logging
-import os
-import pwd
 import secrets
 from collections.abc import Iterable
 
 from attrs import frozen
 
-from dapattach.peers import Peer, user_name
+from dapattach import host
+from dapattach.host import user_name
+from dapattach.peers import Peer
 from dapattach.protocol.endpoint import Request
 from dapattach.session import Gate, Refusal
 
@@ -36,7 +36,8 @@ class Access:
     @classmethod
     def build(cls, allow_users: Iterable[str] = (), allow_token: bool = False) -> Access:
         """`allow_users` are names or uids; raises `ValueError` naming one that does not exist."""
-        users = {os.geteuid(), *(_uid(user) for user in allow_users)}
+        own = host.own_uid()
+        users = {*(() if own is None else (own,)), *(_uid(user) for user in allow_users)}
         return cls(frozenset(users), secrets.token_urlsafe(24) if allow_token else None)
 
     def gate(self, peer: Peer) -> Gate | None:
@@ -119,6 +120,6 @@ def _uid(user: str) -> int:
     if user.isdigit():
         return int(user)
     try:
-        return pwd.getpwnam(user).pw_uid
+        return host.uid_of(user)
     except KeyError:
         raise ValueError(f"--allow-user {user}: there is no such user on this system") from None

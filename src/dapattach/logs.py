@@ -79,7 +79,7 @@ class PrivateFileHandler(logging.FileHandler):
         super().__init__(path, encoding="utf-8")
 
     def _open(self) -> io.TextIOWrapper:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+        flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         if not self._created:
             flags |= os.O_CREAT | os.O_EXCL
         fd = os.open(self.baseFilename, flags, 0o600)
@@ -105,6 +105,8 @@ def _make_private_dir(path: Path, *, tighten: bool) -> None:
     if not tighten:
         return
     info = os.lstat(path)
+    if sys.platform == "win32":
+        return  # the user's profile folder, which only that user may open
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
         raise PermissionError(
             1, f"it is not a folder of uid {os.geteuid()} (it belongs to uid {info.st_uid})", str(path)

@@ -17,9 +17,10 @@ import socket
 import struct
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from dapattach import host
-from dapattach.host import user_name
+from dapattach.host import user_name as user_name
 
 type Address = tuple[str, int]
 
@@ -61,7 +62,7 @@ def unix_peer(sock: socket.socket) -> tuple[int, int]:
 
 def peer_of(sock: socket.socket) -> Peer:
     """The other end of a connected socket (Unix or TCP)."""
-    if sock.family == socket.AF_UNIX:
+    if sock.family == getattr(socket, "AF_UNIX", None):
         pid, uid = unix_peer(sock)
         return Peer(sock.getsockname() or "unix socket", uid, pid)
     local, remote = _address(sock.getsockname()), _address(sock.getpeername())
@@ -105,7 +106,7 @@ def held_by(pid: int, local: Address, remote: Address) -> bool:
     return False
 
 
-def _connections(pid: int | None) -> list[object]:
+def _connections(pid: int | None) -> list[Any]:
     """The TCP connections psutil sees, of process `pid` or of every process; [] when it may not look."""
     psutil = host.psutil()
     try:
@@ -119,11 +120,11 @@ def _connections(pid: int | None) -> list[object]:
 def _owner_elsewhere(local: Address, remote: Address) -> int | None:
     wanted = (_normal(local), _normal(remote))
     for connection in _connections(None):
-        ends = (_normal(connection.laddr[:2]), _normal(connection.raddr[:2]))  # type: ignore[attr-defined]
-        if ends == wanted and connection.pid:  # type: ignore[attr-defined]
+        ends = (_normal(connection.laddr[:2]), _normal(connection.raddr[:2]))
+        if ends == wanted and connection.pid:
             psutil = host.psutil()
             with contextlib.suppress(psutil.Error, AttributeError):
-                return int(psutil.Process(connection.pid).uids().effective)  # type: ignore[attr-defined]
+                return int(psutil.Process(connection.pid).uids().effective)
     return None
 
 

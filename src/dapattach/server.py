@@ -16,7 +16,7 @@ from pathlib import Path
 from dapattach import logs, transport
 from dapattach.access import Access
 from dapattach.handlers import build_table
-from dapattach.peers import user_name
+from dapattach.host import user_name
 from dapattach.session import Connection, Gate, HandlerTable, Session
 
 log = logging.getLogger("dapattach.server")
@@ -78,7 +78,7 @@ async def serve(args: argparse.Namespace, table: HandlerTable, access: Access) -
 
     loop = asyncio.get_running_loop()
     main_task = asyncio.current_task()
-    if main_task is not None:
+    if main_task is not None and sys.platform != "win32":  # Windows' event loops take no signal handlers
         loop.add_signal_handler(signal.SIGTERM, main_task.cancel)
     if args.listen is not None:
         await transport.serve_listen(transport.parse_listen(args.listen), access, run_session)

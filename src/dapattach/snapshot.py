@@ -3,7 +3,7 @@
 The adapter answers `threads`/`stackTrace` from a snapshot while the agent is still waiting to get in (a
 target blocked in `accept()` runs no injected code until a request arrives). `_remote_debugging` only
 reads a process of its own major.minor, so for any other version the reading step runs under the
-target's own interpreter (`/proc/PID/exe -I -S pyinfo.py PID`) and its JSON is parsed here.
+target's own interpreter (`<its executable> -I -S pyinfo.py PID`) and its JSON is parsed here.
 """
 
 import argparse
@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from dapattach import pyinfo
+from dapattach import host, pyinfo
 from dapattach.processes import Problem, ProcessError, ProcessInfo, describe_process
 
 HELPER_TIMEOUT = 10.0
@@ -87,11 +87,7 @@ def _thread_name(pid: int, tid: int) -> str:
     # Python 3.14+ gives each threading.Thread its name at the OS level (cut to 15 bytes by Linux).
     if tid == pid:
         return "MainThread"
-    try:
-        with open(f"/proc/{pid}/task/{tid}/comm", encoding="utf-8", errors="replace") as file:
-            return file.read().rstrip("\n") or f"Thread {tid}"
-    except OSError:
-        return f"Thread {tid}"
+    return host.thread_name(pid, tid) or f"Thread {tid}"
 
 
 def _frames(raw: list[dict[str, Any]]) -> tuple[Frame, ...]:
@@ -102,7 +98,7 @@ def _run_helper(info: ProcessInfo) -> dict[str, Any]:
     """Read the stacks with the target's own interpreter: same version, stdlib only, isolated mode."""
     interpreter = info.executable
     if interpreter is None or not os.access(interpreter, os.X_OK):
-        interpreter = f"/proc/{info.pid}/exe"
+        interpreter = host.executable_of(info.pid) or interpreter or "python"
     command = [interpreter, "-I", "-S", pyinfo.__file__, str(info.pid)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=HELPER_TIMEOUT, check=False)
@@ -135,7 +131,7 @@ def _read_here(pid: int) -> dict[str, Any]:
 
 def _explain(info: ProcessInfo, error: dict[str, Any]) -> SnapshotError:
     kind, message = error.get("type"), error.get("message", "")
-    if not os.path.isdir(f"/proc/{info.pid}"):
+    if not host.exists(info.pid):
         return SnapshotError(f"PID {info.pid} exited while its stacks were being read")
     if kind == "PermissionError":
         return SnapshotError(

@@ -21,6 +21,7 @@ from attrs import frozen
 
 from dapattach import peers
 from dapattach.access import Access
+from dapattach.host import user_name
 from dapattach.session import Connection, Gate
 
 log = logging.getLogger("dapattach.transport")
@@ -92,7 +93,8 @@ class PipeConnection:
     """A `Connection` over the adapter's stdin and stdout.
 
     Pipes, sockets and terminals go through the event loop; regular files (`dapattach < requests.bin`)
-    cannot, so those are read in a worker thread and written directly (a file write does not block).
+    cannot, so those are read in a worker thread and written directly (a file write does not block). So are
+    Windows' anonymous pipes, which its event loop cannot read (they are not opened for overlapped I/O).
     """
 
     def __init__(self, dap_in: BinaryIO, dap_out: BinaryIO) -> None:
@@ -103,6 +105,8 @@ class PipeConnection:
         self.flow = _WriteFlow()
 
     async def open(self) -> None:
+        if sys.platform == "win32":
+            return
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=READ_SIZE)
         try:
@@ -220,6 +224,8 @@ async def serve_listen(
         log.info("client %s done", peer.address)
 
     if isinstance(address, UnixAddress):
+        if sys.platform == "win32":
+            raise TransportError("--listen unix:PATH needs Unix sockets, which Windows does not offer here")
         sock = _unix_listener(address.path, private=access.users == {os.geteuid()} and access.token is None)
         ours = os.lstat(address.path)
         server = await asyncio.start_unix_server(on_client, sock=sock)
@@ -247,6 +253,8 @@ async def serve_listen(
 def _unix_listener(path: str, *, private: bool) -> socket.socket:
     """A listening socket at `path`, created 0600 (0666 when other users are let in: each connection is
     still checked with SO_PEERCRED)."""
+    if sys.platform == "win32":
+        raise TransportError("no Unix sockets on Windows")
     _remove_stale_socket(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     mask = os.umask(0o177)  # before any thread starts: the process-wide umask covers only this bind
@@ -269,6 +277,8 @@ def _remove_stale_socket(path: str) -> None:
         if not stat.S_ISSOCK(os.lstat(path).st_mode):
             raise TransportError(f"cannot listen on unix:{path}: it exists and is not a socket")
     except FileNotFoundError:
+        return
+    if sys.platform == "win32":
         return
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         try:
@@ -296,7 +306,7 @@ async def serve_connect(host: str, port: int, access: Access, run_session: RunSe
     owner = peers.listener_owner(server=sock.getpeername()[:2], client=sock.getsockname()[:2])
     if is_loopback(host) and owner not in access.users:
         writer.close()
-        who = "an unknown user" if owner is None else f"uid {owner} ({peers.user_name(owner)})"
+        who = "an unknown user" if owner is None else f"uid {owner} ({user_name(owner)})"
         raise TransportError(
             f"not talking DAP to {host}:{port}: the program listening there runs as {who}, not as a user "
             "this adapter serves (whoever talks to it can run code in every process it can attach to); "

@@ -17,11 +17,11 @@ import contextlib
 import enum
 import json
 import logging
-import os
 import secrets
 import socket
 import time
 
+from dapattach import host
 from dapattach.attach import driver as drivers
 from dapattach.attach.checks import AttachError, blocked_message, check_target
 from dapattach.attach.folder import AttachFolder, HandOverError
@@ -121,7 +121,7 @@ class Attempt:
         target the bootstrap cannot delete itself (the folder is the adapter's), so nothing tells that it
         ran, and a displaced request is left to the usual wait.
         """
-        if self.target is None or self.target.uid != os.geteuid():
+        if self.target is None or self.target.uid != host.own_uid():
             return
         started = time.monotonic()
         while True:
@@ -155,7 +155,8 @@ class Attempt:
                 raise AttachError(
                     self.pid,
                     f"cannot hand the attach files to uid {target.uid}, which process {self.pid} runs as: "
-                    f"the adapter (uid {os.geteuid()}) may trace it but not give files away (no CAP_CHOWN); "
+                    f"the adapter (uid {host.own_uid()}) may trace it but not give files away "
+                    "(no CAP_CHOWN); "
                     f"run the adapter as root or as uid {target.uid}",
                 ) from None
             raise

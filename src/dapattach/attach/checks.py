@@ -5,7 +5,9 @@ that name the PID, what is wrong and what to do.
 """
 
 import os
+import sys
 
+from dapattach import host
 from dapattach.processes import NoSuchProcess, Problem, describe_process
 
 
@@ -23,6 +25,20 @@ def _read(path: str) -> bytes:
 
 
 def permission_error(pid: int) -> AttachError:
+    """What the system said no to, and what to do about it there."""
+    if sys.platform == "win32":
+        return AttachError(
+            pid,
+            f"permission denied attaching to process {pid}: another user's process, or one at a higher "
+            "integrity level, needs an elevated adapter (run the editor as administrator)",
+        )
+    if host.MACOS:
+        return AttachError(
+            pid,
+            f"permission denied attaching to process {pid}: macOS lets only root (or a program with the "
+            "debugger entitlement) read and write another process's memory, and a hardened-runtime program "
+            "refuses even root; run the adapter with sudo",
+        )
     try:
         owner = os.stat(f"/proc/{pid}").st_uid
         whose = f"owned by uid {owner}, the adapter runs as uid {os.geteuid()}"
@@ -109,25 +125,22 @@ def refuse_own_family(pid: int) -> None:
 
 
 def _parent_of(pid: int) -> int:
-    try:
-        return int(_read(f"/proc/{pid}/stat").rpartition(b")")[2].split()[1])
-    except OSError, IndexError, ValueError:
-        return 0
+    return host.parent_of(pid)
 
 
 def _command_name(pid: int) -> str:
-    try:
-        return _read(f"/proc/{pid}/comm").decode(errors="replace").strip()
-    except OSError:
-        return "unknown"
+    return host.command_name(pid)
 
 
 def gone(pid: int) -> bool:
     """Whether the process has exited (a zombie not yet reaped by its parent counts as exited)."""
+    psutil = host.psutil()
     try:
-        return _read(f"/proc/{pid}/stat").rpartition(b")")[2].split()[0] in (b"Z", b"X")
-    except OSError, IndexError:
+        return bool(psutil.Process(pid).status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD))
+    except psutil.NoSuchProcess:
         return True
+    except psutil.AccessDenied:
+        return False
 
 
 def blocked_message(pid: int, waited: float) -> str:

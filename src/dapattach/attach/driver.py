@@ -18,6 +18,7 @@ snapshot stand-in and the link are the same whichever driver is used.
 
 import os
 import socket
+import sys
 from typing import Protocol
 
 from dapattach import host
@@ -76,15 +77,14 @@ def choose() -> Driver:
         raise DriverChoiceError(
             f"{CHANNEL_VARIABLE}={channel!r}: use 'tcp'" + ("" if host.WINDOWS else " or 'unix'")
         )
-    match wanted:
-        case "direct" if host.LINUX:
+    if wanted == "portable":
+        from dapattach.attach.portable import PortableDriver
+
+        return PortableDriver(tcp=channel == "tcp")
+    if wanted == "direct":
+        if sys.platform == "linux":
             from dapattach.attach.direct import DirectDriver
 
             return DirectDriver()
-        case "portable":
-            from dapattach.attach.portable import PortableDriver
-
-            return PortableDriver(tcp=channel == "tcp")
-        case "direct":
-            raise DriverChoiceError(f"{DRIVER_VARIABLE}=direct: the direct driver exists on Linux only")
+        raise DriverChoiceError(f"{DRIVER_VARIABLE}=direct: the direct driver exists on Linux only")
     raise DriverChoiceError(f"{DRIVER_VARIABLE}={wanted!r}: use 'direct' or 'portable'")

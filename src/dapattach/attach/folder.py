@@ -39,9 +39,9 @@ log = logging.getLogger(__name__)
 
 PREFIX = "dapattach-"
 _LEFTOVER = re.compile(r"dapattach-(\d+)-(\d+)-[0-9a-f]{8}")
-if sys.platform != "win32":
-    _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-    _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_NO_LINKS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_DIRECTORY: int = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NO_LINKS
+_NEW_FILE: int = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_LINKS
 
 
 class HandOverError(PermissionError):
@@ -182,6 +182,8 @@ def _new_folder(parent_fd: int) -> str:
 
 
 def _hand_over(fd: int, uid: int) -> None:
+    if sys.platform == "win32":
+        return
     try:
         os.fchown(fd, uid, -1)
     except PermissionError as error:
@@ -193,7 +195,7 @@ def start_time(pid: int) -> int | None:
     with the PID, it names one process for good."""
     if not host.LINUX:
         try:
-            return round(host.psutil().Process(pid).create_time() * 1000)
+            return round(float(host.psutil().Process(pid).create_time()) * 1000)
         except Exception:
             return None
     try:

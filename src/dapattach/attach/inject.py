@@ -21,6 +21,7 @@ import os
 import sys
 from pathlib import Path
 
+from dapattach import host
 from dapattach.attach.folder import AttachFolder
 
 AGENT_DIR = Path(__file__).resolve().parent.parent / "agent"
@@ -112,12 +113,12 @@ def bootstrap_text(folder: AttachFolder, socket_path: str, secret: str, agent_di
     )
 
 
-def place_agent(folder: AttachFolder, target_uid: int) -> str:
+def place_agent(folder: AttachFolder, target_uid: int | None) -> str:
     """The agent folder the target should load, as it sees it: the installed one for a target of the
     adapter's own user, else a copy in `folder` (sources and this version's bytecode, modification times
     kept so the bytecode stays valid)."""
     _compile_agent()
-    if target_uid == os.geteuid():
+    if target_uid is None or target_uid == host.own_uid():
         return str(AGENT_DIR)
     sources = sorted(path.name for path in AGENT_DIR.glob("*.py"))
     modules = {name.removesuffix(".py") for name in sources}

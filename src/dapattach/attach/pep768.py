@@ -32,8 +32,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dapattach.attach import elf
-from dapattach.attach.procmem import ProcessMemory, read_maps
+assert sys.platform == "linux", "the attach protocol is spoken here through Linux interfaces"
+
+from dapattach.attach import elf  # noqa: E402
+from dapattach.attach.procmem import ProcessMemory, read_maps  # noqa: E402
 
 __all__ = [
     "AttachError",

@@ -12,9 +12,12 @@ Errors are `OSError` subclasses carrying the PID and the address, so callers can
 import ctypes
 import errno
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+
+assert sys.platform == "linux", "process memory through process_vm_readv/writev and /proc/PID/mem: Linux only"
 
 _PTRACE_HINT = (
     "reading another process's memory needs the same user id as the target, or CAP_SYS_PTRACE "

@@ -87,7 +87,7 @@ class PidfdTarget(Target):
 
     def exit_status(self) -> int | None:
         """Read from `/proc/PID/stat`; the pidfd held meanwhile keeps the PID from naming another process."""
-        if self._pidfd < 0:
+        if self._pidfd < 0 or sys.platform != "linux":
             return None
         try:
             with open(f"/proc/{self.pid}/stat", "rb") as file:
@@ -103,7 +103,7 @@ class PidfdTarget(Target):
 
     def alive(self) -> bool:
         """A zombie's pidfd is readable."""
-        if self._pidfd < 0:
+        if self._pidfd < 0 or sys.platform != "linux":
             return False
         poller = select.poll()
         poller.register(self._pidfd, select.POLLIN)
