@@ -8,6 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from agent_harness import attach, probe, start_target, wait_until_blocked
@@ -79,6 +80,9 @@ async def test_target_with_remote_debugging_disabled_by_environment() -> None:
             await inject_agent(target.pid, timeout=5)
 
 
+SITE_PACKAGES = Path(psutil.__file__).parent.parent
+"""Where the adapter's dependencies are installed, for an adapter run as another user from the sources."""
+
 PERMISSION_SCRIPT = """\
 import asyncio, sys
 from dapattach.attach import AttachError, inject_agent
@@ -96,7 +100,7 @@ async def test_permission_denied_names_the_fix() -> None:
             subprocess.run,
             ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", PY314, "-c", PERMISSION_SCRIPT,
              str(target.pid)],
-            env={"PYTHONPATH": str(SRC), "PATH": os.environ["PATH"]},
+            env={"PYTHONPATH": f"{SRC}{os.pathsep}{SITE_PACKAGES}", "PATH": os.environ["PATH"]},
             capture_output=True, text=True, timeout=30,
         )  # fmt: skip
         message = result.stdout.strip()
