@@ -2,6 +2,8 @@
 
 import asyncio
 import os
+import platform
+import sys
 
 import pytest
 
@@ -15,6 +17,12 @@ async def test_attach_pause_inspect_and_detach(adapter: DapClient, showcase) -> 
     await attach_session(adapter, showcase.pid)
     attached = await adapter.wait_event("output", lambda e: "Attached to process" in e["body"]["output"])
     assert str(showcase.pid) in attached["body"]["output"]
+    driver = os.environ.get("DAPATTACH_DRIVER") or "direct"
+    assert f"attach driver: {driver} (" in attached["body"]["output"], "which way in, and on which Python"
+    assert (
+        f"The adapter runs on Python {platform.python_version()} ({sys.executable})"
+        in attached["body"]["output"]
+    )
 
     threads = {t["name"]: t["id"] for t in (await adapter.request("threads"))["threads"]}
     assert {"MainThread", "nested-worker", "ticker", "marker-printer"} <= set(threads)

@@ -132,7 +132,11 @@ function pathMappingProblems(value: unknown): string[] {
   });
 }
 
-/** Arguments after the interpreter: `-m dapattach`, with `--log-dir` when logging to a file. */
-export function adapterArguments(logDir: string | undefined): string[] {
-  return logDir === undefined ? ['-m', 'dapattach'] : ['-m', 'dapattach', '--log-dir', logDir];
+/**
+ * Arguments after the interpreter: the extension's bundled launcher in isolated mode (`-I launch.py`), or
+ * `-m dapattach` without a bundle; with `--log-dir` when logging to a file.
+ */
+export function adapterArguments(logDir: string | undefined, launcher?: string): string[] {
+  const start = launcher === undefined ? ['-m', 'dapattach'] : ['-I', launcher];
+  return logDir === undefined ? start : [...start, '--log-dir', logDir];
 }

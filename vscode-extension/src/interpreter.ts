@@ -1,10 +1,12 @@
 /**
- * Choosing the Python that runs the debug adapter. The adapter needs Python ≥ 3.14 (it uses
- * `sys.remote_exec`) with dapattach importable, and users have several ways to say which one they mean.
+ * Choosing the Python that runs the debug adapter. The adapter needs Python ≥ 3.14; the extension carries
+ * dapattach itself (`python/`, see adapterCommand), so any such interpreter will do — with a bundle, it
+ * need not have dapattach installed (without one, in development, it must import dapattach).
  *
  * The order is: the launch configuration's `python`, the `dapattach.python` setting, the Python
- * extension's selected interpreter, then python3.14 / python3.15 / python3 on PATH. An interpreter the
- * user named explicitly is never silently replaced by another: if it is unusable, that is the error.
+ * extension's selected interpreter, the target process's own interpreter (which the picker learnt from
+ * `dapattach ps`), then python3.14 / python3.15 / python3 on PATH. An interpreter the user named
+ * explicitly is never silently replaced by another: if it is unusable, that is the error.
  * Probing is injected so the logic is tested without spawning anything.
  */
 
@@ -31,10 +33,16 @@ export interface InterpreterSources {
   readonly setting?: string;
   /** The interpreter selected in the Python extension, if it is installed and has one. */
   readonly pythonExtension?: string;
+  /** The interpreter the target process runs, when it is known. */
+  readonly target?: string;
 }
 
 export type Origin =
-  'launch configuration "python"' | 'setting "dapattach.python"' | 'Python extension' | 'PATH';
+  | 'launch configuration "python"'
+  | 'setting "dapattach.python"'
+  | 'Python extension'
+  | 'target process'
+  | 'PATH';
 
 export interface Candidate {
   readonly command: string;
@@ -63,21 +71,25 @@ export function candidates(sources: InterpreterSources): Candidate[] {
   add(sources.configured, 'launch configuration "python"', true);
   add(sources.setting, 'setting "dapattach.python"', true);
   add(sources.pythonExtension, 'Python extension', false);
+  add(sources.target, 'target process', false);
   for (const command of PATH_CANDIDATES) {
     add(command, 'PATH', false);
   }
   return list;
 }
 
-/** Why this probe outcome cannot run the adapter, or undefined when it can. */
-export function rejection(outcome: ProbeOutcome): string | undefined {
+/**
+ * Why this probe outcome cannot run the adapter, or undefined when it can. With the extension's own copy
+ * of dapattach (`bundled`), any Python 3.14+ can; without it the interpreter must import dapattach.
+ */
+export function rejection(outcome: ProbeOutcome, bundled = false): string | undefined {
   if (!outcome.found) {
     return outcome.error;
   }
   if (!isSupported(outcome.version)) {
     return `it is Python ${formatVersion(outcome.version)}; dapattach needs Python ${MINIMUM_VERSION.join('.')} or newer`;
   }
-  if (!outcome.hasDapattach) {
+  if (!outcome.hasDapattach && !bundled) {
     return `it is Python ${formatVersion(outcome.version)} but cannot import dapattach`;
   }
   return undefined;
@@ -86,20 +98,21 @@ export function rejection(outcome: ProbeOutcome): string | undefined {
 export async function chooseInterpreter(
   sources: InterpreterSources,
   probe: Probe,
+  bundled = false,
 ): Promise<InterpreterChoice> {
   const tried: string[] = [];
   for (const candidate of candidates(sources)) {
     const outcome = await probe(candidate.command);
-    const reason = rejection(outcome);
+    const reason = rejection(outcome, bundled);
     if (reason === undefined && outcome.found) {
       return { ok: true, executable: outcome.executable, version: outcome.version, origin: candidate.origin };
     }
     if (candidate.explicit) {
-      return { ok: false, message: explicitFailure(candidate, reason ?? 'it cannot be used') };
+      return { ok: false, message: explicitFailure(candidate, reason ?? 'it cannot be used', bundled) };
     }
     tried.push(`${candidate.command} (${candidate.origin}): ${reason}`);
   }
-  return { ok: false, message: nothingFound(tried) };
+  return { ok: false, message: nothingFound(tried, bundled) };
 }
 
 export function isSupported(version: Version): boolean {
@@ -135,23 +148,30 @@ export function parseProbeOutput(text: string): ProbeOutcome | undefined {
   return { found: true, executable, version: [version[0], version[1], version[2]], hasDapattach: dapattach };
 }
 
-function explicitFailure(candidate: Candidate, reason: string): string {
+function explicitFailure(candidate: Candidate, reason: string, bundled: boolean): string {
   const fix =
     candidate.origin === 'setting "dapattach.python"'
       ? 'Point "dapattach.python" at a Python 3.14+ interpreter'
       : 'Point "python" in the launch configuration at a Python 3.14+ interpreter';
+  const install = bundled
+    ? ' (the extension brings dapattach itself)'
+    : `, and install dapattach into it with \`${candidate.command} -m pip install dapattach\``;
   return (
     `The Python interpreter from the ${candidate.origin}, ${candidate.command}, cannot run the dapattach ` +
-    `debug adapter: ${reason}. ${fix}, and install dapattach into it with ` +
-    `\`${candidate.command} -m pip install dapattach\`.`
+    `debug adapter: ${reason}. ${fix}${install}.`
   );
 }
 
-function nothingFound(tried: string[]): string {
+function nothingFound(tried: string[], bundled: boolean): string {
+  const needs = bundled ? 'Python 3.14 or newer' : 'Python 3.14 or newer with dapattach installed';
+  const fix = bundled
+    ? 'Install Python 3.14 or newer, then set "dapattach.python" to it (or select it in the Python ' +
+      'extension); the extension brings dapattach itself. Picking the process from the list also works: ' +
+      "the adapter then runs on the target's own interpreter."
+    : 'Install it with `python3.14 -m pip install dapattach`, then set "dapattach.python" to that ' +
+      'interpreter (or select it in the Python extension).';
   return (
-    'No Python interpreter that can run the dapattach debug adapter was found (it needs Python 3.14 or ' +
-    `newer with dapattach installed). Tried: ${tried.join('; ')}. ` +
-    'Install it with `python3.14 -m pip install dapattach`, then set "dapattach.python" to that ' +
-    'interpreter (or select it in the Python extension).'
+    `No Python interpreter that can run the dapattach debug adapter was found (it needs ${needs}). ` +
+    `Tried: ${tried.join('; ')}. ${fix}`
   );
 }

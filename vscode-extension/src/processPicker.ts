@@ -4,8 +4,10 @@
  */
 import * as vscode from 'vscode';
 import { findAdapterInterpreter } from './adapterInterpreter';
+import { bundledLauncher } from './bundle';
 import { toRows, type ProcessRow } from './processes';
-import { listProcesses } from './processSource';
+import { listProcesses, pythonsRunning } from './processSource';
+import { remember } from './targetInterpreter';
 
 interface ProcessItem extends vscode.QuickPickItem {
   readonly row: ProcessRow;
@@ -26,7 +28,10 @@ export function pickProcess(configuration?: unknown): Promise<string | undefined
     quickPick.busy = true;
     try {
       python ??= interpreterForListing(configuration);
-      const listing = await listProcesses(await python);
+      const listing = await listProcesses(await python, bundledLauncher());
+      for (const process of listing.processes) {
+        remember(process.pid, process.executable);
+      }
       quickPick.items = toRows(listing.processes).map(toItem);
       quickPick.title = listing.warning === undefined ? TITLE : `${TITLE} (from ps: ${listing.warning})`;
     } catch (error) {
@@ -62,13 +67,30 @@ export function pickProcess(configuration?: unknown): Promise<string | undefined
   });
 }
 
+/**
+ * The Python that lists processes: the adapter's, else (with the bundle, which needs no installed
+ * dapattach) the first Python 3.14+ among the interpreters of running Python processes.
+ */
 async function interpreterForListing(configuration: unknown): Promise<string | undefined> {
   const configured =
     typeof configuration === 'object' && configuration !== null
       ? (configuration as Record<string, unknown>).python
       : undefined;
-  const choice = await findAdapterInterpreter(vscode.workspace.workspaceFolders?.[0], configured);
-  return choice.ok ? choice.executable : undefined;
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  const choice = await findAdapterInterpreter(folder, configured);
+  if (choice.ok) {
+    return choice.executable;
+  }
+  if (bundledLauncher() === undefined) {
+    return undefined;
+  }
+  for (const running of await pythonsRunning()) {
+    const fallback = await findAdapterInterpreter(folder, configured, running);
+    if (fallback.ok) {
+      return fallback.executable;
+    }
+  }
+  return undefined;
 }
 
 function toItem(row: ProcessRow): ProcessItem {

@@ -3,7 +3,7 @@
  * that is not possible, so the picker still offers something (with a note saying why).
  */
 import { execFile } from 'node:child_process';
-import { parseProcessJson, parsePsOutput, type ProcessInfo } from './processes';
+import { isPython, parseProcessJson, parsePsOutput, type ProcessInfo } from './processes';
 
 export interface ProcessListing {
   readonly processes: ProcessInfo[];
@@ -13,21 +13,34 @@ export interface ProcessListing {
 
 const MAX_OUTPUT = 64 * 1024 * 1024;
 
-/** Lists processes with `dapattach ps`, falling back to `ps` (python undefined: no interpreter found). */
-export async function listProcesses(python: string | undefined, timeoutMs = 15_000): Promise<ProcessListing> {
+/**
+ * Lists processes with `dapattach ps` (the bundled launcher when there is one, else `-m dapattach`),
+ * falling back to `ps` (python undefined: no interpreter found).
+ */
+export async function listProcesses(
+  python: string | undefined,
+  launcher?: string,
+  timeoutMs = 15_000,
+): Promise<ProcessListing> {
   let warning: string;
   if (python === undefined) {
-    warning = 'no Python ≥ 3.14 with dapattach was found';
+    warning = 'no Python ≥ 3.14 was found';
   } else {
+    const args =
+      launcher === undefined ? ['-m', 'dapattach', 'ps', '--json'] : ['-I', launcher, 'ps', '--json'];
     try {
-      const output = await run(python, ['-m', 'dapattach', 'ps', '--json'], timeoutMs);
+      const output = await run(python, args, timeoutMs);
       return { processes: parseProcessJson(output) };
     } catch (error) {
-      warning = `\`${python} -m dapattach ps --json\` failed: ${firstLine(error)}`;
+      warning = `\`${python} ${args.join(' ')}\` failed: ${firstLine(error)}`;
     }
   }
-  const output = await run('ps', ['-ww', '-eo', 'pid=,user=,args='], timeoutMs);
-  return { processes: parsePsOutput(output), warning };
+  return { processes: await listWithPs(timeoutMs), warning };
+}
+
+/** Plain `ps`: what any system offers, with the interpreters of Python processes where their command lines say. */
+export async function listWithPs(timeoutMs = 15_000): Promise<ProcessInfo[]> {
+  return parsePsOutput(await run('ps', ['-ww', '-eo', 'pid=,user=,args='], timeoutMs));
 }
 
 function run(command: string, args: string[], timeoutMs: number): Promise<string> {
@@ -56,4 +69,15 @@ function firstLine(error: unknown): string {
 function lastLine(text: string): string {
   const lines = text.split('\n');
   return lines[lines.length - 1] ?? text;
+}
+
+/** The interpreters running Python processes, as `ps` shows them (candidates to run dapattach on). */
+export async function pythonsRunning(timeoutMs = 15_000): Promise<string[]> {
+  try {
+    const processes = await listWithPs(timeoutMs);
+    const found = processes.filter(isPython).map((process) => process.executable);
+    return [...new Set(found.filter((executable): executable is string => executable !== null))];
+  } catch {
+    return [];
+  }
 }

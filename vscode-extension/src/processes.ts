@@ -20,6 +20,8 @@ export interface ProcessInfo {
   readonly reason: string | null;
   readonly name: string;
   readonly commandLine: string;
+  /** The program it runs (for a Python process, its interpreter), or null when unknown. */
+  readonly executable: string | null;
 }
 
 /** A picker row: what the user sees plus the pid it stands for. */
@@ -73,6 +75,7 @@ function toProcessInfo(entry: unknown, index: number): ProcessInfo {
     reason: nullableString(record.reason),
     name: stringOr(record.name, ''),
     commandLine: stringOr(record.commandLine, ''),
+    executable: nullableString(record.executable),
   };
 }
 
@@ -104,19 +107,22 @@ export function parsePsOutput(text: string): ProcessInfo[] {
       reason: python !== undefined ? null : 'not a Python process',
       name: python?.name ?? commandName(commandLine),
       commandLine,
+      executable: python?.path.startsWith('/') === true ? python.path : null,
     });
   }
   return processes;
 }
 
 /** The Python executable a command line starts with (`/usr/bin/python3.14 app.py` → python3.14), if any. */
-export function pythonExecutable(commandLine: string): { name: string; version: string | null } | undefined {
+export function pythonExecutable(
+  commandLine: string,
+): { name: string; version: string | null; path: string } | undefined {
   const match = PYTHON_EXECUTABLE.exec(commandLine);
   if (match === null) {
     return undefined;
   }
   const version = match[2]?.includes('.') ? match[2] : null;
-  return { name: match[1], version };
+  return { name: match[1], version, path: match[0] };
 }
 
 function commandName(commandLine: string): string {

@@ -78,6 +78,11 @@ class Attempt:
         self._following: asyncio.Task[None] | None = None
         self._since = time.monotonic()
 
+    @property
+    def driver_name(self) -> str:
+        """Which way in this attach took (the log says it too)."""
+        return "no" if self._driver is None else self._driver.name
+
     def _move(self, event: str) -> None:
         after = Phase.DETACHED if event in _ENDINGS else _MOVES.get((self.phase, event))
         if after is None:

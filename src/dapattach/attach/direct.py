@@ -28,7 +28,7 @@ DISPLACER_WAIT = 1.0
 
 
 class DirectDriver:
-    name = "direct (PEP 768 written into the target's memory)"
+    name = "direct (PEP 768, written into the target's memory)"
     pidfd = True
     _cleaned: set[str] = set()
 

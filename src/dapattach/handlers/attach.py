@@ -8,6 +8,8 @@ happened; `terminateDebuggee` ends it.
 import asyncio
 import logging
 import os
+import platform
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +24,8 @@ from dapattach.session import Cleanup, HandlerTable, RequestContext, RequestErro
 log = logging.getLogger(__name__)
 
 handlers = HandlerTable(support_terminate_debuggee=True)
+ADAPTER_HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+"""Where this dapattach is loaded from (a virtualenv, a checkout, the VS Code extension's bundle)."""
 
 
 @handlers.on("attach")
@@ -70,7 +74,11 @@ def _log_to_file(session: Session) -> None:
 def _say_attached(session: Session, debuggee: Debuggee) -> None:
     link = debuggee.link
     assert link is not None
-    text = f"Attached to process {debuggee.pid} (Python {link.python}, {link.executable}).\n"
+    adapter = f"Python {platform.python_version()} ({sys.executable}), dapattach from {ADAPTER_HOME}"
+    text = (
+        f"Attached to process {debuggee.pid} (Python {link.python}, {link.executable}); attach driver: "
+        f"{debuggee.attempt.driver_name}. The adapter runs on {adapter}.\n"
+    )
     session.send_event("output", {"category": "console", "output": text})
 
 

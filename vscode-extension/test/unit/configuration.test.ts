@@ -123,5 +123,12 @@ describe('adapterArguments', () => {
   test('runs the module, with --log-dir only when logging to a file', () => {
     assert.deepEqual(adapterArguments(undefined), ['-m', 'dapattach']);
     assert.deepEqual(adapterArguments('/tmp/logs'), ['-m', 'dapattach', '--log-dir', '/tmp/logs']);
+    assert.deepEqual(adapterArguments(undefined, '/ext/python/launch.py'), ['-I', '/ext/python/launch.py']);
+    assert.deepEqual(adapterArguments('/tmp/logs', '/ext/python/launch.py'), [
+      '-I',
+      '/ext/python/launch.py',
+      '--log-dir',
+      '/tmp/logs',
+    ]);
   });
 });

@@ -185,3 +185,41 @@ describe('parseProbeOutput', () => {
     assert.equal(parseProbeOutput('null'), undefined);
   });
 });
+
+describe("with the extension's own copy of dapattach (bundled)", () => {
+  test('any Python 3.14+ runs the adapter, dapattach installed or not', async () => {
+    const { probe } = tableProbe({
+      python3: python('/usr/bin/python3', [3, 11, 2], false),
+      'python3.14': python('/opt/py314/bin/python3.14', [3, 14, 10], false),
+    });
+    const without = await chooseInterpreter({}, probe);
+    assert.equal(without.ok, false, 'without the bundle the interpreter must import dapattach');
+    const choice = await chooseInterpreter({}, probe, true);
+    assert.deepEqual(choice, {
+      ok: true,
+      executable: '/opt/py314/bin/python3.14',
+      version: [3, 14, 10],
+      origin: 'PATH',
+    });
+  });
+
+  test("the target's own interpreter comes after the Python extension and before PATH", async () => {
+    assert.deepEqual(
+      candidates({ pythonExtension: '/ext/python', target: '/srv/app/bin/python3.15' }).map((c) => c.origin),
+      ['Python extension', 'target process', 'PATH', 'PATH', 'PATH'],
+    );
+    const { probe, asked } = tableProbe({
+      '/srv/app/bin/python3.15': python('/srv/app/bin/python3.15', [3, 15, 0], false),
+    });
+    const choice = await chooseInterpreter({ target: '/srv/app/bin/python3.15' }, probe, true);
+    assert.ok(choice.ok && choice.origin === 'target process');
+    assert.deepEqual(asked, ['/srv/app/bin/python3.15'], 'nothing else is asked once the target answered');
+  });
+
+  test('the message for no interpreter at all says the extension brings dapattach', async () => {
+    const choice = await chooseInterpreter({}, tableProbe({}).probe, true);
+    assert.ok(!choice.ok);
+    assert.match(choice.message, /it needs Python 3\.14 or newer\)/);
+    assert.match(choice.message, /the extension brings dapattach itself/);
+  });
+});

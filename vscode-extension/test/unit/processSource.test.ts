@@ -25,7 +25,7 @@ describe('listProcesses (runs real commands against a real target)', () => {
 
   test('with no interpreter at all it still lists processes from ps', async () => {
     const listing = await listProcesses(undefined);
-    assert.match(listing.warning ?? '', /no Python ≥ 3\.14 with dapattach was found/);
+    assert.match(listing.warning ?? '', /no Python ≥ 3\.14 was found/);
     assert.ok(listing.processes.some((p) => p.pid === process.pid));
   });
 });

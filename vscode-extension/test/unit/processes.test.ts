@@ -24,6 +24,7 @@ function entry(overrides: Partial<ProcessInfo>): ProcessInfo {
     reason: null,
     name: 'python3.14',
     commandLine: '/usr/bin/python3.14 app.py',
+    executable: '/usr/bin/python3.14',
     ...overrides,
   };
 }
@@ -42,6 +43,7 @@ describe('parseProcessJson', () => {
         reason: null,
         name: 'server.py',
         commandLine: 'python3.14 server.py --port 8000',
+        executable: '/usr/bin/python3.14',
       },
       {
         pid: 7,
@@ -68,7 +70,9 @@ describe('parseProcessJson', () => {
       reason: null,
       name: 'server.py',
       commandLine: 'python3.14 server.py --port 8000',
+      executable: '/usr/bin/python3.14',
     });
+    assert.equal(sshd.executable, null);
     assert.equal(sshd.attachable, false);
     assert.equal(sshd.reason, 'not a Python process');
     assert.equal(sshd.python, null);
@@ -244,6 +248,8 @@ describe('parsePsOutput', () => {
     assert.equal(server.python, null);
     assert.equal(server.attachable, true);
     assert.equal(server.commandLine, '/usr/bin/python3.14 server.py --port 8000');
+    assert.equal(server.executable, '/usr/bin/python3.14', 'the interpreter, to run the adapter on');
+    assert.equal(init.executable, null);
   });
 
   test('keeps inner runs of spaces, and spaces in paths', () => {
@@ -251,12 +257,14 @@ describe('parsePsOutput', () => {
     assert.equal(p.commandLine, '/srv/my app/.venv/bin/python3.14   "a  b".py  --name "x   y"');
     assert.equal(p.name, 'python3.14');
     assert.equal(p.attachable, true);
+    assert.equal(p.executable, '/srv/my app/.venv/bin/python3.14');
   });
 
   test('keeps unicode in users and arguments', () => {
     const [p] = parsePsOutput('  99 josé     python3.14 /home/josé/données/脚本.py 🐍\n');
     assert.equal(p.user, 'josé');
     assert.equal(p.commandLine, 'python3.14 /home/josé/données/脚本.py 🐍');
+    assert.equal(p.executable, null, 'a name found through PATH is not a path to run');
   });
 
   test('reads a very long command line whole', () => {
