@@ -106,6 +106,20 @@ def held_by(pid: int, local: Address, remote: Address) -> bool:
     return False
 
 
+def tcp_holder(local: Address, remote: Address) -> tuple[int, int | None] | None:
+    """(PID, uid) of a process holding the TCP socket whose own address is `local` and whose peer is
+    `remote`, for saying who a refused connection came from; None when the system does not tell us."""
+    wanted = (_normal(local), _normal(remote))
+    for connection in _connections(None):
+        if (_normal(connection.laddr[:2]), _normal(connection.raddr[:2])) == wanted and connection.pid:
+            psutil = host.psutil()
+            uid = None
+            with contextlib.suppress(psutil.Error, AttributeError):
+                uid = int(psutil.Process(connection.pid).uids().effective)
+            return int(connection.pid), uid
+    return None
+
+
 def _connections(pid: int | None) -> list[Any]:
     """The TCP connections psutil sees, of process `pid` or of every process; [] when it may not look."""
     psutil = host.psutil()

@@ -123,6 +123,9 @@ async def test_a_detach_while_stopped_frees_the_agent_at_once(showcase: Target) 
         assert (await run_in_target(showcase.pid, AGENT_LEFT))["left"] == 0
 
 
+@pytest.mark.direct_only(
+    "its request goes to the agent's own thread; sys.remote_exec asks the main thread, stopped here"
+)
 async def test_a_second_adapter_is_refused_at_once_while_the_first_is_stopped(showcase: Target) -> None:
     link = await attach(showcase)
     await pause(link)

@@ -188,6 +188,7 @@ async def test_withdrawing_leaves_nothing_in_the_target() -> None:
         assert report["modules"] == [] and "dapattach-agent" not in report["threads"]
 
 
+@pytest.mark.direct_only("it sees that another attach displaced its request; sys.remote_exec cannot")
 async def test_a_request_another_attach_displaced_is_sent_again_and_refused_by_name() -> None:
     """Two attaches to a target whose only thread runs Python once a second: the second request
     replaces the first in the thread's one slot before the target reads it. The target runs only the

@@ -164,6 +164,7 @@ async def _attach_or_refusal(client: DapClient, pid: int, go: asyncio.Event) -> 
 ROUNDS = 5
 
 
+@pytest.mark.direct_only("it sees that another attach displaced its request; sys.remote_exec cannot")
 async def test_of_two_sessions_attaching_at_once_one_gets_in_and_the_other_is_refused_at_once(
     showcase,
 ) -> None:
@@ -187,6 +188,9 @@ async def test_of_two_sessions_attaching_at_once_one_gets_in_and_the_other_is_re
     assert await probe(showcase.pid) == before
 
 
+@pytest.mark.direct_only(
+    "its request goes to the agent's own thread; sys.remote_exec asks the main thread, stopped here"
+)
 async def test_a_second_session_is_refused_while_the_first_is_stopped(adapter: DapClient, showcase) -> None:
     await attach_session(adapter, showcase.pid)
     threads = {t["name"]: t["id"] for t in (await adapter.request("threads"))["threads"]}

@@ -105,6 +105,7 @@ async def test_idle_asyncio_server_breakpoint_hits_on_the_next_request(adapter: 
         writer.close()
 
 
+@pytest.mark.direct_only("it asks a thread that runs Python; sys.remote_exec asks only the main thread")
 async def test_agent_comes_in_through_a_worker_while_main_sleeps(adapter: DapClient) -> None:
     async with start_target("sleeping_main_busy_worker.py") as target:
         await attach_session(adapter, target.pid)
@@ -127,6 +128,7 @@ async def test_a_timeout_gives_up_waiting_and_says_how_long(adapter: DapClient) 
         assert "seems blocked" in str(error.value)
 
 
+@pytest.mark.direct_only("it takes a pending request back; sys.remote_exec cannot")
 async def test_disconnect_while_waiting_withdraws_the_request(adapter: DapClient) -> None:
     async with start_target("blocked_main.py", "3600") as target:
         await attach_session(adapter, target.pid)

@@ -146,7 +146,7 @@ async def test_the_folder_of_an_adapter_killed_mid_attach_goes_with_the_next_att
             [left] = shared_tmp.glob(f"dapattach-{killed.process.pid}-*")
             killed.process.kill()
             await killed.process.wait()
-            assert (left / "agent.sock").exists(), "SIGKILL leaves the folder: nothing can run at exit"
+            assert (left / "bootstrap.py").exists(), "SIGKILL leaves the folder: nothing can run at exit"
             alive = await DapClient.start("stdio", env=env)
             await attach_session(alive, blocked.pid)
             [kept] = shared_tmp.glob(f"dapattach-{alive.process.pid}-*")

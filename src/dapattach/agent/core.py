@@ -42,6 +42,8 @@ READY_WAIT = 5.0
 IDLE_TICK = 0.25
 """How long the agent thread sleeps when nothing happens: it then runs a bytecode, which is when a second
 adapter's attach request (sent to this thread, see `attach/inject.py`) is picked up and refused."""
+HELLO_WAIT = 10.0
+"""How long the agent waits for the adapter's welcome (or, after an error hello, for it to close)."""
 LEAVE_WAIT = 1.0
 """How long a detach waits for the threads it released to leave the agent's code before collecting."""
 
@@ -105,9 +107,10 @@ class Agent:
             monitor.claim()
         except MonitorBusy as error:
             self.channel.send(wire.hello(self.secret, nonce, error=str(error)))
+            self.channel.receive(timeout=HELLO_WAIT)  # until the adapter has read it (and closes)
             return False
         self.channel.send(wire.hello(self.secret, nonce))
-        if not wire.welcomed(self.channel.receive(), self.secret, nonce):
+        if not wire.welcomed(self.channel.receive(timeout=HELLO_WAIT), self.secret, nonce):
             return False
         context.connect(self.channel.send)
         exits.watch()

@@ -56,6 +56,8 @@ def _dapattach_bootstrap():
             message = {{"type": "hello", "protocol": 1, "nonce": nonce, "proof": proof, "pid": os.getpid()}}
             message.update(extra)
             sock.sendall(json.dumps(message).encode() + b"\\n")
+            sock.settimeout(5.0)
+            sock.recv(1)  # until the adapter has read it: on TCP it asks who holds this socket
 
     if claimed is not claim:
         try:

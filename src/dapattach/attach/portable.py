@@ -100,7 +100,10 @@ class PortableDriver:
         else:
             theirs, ours = connection.getpeername()[:2], connection.getsockname()[:2]
             if not peers.held_by(target.pid, local=theirs, remote=ours):
-                return f"the socket at {theirs[0]}:{theirs[1]} is not one of process {target.pid}'s"
+                holder = peers.tcp_holder(local=theirs, remote=ours)
+                if holder is None:
+                    return f"the socket at {theirs[0]}:{theirs[1]} is not one of process {target.pid}'s"
+                return f"it comes from PID {holder[0]} (uid {holder[1]}), not from process {target.pid}"
         if not target.alive():
             return f"process {target.pid} has exited, so its PID may be another process now"
         return None

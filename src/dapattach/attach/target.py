@@ -87,19 +87,7 @@ class PidfdTarget(Target):
 
     def exit_status(self) -> int | None:
         """Read from `/proc/PID/stat`; the pidfd held meanwhile keeps the PID from naming another process."""
-        if self._pidfd < 0 or sys.platform != "linux":
-            return None
-        try:
-            with open(f"/proc/{self.pid}/stat", "rb") as file:
-                fields = file.read().rpartition(b")")[2].split()
-            if fields[0] != b"Z":
-                return None
-            status = int(fields[49])
-        except OSError, IndexError, ValueError:
-            return None
-        if os.WIFSIGNALED(status):
-            return 128 + os.WTERMSIG(status)
-        return os.WEXITSTATUS(status)
+        return None if self._pidfd < 0 else _zombie_status(self.pid)
 
     def alive(self) -> bool:
         """A zombie's pidfd is readable."""
@@ -182,6 +170,19 @@ class PsutilTarget(Target):
         except TimeoutError:
             return False
 
+    def exit_status(self) -> int | None:
+        """On Linux, read from `/proc/PID/stat` once psutil (which compares the start time) says the
+        process is our target's zombie; elsewhere the system keeps it from us."""
+        if self._process is None or not host.LINUX:
+            return None
+        psutil = host.psutil()
+        try:
+            if self._process.status() != psutil.STATUS_ZOMBIE:
+                return None
+        except psutil.Error:
+            return None
+        return _zombie_status(self.pid)
+
     def end(self, forcefully: bool) -> None:
         if self._process is None:
             return
@@ -192,6 +193,23 @@ class PsutilTarget(Target):
 
     def close(self) -> None:
         self._process = None
+
+
+def _zombie_status(pid: int) -> int | None:
+    """The exit code of zombie `pid` (shell-style), from `/proc/PID/stat`; None when it is not one."""
+    if sys.platform != "linux":
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            fields = file.read().rpartition(b")")[2].split()
+        if fields[0] != b"Z":
+            return None
+        status = int(fields[49])
+    except OSError, IndexError, ValueError:
+        return None
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
 
 
 def _filesystem_uid(pid: int) -> int:

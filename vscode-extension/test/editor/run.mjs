@@ -4,6 +4,11 @@
  * and the variables, evaluate in the Debug Console, continue, press the stop button — and the target keeps
  * running afterwards.
  *
+ * By default nothing tells the extension which Python to use and dapattach is installed in no interpreter
+ * the editor can see: the extension must run its bundled copy on the target's own interpreter. The test
+ * checks that first, and reads from the Debug Console which interpreter ran the adapter and where
+ * dapattach came from. DAPATTACH_PYTHON names an interpreter for "dapattach.python" instead.
+ *
  *   npm run test:editor            (node test/editor/run.mjs; --no-build uses the existing .vsix)
  *
  * See README.md in this folder for the tools it needs and the environment variables it reads.
@@ -18,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 
 const EXTENSION_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const REPO = path.dirname(EXTENSION_DIR);
-const ADAPTER_PYTHON = process.env.DAPATTACH_PYTHON ?? path.join(REPO, '.venv/bin/python');
+const ADAPTER_PYTHON = process.env.DAPATTACH_PYTHON;
 const TARGET_PYTHON = process.env.DAPATTACH_TARGET_PYTHON ?? '/opt/py314/bin/python3.14';
 const TOOLS = process.env.DAPATTACH_EDITOR_TOOLS ?? '/tmp/code-server';
 const CHROMIUM = process.env.DAPATTACH_CHROMIUM ?? '/usr/bin/chromium';
@@ -191,7 +196,7 @@ async function ensureTools() {
     });
   }
   for (const [file, what] of [
-    [ADAPTER_PYTHON, 'the Python that runs the adapter (DAPATTACH_PYTHON)'],
+    ...(ADAPTER_PYTHON === undefined ? [] : [[ADAPTER_PYTHON, 'the Python for "dapattach.python"']]),
     [TARGET_PYTHON, 'the Python 3.14 that runs the target (DAPATTACH_TARGET_PYTHON)'],
     [CHROMIUM, 'Chromium (DAPATTACH_CHROMIUM; Debian: apt-get install chromium)'],
   ]) {
@@ -223,7 +228,10 @@ async function prepareEditor(targetPid) {
   const userData = path.join(SCRATCH, 'user-data');
   const extensions = path.join(SCRATCH, 'extensions');
   fs.mkdirSync(workspace, { recursive: true });
-  writeJson(path.join(workspace, '.vscode/settings.json'), { 'dapattach.python': ADAPTER_PYTHON });
+  writeJson(
+    path.join(workspace, '.vscode/settings.json'),
+    ADAPTER_PYTHON === undefined ? {} : { 'dapattach.python': ADAPTER_PYTHON },
+  );
   writeJson(path.join(workspace, '.vscode/launch.json'), {
     version: '0.2.0',
     configurations: [
@@ -268,10 +276,46 @@ function codeServer() {
   return path.join(TOOLS, 'node_modules/.bin/code-server');
 }
 
+/**
+ * PATH without any folder that holds a python3.14 or python3.15 (the extension would take those before
+ * the target's interpreter), unless DAPATTACH_PYTHON is set.
+ */
+function editorPath() {
+  const folders = (process.env.PATH ?? '').split(path.delimiter);
+  if (ADAPTER_PYTHON !== undefined) return folders.join(path.delimiter);
+  const hasNewPython = (folder) =>
+    ['python3.14', 'python3.15'].some((name) => fs.existsSync(path.join(folder, name)));
+  return folders.filter((folder) => folder !== '' && !hasNewPython(folder)).join(path.delimiter);
+}
+
+/** No interpreter the editor can find may import dapattach: the extension must bring its own. */
+async function expectNoInstalledDapattach() {
+  if (ADAPTER_PYTHON !== undefined) return;
+  const pythons = [TARGET_PYTHON];
+  for (const folder of editorPath().split(path.delimiter)) {
+    for (const name of ['python3', 'python']) {
+      if (fs.existsSync(path.join(folder, name))) pythons.push(path.join(folder, name));
+    }
+  }
+  for (const python of pythons) {
+    const found = await run(
+      python,
+      ['-c', 'import importlib.util as u; print(u.find_spec("dapattach") is not None)'],
+      {
+        env: { PATH: editorPath() },
+      },
+    ).catch(() => 'False');
+    if (found.trim() !== 'False')
+      throw new Error(`${python} can import dapattach: uninstall it for this test`);
+  }
+  log(`dapattach is importable by none of ${pythons.join(', ')}`);
+}
+
 /** code-server writes a config file and logs under XDG dirs; keep them in the scratch directory. */
 function editorEnv() {
   return {
     ...process.env,
+    PATH: editorPath(),
     XDG_CONFIG_HOME: path.join(SCRATCH, 'xdg-config'),
     XDG_DATA_HOME: path.join(SCRATCH, 'xdg-data'),
     XDG_CACHE_HOME: path.join(SCRATCH, 'xdg-cache'),
@@ -402,6 +446,25 @@ async function waitForStop(page) {
   return Number(value);
 }
 
+/** The Debug Console's attach line says which Python ran the adapter and where dapattach came from. */
+async function expectAdapterOnTargetPython(page, target) {
+  await runCommand(page, 'Debug Console: Focus on Debug Console View');
+  const row = page.locator('.repl .monaco-list-row', { hasText: 'The adapter runs on' }).first();
+  await row.waitFor();
+  const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
+  const [, python, home] =
+    /The adapter runs on Python \S+ \((.+?)\), dapattach from (\S+?)\.?$/.exec(text) ?? [];
+  log(`the adapter ran on ${python}, dapattach from ${home}`);
+  if (ADAPTER_PYTHON !== undefined) return;
+  const real = (file) => fs.realpathSync(file);
+  if (python === undefined || real(python) !== real(TARGET_PYTHON)) {
+    throw new Error(`the adapter should run on the target's interpreter ${TARGET_PYTHON}: "${text}"`);
+  }
+  if (!home.startsWith(path.join(SCRATCH, 'extensions'))) {
+    throw new Error(`dapattach should come from the extension's bundle in ${SCRATCH}/extensions: "${text}"`);
+  }
+}
+
 async function evaluateInDebugConsole(page, expression, expected) {
   await runCommand(page, 'Debug Console: Focus on Debug Console View');
   const input = page.locator('.repl-input-wrapper .monaco-editor textarea');
@@ -454,6 +517,7 @@ async function main() {
   const require = createRequire(path.join(TOOLS, 'package.json'));
   const { chromium } = require('playwright-core');
   await buildVsix();
+  await expectNoInstalledDapattach();
 
   const workspace = path.join(SCRATCH, 'workspace');
   fs.mkdirSync(workspace, { recursive: true });
@@ -502,6 +566,7 @@ async function main() {
 
     const counter = await waitForStop(page);
     await shot(page, 'stopped-via-picker');
+    await expectAdapterOnTargetPython(page, target);
     await evaluateInDebugConsole(page, 'counter * 1000 + 7', counter * 1000 + 7);
     await shot(page, 'debug-console');
 
