@@ -1,0 +1,85 @@
+"""The portable driver: `sys.remote_exec` run by the target's own interpreter, over a Unix socket or
+loopback TCP, with the peer proven by the kernel and both ends proving the secret."""
+
+import os
+import subprocess
+
+import pytest
+
+from agent_harness import attach, start_target
+from dapattach.agent import wire
+from dapattach.attach import channel
+from dapattach.attach.portable import PortableDriver
+from dapattach.attach.target import Target
+from interpreters import PY314, PY315, needs_315
+
+CONNECT = (
+    "import socket, sys; s = socket.create_connection(('127.0.0.1', int(sys.argv[1]))); sys.stdin.read()"
+)
+
+
+def test_a_tcp_connection_is_the_targets_only_while_the_target_holds_it_and_lives() -> None:
+    server, address = channel.loopback_listener()
+    server.setblocking(True)
+    port = address.rpartition(":")[2]
+    with server, subprocess.Popen([PY314, "-c", CONNECT, port], stdin=subprocess.PIPE) as peer:
+        connection, _ = server.accept()
+        target = Target.open(peer.pid, pidfd=False)
+        bystander = Target.open(os.getpid(), pidfd=False)
+        driver = PortableDriver(tcp=True)
+        try:
+            assert driver.verify_peer(target, connection) is None
+            assert driver.verify_peer(bystander, connection) == (
+                f"it comes from PID {peer.pid} (uid {os.geteuid()}), not from process {os.getpid()}"
+            )
+            assert peer.stdin is not None
+            peer.stdin.close()
+            peer.wait()
+            assert driver.verify_peer(target, connection) is not None, "a closed socket is nobody's"
+        finally:
+            connection.close()
+            target.close()
+            bystander.close()
+
+
+def test_the_agent_and_the_adapter_compute_the_same_proofs_and_a_squatter_cannot() -> None:
+    secret, nonce = "ab" * 32, "0123"
+    assert wire.proof("agent", secret, nonce) == channel.proof("agent", secret, nonce)
+    welcome = {"type": "welcome", "protocol": 1, "proof": channel.proof("adapter", secret, nonce)}
+    assert wire.welcomed(welcome, secret, nonce)
+    assert not wire.welcomed({**welcome, "proof": channel.proof("agent", secret, nonce)}, secret, nonce)
+    assert not wire.welcomed({"type": "welcome", "protocol": 1}, secret, nonce), "no proof, no service"
+    assert not wire.welcomed(welcome, secret, "other nonce")
+
+
+@pytest.mark.parametrize("channel_kind", ["unix", "tcp"])
+@pytest.mark.parametrize("python", [PY314, pytest.param(PY315, marks=needs_315)], ids=["3.14", "3.15"])
+async def test_the_portable_driver_attaches_across_versions_on_either_channel(
+    monkeypatch: pytest.MonkeyPatch, channel_kind: str, python: str
+) -> None:
+    monkeypatch.setenv("DAPATTACH_DRIVER", "portable")
+    monkeypatch.setenv("DAPATTACH_CHANNEL", channel_kind)
+    async with start_target("showcase.py", python=python) as target:
+        link = await attach(target)
+        try:
+            assert link.python.startswith(python.rpartition("python")[2])
+            threads = (await link.request("threads"))["threads"]
+            assert target.pid in {thread["id"] for thread in threads}
+        finally:
+            await link.detach()
+
+
+def test_a_bad_driver_choice_is_named() -> None:
+    from dapattach.attach import driver
+
+    os.environ["DAPATTACH_DRIVER"], saved = "sideways", os.environ.get("DAPATTACH_DRIVER")
+    try:
+        with pytest.raises(
+            driver.DriverChoiceError, match="DAPATTACH_DRIVER='sideways': use 'direct' or 'portable'"
+        ):
+            driver.choose()
+    finally:
+        if saved is None:
+            del os.environ["DAPATTACH_DRIVER"]
+        else:
+            os.environ["DAPATTACH_DRIVER"] = saved
