@@ -77,7 +77,8 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0]).resolve()
     shutil.rmtree(out, ignore_errors=True)
     lib = out / "lib"
-    shutil.copytree(ROOT / "src" / "dapattach", lib / "dapattach", ignore=shutil.ignore_patterns("__pycache__"))
+    no_bytecode = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "src" / "dapattach", lib / "dapattach", ignore=no_bytecode)
     with tempfile.TemporaryDirectory() as scratch:
         for requirement in PURE:
             download = Path(scratch) / requirement.split("==")[0]
