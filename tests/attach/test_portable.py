@@ -1,14 +1,19 @@
 """The portable driver: `sys.remote_exec` run by the target's own interpreter, over a Unix socket or
 loopback TCP, with the peer proven by the kernel and both ends proving the secret."""
 
+import asyncio
 import os
+import signal
 import subprocess
+import tempfile
+from asyncio.subprocess import PIPE
+from pathlib import Path
 
 import pytest
 
-from agent_harness import attach, start_target
+from agent_harness import TARGETS, attach, start_target, wait_until_blocked
 from dapattach.agent import wire
-from dapattach.attach import channel
+from dapattach.attach import Attempt, Phase, channel
 from dapattach.attach.portable import PortableDriver
 from dapattach.attach.target import Target
 from interpreters import PY314, PY315, needs_315
@@ -83,3 +88,33 @@ def test_a_bad_driver_choice_is_named() -> None:
             del os.environ["DAPATTACH_DRIVER"]
         else:
             os.environ["DAPATTACH_DRIVER"] = saved
+
+
+async def test_a_request_it_cannot_take_back_only_removes_its_folder_when_the_target_runs_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`sys.remote_exec` has no withdraw: the bootstrap is swapped for one that removes the folder, so the
+    target, when it runs Python again, leaves no agent, no folder and no error on its stderr."""
+    monkeypatch.setenv("DAPATTACH_DRIVER", "portable")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    target = await asyncio.create_subprocess_exec(
+        PY314, str(TARGETS / "blocked_until_signal.py"), stdout=PIPE, stderr=PIPE
+    )
+    try:
+        assert target.stdout is not None and await target.stdout.readline() == b"READY\n"
+        await asyncio.to_thread(wait_until_blocked, target.pid)
+        attempt = Attempt(target.pid)
+        await attempt.start()
+        [folder] = tmp_path.glob("dapattach-*")
+        await attempt.withdraw()
+        assert attempt.phase is Phase.DETACHED
+        assert "_dapattach_withdrawn" in (folder / "bootstrap.py").read_text(), "left for the target, defused"
+        target.send_signal(signal.SIGUSR1)
+        assert await target.stdout.readline() == b"WOKEN\n"
+        async with asyncio.timeout(10):  # the request runs right after the signal handler
+            while folder.exists():
+                await asyncio.sleep(0.01)
+    finally:
+        target.kill()
+        _, stderr = await target.communicate()
+    assert b"debugger script" not in stderr and b"Traceback" not in stderr, stderr.decode()

@@ -128,7 +128,10 @@ async def test_a_timeout_gives_up_waiting_and_says_how_long(adapter: DapClient) 
         assert "seems blocked" in str(error.value)
 
 
-@pytest.mark.direct_only("it takes a pending request back; sys.remote_exec cannot")
+@pytest.mark.direct_only(
+    "it takes a pending request back; a sys.remote_exec request stays, and CPython 3.14 runs it inside the "
+    "target's next Ctrl-C, whose KeyboardInterrupt then ends that script instead of the program"
+)
 async def test_disconnect_while_waiting_withdraws_the_request(adapter: DapClient) -> None:
     async with start_target("blocked_main.py", "3600") as target:
         await attach_session(adapter, target.pid)

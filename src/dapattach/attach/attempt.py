@@ -213,9 +213,18 @@ class Attempt:
         self.close("withdraw")
 
     async def _take_back(self) -> None:
+        """Withdraw the request; where that cannot be done, have the driver make it harmless (the target
+        then removes the folder itself when it runs it), else wait briefly for an agent to send away."""
         withdrawn = True
         if self._injection is not None and self._driver is not None:
             withdrawn = await asyncio.to_thread(self._driver.withdraw, self._injection)
+            if not withdrawn and self.folder is not None and self._driver.defuse(self.folder):
+                log.info(
+                    "process %d: the attach request is pending; it now only removes its folder", self.pid
+                )
+                self.folder.close()
+                self.folder = None
+                return
         if not withdrawn and self.target is not None and self.target.alive():
             with contextlib.suppress(TimeoutError, AttachError):
                 link = await self.arrival(HELLO_TIMEOUT)

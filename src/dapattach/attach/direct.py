@@ -64,6 +64,10 @@ class DirectDriver:
         except OSError, pep768.AttachError:
             return False
 
+    def defuse(self, folder: AttachFolder) -> bool:
+        """A request `withdraw` could not take back has been consumed already: nothing to defuse."""
+        return False
+
     def displaced(self, injection: object) -> bool:
         """The slot was consumed (no longer pending) and holds another path than ours. Ours may still have
         run before the other was written: the caller also checks that our bootstrap, which deletes itself

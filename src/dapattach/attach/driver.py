@@ -51,6 +51,12 @@ class Driver(Protocol):
         """Take the request back; True when it was still pending (the target will never run it)."""
         ...
 
+    def defuse(self, folder: AttachFolder) -> bool:
+        """When `withdraw` could not: make the pending request harmless, leaving `folder` for the target
+        to remove when it runs it; False when that cannot be done (the request has started, or the
+        target may not remove the folder)."""
+        ...
+
     def verify_peer(self, target: Target, connection: socket.socket) -> str | None:
         """None when the kernel says `connection` comes from the target; else why not, for the log."""
         ...

@@ -97,6 +97,23 @@ class AttachFolder:
             os.close(fd)
         return os.path.join(self.seen_as, name)
 
+    @property
+    def for_own_user(self) -> bool:
+        """Whether the target runs as the adapter's user (who then owns everything in the folder)."""
+        return self._reader is None
+
+    def replace(self, name: str, data: bytes) -> None:
+        """Put `data` in place of file `name` in one step (a reader sees the old file or the new one)."""
+        if sys.platform == "win32":
+            raise OSError("POSIX only")
+        fresh = f".{name}.{secrets.token_hex(4)}"
+        self.write(fresh, data)
+        try:
+            os.replace(fresh, name, src_dir_fd=self._fd, dst_dir_fd=self._fd)
+        except BaseException:
+            os.unlink(fresh, dir_fd=self._fd)
+            raise
+
     def holds(self, name: str) -> bool:
         """Whether an entry `name` is (still) in the folder."""
         if self._fd < 0:

@@ -33,6 +33,13 @@ class PlainFolder:
             os.utime(path, ns=(mtime_ns, mtime_ns))
         return path
 
+    for_own_user = True
+
+    def replace(self, name: str, data: bytes) -> None:
+        fresh = f".{name}.new"
+        self.write(fresh, data)
+        os.replace(os.path.join(self.path, fresh), os.path.join(self.path, name))
+
     def holds(self, name: str) -> bool:
         return os.path.lexists(os.path.join(self.path, name))
 

@@ -26,6 +26,24 @@ from dapattach.attach.folder import AttachFolder, remove_stale
 from dapattach.attach.target import Target
 
 HELPER_TIMEOUT = 10.0
+DEFUSED = """\
+def _dapattach_withdrawn():
+    import os
+    for name in ("bootstrap.py", "agent.sock"):
+        try:
+            os.unlink(os.path.join({directory!r}, name))
+        except OSError:
+            pass
+    try:
+        os.rmdir({directory!r})
+    except OSError:
+        pass
+
+
+_dapattach_withdrawn()
+del _dapattach_withdrawn
+"""
+"""What a withdrawn request runs: it removes the attach folder (it is the target's user's own)."""
 
 
 class PortableDriver:
@@ -52,7 +70,7 @@ class PortableDriver:
     def listen(self, folder: AttachFolder) -> tuple[socket.socket, str]:
         return folder.listen_tcp() if self.tcp else folder.listen("agent.sock")
 
-    def inject(self, target: Target, script: str) -> None:
+    def inject(self, target: Target, script: str) -> str:
         interpreter = host.executable_of(target.pid)
         if interpreter is None:
             raise AttachError(target.pid, f"cannot tell which program process {target.pid} runs")
@@ -81,16 +99,29 @@ class PortableDriver:
             ) from None
         if "error" in answer:
             raise _explain(target, answer["error"])
+        return script
 
     def withdraw(self, injection: object) -> bool:
-        """`sys.remote_exec` has no way to take a request back."""
+        """`sys.remote_exec` has no way to take a request back (see `defuse`)."""
         return False
+
+    def defuse(self, folder: AttachFolder) -> bool:
+        """Replace the bootstrap the target has not run yet by one that only removes the folder: the
+        request stays, but when the target runs it, it finds a file (no error on its stderr) and leaves
+        nothing behind. Only for a target of our own user: another user may not remove our folder."""
+        if not folder.for_own_user or not folder.holds("bootstrap.py"):
+            return False
+        try:
+            folder.replace("bootstrap.py", DEFUSED.format(directory=folder.seen_as).encode())
+        except OSError:
+            return False
+        return True
 
     def displaced(self, injection: object) -> bool:
         return False
 
-    def resend(self, target: Target, script: str) -> None:
-        self.inject(target, script)
+    def resend(self, target: Target, script: str) -> str:
+        return self.inject(target, script)
 
     def verify_peer(self, target: Target, connection: socket.socket) -> str | None:
         if connection.family == getattr(socket, "AF_UNIX", None):
