@@ -10,6 +10,7 @@ callers check `LINUX` first.
 import functools
 import os
 import sys
+import threading
 from types import ModuleType
 
 LINUX = sys.platform == "linux"
@@ -24,6 +25,22 @@ def psutil() -> ModuleType:
     import psutil as module
 
     return module
+
+
+def warm_up() -> None:
+    """Import what the first attach needs (psutil, the attach driver) in a background thread, so the
+    attach does not wait for them: called once `initialize` has been answered, which never waits."""
+    threading.Thread(target=_import_for_attach, name="dapattach-warm-up", daemon=True).start()
+
+
+def _import_for_attach() -> None:
+    try:
+        psutil()
+        from dapattach.attach import driver
+
+        driver.choose()
+    except Exception:
+        pass  # the attach imports them itself, and says what went wrong
 
 
 def own_uid() -> int | None:

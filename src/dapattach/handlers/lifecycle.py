@@ -4,6 +4,9 @@ These hold no target state; areas that attach something register a cleanup with 
 which `disconnect` (or the client vanishing) runs before the session ends.
 """
 
+import asyncio
+
+from dapattach import host
 from dapattach.protocol import types
 from dapattach.session import HandlerTable, RequestContext, RequestError
 
@@ -21,6 +24,7 @@ async def initialize(
     if session.client is not None:
         raise RequestError("The 'initialize' request may be sent only once per session.")
     session.client = arguments
+    asyncio.get_running_loop().call_soon(host.warm_up)  # runs once this answer is on its way
     return session.capabilities
 
 
