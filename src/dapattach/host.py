@@ -85,6 +85,21 @@ def exists(pid: int) -> bool:
     return bool(psutil().pid_exists(pid))
 
 
+def pid_inside(pid: int) -> int:
+    """`pid` as the process itself sees it: on Linux its PID namespace's number (the last of `NSpid`), which
+    differs inside a container; elsewhere there are no PID namespaces."""
+    if not LINUX:
+        return pid
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as file:
+            for line in file:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[-1])
+    except OSError, ValueError:
+        pass
+    return pid
+
+
 def parent_of(pid: int) -> int:
     """The parent's PID, 0 when unknown."""
     try:

@@ -40,7 +40,7 @@ export async function listProcesses(
 
 /** Plain `ps`: what any system offers, with the interpreters of Python processes where their command lines say. */
 export async function listWithPs(timeoutMs = 15_000): Promise<ProcessInfo[]> {
-  return parsePsOutput(await run('ps', ['-ww', '-eo', 'pid=,user=,args='], timeoutMs));
+  return parsePsOutput(await run('ps', ['-ww', '-eo', 'pid=,ppid=,user=,args='], timeoutMs));
 }
 
 function run(command: string, args: string[], timeoutMs: number): Promise<string> {

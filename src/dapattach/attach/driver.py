@@ -11,6 +11,8 @@ snapshot stand-in and the link are the same whichever driver is used.
   any thread, a pending request taken back.
 - `portable.PortableDriver` (every platform CPython's remote debugging runs on): `sys.remote_exec`, run by
   the target's own interpreter; the main thread only, and a request cannot be taken back.
+- `HandOverDriver`, for a child process's session: nothing is injected, the agent is sent over by the
+  session that found the child; otherwise it is the driver above that `choose` gives.
 
 `DAPATTACH_DRIVER=direct|portable` forces one (the tests run the whole suite with each), and
 `DAPATTACH_CHANNEL=unix|tcp` the portable driver's agent channel.
@@ -30,9 +32,15 @@ CHANNEL_VARIABLE = "DAPATTACH_CHANNEL"
 
 
 class Driver(Protocol):
-    name: str
-    pidfd: bool
-    """Whether to hold the target by a pidfd (`target.PidfdTarget`) rather than by psutil."""
+    @property
+    def name(self) -> str:
+        """How the log and the attach's progress name this way in."""
+        ...
+
+    @property
+    def pidfd(self) -> bool:
+        """Whether to hold the target by a pidfd (`target.PidfdTarget`) rather than by psutil."""
+        ...
 
     def place(self, target: Target) -> AttachFolder:
         """A fresh private folder the target can read and connect in (its `seen_as` is the target's view)."""
@@ -73,6 +81,55 @@ class Driver(Protocol):
 
 class DriverChoiceError(ValueError):
     """`DAPATTACH_DRIVER` or `DAPATTACH_CHANNEL` names something that does not exist here."""
+
+
+class HandOverDriver:
+    """For the session of a child process: its agent is sent over by the session that found the process
+    (`rehome`), so nothing is injected and there is nothing to take back. The hold, the folder, the socket
+    and the checks on the agent's connection are those of the driver `choose` gives (`base`), so a child
+    session's agent comes over the same kind of channel, with the same proofs, as an injected one."""
+
+    def __init__(self, base: Driver | None = None) -> None:
+        self._chosen = base
+
+    @property
+    def _base(self) -> Driver:
+        """Chosen when the attach starts, where a `DriverChoiceError` is reported like any other."""
+        if self._chosen is None:
+            self._chosen = choose()
+        return self._chosen
+
+    @property
+    def name(self) -> str:
+        return f"hand-over ({self._base.name})"
+
+    @property
+    def pidfd(self) -> bool:
+        return self._base.pidfd
+
+    def place(self, target: Target) -> AttachFolder:
+        return self._base.place(target)
+
+    def listen(self, folder: AttachFolder) -> tuple[socket.socket, str]:
+        return self._base.listen(folder)
+
+    def inject(self, target: Target, script: str) -> None:
+        return None
+
+    def withdraw(self, injection: object) -> bool:
+        return True
+
+    def defuse(self, folder: AttachFolder) -> bool:
+        return False
+
+    def verify_peer(self, target: Target, connection: socket.socket) -> str | None:
+        return self._base.verify_peer(target, connection)
+
+    def displaced(self, injection: object) -> bool:
+        return False
+
+    def resend(self, target: Target, script: str) -> None:
+        return None
 
 
 def choose() -> Driver:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import os
 import select
+import struct
 import sys
 from typing import Any
 
@@ -86,8 +87,9 @@ class PidfdTarget(Target):
             raise
 
     def exit_status(self) -> int | None:
-        """Read from `/proc/PID/stat`; the pidfd held meanwhile keeps the PID from naming another process."""
-        return None if self._pidfd < 0 else _zombie_status(self.pid)
+        """From `/proc/PID/stat` while its parent has not collected it, then from the pidfd (Linux
+        6.15+). The pidfd held meanwhile keeps the PID from naming another process."""
+        return None if self._pidfd < 0 else exit_code(self.pid, self._pidfd)
 
     def alive(self) -> bool:
         """A zombie's pidfd is readable."""
@@ -181,7 +183,7 @@ class PsutilTarget(Target):
                 return None
         except psutil.Error:
             return None
-        return _zombie_status(self.pid)
+        return exit_code(self.pid)
 
     def end(self, forcefully: bool) -> None:
         if self._process is None:
@@ -195,23 +197,6 @@ class PsutilTarget(Target):
         self._process = None
 
 
-def _zombie_status(pid: int) -> int | None:
-    """The exit code of zombie `pid` (shell-style), from `/proc/PID/stat`; None when it is not one."""
-    if sys.platform != "linux":
-        return None
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            fields = file.read().rpartition(b")")[2].split()
-        if fields[0] != b"Z":
-            return None
-        status = int(fields[49])
-    except OSError, IndexError, ValueError:
-        return None
-    if os.WIFSIGNALED(status):
-        return 128 + os.WTERMSIG(status)
-    return os.WEXITSTATUS(status)
-
-
 def _filesystem_uid(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status", "rb") as status:
@@ -221,3 +206,52 @@ def _filesystem_uid(pid: int) -> int:
     except FileNotFoundError, ProcessLookupError:
         pass
     raise _gone(pid)
+
+
+_PIDFD_GET_INFO = (3 << 30) | (64 << 16) | (0xFF << 8) | 11
+"""`_IOWR(PIDFS_IOCTL_MAGIC, 11, struct pidfd_info)` for the 64-byte first version of the struct."""
+_PIDFD_INFO_EXIT = 0x8
+_EXIT_CODE_OFFSET = 60
+
+
+def exit_code(pid: int, pidfd: int | None = None) -> int | None:
+    """The exit code of an ended process as a shell shows it (128 + signal for a signal), or None when the
+    kernel cannot say: a zombie has it in `/proc/PID/stat`; once reaped, Linux 6.15+ keeps it with the
+    pidfd (`PIDFD_GET_INFO`)."""
+    if sys.platform == "win32":
+        return None
+    for status in (_zombie_status(pid), None if pidfd is None else _reaped_status(pidfd)):
+        if status is not None:
+            if os.WIFSIGNALED(status):
+                return 128 + os.WTERMSIG(status)
+            return os.WEXITSTATUS(status)
+    return None
+
+
+def _zombie_status(pid: int) -> int | None:
+    if sys.platform != "linux":
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            fields = file.read().rpartition(b")")[2].split()
+        return int(fields[49]) if fields[0] == b"Z" else None  # exit_code, field 52
+    except OSError, IndexError, ValueError:
+        return None
+
+
+def _reaped_status(pidfd: int) -> int | None:
+    if sys.platform != "linux":
+        return None
+    import fcntl
+
+    buffer = bytearray(64)
+    struct.pack_into("=Q", buffer, 0, _PIDFD_INFO_EXIT)
+    try:
+        fcntl.ioctl(pidfd, _PIDFD_GET_INFO, buffer)
+    except OSError:
+        return None
+    (mask,) = struct.unpack_from("=Q", buffer, 0)
+    if not mask & _PIDFD_INFO_EXIT:
+        return None
+    (status,) = struct.unpack_from("=i", buffer, _EXIT_CODE_OFFSET)
+    return int(status)
