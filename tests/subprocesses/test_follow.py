@@ -155,9 +155,15 @@ async def test_a_child_that_exits_while_stopped_ends_its_session(adapter: DapCli
         child, _ = await stopped_child(adapter)
         assert child.child_pid is not None
         os.kill(child.child_pid, signal.SIGKILL)
-        await output(child, f"Process {child.child_pid} has exited.")
-        exited = await child.wait_event("exited")
-        assert exited["body"]["exitCode"] == 137
+        said = await output(child, f"Process {child.child_pid} has exited")
+        if os.environ.get("DAPATTACH_DRIVER") == "portable" and "exit code is unknown" in said:
+            # Held by PID and start time, as on macOS: the master collects its worker at once, and
+            # without a pidfd nothing keeps the exit code after that.
+            assert said.startswith(f"Process {child.child_pid} has exited; its exit code is unknown")
+        else:
+            assert said == f"Process {child.child_pid} has exited.\n"
+            exited = await child.wait_event("exited")
+            assert exited["body"]["exitCode"] == 137
         await child.wait_event("terminated")
         assert await answer == ""  # the connection died with the worker
         threads = await adapter.request("threads")
