@@ -74,6 +74,10 @@ def kernel_keeps_exit_codes() -> bool:
         os.close(pidfd)
 
 
+@pytest.mark.direct_only(
+    "the pidfd the direct driver holds keeps the code; the portable driver holds the target as on macOS, "
+    "by PID and start time, and nothing keeps it"
+)
 async def test_an_exit_code_the_parent_collected_first(adapter: DapClient) -> None:
     """`os._exit` runs no Python and the parent collects the status before the adapter looks (the
     adapter is held with SIGSTOP meanwhile, so that order is certain): the pidfd the adapter holds still

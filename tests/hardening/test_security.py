@@ -136,6 +136,10 @@ async def test_an_impostor_that_read_the_secret_is_refused_and_the_session_attac
 
 
 @needs_root
+@pytest.mark.direct_only(
+    "the live adapter takes its pending request back; a sys.remote_exec request stays, and its folder goes "
+    "only when the blocked target runs it"
+)
 async def test_the_folder_of_an_adapter_killed_mid_attach_goes_with_the_next_attach() -> None:
     with reachable_tmp(0o1777) as shared_tmp:
         env = {"TMPDIR": str(shared_tmp)}
