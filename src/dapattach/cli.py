@@ -1,6 +1,8 @@
 """Command line: `dapattach [adapter options]` serves DAP; `dapattach ps|snapshot|demo ...` are tools.
 
 Subcommands live in their own modules, each exposing `main(argv) -> int`, so this file only routes.
+Started with no arguments (as editors do), the adapter answers `initialize` first (`dapattach.greeting`)
+and only then imports the rest of itself.
 """
 
 import importlib
@@ -19,6 +21,14 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(_SUBCOMMANDS[args[0]])
         result: int = module.main(args[1:])
         return result
+    opening = None
+    if not args:  # how editors start it: DAP on stdio, and `initialize` is the first thing they send
+        from dapattach import greeting
+
+        try:
+            opening = greeting.answer_initialize(sys.stdin.fileno(), sys.stdout.fileno())
+        except KeyboardInterrupt:
+            return 0
     from dapattach.server import main as serve
 
-    return serve(args)
+    return serve(args, opening)

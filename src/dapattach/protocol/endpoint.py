@@ -61,10 +61,18 @@ def _is_int(value: object) -> bool:
 class Endpoint:
     """The protocol state of one connection; see the module docstring."""
 
-    def __init__(self, converter: cattrs.Converter | None = None, max_body: int = codec.DEFAULT_MAX_BODY):
+    def __init__(
+        self,
+        converter: cattrs.Converter | None = None,
+        max_body: int = codec.DEFAULT_MAX_BODY,
+        *,
+        decoder: codec.Decoder | None = None,
+        next_seq: int = 1,
+    ) -> None:
+        """`decoder` and `next_seq` take over a stream someone else began (`dapattach.greeting`)."""
         self.converter = converter or make_converter()
-        self._decoder = codec.Decoder(max_body)
-        self._next_seq = 1
+        self._decoder = decoder or codec.Decoder(max_body)
+        self._next_seq = next_seq
         self.unanswered: dict[int, Request] = {}
         """Incoming requests we have not answered yet, by seq."""
         self.awaiting: dict[int, Request] = {}
