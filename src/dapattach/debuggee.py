@@ -33,8 +33,12 @@ type SendEvent = Callable[[str, Body | None], None]
 type Arrival = Callable[[Body | None], None]
 
 TERMINATE_GRACE = 5.0
-ATTACH_GRACE = 0.5
-"""How long `attach` waits for the agent before answering from a snapshot (busy targets take ms)."""
+PICKUP_GRACE = 0.02
+"""A busy main thread starts the bootstrap within a millisecond, one in `sleep(0.01)` steps within 10 ms;
+one that has not after this is blocked, and `attach` is answered from a snapshot at once (the editor is
+switched to the agent when it is in)."""
+ARRIVAL_GRACE = 0.5
+"""Once a thread runs the bootstrap the agent says hello within 5-10 ms (longer on a loaded machine)."""
 
 
 class Debuggee:
@@ -69,16 +73,12 @@ class Debuggee:
 
         Raises `AttachError` with the user's message when the target cannot be attached at all.
         """
+        began = time.monotonic()
         await self.attempt.start()
-        grace = min(ATTACH_GRACE, self.options.timeout) if self.options.timeout else ATTACH_GRACE
-        try:
-            link = await self.attempt.arrival(grace)
-        except TimeoutError:
-            if self.options.timeout is not None and self.options.timeout <= grace:
-                await self.attempt.withdraw()
-                raise AttachError(self.pid, blocked_message(self.pid, self.options.timeout)) from None
+        link = await self.attempt.arrival_soon(PICKUP_GRACE, ARRIVAL_GRACE)
+        if link is None:
             self.attempt.stand_in()
-            self._spawn(self._wait_for_agent(time.monotonic() - grace))
+            self._spawn(self._wait_for_agent(began))
             return False
         await self._agent_in(link)
         return True

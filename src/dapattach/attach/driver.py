@@ -1,10 +1,11 @@
 """How an agent gets into a process: the `Driver` an attach goes through, and the direct PEP 768 driver.
 
 An attach (`attempt.Attempt`) asks its driver these things: where to place the files the target reads and
-the socket its agent connects to (`place`), to ask the target to run the bootstrap (`inject`), whether a
-connection to that socket comes from the target itself (`verify_peer`), to take back a request the
-target has not run yet (`withdraw`), and whether another debugger's request took its place (`displaced`,
-then `resend`). Checks, the bootstrap, the secret, the snapshot stand-in and the link
+the socket its agent connects to (`place`), to ask the target to run the bootstrap (`inject`), whether the
+target has started it (`picked_up`), to give the request to another thread when the one asked is blocked
+(`hand_on`), whether a connection to that socket comes from the target itself (`verify_peer`), to take
+back a request the target has not run yet (`withdraw`), and whether another debugger's request took its
+place (`displaced`, then `resend`). Checks, the bootstrap, the secret, the snapshot stand-in and the link
 are the same whichever driver is used, so another way in (a target in its own mount or PID namespace,
 seen through `/proc/PID/root`; `sys.remote_exec` run by the target's own interpreter) is another driver.
 
@@ -23,7 +24,6 @@ from dapattach.attach.checks import AttachError, disabled_error, permission_erro
 from dapattach.attach.folder import AttachFolder, remove_stale
 from dapattach.attach.target import Target
 
-MAIN_THREAD_GRACE = 0.03
 AGENT_THREAD_NAME = b"dapattach-agent"
 """The agent thread's name (`agent/core.py`), which Python gives the OS thread too."""
 DISPLACER_WAIT = 1.0
@@ -39,7 +39,18 @@ class Driver(Protocol):
 
     def inject(self, target: Target, script: str) -> object:
         """Ask the target to run the file `script` (a path as the target sees it); returns a handle for
-        `withdraw`. Blocking (run it in a worker thread); failures are `AttachError`s for the user."""
+        `withdraw`. Blocking but quick (run it in a worker thread); failures are `AttachError`s for the
+        user."""
+        ...
+
+    def picked_up(self, injection: object) -> bool:
+        """Whether the target has started running the script; quick. A driver that cannot tell says True
+        (the attach then waits for the agent's hello instead)."""
+        ...
+
+    def hand_on(self, target: Target, script: str, injection: object) -> object:
+        """The request, given to a thread that runs Python now if the one asked has not started it (it is
+        blocked in C); returns the handle in effect. Blocking (run it in a worker thread)."""
         ...
 
     def withdraw(self, injection: object) -> bool:
@@ -79,17 +90,44 @@ class DirectDriver:
     def inject(self, target: Target, script: str) -> pep768.InjectResult:
         """When a dapattach agent is already in, its own thread: it runs Python code at least every quarter
         of a second even when every other thread is stopped at a breakpoint, so the bootstrap there
-        refuses this attach at once, naming the adapter that holds it. Otherwise the main thread first: it
-        costs a millisecond, and a busy or briefly sleeping main thread takes it at once. If it has not
-        within `MAIN_THREAD_GRACE` it is blocked (sleep, accept, an idle loop): withdraw the request (only
-        if the slot still holds ours) and let `pep768` pick a thread that runs Python now (sampled for
-        16-100 ms)."""
+        refuses this attach at once, naming the adapter that holds it. Otherwise the main thread: it costs a
+        millisecond, and a busy or briefly sleeping main thread runs it at once. A main thread that is
+        blocked (sleep, accept, an idle loop) is left to `hand_on`."""
         if (injection := _to_agent(target.pid, script)) is not None:
             return injection
-        injection = _inject(target.pid, script, "main")
-        if _picked_up(injection, MAIN_THREAD_GRACE) or not self.withdraw(injection):
+        return _inject(target.pid, script, "main")
+
+    def picked_up(self, injection: object) -> bool:
+        """The pending flag the target clears is the protocol's only sign (about 20 µs a read); a process
+        that is gone has nothing pending."""
+        assert isinstance(injection, pep768.InjectResult)
+        try:
+            return not pep768.is_pending(injection)
+        except OSError, pep768.AttachError:
+            return True
+
+    def hand_on(self, target: Target, script: str, injection: object) -> pep768.InjectResult:
+        """To an agent that came in meanwhile, else to the thread running Python now (sampled for 16-100
+        ms), if there is one. Until one is found the request stays with the thread first asked (only if
+        the slot still holds ours is it withdrawn), so a main thread that wakes meanwhile (an idle
+        server's next client) still runs it."""
+        assert isinstance(injection, pep768.InjectResult)
+        running: int | None = None
+        if agent_thread(target.pid) is None:
+            try:
+                running = pep768.running_thread(target.pid)
+            except OSError, pep768.AttachError:
+                return injection
+            if running is None or running == injection.thread.native_id:
+                return injection
+        if not self.withdraw(injection):
             return injection
-        return _to_agent(target.pid, script) or _inject(target.pid, script, "auto")
+        if (moved := _to_agent(target.pid, script)) is not None:
+            return moved
+        try:
+            return _inject(target.pid, script, "main" if running is None else running)
+        except AttachError:  # that thread exited meanwhile
+            return _inject(target.pid, script, "main")
 
     def withdraw(self, injection: object) -> bool:
         assert isinstance(injection, pep768.InjectResult)
@@ -125,17 +163,6 @@ class DirectDriver:
         if not target.alive():
             return f"process {target.pid} has exited, so PID {pid} may be another process now"
         return None
-
-
-def _picked_up(injection: pep768.InjectResult, within: float) -> bool:
-    """Whether the target starts the script within `within` seconds. The protocol's only completion
-    signal is the pending flag the target clears, so it is read (about 20 µs a read) every millisecond."""
-    deadline = time.monotonic() + within
-    while pep768.is_pending(injection):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.001)
-    return True
 
 
 def agent_thread(pid: int) -> int | None:

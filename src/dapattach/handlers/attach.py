@@ -76,20 +76,6 @@ def _say_attached(session: Session, debuggee: Debuggee) -> None:
 
 async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Progress) -> None:
     """Tell the user what we wait for, and what happens when the agent arrives (or never does)."""
-    where = await _where_blocked(debuggee)
-    session.send_event(
-        "output",
-        {
-            "category": "important",
-            "output": f"Process {debuggee.pid} has not run Python code since the attach request: its threads "
-            f"are blocked ({where}). dapattach waits for it: threads and stacks are a snapshot read from "
-            "outside until then, and breakpoints are applied the moment it runs (for an idle server, when "
-            "its next request comes in). Disconnect to give up.\n",
-        },
-    )
-    progress.update(
-        f"Waiting for process {debuggee.pid} to run Python code", cancel=debuggee_giving_up(debuggee)
-    )
 
     def arrived(error: dict[str, Any] | None) -> None:
         if error is None:
@@ -106,6 +92,22 @@ async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Pr
         session.send_event("terminated", None)
 
     debuggee.on_arrival = arrived
+    where = await _where_blocked(debuggee)
+    if not debuggee.waiting:
+        return  # the agent came (or waiting ended) while the snapshot was read: `arrived` said so
+    session.send_event(
+        "output",
+        {
+            "category": "important",
+            "output": f"Process {debuggee.pid} has not run Python code since the attach request: its threads "
+            f"are blocked ({where}). dapattach waits for it: threads and stacks are a snapshot read from "
+            "outside until then, and breakpoints are applied the moment it runs (for an idle server, when "
+            "its next request comes in). Disconnect to give up.\n",
+        },
+    )
+    progress.update(
+        f"Waiting for process {debuggee.pid} to run Python code", cancel=debuggee_giving_up(debuggee)
+    )
 
 
 def debuggee_giving_up(debuggee: Debuggee) -> Callable[[], Awaitable[None]]:
