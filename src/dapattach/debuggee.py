@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dapattach.attach.attempt import Attempt, Phase
@@ -103,18 +103,32 @@ class Debuggee:
             self.on_arrival(None)
 
     async def _agent_in(self, link: AgentLink) -> None:
-        await self.request(
-            "configure",
-            {"justMyCode": self.options.just_my_code, "showReturnValue": self.options.show_return_value},
-        )
-        for body in await self.breakpoints.replay(self._ask_agent):
-            self.map_sources(body)
-            self._send_event("breakpoint", body)
-        await self.request("ready")
+        """Configure the agent, replay the breakpoints, and let the thread that ran the bootstrap go on.
+        `configure` is not waited for before the rest: the agent takes requests in order."""
+        options = {"justMyCode": self.options.just_my_code, "showReturnValue": self.options.show_return_value}
+        configured = asyncio.ensure_future(self._ask_agent(link.send("configure", options)))
+        try:
+            for body in await self.breakpoints.replay(self._ask_agent_now):
+                self.map_sources(body)
+                self._send_event("breakpoint", body)
+            await self.request("ready")
+        finally:
+            await configured
         self._spawn(self._watch(link))
 
-    async def _ask_agent(self, command: str, arguments: Body) -> Body:
+    async def _ask_agent_now(self, command: str, arguments: Body) -> Body:
         return await self.request(command, arguments)
+
+    async def _ask_agent(self, answer: Awaitable[Body]) -> Body:
+        """The agent's answer to a request already sent; a failure becomes a `RequestError`."""
+        try:
+            return await answer
+        except AgentGone:
+            raise RequestError(
+                f"Process {self.pid} is no longer attached (it exited or the agent was stopped)."
+            ) from None
+        except AgentError as error:
+            raise RequestError(str(error)) from None
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(work, name=f"debuggee-{self.pid}")
@@ -129,14 +143,7 @@ class Debuggee:
             return await self._answer_without_agent(command, arguments)
         if command in BREAKPOINT_COMMANDS:
             self.breakpoints.record(command, arguments)
-        try:
-            body = await link.request(command, arguments)
-        except AgentGone:
-            raise RequestError(
-                f"Process {self.pid} is no longer attached (it exited or the agent was stopped)."
-            ) from None
-        except AgentError as error:
-            raise RequestError(str(error)) from None
+        body = await self._ask_agent(link.send(command, arguments))
         if command in BREAKPOINT_COMMANDS:
             self.breakpoints.adopted(body)
         return body
