@@ -289,57 +289,129 @@ def _spot(code, line, bps):
     if len(bps) == 1 and bps[0].condition is not None:
         fast = _fast_condition(bps[0].texts.get("condition"), code)
         if fast is not None:
-            cached_globals = condition = None
-
-            def spot(frame):
-                nonlocal cached_globals, condition
-                try:
-                    if frame.f_globals is not cached_globals:
-                        condition = eval(fast, frame.f_globals)
-                        cached_globals = frame.f_globals
-                    if not condition(frame.f_locals):
-                        return None
-                except KeyboardInterrupt:
-                    raise
-                except BaseException:
-                    return _hits(frame, line, bps)  # `eval` gives the exact value or the exact error
-                return _hits(frame, line, bps, tested=True)
-
-            def specialise(miss, stop, _getframe=sys._getframe):
-                """The whole LINE callback for this one location: one call fewer, no table lookup."""
-
-                def on_line(event_code, event_line):
-                    if event_line != line or event_code is not code:
-                        return miss(event_code, event_line)
-                    frame = _getframe(1)
-                    try:
-                        if frame.f_globals is cached_globals:
-                            if not condition(frame.f_locals):
-                                return None
-                            answer = _hits(frame, line, bps, tested=True)
-                        else:
-                            answer = spot(frame)
-                    except KeyboardInterrupt:
-                        raise
-                    except BaseException:
-                        answer = _hits(frame, line, bps)  # `eval` gives the exact value or the exact error
-                    try:
-                        stop(frame, answer)
-                    except KeyboardInterrupt:
-                        raise
-                    except BaseException:
-                        pass
-                    return None
-
-                return on_line
-
-            spot.specialise = specialise
-            return spot
+            return _condition_spot(code, line, bps, fast)
     return lambda frame: _hits(frame, line, bps)
 
 
+def _condition_spot(code, line, bps, fast):
+    """The spot of a lone condition on a local (see `_fast_condition`), which can also `specialise` into
+    the whole LINE callback for its location once it has seen the globals of the frames that run it."""
+    cached_globals = condition = None
+    inlined = {}
+
+    def spot(frame):
+        nonlocal cached_globals, condition
+        try:
+            if frame.f_globals is not cached_globals:
+                condition = eval(fast.function, frame.f_globals)
+                cached_globals = frame.f_globals
+            if not condition(frame.f_locals):
+                return None
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            return _hits(frame, line, bps)  # `eval` gives the exact value or the exact error
+        return _hits(frame, line, bps, tested=True)
+
+    def answer_and_stop(frame, stop):
+        try:
+            stop(frame, spot(frame))
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            pass
+
+    def specialise(miss, stop):
+        """One callback for this one location: no table lookup, and the condition compiled into it (once
+        the globals its names need are known), so an event calls nothing but `_getframe` and the proxy."""
+        if "callback" not in inlined and not fast.reads_globals:
+            inlined["callback"] = _inline(fast, code, line, None, miss, stop, bps, answer_and_stop)
+        if "callback" in inlined:
+            return inlined["callback"]
+
+        def first_events(event_code, event_line):
+            if event_line != line or event_code is not code:
+                return miss(event_code, event_line)
+            frame = sys._getframe(1)
+            answer_and_stop(frame, stop)
+            if "callback" not in inlined and cached_globals is not None:
+                inlined["callback"] = _inline(
+                    fast, code, line, cached_globals, miss, stop, bps, answer_and_stop
+                )
+                monitor.choose_line_callback()
+            return None
+
+        return first_events
+
+    spot.specialise = specialise
+    return spot
+
+
+_INLINED = """
+def _dapattach_on_line(_dapattach_event_code, _dapattach_event_line, _dapattach_line=0, _dapattach_code=0,
+                       _dapattach_miss=0, _dapattach_getframe=0, _dapattach_globals=0, _dapattach_other=0,
+                       _dapattach_hits=0, _dapattach_bps=0, _dapattach_stop=0, _dapattach_interrupt=0,
+                       _dapattach_any=0):
+    if _dapattach_event_line != _dapattach_line or _dapattach_event_code is not _dapattach_code:
+        return _dapattach_miss(_dapattach_event_code, _dapattach_event_line)
+    _dapattach_frame = _dapattach_getframe(1)
+    if _dapattach_globals is not None and _dapattach_frame.f_globals is not _dapattach_globals:
+        return _dapattach_other(_dapattach_frame, _dapattach_stop)
+    try:
+        _dapattach_frame_locals = _dapattach_frame.f_locals
+        if not (CONDITION):
+            return None
+        _dapattach_answer = _dapattach_hits(_dapattach_frame, _dapattach_line, _dapattach_bps, tested=True)
+    except _dapattach_interrupt:
+        raise
+    except _dapattach_any:
+        _dapattach_answer = _dapattach_hits(_dapattach_frame, _dapattach_line, _dapattach_bps)
+    try:
+        _dapattach_stop(_dapattach_frame, _dapattach_answer)
+    except _dapattach_interrupt:
+        raise
+    except _dapattach_any:
+        pass
+    return None
+"""
+
+
+def _inline(fast, code, line, frame_globals, miss, stop, bps, other):
+    """The LINE callback of `_INLINED` with the condition in place of CONDITION. It is a function of the
+    frame's module globals (so the condition's other names mean what they mean in the frame; None when
+    it names none, and then no frame's globals are compared either); everything of ours comes in as
+    defaults of parameters the monitoring call never fills (read as fast as locals, invisible to the
+    module). Positional, not keyword-only: those would be looked up in a dict at every call.
+    """
+    import ast
+
+    tree = ast.parse(_INLINED, FILENAME)
+
+    class Fill(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return fast.expression if node.id == "CONDITION" else node
+
+    compiled = compile(ast.fix_missing_locations(Fill().visit(tree)), FILENAME, "exec", dont_inherit=True)
+    function_code = next(const for const in compiled.co_consts if hasattr(const, "co_code"))
+    module = {} if frame_globals is None else frame_globals
+    defaults = (line, code, miss, sys._getframe, frame_globals, other, _hits, bps, stop, KeyboardInterrupt)
+    return type(_inline)(function_code, module, "_dapattach_on_line", (*defaults, BaseException))
+
+
+class _FastCondition:
+    __slots__ = ("expression", "function", "reads_globals")
+
+    def __init__(self, expression, function, reads_globals):
+        self.expression = expression
+        """The condition with the frame's locals read from the proxy `PROXY` (an `ast` expression)."""
+        self.function = function
+        """Code of `lambda PROXY: expression`, to `eval` into a function with the frame's globals."""
+        self.reads_globals = reads_globals
+        """Whether a name in it is not a local of the frame (a global, or a builtin such as `len`)."""
+
+
 def _fast_condition(text, code):
-    """Code of a lambda taking the frame's locals proxy that computes the condition, or None.
+    """The condition as an expression of the frame's locals proxy (`_FastCondition`), or None.
 
     Names that are locals of `code` become lookups in the proxy, others stay global, so a function call
     replaces `eval` with a mapping for locals, whose every name lookup goes the slow way. Only plain
@@ -356,7 +428,7 @@ def _fast_condition(text, code):
         return None
     scoped = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr)
     for node in ast.walk(tree):
-        if isinstance(node, scoped) or (isinstance(node, ast.Name) and node.id == PROXY):
+        if isinstance(node, scoped) or (isinstance(node, ast.Name) and node.id.startswith("_dapattach_")):
             return None
     local = {*code.co_varnames, *code.co_cellvars, *code.co_freevars}
 
@@ -367,9 +439,12 @@ def _fast_condition(text, code):
             lookup = ast.Subscript(ast.Name(PROXY, ast.Load()), ast.Constant(node.id), ast.Load())
             return ast.copy_location(lookup, node)
 
+    expression = ToProxy().visit(tree.body)
+    reads_globals = any(isinstance(node, ast.Name) and node.id != PROXY for node in ast.walk(expression))
     arguments = ast.arguments(args=[ast.arg(PROXY)])
-    function = ast.Expression(ast.Lambda(arguments, ToProxy().visit(tree.body)))
-    return compile(ast.fix_missing_locations(function), FILENAME, "eval", dont_inherit=True)
+    function = ast.Expression(ast.Lambda(arguments, expression))
+    compiled = compile(ast.fix_missing_locations(function), FILENAME, "eval", dont_inherit=True)
+    return _FastCondition(expression, compiled, reads_globals)
 
 
 def _hits(frame, line, bps, tested=False):
