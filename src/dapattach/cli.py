@@ -5,6 +5,7 @@ Started with no arguments (as editors do), the adapter answers `initialize` firs
 and only then imports the rest of itself.
 """
 
+import gc
 import importlib
 import sys
 
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
             opening = greeting.answer_initialize(sys.stdin.fileno(), sys.stdout.fileno())
         except KeyboardInterrupt:
             return 0
-    from dapattach.server import main as serve
-
+    gc.disable()  # the imports create tens of thousands of objects that all live on: nothing to collect
+    try:
+        from dapattach.server import main as serve
+    finally:
+        gc.enable()
     return serve(args, opening)
