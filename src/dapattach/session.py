@@ -90,7 +90,9 @@ class HandlerTable:
     """
 
     def __init__(self, **capabilities: Any) -> None:
-        types.Capabilities(**capabilities)
+        unknown = capabilities.keys() - types.Capabilities.__annotations__.keys()
+        if unknown:
+            raise TypeError(f"not capabilities of DAP: {sorted(unknown)}")
         self.capabilities: dict[str, Any] = dict(capabilities)
         self.handlers: dict[str, Registration] = {}
 

@@ -13,10 +13,9 @@ import subprocess
 import sys
 from typing import Any
 
-import attrs
-
 from dapattach import pyinfo
 from dapattach.processes import Problem, ProcessError, ProcessInfo, describe_process
+from dapattach.protocol import deferred
 
 HELPER_TIMEOUT = 10.0
 
@@ -25,14 +24,17 @@ class SnapshotError(Exception):
     """A snapshot that could not be taken; the message names the PID and what to do."""
 
 
-@attrs.frozen
+@deferred.frozen
 class Frame:
     function: str
     path: str
     line: int
 
+    def to_json(self) -> dict[str, Any]:
+        return {"function": self.function, "path": self.path, "line": self.line}
 
-@attrs.frozen
+
+@deferred.frozen
 class ThreadStack:
     id: int
     """The native thread id (what `ps -L` and /proc/PID/task show); the main thread's id is the PID."""
@@ -41,7 +43,7 @@ class ThreadStack:
     """Innermost first, as DAP's stackTrace orders them."""
 
 
-@attrs.frozen
+@deferred.frozen
 class TaskStack:
     id: int
     name: str
@@ -50,7 +52,7 @@ class TaskStack:
     awaited_by: tuple[str, ...]
 
 
-@attrs.frozen
+@deferred.frozen
 class Snapshot:
     pid: int
     python: str
@@ -67,7 +69,7 @@ class Snapshot:
             "crossVersion": self.cross_version,
             "remoteDebug": self.process.remote_debug,
             "threads": [
-                {"id": thread.id, "name": thread.name, "frames": [attrs.asdict(f) for f in thread.frames]}
+                {"id": thread.id, "name": thread.name, "frames": [f.to_json() for f in thread.frames]}
                 for thread in self.threads
             ],
             "tasks": [
@@ -75,7 +77,7 @@ class Snapshot:
                     "id": task.id,
                     "name": task.name,
                     "threadId": task.thread_id,
-                    "frames": [attrs.asdict(f) for f in task.frames],
+                    "frames": [f.to_json() for f in task.frames],
                     "awaitedBy": list(task.awaited_by),
                 }
                 for task in self.tasks
