@@ -2,6 +2,8 @@
 session would answer it; anything the greeting is not sure of is left to the session."""
 
 import json
+import subprocess
+import sys
 
 import attrs
 
@@ -26,6 +28,17 @@ def test_the_initialize_fields_it_checks_are_the_schemas() -> None:
         by_kind["str" if field.type in (str, str | None) else "bool"].add(wire_name(field))
         assert field.type in (str, str | None, bool | None), f"{field.name}: {field.type}"
     assert by_kind == {"str": greeting._STRINGS, "bool": greeting._BOOLEANS}
+
+
+def test_the_greeting_imports_neither_asyncio_nor_the_model() -> None:
+    """What lets it answer before the rest of the adapter is loaded."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, dapattach.greeting; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("'")
+    assert not {"asyncio", "attrs", "cattrs", "dapattach.protocol.types", "dapattach.session"} & set(loaded)
 
 
 def _framed(*messages: dict[str, object]) -> bytes:
