@@ -183,8 +183,10 @@ def _loop_scenario(
 ) -> Runner:
     """Speed of the hot function in one process before and after the debugger came (or, for the bare
     column, before and after nothing happened; for the floor, before and after the target hooked its hot
-    line itself). The ratio of the two medians is the slowdown; one process, so the spread between
-    processes of a shared machine does not enter it."""
+    line itself), each time relative to a twin process that runs the same loop on the same CPU, over the
+    same calls' time, and is never attached. The slowdown is the target's speed relative to its twin
+    before ÷ the same after: the spread between processes and what other programs do to the machine
+    meanwhile fall on both alike and cancel out."""
     quick = which in ("false-condition", "floor")
 
     async def run(cfg: Config, debugger: Debugger | None) -> dict[str, Sample]:
@@ -193,12 +195,14 @@ def _loop_scenario(
         if which == "floor":
             args = ["floor", str(call_ms), *cfg.cpu_args(), str(round(cfg.before_s * 1000 / call_ms) + 2)]
         target = await Target.start(cfg.python, "loop.py", args)
+        twin = await Target.start(cfg.python, "loop.py", ["busy", str(call_ms), *cfg.cpu_args()])
         session: Session | None = None
         details: dict[str, Any] = {"call_ms": call_ms}
         limit = cfg.settle_s + cfg.measure_s * 4 + 60
         try:
-            began = await _first_call(target)
+            began = max(await _first_call(target), await _first_call(twin))
             before = await _hot_calls(target, began, cfg.before_s, cfg.min_calls, limit)
+            before_twin = _calls_within(twin, began, time.perf_counter_ns())
             details["threads_before"] = target.thread_count()
             if which == "floor":
                 await target.wait_for(lambda: target.hooked_ns is not None, limit)
@@ -212,6 +216,7 @@ def _loop_scenario(
                     await session.detach()
             start = time.perf_counter_ns() + int(cfg.settle_s * 1e9)
             after = await _hot_calls(target, start, cfg.measure_s, cfg.min_calls, limit)
+            after_twin = _calls_within(twin, start, time.perf_counter_ns())
             details["threads_measured"] = target.thread_count()
             if session is not None:
                 await session.detach()
@@ -219,18 +224,42 @@ def _loop_scenario(
             if session is not None:
                 await session.close()
             await target.stop()
+            await twin.stop()
         if target.hooked_ns is not None:
             before = [call for call in before if call.start < target.hooked_ns]
+        if not before_twin or not after_twin:
+            raise TargetError("the twin process finished no hot call in a measured span")
         details["before_ips"] = [round(call.ips) for call in before]
         details["after_ips"] = [round(call.ips) for call in after]
+        details["twin_before_ips"] = [round(call.ips) for call in before_twin]
+        details["twin_after_ips"] = [round(call.ips) for call in after_twin]
         details["before_cpu_ips"] = [round(call.cpu_ips) for call in before]
         details["after_cpu_ips"] = [round(call.cpu_ips) for call in after]
-        details["speed_ips"] = statistics.median(call.ips for call in before)
-        wall = statistics.median(c.ips for c in before) / statistics.median(c.ips for c in after)
-        cpu = statistics.median(c.cpu_ips for c in before) / statistics.median(c.cpu_ips for c in after)
-        return {key: Sample(wall, details), f"{key}-cpu": Sample(cpu, {})}
+        details["speed_ips"] = statistics.median(call.cpu_ips for call in before)
+        samples = {}
+        for name, speed in ((key, _wall), (f"{key}-cpu", _cpu)):
+            relative_before = _median(before, speed) / _median(before_twin, speed)
+            relative_after = _median(after, speed) / _median(after_twin, speed)
+            samples[name] = Sample(relative_before / relative_after, details if name == key else {})
+        return samples
 
     return run
+
+
+def _wall(call: Call) -> float:
+    return call.ips
+
+
+def _cpu(call: Call) -> float:
+    return call.cpu_ips
+
+
+def _median(calls: list[Call], speed: Callable[[Call], float]) -> float:
+    return statistics.median(speed(call) for call in calls)
+
+
+def _calls_within(target: Target, start_ns: int, end_ns: int) -> list[Call]:
+    return [call for call in target.calls if call.start >= start_ns and call.end <= end_ns]
 
 
 async def _stop_at(session: Session, target: Target, script: str, marker: str, cfg: Config) -> Body:

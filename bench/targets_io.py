@@ -29,6 +29,7 @@ class Call:
     """One call of the target's hot function: when it began, and its speed by wall clock and CPU time."""
 
     start: int
+    end: int
     ips: float
     cpu_ips: float
 
@@ -85,8 +86,13 @@ class Target:
                 case {"ready": int()}:
                     if not self._ready.done():
                         self._ready.set_result(None)
-                case {"ips": float(ips) | int(ips), "cpu_ips": float(cpu) | int(cpu), "start": int(start)}:
-                    self.calls.append(Call(start, float(ips), float(cpu)))
+                case {
+                    "ips": float(ips) | int(ips),
+                    "cpu_ips": float(cpu) | int(cpu),
+                    "start": int(start),
+                    "t": int(end),
+                }:
+                    self.calls.append(Call(start, end, float(ips), float(cpu)))
                     self._changed.set()
                 case {"hooked": int(when)}:
                     self.hooked_ns = when

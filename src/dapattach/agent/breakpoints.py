@@ -348,14 +348,11 @@ def _condition_spot(code, line, bps, fast):
 
 
 _INLINED = """
-def _dapattach_on_line(_dapattach_event_code, _dapattach_event_line, _dapattach_line=0, _dapattach_code=0,
-                       _dapattach_miss=0, _dapattach_getframe=0, _dapattach_globals=0, _dapattach_other=0,
-                       _dapattach_hits=0, _dapattach_bps=0, _dapattach_stop=0, _dapattach_interrupt=0,
-                       _dapattach_any=0):
+def _dapattach_on_line(_dapattach_event_code, _dapattach_event_line):
     if _dapattach_event_line != _dapattach_line or _dapattach_event_code is not _dapattach_code:
         return _dapattach_miss(_dapattach_event_code, _dapattach_event_line)
     _dapattach_frame = _dapattach_getframe(1)
-    if _dapattach_globals is not None and _dapattach_frame.f_globals is not _dapattach_globals:
+    if _dapattach_frame.f_globals is not _dapattach_globals:
         return _dapattach_other(_dapattach_frame, _dapattach_stop)
     try:
         _dapattach_frame_locals = _dapattach_frame.f_locals
@@ -377,25 +374,61 @@ def _dapattach_on_line(_dapattach_event_code, _dapattach_event_line, _dapattach_
 
 
 def _inline(fast, code, line, frame_globals, miss, stop, bps, other):
-    """The LINE callback of `_INLINED` with the condition in place of CONDITION. It is a function of the
-    frame's module globals (so the condition's other names mean what they mean in the frame; None when
-    it names none, and then no frame's globals are compared either); everything of ours comes in as
-    defaults of parameters the monitoring call never fills (read as fast as locals, invisible to the
-    module). Positional, not keyword-only: those would be looked up in a dict at every call.
+    """The LINE callback of `_INLINED` with the condition in place of CONDITION, as lean as the monitoring
+    floor allows (an event costs one call of it, `_getframe` and the locals proxy, and little else).
+
+    A condition that names only locals gets a private module holding everything of ours, read as
+    specialised globals, and neither compares the frame's globals nor keeps the proxy in a variable
+    when it reads it once. One that names globals or builtins (`frame_globals`) runs in the frame's
+    module, so its names mean what they mean there; ours then come in as defaults of parameters the
+    monitoring call never fills (positional: keyword-only ones are looked up in a dict at every call).
     """
     import ast
+    import copy
 
-    tree = ast.parse(_INLINED, FILENAME)
-
-    class Fill(ast.NodeTransformer):
-        def visit_Name(self, node):
-            return fast.expression if node.id == "CONDITION" else node
-
-    compiled = compile(ast.fix_missing_locations(Fill().visit(tree)), FILENAME, "exec", dont_inherit=True)
+    ours = {
+        "_dapattach_line": line,
+        "_dapattach_code": code,
+        "_dapattach_miss": miss,
+        "_dapattach_getframe": sys._getframe,
+        "_dapattach_globals": frame_globals,
+        "_dapattach_other": other,
+        "_dapattach_hits": _hits,
+        "_dapattach_bps": bps,
+        "_dapattach_stop": stop,
+        "_dapattach_interrupt": KeyboardInterrupt,
+        "_dapattach_any": BaseException,
+    }
+    function = ast.parse(_INLINED, FILENAME).body[0]
+    condition = fast.expression
+    body = function.body
+    if frame_globals is None:
+        del body[2]  # no `f_globals` check
+        if sum(isinstance(node, ast.Name) and node.id == PROXY for node in ast.walk(condition)) == 1:
+            del body[2].body[0]  # no proxy variable: `f_locals` read where the condition reads it
+            proxy = ast.Attribute(ast.Name("_dapattach_frame", ast.Load()), "f_locals", ast.Load())
+            condition = _replace(copy.deepcopy(condition), PROXY, proxy)
+    else:
+        function.args.args += [ast.arg(name) for name in ours]
+        function.args.defaults = [ast.Constant(None) for _ in ours]
+    function = _replace(function, "CONDITION", condition)
+    module = ast.fix_missing_locations(ast.Module([function], []))
+    compiled = compile(module, FILENAME, "exec", dont_inherit=True)
     function_code = next(const for const in compiled.co_consts if hasattr(const, "co_code"))
-    module = {} if frame_globals is None else frame_globals
-    defaults = (line, code, miss, sys._getframe, frame_globals, other, _hits, bps, stop, KeyboardInterrupt)
-    return type(_inline)(function_code, module, "_dapattach_on_line", (*defaults, BaseException))
+    if frame_globals is None:
+        return type(_inline)(function_code, {"__builtins__": {}, **ours}, "_dapattach_on_line")
+    return type(_inline)(function_code, frame_globals, "_dapattach_on_line", tuple(ours.values()))
+
+
+def _replace(tree, name, node):
+    """`tree` with `node` wherever the name `name` is read."""
+    import ast
+
+    class Replace(ast.NodeTransformer):
+        def visit_Name(self, found):
+            return node if found.id == name else found
+
+    return Replace().visit(tree)
 
 
 class _FastCondition:
