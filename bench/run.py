@@ -24,7 +24,7 @@ from targets_io import TargetError
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DEBUGPY_VENV = BENCH / ".venv-debugpy"
-RUN_TIMEOUT = 180.0
+RUN_TIMEOUT = 400.0
 
 type Results = tuple[list[Row], dict[str, dict[str, report.Cell]]]
 
