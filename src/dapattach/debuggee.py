@@ -33,7 +33,7 @@ type SendEvent = Callable[[str, Body | None], None]
 type Arrival = Callable[[Body | None], None]
 
 TERMINATE_GRACE = 5.0
-PICKUP_GRACE = 0.02
+PICKUP_GRACE = 0.015
 """A busy main thread starts the bootstrap within a millisecond, one in `sleep(0.01)` steps within 10 ms;
 one that has not after this is blocked, and `attach` is answered from a snapshot at once (the editor is
 switched to the agent when it is in)."""
