@@ -37,8 +37,9 @@ PICKUP_GRACE = 0.015
 """A busy main thread starts the bootstrap within a millisecond, one in `sleep(0.01)` steps within 10 ms;
 one that has not after this is blocked, and `attach` is answered from a snapshot at once (the editor is
 switched to the agent when it is in)."""
-ARRIVAL_GRACE = 0.5
-"""Once a thread runs the bootstrap the agent says hello within 5-10 ms (longer on a loaded machine)."""
+ARRIVAL_GRACE = 2.0
+"""Once a thread runs the bootstrap the agent says hello within 5-10 ms (longer on a loaded machine), or
+its bootstrap refuses; one displaced by another attach at the same moment is asked again first."""
 
 
 class Debuggee:

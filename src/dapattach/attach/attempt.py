@@ -144,7 +144,10 @@ class Attempt:
     async def arrival_soon(self, pickup: float, arrival: float) -> AgentLink | None:
         """The agent's link if the target starts the bootstrap within `pickup` seconds and the agent says
         hello within `arrival` seconds more; None otherwise, the attach as it was (`stand_in`, then
-        `arrival` later). Errors as `arrival`'s."""
+        `arrival` later). Errors as `arrival`'s. A thread that looks up only now and then (an agent's,
+        asked when one is in already) gets the time the driver says it needs."""
+        if self._driver is not None and self.target is not None:
+            pickup = max(pickup, self._driver.pickup_within(self.target, self._injection))
         if not await self.picked_up(pickup):
             return None
         try:

@@ -24,6 +24,8 @@ from dapattach.attach.checks import AttachError, disabled_error, permission_erro
 from dapattach.attach.folder import AttachFolder, remove_stale
 from dapattach.attach.target import Target
 
+AGENT_TICK = 0.25
+"""An agent's thread runs Python at least this often, even while it waits for requests (`agent/core.py`)."""
 AGENT_THREAD_NAME = b"dapattach-agent"
 """The agent thread's name (`agent/core.py`), which Python gives the OS thread too."""
 DISPLACER_WAIT = 1.0
@@ -46,6 +48,10 @@ class Driver(Protocol):
     def picked_up(self, injection: object) -> bool:
         """Whether the target has started running the script; quick. A driver that cannot tell says True
         (the attach then waits for the agent's hello instead)."""
+        ...
+
+    def pickup_within(self, target: Target, injection: object) -> float:
+        """Seconds the thread asked may take to start the script although it is not blocked (0: at once)."""
         ...
 
     def hand_on(self, target: Target, script: str, injection: object) -> object:
@@ -105,6 +111,11 @@ class DirectDriver:
             return not pep768.is_pending(injection)
         except OSError, pep768.AttachError:
             return True
+
+    def pickup_within(self, target: Target, injection: object) -> float:
+        """An agent's thread (the bootstrap there refuses this attach) looks up every `AGENT_TICK`."""
+        assert isinstance(injection, pep768.InjectResult)
+        return 2 * AGENT_TICK if injection.thread.native_id == agent_thread(target.pid) else 0.0
 
     def hand_on(self, target: Target, script: str, injection: object) -> pep768.InjectResult:
         """To an agent that came in meanwhile, else to the thread running Python now (sampled for 16-100
