@@ -67,6 +67,7 @@ class Session:
                     "supportsRunInTerminalRequest": False,
                     "supportsProgressReporting": True,
                     "supportsInvalidatedEvent": True,
+                    "supportsStartDebuggingRequest": True,
                 },
                 timeout=20.0,
             )
@@ -82,14 +83,15 @@ class Session:
         breakpoints: Breakpoints | None = None,
         timeout: float = 30.0,
         top_frames: bool = False,
+        configuration: Body | None = None,
     ) -> Attached:
-        """Attach to `pid`, configure, and time it up to the first `threads` answer (and, with
-        `top_frames`, up to the first thread's top 20 frames, which is what an editor shows next)."""
+        """Attach to `pid` (with `configuration`, for a child session), configure, and time it up to the
+        first `threads` answer (and, with `top_frames`, up to the first thread's top 20 frames, which is
+        what an editor shows next)."""
         client = self.client
         started = time.perf_counter_ns()
-        attach_answer = asyncio.ensure_future(
-            client.response(client.send("attach", {"processId": pid}), timeout)
-        )
+        arguments = configuration if configuration is not None else {"processId": pid}
+        attach_answer = asyncio.ensure_future(client.response(client.send("attach", arguments), timeout))
         initialized = asyncio.ensure_future(client.event("initialized", timeout))
         try:
             await asyncio.wait({attach_answer, initialized}, return_when=asyncio.FIRST_COMPLETED)

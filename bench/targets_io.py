@@ -43,6 +43,8 @@ class Target:
         self.pid = process.pid
         self.calls: list[Call] = []
         self.hooked_ns: int | None = None
+        self.notes: list[dict[str, Any]] = []
+        """Other JSON lines the target printed (e.g. when it started a child), in order."""
         self._changed = asyncio.Event()
         self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._reader = asyncio.create_task(self._read())
@@ -97,6 +99,9 @@ class Target:
                 case {"hooked": int(when)}:
                     self.hooked_ns = when
                     self._changed.set()
+                case dict():
+                    self.notes.append(message)
+                    self._changed.set()
         if not self._ready.done():
             self._ready.set_exception(TargetError(f"{self.script} exited before it was ready"))
         self._changed.set()
@@ -133,6 +138,23 @@ class Target:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TargetError(f"{self.script} did not report what was expected within {timeout:g} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
+
+    async def note(self, key: str, timeout: float) -> Any:
+        """The value of the next note carrying `key` (notes are taken in order)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for index, note in enumerate(self.notes):
+                if key in note:
+                    del self.notes[index]
+                    return note[key]
+            if self.process.returncode is not None or self._reader.done():
+                raise TargetError(f"{self.script} (pid {self.pid}) exited before saying {key!r}")
+            self._changed.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TargetError(f"{self.script} did not say {key!r} within {timeout:g} s")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), left)
 
