@@ -11,7 +11,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -113,11 +113,13 @@ class DapClient:
         *options: str,
         python: str = sys.executable,
         env: dict[str, str] | None = None,
+        prefix: Sequence[str] = (),
     ) -> DapClient:
-        """Start the adapter (on `python`, with `env` added to the environment) over `stdio`, `tcp`
-        (`--listen 127.0.0.1:0`) or `unix:PATH` (`--listen unix:PATH`), and connect."""
+        """Start the adapter (on `python`, with `env` added to the environment, after the command `prefix`
+        such as one that enters namespaces) over `stdio`, `tcp` (`--listen 127.0.0.1:0`) or `unix:PATH`
+        (`--listen unix:PATH`), and connect."""
         checker()  # a missing schema fails here, in the test, rather than in the reader task
-        command = [python, "-m", "dapattach", *options]
+        command = [*prefix, python, "-m", "dapattach", *options]
         if transport == "tcp":
             command += ["--listen", "127.0.0.1:0"]
         elif transport.startswith("unix:"):
