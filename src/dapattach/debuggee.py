@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dapattach.attach.attempt import Attempt, Phase
-from dapattach.attach.checks import AttachError, blocked_message
+from dapattach.attach.checks import AttachError
 from dapattach.attach.link import AgentError, AgentGone, AgentLink
 from dapattach.breakpoint_book import BREAKPOINT_COMMANDS, BreakpointBook
 from dapattach.options import AttachOptions
@@ -59,6 +59,11 @@ class Debuggee:
         """The agent's link once it is in (kept after it closes, so requests say the target is gone)."""
         return self.attempt.link
 
+    def describe(self) -> str:
+        """How messages name the process: "process N", with its own PID when it has another one inside."""
+        target = self.attempt.target
+        return target.describe() if target is not None else f"process {self.pid}"
+
     @property
     def waiting(self) -> bool:
         """Whether the snapshot stand-in answers because the agent is not in yet."""
@@ -75,8 +80,9 @@ class Debuggee:
             link = await self.attempt.arrival(grace)
         except TimeoutError:
             if self.options.timeout is not None and self.options.timeout <= grace:
+                message = self.attempt.stalled(self.options.timeout)
                 await self.attempt.withdraw()
-                raise AttachError(self.pid, blocked_message(self.pid, self.options.timeout)) from None
+                raise AttachError(self.pid, message) from None
             self.attempt.stand_in()
             self._spawn(self._wait_for_agent(time.monotonic() - grace))
             return False
@@ -95,8 +101,9 @@ class Debuggee:
         try:
             await self._agent_in(await self.attempt.arrival(limit))
         except TimeoutError:
+            message = self.attempt.stalled(self.options.timeout or 0)
             await self.attempt.withdraw()
-            self.on_arrival({"message": blocked_message(self.pid, self.options.timeout or 0)})
+            self.on_arrival({"message": message})
         except AttachError as error:
             self.on_arrival({"message": str(error)})
         else:

@@ -8,10 +8,10 @@ adapter. The winner loads the agent package under the name without touching `sys
 thread (which connects back to the adapter's socket with the per-attach secret), tries to delete itself,
 and reports any failure over that socket, giving the claim back.
 
-The agent is loaded from where dapattach is installed when the target runs as the adapter's user; for
-another user's target it is loaded from a copy in the attach folder, readable by that user only, so an
-adapter installed where that user cannot read (a virtualenv under /root) still attaches and nothing else
-is opened up.
+The agent is loaded from where dapattach is installed when the target runs as the adapter's user and
+sees the same files; for another user's target, or one in a container (which cannot see the adapter's
+files), it is loaded from a copy in the attach folder, readable by that user only, so an adapter installed
+where that user cannot read (a virtualenv under /root) still attaches and nothing else is opened up.
 """
 
 import compileall
@@ -104,12 +104,12 @@ def bootstrap_text(folder: AttachFolder, socket_path: str, secret: str, agent_di
     )
 
 
-def place_agent(folder: AttachFolder, target_uid: int) -> str:
+def place_agent(folder: AttachFolder, target_uid: int, shares_filesystem: bool = True) -> str:
     """The agent folder the target should load, as it sees it: the installed one for a target of the
-    adapter's own user, else a copy in `folder` (sources and this version's bytecode, modification times
-    kept so the bytecode stays valid)."""
+    adapter's own user that sees the adapter's files, else a copy in `folder` (sources and this version's
+    bytecode, modification times kept so the bytecode stays valid)."""
     _compile_agent()
-    if target_uid == os.geteuid():
+    if target_uid == os.geteuid() and shares_filesystem:
         return str(AGENT_DIR)
     sources = sorted(path.name for path in AGENT_DIR.glob("*.py"))
     modules = {name.removesuffix(".py") for name in sources}

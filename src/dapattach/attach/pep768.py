@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+from dapattach import namespaces
 from dapattach.attach import elf
 from dapattach.attach.procmem import ProcessMemory, read_maps
 
@@ -54,6 +55,7 @@ __all__ = [
     "list_threads",
     "python_version",
     "read_version",
+    "request_state",
 ]
 
 _COOKIE = b"xdebugpy"
@@ -227,12 +229,17 @@ def list_threads(pid: int, *, sample: bool = True) -> list[ThreadInfo]:
         return [target.describe(t, running) for t in threads]
 
 
-def inject(pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main") -> InjectResult:
+def inject(
+    pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main", verified: bool = False
+) -> InjectResult:
     """Ask thread `thread` of `pid` to run `script_path`; see `_inject_once`. A walk that met a thread
-    exiting under it (`StaleMemoryError`) is done again, at most three times in all."""
+    exiting under it (`StaleMemoryError`) is done again, at most three times in all.
+
+    `script_path` is as the target names it. Unless the caller `verified` that the target sees that file
+    (in a container it may not exist under that name here), it must exist here."""
     for attempt in range(3):
         try:
-            return _inject_once(pid, script_path, thread=thread)
+            return _inject_once(pid, script_path, thread=thread, verified=verified)
         except StaleMemoryError:
             if attempt == 2:
                 raise
@@ -240,7 +247,7 @@ def inject(pid: int, script_path: str, *, thread: int | Literal["main", "auto"] 
 
 
 def _inject_once(
-    pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main"
+    pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main", verified: bool = False
 ) -> InjectResult:
     """Ask thread `thread` of `pid` to run the Python file `script_path` at its next bytecode check.
 
@@ -259,8 +266,10 @@ def _inject_once(
     tells whether the target has picked it up yet. The file must stay readable until then.
     """
     started = time.perf_counter()
-    path = os.path.abspath(script_path)
-    if not os.path.isfile(path):
+    if verified and not os.path.isabs(script_path):
+        raise ValueError(f"script path for PID {pid} must be absolute as the target sees it: {script_path}")
+    path = script_path if verified else os.path.abspath(script_path)
+    if not verified and not os.path.isfile(path):
         raise FileNotFoundError(f"script to inject into PID {pid} does not exist: {path}")
     encoded = os.fsencode(path)
     with _Target.open(pid) as target:
@@ -317,6 +326,24 @@ def holds(result: InjectResult) -> bool:
             return _same_thread(memory, result) and held == encoded
         except ProcessLookupError:
             return False
+
+
+def request_state(result: InjectResult) -> Literal["pending", "taken", "displaced", "gone"]:
+    """Where the request stands: still `pending`; `taken` (the thread cleared the flag, which it does just
+    before it opens the script, while the slot still holds our path; or we cancelled it); `displaced` (the
+    flag is clear and the slot holds another debugger's path); or `gone` with the thread that had it."""
+    encoded = os.fsencode(result.script_path) + b"\0"
+    with ProcessMemory(result.pid) as memory:
+        try:
+            if not _same_thread(memory, result):
+                return "gone"
+            flag = struct.unpack("=i", memory.read(result.pending_flag_address, 4))[0]
+            ours = memory.read(result.script_path_address, len(encoded)) == encoded
+        except ProcessLookupError:
+            return "gone"
+    if flag == 1:
+        return "pending"
+    return "taken" if ours else "displaced"
 
 
 def cancel(result: InjectResult) -> bool:
@@ -665,7 +692,11 @@ def _find_runtime_section(pid: int, path: str, start: int, end: int) -> elf.Sect
 
 
 def _kernel_state(pid: int, tid: int) -> str:
+    """The kernel's state letter of thread `tid` (its id as the target knows it, which differs from ours
+    in another PID namespace)."""
     try:
+        if namespaces.pid_inside(pid) != pid:
+            tid = namespaces.threads_inside(pid).get(tid, tid)
         with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
             stat = f.read()
     except OSError:
