@@ -24,6 +24,7 @@ from dapattach.breakpoint_book import BREAKPOINT_COMMANDS, BreakpointBook
 from dapattach.options import AttachOptions
 from dapattach.pathmap import PathMapper
 from dapattach.session import RequestError
+from dapattach.sources import TargetSources
 from dapattach.standin import SnapshotStandIn
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class Debuggee:
         self.options = options
         self.paths = PathMapper(options.path_mappings)
         self.attempt = Attempt(self.pid, on_event=self._forward_event)
+        self.sources = TargetSources(self.paths, lambda: self.attempt.target)
         self.standin = SnapshotStandIn(self.pid)
         self.breakpoints = BreakpointBook()
         self.on_arrival: Arrival = lambda error: None
@@ -190,10 +192,11 @@ class Debuggee:
         self._send_event(event, body)
 
     def map_sources(self, body: object) -> None:
-        """Rewrite every `source.path` in an answer from the target's paths to the editor's."""
+        """Rewrite every `source` in an answer for the editor: paths mapped to the editor's, and sources
+        the editor cannot open given a reference (see `sources.TargetSources`)."""
         match body:
-            case {"source": {"path": str(path)} as source}:
-                source["path"] = self.paths.to_editor(path)
+            case {"source": {"path": str()} as source}:
+                self.sources.to_editor(source)
         if isinstance(body, dict):
             for value in body.values():
                 if isinstance(value, dict | list):
