@@ -14,7 +14,6 @@ FRAME = `{"path", "line", "function"}`, innermost frame first. On failure: `{"er
 and exit status 1.
 """
 
-import ctypes
 import json
 import os
 import stat
@@ -103,6 +102,8 @@ def enter_view(pid: int) -> None:
     the process maps; no name in the container is ever followed. The caller's filesystem is not touched.
     Call it after `_remote_debugging` and everything else is imported: the files it came from are gone.
     """
+    import ctypes  # here, not above: the cross-version helper may run on an interpreter without it
+
     libc = ctypes.CDLL(None, use_errno=True)
 
     def mount(source: str | None, target: str, kind: str | None, flags: int, data: str | None = None) -> None:
