@@ -15,6 +15,7 @@ from dapattach.attach import AttachError, Attempt, Phase, inject_agent, pep768
 from dapattach.attach.attempt import IllegalMove, TargetExited
 from dapattach.attach.listener import HELLO_TIMEOUT
 from interpreters import PY314, PY315, needs_315
+from users import AS_NOBODY
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -185,11 +186,17 @@ async def test_withdrawing_leaves_nothing_in_the_target() -> None:
         assert report["modules"] == [] and "dapattach-agent" not in report["threads"]
 
 
-async def test_a_request_another_attach_displaced_is_sent_again_and_refused_by_name() -> None:
+@pytest.mark.parametrize("run_as", [(), AS_NOBODY], ids=["own user", "another user"])
+async def test_a_request_another_attach_displaced_is_sent_again_and_refused_by_name(
+    run_as: tuple[str, ...],
+) -> None:
     """Two attaches to a target whose only thread runs Python once a second: the second request
     replaces the first in the thread's one slot before the target reads it. The target runs only the
-    second bootstrap; the first attach notices, asks again, and is refused naming the adapter."""
-    async with start_target("slow_main.py") as target:
+    second bootstrap; the first attach notices, asks again, and is refused naming the adapter. For
+    another user's target the bootstrap cannot delete itself: the watch on it tells it was not opened."""
+    if run_as and os.geteuid() != 0:
+        pytest.skip("needs root to run the target as another user")
+    async with start_target("slow_main.py", run_as=run_as) as target:
         await target.expect(r"^tick \d+$")  # it has just run Python: it reads no request for a second
         first, second = Attempt(target.pid), Attempt(target.pid)
         await first.start()

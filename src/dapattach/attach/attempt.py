@@ -131,19 +131,19 @@ class Attempt:
         A thread has room for one request. When two adapters attach at the same moment, the second write
         can replace the first before the target reads it; the target then runs only the second bootstrap
         (which gets in), and the first adapter would wait for a hello that never comes. It sees it: the
-        driver says the slot was consumed holding another request, and our bootstrap, which deletes
-        itself as it starts, is still there. It then asks again and is refused by name. For another user's
-        target the bootstrap cannot delete itself (the folder is the adapter's), so nothing tells that it
-        ran, and a displaced request is left to the usual wait.
+        driver says the slot was consumed holding another request, and our bootstrap has not started: it
+        deletes itself as it starts, and the watch on it sees it opened. It then asks again and is refused by
+        name. For another user's target the bootstrap cannot delete itself (the folder is the adapter's), so
+        without a watch nothing tells that it ran, and a displaced request is left to the usual wait.
         """
-        if self.target is None or self.target.uid != os.geteuid():
+        if self.target is None or (self._watch is None and self.target.uid != os.geteuid()):
             return
         started = time.monotonic()
         while True:
             fast = time.monotonic() - started < 1.0
             await asyncio.sleep(FOLLOW_EVERY[0] if fast else FOLLOW_EVERY[1])
             driver, folder, target = self._driver, self.folder, self.target
-            if driver is None or folder is None or target is None or not folder.holds(BOOTSTRAP):
+            if driver is None or folder is None or target is None or self._started(folder):
                 return  # the agent is in, or ours has started: its hello (or its refusal) is on the way
             if not driver.displaced(self._injection):
                 continue
@@ -153,6 +153,10 @@ class Attempt:
             except AttachError as error:
                 log.info("process %d: stopped following the attach request: %s", self.pid, error)
                 return
+
+    def _started(self, folder: AttachFolder) -> bool:
+        """Whether the target began on our bootstrap: it opened it, or the bootstrap deleted itself."""
+        return (self._watch is not None and self._watch.opened()) or not folder.holds(BOOTSTRAP)
 
     def _place(self, driver: drivers.Driver, target: Target, secret: str) -> tuple[str, socket.socket]:
         """The folder, the agent's socket, the agent (a copy for another user's target) and the bootstrap."""
