@@ -14,7 +14,7 @@ from agent_harness import TARGETS
 from containers import ContainerTarget, kind_params, needs, sidecar, start_container
 from dapattach import namespaces
 from dapattach.sources import REFERENCE_BASE
-from dapclient import DapClient
+from dapclient import DapClient, DapError
 
 SERVICE = "container_service.py"
 ALL = ("mnt", "pid", "user", "net")
@@ -189,3 +189,20 @@ async def test_path_mappings_still_name_the_editors_files_and_the_rest_is_served
         assert "class Thread" in await source_text(client, library)
         await client.request("disconnect", {})
         assert await client.close() == 0
+
+
+@needs(*ALL)
+async def test_a_second_adapter_is_refused_naming_the_first() -> None:
+    """The second request goes to the agent's own thread, named by its id inside the PID namespace."""
+    async with start_container(SERVICE, kinds=ALL) as target:
+        first, second = await DapClient.start("stdio"), await DapClient.start("stdio")
+        await attach_until_configured(first, target.pid, {"source": {"path": "/app/x.py"}, "breakpoints": []})
+        await second.initialize()
+        with pytest.raises(DapError) as refused:
+            await second.request("attach", {"processId": target.pid})
+        expected = f"process {target.pid} (PID 1 in its PID namespace): process 1 is already attached"
+        assert str(refused.value).startswith(expected), str(refused.value)
+        assert f"by adapter PID {first.process.pid}" in str(refused.value)
+        await first.request("disconnect", {})
+        assert await first.close() == 0 and await second.close() == 0
+        assert target.stderr_lines == []
