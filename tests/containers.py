@@ -20,6 +20,7 @@ Run as a script, this file is the launcher: it makes the user namespace and writ
 """
 
 import asyncio
+import atexit
 import contextlib
 import ctypes
 import functools
@@ -135,6 +136,7 @@ def _program_interpreter(elf: bytes) -> str:
 @functools.cache
 def relocated(python: str) -> Relocated:
     folder = Path(tempfile.mkdtemp(prefix="container-image-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     folder.chmod(0o755)
     return Relocated(python, folder)
 
