@@ -26,6 +26,7 @@ the values are self-consistent before anything is written. `_PY_EVAL_PLEASE_STOP
 """
 
 import os
+import stat
 import struct
 import sys
 import time
@@ -645,9 +646,9 @@ def _locate_runtime(pid: int) -> tuple[int, int]:
     """Address of `PyRuntime` in `pid` and the target's pointer size.
 
     Probes the executable first, then every mapped file whose name contains "python" (libpython in
-    embedding applications). Files are opened through `/proc/PID/map_files`, so a binary replaced on
-    disk since the process started (a package upgrade) or living in another mount namespace is still
-    the one that is mapped.
+    embedding applications). Files are opened through `/proc/PID/map_files` (or `/proc/PID/exe` for the
+    executable, which needs no CAP_SYS_ADMIN), so a binary replaced on disk since the process started (a
+    package upgrade) or living in another mount namespace is still the one that is mapped.
     """
     with _os_errors(pid):
         maps = read_maps(pid)
@@ -661,11 +662,23 @@ def _locate_runtime(pid: int) -> tuple[int, int]:
             bases[m.path] = (m.start, m.end)
     candidates = [p for p in bases if p == exe or p.removesuffix(" (deleted)") == exe]
     candidates += [p for p in bases if "python" in os.path.basename(p) and p not in candidates]
+    unread: list[str] = []
     for path in candidates:
         start, end = bases[path]
-        section = _find_runtime_section(pid, path, start, end)
+        is_exe = path.removesuffix(" (deleted)") == exe
+        try:
+            section = _find_runtime_section(pid, path, start, end, is_exe=is_exe)
+        except OSError as error:
+            unread.append(f"{path} ({error.strerror or error})")
+            continue
         if section is not None:
             return section.runtime_address(start), section.pointer_size
+    if unread:
+        raise AttachError(
+            pid,
+            f"cannot read the interpreter file PID {pid} maps: {'; '.join(unread)}; reading it through "
+            "/proc/PID/map_files needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE)",
+        )
     pythons = [p for p in candidates if "python" in os.path.basename(p)]
     if pythons:
         raise UnsupportedPythonError(
@@ -680,15 +693,59 @@ def _locate_runtime(pid: int) -> tuple[int, int]:
     )
 
 
-def _find_runtime_section(pid: int, path: str, start: int, end: int) -> elf.Section | None:
-    for candidate in (f"/proc/{pid}/map_files/{start:x}-{end:x}", f"/proc/{pid}/root{path}", path):
+def _find_runtime_section(pid: int, path: str, start: int, end: int, *, is_exe: bool) -> elf.Section | None:
+    """The `.PyRuntime` section of the file mapped at `start`-`end` (named `path` in the maps), or None when
+    it has none. Raises the last `OSError` when the file could be read no way: through `map_files` (the
+    mapped file itself), `/proc/PID/exe` for the executable, its name resolved inside the target's root
+    (a regular file only: a name in a container may have been changed since), or its name here."""
+    names = [f"/proc/{pid}/map_files/{start:x}-{end:x}"] + ([f"/proc/{pid}/exe"] if is_exe else [])
+    error: OSError = FileNotFoundError(path)
+    for name in [*names, None, path]:
+        held = _open_in_root(pid, path) if name is None else None
+        if name is None and held is None:
+            continue
         try:
-            return elf.find_section(candidate, ".PyRuntime")
+            return elf.find_section(name or f"/proc/self/fd/{held}", ".PyRuntime")
         except elf.NotElfError:
             return None
-        except OSError:
-            continue
-    return None
+        except OSError as failed:
+            error = failed
+        finally:
+            if held is not None:
+                os.close(held)
+    raise error
+
+
+def _open_in_root(pid: int, path: str) -> int | None:
+    """An `O_PATH` descriptor of `path` as the target resolves it, when that is a regular file."""
+    try:
+        root = os.open(f"/proc/{pid}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            held = namespaces.open_in_root(root, path.removesuffix(" (deleted)"), os.O_PATH)
+        finally:
+            os.close(root)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(held).st_mode):
+        os.close(held)
+        return None
+    return held
+    try:
+        root = os.open(f"/proc/{pid}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            held = namespaces.open_in_root(root, path.removesuffix(" (deleted)"), os.O_PATH)
+        finally:
+            os.close(root)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(held).st_mode):
+        os.close(held)
+        return None
+    _held = held
+    return f"/proc/self/fd/{held}"
+
+
+_held = -1
 
 
 def _kernel_state(pid: int, tid: int) -> str:
