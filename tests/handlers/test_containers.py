@@ -15,6 +15,7 @@ from containers import ContainerTarget, kind_params, needs, sidecar, start_conta
 from dapattach import namespaces
 from dapattach.sources import REFERENCE_BASE
 from dapclient import DapClient, DapError
+from interpreters import PY315, needs_315
 
 SERVICE = "container_service.py"
 ALL = ("mnt", "pid", "user", "net")
@@ -131,6 +132,35 @@ async def test_from_a_sidecar_that_shares_only_the_pid_namespace(kinds: tuple[st
     async with start_container(SERVICE, kinds=kinds) as target:
         client = await DapClient.start("stdio", prefix=sidecar(target))
         await debug_the_service(client, target, kinds, target.pid_inside)
+        assert await client.close() == 0
+
+
+DOCKER_DEFAULT_CAPABILITIES = (
+    "chown", "dac_override", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap", "net_bind_service",
+    "net_raw", "sys_chroot", "mknod", "audit_write", "setfcap",
+)  # fmt: skip
+
+
+@needs(*ALL)
+async def test_from_a_sidecar_with_only_a_containers_capabilities_and_sys_ptrace() -> None:
+    """What `kubectl debug --profile=general` or `docker run --cap-add=SYS_PTRACE` gives: no CAP_SYS_ADMIN."""
+    kept = ",".join(f"+{name}" for name in (*DOCKER_DEFAULT_CAPABILITIES, "sys_ptrace"))
+    capabilities = ["setpriv", f"--bounding-set=-all,{kept}", "--"]
+    async with start_container(SERVICE, kinds=ALL) as target:
+        client = await DapClient.start("stdio", prefix=[*sidecar(target), *capabilities])
+        await debug_the_service(client, target, ALL, target.pid_inside)
+        assert await client.close() == 0
+
+
+@pytest.mark.py315
+@needs_315
+@needs(*ALL)
+async def test_from_the_host_to_a_container_of_another_python_version() -> None:
+    assert PY315 is not None
+    async with start_container(SERVICE, kinds=ALL, python=PY315) as target:
+        client = await DapClient.start("stdio")
+        await debug_the_service(client, target, ALL, target.pid)
+        assert any("Python 3.15" in text for text in outputs(client))
         assert await client.close() == 0
 
 
