@@ -26,6 +26,16 @@ class PathMapping:
     remote_root: str
 
 
+@attrs.frozen
+class SubProcessOf:
+    """Set in the configuration of a child process's own session (the root session's follower writes
+    it into `startDebugging`): which session found the child, and how to claim it from there."""
+
+    process_id: int
+    socket: str
+    token: str
+
+
 def _process_id(value: object, _: type) -> int:
     match value:
         case bool():
@@ -65,6 +75,9 @@ class AttachOptions:
     session lasts (an idle server runs it only when its next request comes in)."""
     path_mappings: tuple[PathMapping, ...] = ()
     log_to_file: bool = False
+    sub_process: bool = True
+    """Attach to every Python process below this one too, each in a session of its own."""
+    sub_process_of: SubProcessOf | None = None
 
 
 def _converter() -> cattrs.Converter:
@@ -78,6 +91,15 @@ def _converter() -> cattrs.Converter:
             converter,
             local_root=override(rename="localRoot"),
             remote_root=override(rename="remoteRoot"),
+        ),
+    )
+
+    converter.register_structure_hook(
+        SubProcessOf,
+        make_dict_structure_fn(
+            SubProcessOf,
+            converter,
+            process_id=override(rename="processId", struct_hook=_process_id),
         ),
     )
 
@@ -95,6 +117,8 @@ def _converter() -> cattrs.Converter:
         timeout=override(struct_hook=_seconds),
         path_mappings=override(rename="pathMappings"),
         log_to_file=override(rename="logToFile"),
+        sub_process=override(rename="subProcess"),
+        sub_process_of=override(rename="subProcessOf"),
     )
     converter.register_structure_hook(AttachOptions, attach_options)
     return converter

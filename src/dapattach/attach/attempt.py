@@ -72,13 +72,19 @@ class TargetExited(AttachError):
 
 
 class Attempt:
-    def __init__(self, pid: int, *, on_event: EventHandler | None = None) -> None:
+    def __init__(
+        self, pid: int, *, on_event: EventHandler | None = None, driver: drivers.Driver | None = None
+    ) -> None:
         self.pid = pid
         self.phase = Phase.REQUESTED
         self.link: AgentLink | None = None
         self.target: Target | None = None
+        self.socket_path: str | None = None
+        """Where the agent connects, as the target sees it, once placed."""
+        self.secret: str | None = None
+        """What the agent's hello must carry, once placed."""
         self._on_event = on_event
-        self._driver: drivers.Driver | None = None
+        self._driver: drivers.Driver | None = driver
         self.folder: AttachFolder | None = None
         """Where the bootstrap and the agent's socket are, until the agent is in or the attach ends."""
         self._listener: AgentListener | None = None
@@ -105,7 +111,7 @@ class Attempt:
         try:
             check_target(self.pid)
             target = self.target = Target.open(self.pid)
-            driver = self._driver = drivers.choose(target)
+            driver = self._driver = self._driver or drivers.choose(target)
             log.info(
                 "%s runs as uid %d%s; attaching with the %s driver",
                 target.describe(),
@@ -136,7 +142,9 @@ class Attempt:
         name. For another user's target the bootstrap cannot delete itself (the folder is the adapter's), so
         without a watch nothing tells that it ran, and a displaced request is left to the usual wait.
         """
-        if self.target is None or (self._watch is None and self.target.uid != os.geteuid()):
+        if self.target is None or self._injection is None:
+            return  # (no injection: the hand-over driver, whose agent is sent over)
+        if self._watch is None and self.target.uid != os.geteuid():
             return
         started = time.monotonic()
         while True:
@@ -166,12 +174,14 @@ class Attempt:
         try:
             sock, socket_path = folder.listen("agent.sock")
             agent_dir = place_agent(folder, target.uid, target.shares_filesystem)
-            script = folder.write(BOOTSTRAP, bootstrap_text(folder, socket_path, secret, agent_dir).encode())
+            text = bootstrap_text(folder, socket_path, secret, agent_dir, target.pid_inside)
+            script = folder.write(BOOTSTRAP, text.encode())
             why = placement.not_seen(target, folder, BOOTSTRAP)
             if why is not None:
                 where = f"cannot place the attach files where {target.describe()} can open them"
                 raise AttachError(self.pid, f"{where}: {why}")
             self._watch = _watch(folder)
+            self.socket_path, self.secret = socket_path, secret
             return script, sock
         except BaseException as error:
             if sock is not None:
@@ -271,6 +281,12 @@ class Attempt:
                 "thread); attach again, or set a longer timeout"
             )
         return blocked_message(self.pid, waited)
+
+    def fail(self, message: str) -> None:
+        """The agent will not come after all (it was to be sent over and is not): `arrival` raises
+        `AttachError(message)` from now on."""
+        if self._listener is not None:
+            self._listener.fail(AttachError(self.pid, message))
 
     async def withdraw(self) -> None:
         """Take back a request the target has not run; an agent that started anyway is told to go."""

@@ -43,6 +43,7 @@ class AgentLink:
         *,
         pid: int | None = None,
     ) -> None:
+        self.hello: dict[str, Any] = dict(hello)
         self.pid: int = int(hello.get("pid", 0)) if pid is None else pid
         """The target's PID as the adapter sees it (the hello's is the one inside its PID namespace)."""
         self.python: str = str(hello.get("python", ""))

@@ -46,11 +46,13 @@ describe('package.json contributions match the code', () => {
       'processId',
       'python',
       'showReturnValue',
+      'subProcess',
       'timeout',
     ]);
     assert.equal(properties.justMyCode.default, true);
     assert.equal(properties.showReturnValue.default, true);
     assert.equal(properties.logToFile.default, false);
+    assert.equal(properties.subProcess.default, true);
     assert.equal(properties.processId.default, PICK_PROCESS);
   });
 
