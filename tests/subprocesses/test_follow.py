@@ -330,7 +330,9 @@ async def test_a_child_in_a_container_is_followed_in_its_namespaces(how: str) ->
             thread = stopped["body"]["threadId"]
             top = (await child.request("stackTrace", {"threadId": thread}))["stackFrames"][0]
             assert (top["name"], top["line"], top["source"]["path"]) == ("work", IN_CONTAINER_LINE, path)
-            assert top["source"]["sourceReference"] > 0, "served from the container's filesystem"
+            reference = top["source"]["sourceReference"]
+            served = await child.request("source", {"source": top["source"], "sourceReference": reference})
+            assert served["content"] == IN_CONTAINER.read_text(), "served from the container's filesystem"
             scopes = (await child.request("scopes", {"frameId": top["id"]}))["scopes"]
             values = await child.request("variables", {"variablesReference": scopes[0]["variablesReference"]})
             number = next(v["value"] for v in values["variables"] if v["name"] == "number")
