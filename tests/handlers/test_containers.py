@@ -94,6 +94,15 @@ async def debug_the_service(
     assert (values["total"], values["label"]) == (str(job * 2), repr(f"job-{job}"))
 
     await client.request("setBreakpoints", {"source": top["source"], "breakpoints": []})
+    await client.request("next", {"threadId": threads["worker"]})
+    stepped = await client.wait_event("stopped", lambda event: event["body"]["reason"] == "step")
+    assert stepped["body"]["threadId"] == threads["worker"]
+    top = (await top_frames(client, threads["worker"]))[0]
+    assert (top["name"], top["line"], top["source"]["path"]) == (
+        "work",
+        line_of(SERVICE, "        handle(job)"),
+        path,
+    )
     await client.request("continue", {"threadId": threads["worker"]})
     await client.request("disconnect", {})
     await client.wait_event("output", lambda event: "Detached from process" in event["body"]["output"])
