@@ -1,5 +1,6 @@
 """Attach over DAP to a process in a container: from the host, and from a sidecar that shares only its PID
-namespace. Each namespace kind alone and together; attach, breakpoint hit, variables, source, detach."""
+namespace. Each namespace kind alone and together; attach, breakpoint hit, variables, source, a step,
+detach."""
 
 import asyncio
 import os

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent_harness import TARGETS, start_target
-from containers import needs, start_container
+from containers import needs, sidecar, start_container
 from dapattach import namespaces
 from dapclient import DapClient
 from interpreters import PY314, PY315, needs_315
@@ -312,21 +312,27 @@ async def test_a_child_that_cannot_be_attached_is_reported_once(adapter: DapClie
 
 
 @needs(*CONTAINER)
-@pytest.mark.parametrize("how", ["fork", "subprocess"])
-async def test_a_child_in_a_container_is_followed_in_its_namespaces(how: str) -> None:
-    """A tree in its own mount, PID, user and network namespaces: a forked child gets its fresh agent from
-    inside the container (so it stops on its first call), a program it starts is attached there too; each
-    child session shows the container's paths and PIDs, and nothing is left in the container or printed
-    in its output."""
-    client = await DapClient.start("stdio")
-    try:
-        async with start_container(IN_CONTAINER.name, kinds=CONTAINER) as parent:
+@pytest.mark.parametrize(
+    ("how", "where"), [("fork", "host"), ("subprocess", "host"), ("fork", "sidecar")], ids="-".join
+)
+async def test_a_child_in_a_container_is_followed_in_its_namespaces(how: str, where: str) -> None:
+    """A tree in its own mount, PID, user and network namespaces, from the host and from a sidecar (each
+    child session's adapter started like the first): a forked child gets its fresh agent from inside the
+    container (so it stops on its first call), a program it starts is attached there too; each child session
+    shows the container's paths and PIDs, and nothing is left in the container or printed in its output."""
+    async with start_container(IN_CONTAINER.name, kinds=CONTAINER) as parent:
+        client = await DapClient.start("stdio", prefix=sidecar(parent) if where == "sidecar" else ())
+        try:
             path = f"/app/{IN_CONTAINER.name}"
-            await attach_tree(client, parent.pid, {Path(path): [IN_CONTAINER_LINE]})
+            pid = parent.pid_inside if where == "sidecar" else parent.pid
+            await attach_tree(client, pid, {Path(path): [IN_CONTAINER_LINE]})
             os.kill(parent.pid, signal.SIGUSR1 if how == "fork" else signal.SIGUSR2)
             inside = int((await parent.expect(r"^CHILD (\d+)$"))[1])
             child, stopped = await stopped_child(client, timeout=30)
-            assert child.child_pid is not None and namespaces.pid_inside(child.child_pid) == inside
+            assert child.child_pid is not None
+            assert (
+                child.child_pid if where == "sidecar" else namespaces.pid_inside(child.child_pid)
+            ) == inside
             thread = stopped["body"]["threadId"]
             top = (await child.request("stackTrace", {"threadId": thread}))["stackFrames"][0]
             assert (top["name"], top["line"], top["source"]["path"]) == ("work", IN_CONTAINER_LINE, path)
@@ -347,5 +353,5 @@ async def test_a_child_in_a_container_is_followed_in_its_namespaces(how: str) ->
             tmp = f"/proc/{parent.pid}/root/tmp"
             assert [name for name in os.listdir(tmp) if name.startswith("dapattach-")] == []
             assert parent.stderr_lines == [], "nothing may be printed into the container's output"
-    finally:
-        await client.close()
+        finally:
+            await client.close()
