@@ -97,6 +97,8 @@ class Attempt:
         self._following: asyncio.Task[None] | None = None
         self._handing_on: asyncio.Task[None] | None = None
         self._moving: asyncio.Future[object] | None = None
+        self._handing = False
+        """True while the request moves to another thread: the one withdrawn looks taken meanwhile."""
         self._watch: OpenWatch | None = None
         self._script = ""
         self._since = time.monotonic()
@@ -146,10 +148,13 @@ class Attempt:
         self._moving = asyncio.ensure_future(
             asyncio.to_thread(self._driver.hand_on, self.target, script, self._injection)
         )
+        self._handing = True
         try:
             self._injection = await asyncio.shield(self._moving)
         except AttachError as error:
             log.info("process %d: the request stays where it was: %s", self.pid, error)
+        finally:
+            self._handing = False
 
     async def picked_up(self, within: float) -> bool:
         """Whether the target starts running the bootstrap within `within` seconds."""
@@ -292,7 +297,7 @@ class Attempt:
         socket), or when the driver cannot tell."""
         started = time.monotonic()
         while (watch := self._watch) is not None and self._driver is not None and self._injection is not None:
-            match self._driver.taken(self._injection):
+            match "moving" if self._handing else self._driver.taken(self._injection):
                 case None:
                     break
                 case True:
