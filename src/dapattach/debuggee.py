@@ -13,6 +13,7 @@ the editor is told at once: `exited` with the exit code (the agent reports it on
 import asyncio
 import contextlib
 import logging
+import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -168,6 +169,21 @@ class Debuggee:
         await self._stop_tasks()
         await self.attempt.detach()
 
+    async def ask_to_exit(self) -> str | None:
+        """Ask the target to end itself, as Ctrl-C or `kill` would (DAP's `terminate`); returns what was
+        sent, for the user, or None when the process is gone. Stopped threads are resumed first, so the
+        program can run its own clean-up; whether it exits is up to the program."""
+        if self.link is not None:
+            with contextlib.suppress(RequestError):
+                await self.request("terminate")
+                await self.request("continue", {"threadId": 0})
+        target = self.attempt.target
+        if target is None or not target.alive():
+            return None
+        signum, meaning = graceful_signal(self.pid)
+        target.send_signal(signum)
+        return f"{signum.name}: {meaning}"
+
     async def terminate(self) -> int | None:
         """End the target (SIGTERM, then SIGKILL after a grace period); returns a shell-style exit code."""
         self._leaving = True
@@ -227,3 +243,22 @@ class Debuggee:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def graceful_signal(pid: int) -> tuple[signal.Signals, str]:
+    """The signal that asks this process to end cleanly, and what it will do with it.
+
+    SIGTERM when the program handles it itself (servers do); else SIGINT, which Python turns into
+    `KeyboardInterrupt` in the main thread, so `finally` blocks and `atexit` run; else (SIGINT ignored or
+    not Python's) SIGTERM, the plain request to end.
+    """
+    caught = 0
+    with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("SigCgt:"):
+                caught = int(line.split()[1], 16)
+    if caught & (1 << (signal.SIGTERM - 1)):
+        return signal.SIGTERM, "the program's own handler"
+    if caught & (1 << (signal.SIGINT - 1)):
+        return signal.SIGINT, "KeyboardInterrupt in its main thread"
+    return signal.SIGTERM, "it has no handler for it"

@@ -2,10 +2,12 @@
 
 import asyncio
 import os
+import signal
+from typing import Any
 
 import pytest
 
-from agent_harness import probe, start_target
+from agent_harness import TARGETS, Target, probe, start_target
 from dapclient import DapClient, DapError
 from handlers.conftest import attach_session, ticks_after
 
@@ -172,3 +174,67 @@ async def test_attaching_to_the_adapter_itself_or_to_its_parent_is_refused(adapt
         await adapter.request("attach", {"processId": os.getpid()})
     assert f"process {os.getpid()} " in str(parent.value)
     assert "is this dapattach adapter's parent, which started it" in str(parent.value)
+
+
+def marked_line(script: str, marker: str) -> int:
+    lines = (TARGETS / script).read_text().splitlines()
+    return next(number for number, text in enumerate(lines, start=1) if marker in text)
+
+
+async def stop_in_work(adapter: DapClient, target: Target) -> dict[str, Any]:
+    """Attach as VS Code starts a session (the uncaught-exception filter on) with a breakpoint in `work`
+    of terminates.py; returns the `stopped` event."""
+    capabilities = await adapter.initialize()
+    assert capabilities["supportsTerminateRequest"] is True
+    attach = asyncio.create_task(adapter.request("attach", {"processId": target.pid}))
+    await adapter.wait_event("initialized")
+    line = marked_line("terminates.py", "TERMINATE-BREAKPOINT")
+    source = {"path": str(TARGETS / "terminates.py")}
+    await adapter.request("setBreakpoints", {"source": source, "breakpoints": [{"line": line}]})
+    await adapter.request("setExceptionBreakpoints", {"filters": ["uncaught"]})
+    await adapter.request("configurationDone")
+    await attach
+    return await adapter.wait_event("stopped")
+
+
+async def test_terminate_asks_the_program_to_exit_and_its_clean_up_runs(adapter: DapClient) -> None:
+    async with start_target("terminates.py") as target:
+        await stop_in_work(adapter, target)
+        await adapter.request("terminate", {})
+        asked = await adapter.wait_event("output", lambda e: "Asked process" in e["body"]["output"])
+        assert f"process {target.pid} to exit (SIGINT: KeyboardInterrupt" in asked["body"]["output"]
+        await target.expect("^finally ran$")
+        await target.expect("^atexit ran$")
+        assert await asyncio.wait_for(target.process.wait(), 10) == -signal.SIGINT
+        await adapter.wait_event("terminated")
+        stops = [event["body"]["reason"] for event in adapter.events if event["event"] == "stopped"]
+        assert stops == ["breakpoint"]
+
+
+async def test_terminate_uses_the_programs_own_sigterm_handler(adapter: DapClient) -> None:
+    async with start_target("terminates.py", "term") as target:
+        await stop_in_work(adapter, target)
+        await adapter.request("terminate", {})
+        await adapter.wait_event(
+            "output", lambda e: "(SIGTERM: the program's own handler)" in e["body"]["output"]
+        )
+        await target.expect("^SIGTERM handled$")
+        await target.expect("^finally ran$")
+        assert await asyncio.wait_for(target.process.wait(), 10) == 0
+        await adapter.wait_event("terminated")
+
+
+async def test_a_program_that_does_not_exit_keeps_its_session(adapter: DapClient) -> None:
+    async with start_target("terminates.py", "refuse") as target:
+        await stop_in_work(adapter, target)
+        await adapter.request(
+            "setBreakpoints", {"source": {"path": str(TARGETS / "terminates.py")}, "breakpoints": []}
+        )
+        await adapter.request("terminate", {})
+        await target.expect("^not now$")
+        assert target.process.returncode is None
+        threads = (await adapter.request("threads"))["threads"]
+        assert [thread["name"] for thread in threads] == ["MainThread"]
+        await adapter.request("disconnect", {})
+        await adapter.wait_event("output", lambda e: "Detached from process" in e["body"]["output"])
+        assert not [event for event in adapter.events if event["event"] == "terminated"]

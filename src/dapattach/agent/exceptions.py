@@ -11,6 +11,8 @@
 
 A filter's condition (`filterOptions`) sees the exception as `__exception__`, e.g.
 `isinstance(__exception__, KeyError)`. One exception stops a thread once, whichever filters match.
+Once the user has asked the program to exit (`terminate`), the `KeyboardInterrupt` or `SystemExit` that
+follows is that exit, not something to stop at.
 """
 
 import sys
@@ -27,9 +29,11 @@ FILTERS = {
     "userUnhandled": ("User Uncaught Exceptions", "userUnhandled"),
 }
 NAME = "__exception__"
+EXITS = (KeyboardInterrupt, SystemExit)
 _filters = {}
 _current = {}
 _seen = []
+_exiting = []
 
 
 def _bootstrap_codes():
@@ -115,7 +119,7 @@ def _stop(frame, exception, mode):
 
 
 def _on_raise(code, offset, exception):
-    if "raised" not in _filters:
+    if "raised" not in _filters or (_exiting and isinstance(exception, EXITS)):
         return None
     frame = sys._getframe(2)
     tb = exception.__traceback__
@@ -146,6 +150,8 @@ def _deepest_user_frame(exception, fallback):
 def _on_unwind(code, offset, exception):
     if not _filters or isinstance(exception, (GeneratorExit, StopIteration, StopAsyncIteration)):
         return None
+    if _exiting and isinstance(exception, EXITS):
+        return None
     frame = sys._getframe(2)
     caller = frame.f_back
     if caller is None or caller.f_code in _BOOTSTRAP:
@@ -162,6 +168,13 @@ def _on_unwind(code, offset, exception):
         return None
     _stop(stop_frame, exception, FILTERS[mode][1])
     return None
+
+
+@command("terminate")
+def _terminate(agent, arguments):
+    """The adapter is about to ask the program to exit (a signal follows)."""
+    _exiting[:] = [True]
+    return {}
 
 
 @command("exceptionInfo", job=True)
