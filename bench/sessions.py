@@ -64,14 +64,18 @@ class Session:
         return session, (time.perf_counter_ns() - started) / 1e6
 
     async def attach(
-        self, pid: int, breakpoints: Breakpoints | None = None, timeout: float = 30.0
+        self,
+        pid: int,
+        breakpoints: Breakpoints | None = None,
+        timeout: float = 30.0,
+        options: Body | None = None,
     ) -> Attached:
-        """Attach to `pid`, configure, and time it up to the first `threads` answer."""
+        """Attach to `pid` (with `options` added to the attach arguments), configure, and time it up to
+        the first `threads` answer."""
         client = self.client
         started = time.perf_counter_ns()
-        attach_answer = asyncio.ensure_future(
-            client.response(client.send("attach", {"processId": pid}), timeout)
-        )
+        arguments = {"processId": pid, **(options or {})}
+        attach_answer = asyncio.ensure_future(client.response(client.send("attach", arguments), timeout))
         initialized = asyncio.ensure_future(client.event("initialized", timeout))
         try:
             await asyncio.wait({attach_answer, initialized}, return_when=asyncio.FIRST_COMPLETED)

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dapattach.attach.attempt import Attempt, Phase
@@ -39,7 +39,13 @@ ATTACH_GRACE = 0.5
 
 
 class Debuggee:
-    def __init__(self, options: AttachOptions, send_event: SendEvent) -> None:
+    def __init__(
+        self,
+        options: AttachOptions,
+        send_event: SendEvent,
+        drain: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """`drain` waits while the client is slow to read: the program's output then waits too."""
         self.pid = options.process_id
         self.options = options
         self.paths = PathMapper(options.path_mappings)
@@ -51,6 +57,7 @@ class Debuggee:
         self.ended = False
         """True once the editor was told `terminated` (the target exited, or we stopped waiting for it)."""
         self._send_event = send_event
+        self._drain = drain
         self._leaving = False
         self._exit_reported = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -104,10 +111,13 @@ class Debuggee:
             self.on_arrival(None)
 
     async def _agent_in(self, link: AgentLink) -> None:
+        link.flow = self._drain
         await self.request(
             "configure",
             {"justMyCode": self.options.just_my_code, "showReturnValue": self.options.show_return_value},
         )
+        if self.options.redirect_output:
+            await self.request("captureOutput", {"enabled": True})
         for body in await self.breakpoints.replay(self._ask_agent):
             self.map_sources(body)
             self._send_event("breakpoint", body)

@@ -65,6 +65,8 @@ class AttachOptions:
     session lasts (an idle server runs it only when its next request comes in)."""
     path_mappings: tuple[PathMapping, ...] = ()
     log_to_file: bool = False
+    redirect_output: bool = True
+    """Show what the program writes to stdout and stderr in the editor's console as well."""
 
 
 def _converter() -> cattrs.Converter:
@@ -95,6 +97,7 @@ def _converter() -> cattrs.Converter:
         timeout=override(struct_hook=_seconds),
         path_mappings=override(rename="pathMappings"),
         log_to_file=override(rename="logToFile"),
+        redirect_output=override(rename="redirectOutput"),
     )
     converter.register_structure_hook(AttachOptions, attach_options)
     return converter

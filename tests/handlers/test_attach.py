@@ -94,6 +94,24 @@ async def test_repl_output_comes_back_as_output_events(attached) -> None:
     await adapter.wait_event("output", lambda e: e["body"]["output"] == "hello from 42\n")
 
 
+async def test_the_programs_output_shows_in_the_console(attached) -> None:
+    adapter, target = attached
+    tick = await adapter.wait_event(
+        "output", lambda e: e["body"]["category"] == "stdout" and "tick " in e["body"]["output"]
+    )
+    number = int(tick["body"]["output"].split("tick ")[1].split()[0])
+    assert f"tick {number}" in target.lines
+
+
+async def test_redirect_output_false_leaves_the_streams_alone(adapter: DapClient, showcase) -> None:
+    before = await probe(showcase.pid)
+    await attach_session(adapter, showcase.pid, redirectOutput=False)
+    assert (await probe(showcase.pid))["streams"] == before["streams"]
+    await ticks_after(showcase)
+    await ticks_after(showcase)
+    assert not [e for e in adapter.events if e["event"] == "output" and e["body"]["category"] == "stdout"]
+
+
 async def test_terminate_debuggee_ends_the_process(adapter: DapClient) -> None:
     async with start_target("showcase.py") as target:
         await attach_session(adapter, target.pid)
@@ -119,6 +137,7 @@ async def test_target_exit_is_reported(adapter: DapClient) -> None:
         ({"processId": "abc"}, "attach.processId: must be a positive process id"),
         ({"processId": "${command:pickProcess}"}, "was not replaced by the editor"),
         ({"processId": 1, "justMyCode": "yes"}, "attach.justMyCode: must be true or false"),
+        ({"processId": 1, "redirectOutput": 0}, "attach.redirectOutput: must be true or false"),
         ({"processId": 999_999_999}, "no process with PID 999999999"),
     ],
 )

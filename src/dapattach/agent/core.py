@@ -25,8 +25,10 @@ from . import (
     fork_hook,
     inspection,
     jobs,
+    output,
     stepping,
     suspend,
+    ticker,
     values,
     wire,
 )
@@ -126,6 +128,8 @@ class Agent:
             suspend.forget_after_fork()
             jobs.jobs.forget_after_fork()
             monitor.release_after_fork()
+            ticker.forget_after_fork()
+            output.release_after_fork()
             if self.channel is not None:
                 self.channel.abandon()
                 self.channel = None
@@ -199,6 +203,8 @@ class Agent:
         exits.forget()
         monitor.release()
         evaluation.release_streams()
+        output.stop()
+        ticker.release()
         prefix = self.module_name + "."
         for name in list(sys.modules):
             if name == self.module_name or name.startswith(prefix):

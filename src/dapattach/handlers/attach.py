@@ -41,7 +41,7 @@ async def attach(arguments: types.AttachRequestArguments, context: RequestContex
         raise RequestError(str(error)) from None
     if options.log_to_file:
         _log_to_file(session)
-    debuggee = Debuggee(options, session.send_event)
+    debuggee = Debuggee(options, session.send_event, drain=session.connection.drain)
     progress = Progress(session, f"Attaching to process {options.process_id}")
     try:
         arrived = await debuggee.attach()

@@ -45,12 +45,14 @@ describe('package.json contributions match the code', () => {
       'pathMappings',
       'processId',
       'python',
+      'redirectOutput',
       'showReturnValue',
       'timeout',
     ]);
     assert.equal(properties.justMyCode.default, true);
     assert.equal(properties.showReturnValue.default, true);
     assert.equal(properties.logToFile.default, false);
+    assert.equal(properties.redirectOutput.default, true);
     assert.equal(properties.processId.default, PICK_PROCESS);
   });
 
