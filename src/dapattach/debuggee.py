@@ -206,7 +206,16 @@ class Debuggee:
         self.breakpoints.translate_event(event, body)
         if event in ("breakpoint", "loadedSource"):
             self.map_sources(body)
+        elif event == "module" and isinstance(body.get("module"), dict):
+            self.map_paths([body["module"]])
         self._send_event(event, body)
+
+    def map_paths(self, items: object) -> None:
+        """Rewrite the `path` of each item (a `Module` or a `Source`) from the target's to the editor's."""
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, dict) and isinstance(item.get("path"), str):
+                    item["path"] = self.paths.to_editor(item["path"])
 
     def map_sources(self, body: object) -> None:
         """Rewrite every `source.path` in an answer from the target's paths to the editor's."""

@@ -1,6 +1,7 @@
 """Looking inside a web service stopped in a request, over DAP: expressions see that request's own
 context and thread-locals, the session answers while an evaluation runs, runaway evaluations are stopped,
-and a repr that hangs costs only its row."""
+and a repr that hangs costs only its row; modules and loaded sources with the editor seeing other paths
+than the target, and their events."""
 
 import asyncio
 import json
@@ -165,3 +166,40 @@ async def test_a_repr_that_hangs_or_waits_for_a_lock_costs_only_its_row(
     with pytest.raises(DapError, match="unknown variablesReference"):
         await adapter.request("variables", {"variablesReference": scopes[0]["variablesReference"]})
     await ticks_after(web_app)
+
+
+EDITOR_ROOT = "/home/editor/project/targets"
+
+
+async def attach_mapped(adapter: DapClient, pid: int) -> dict:
+    capabilities = await adapter.initialize()
+    mapping = [{"localRoot": EDITOR_ROOT, "remoteRoot": str(TARGETS)}]
+    attach = asyncio.create_task(adapter.request("attach", {"processId": pid, "pathMappings": mapping}))
+    await adapter.wait_event("initialized")
+    await adapter.request("configurationDone")
+    await attach
+    return dict(capabilities)
+
+
+async def test_modules_and_loaded_sources_in_the_editors_paths(adapter: DapClient) -> None:
+    async with start_target("importer.py") as target:
+        capabilities = await attach_mapped(adapter, target.pid)
+        assert capabilities["supportsModulesRequest"] is True
+        assert capabilities["supportsLoadedSourcesRequest"] is True
+
+        modules = await adapter.request("modules", {"startModule": 0, "moduleCount": 1000})
+        found = {module["name"]: module for module in modules["modules"]}
+        assert found["versioned"]["path"] == f"{EDITOR_ROOT}/versioned/__init__.py"
+        assert found["versioned"]["version"] == "1.2.3"
+        assert modules["totalModules"] >= len(found)
+        sources = (await adapter.request("loadedSources"))["sources"]
+        assert {"name": "importer.py", "path": f"{EDITOR_ROOT}/importer.py"} in sources
+
+        await adapter.request("evaluate", {"expression": "load('versioned.later')", "context": "repl"})
+        later = f"{EDITOR_ROOT}/versioned/later.py"
+        module = await adapter.wait_event(
+            "module", lambda e: e["body"]["module"]["name"] == "versioned.later"
+        )
+        assert module["body"]["reason"] == "new" and module["body"]["module"]["path"] == later
+        source = await adapter.wait_event("loadedSource", lambda e: e["body"]["source"]["path"] == later)
+        assert source["body"] == {"reason": "new", "source": {"name": "later.py", "path": later}}

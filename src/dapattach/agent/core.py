@@ -25,6 +25,7 @@ from . import (
     fork_hook,
     inspection,
     jobs,
+    modules,
     output,
     stepping,
     suspend,
@@ -130,6 +131,7 @@ class Agent:
             monitor.release_after_fork()
             ticker.forget_after_fork()
             output.release_after_fork()
+            modules.release()
             if self.channel is not None:
                 self.channel.abandon()
                 self.channel = None
@@ -204,6 +206,7 @@ class Agent:
         monitor.release()
         evaluation.release_streams()
         output.stop()
+        modules.release()
         ticker.release()
         prefix = self.module_name + "."
         for name in list(sys.modules):

@@ -1,11 +1,14 @@
-"""Looking at the stopped (or running) target: threads, stacks, scopes, variables, sources, evaluation.
+"""Looking at the stopped (or running) target: threads, stacks, scopes, variables, sources, evaluation,
+modules.
 
 The agent answers these in DAP's own shapes; the adapter forwards them and maps source paths back to the
 editor's. Each handler is registered explicitly, so the table below is the list of what is served.
 """
 
-from dapattach.handlers.target import forward_each
-from dapattach.session import HandlerTable
+from typing import Any
+
+from dapattach.handlers.target import forward_each, plain, require
+from dapattach.session import HandlerTable, RequestContext
 
 handlers = HandlerTable(
     supports_evaluate_for_hovers=True,
@@ -15,6 +18,8 @@ handlers = HandlerTable(
     supports_delayed_stack_trace_loading=True,
     supports_exception_info_request=True,
     supports_value_formatting_options=False,
+    supports_modules_request=True,
+    supports_loaded_sources_request=True,
 )
 
 forward_each(
@@ -31,3 +36,23 @@ forward_each(
         "exceptionInfo",
     ),
 )
+
+
+async def _listing(context: RequestContext, arguments: object, key: str) -> dict[str, Any]:
+    """`modules` and `loadedSources`: lists of items with a `path`, which is the target's."""
+    debuggee = require(context)
+    body = await debuggee.request(context.request.command, plain(context, arguments))
+    debuggee.map_paths(body.get(key))
+    return body
+
+
+@handlers.on("modules")
+async def modules(arguments: object, context: RequestContext) -> dict[str, Any]:
+    """Paged (`startModule`, `moduleCount`); from then on, `module` events as modules come and go."""
+    return await _listing(context, arguments, "modules")
+
+
+@handlers.on("loadedSources")
+async def loaded_sources(arguments: object, context: RequestContext) -> dict[str, Any]:
+    """From then on, `loadedSource` events as Python files are imported."""
+    return await _listing(context, arguments, "sources")
