@@ -203,3 +203,27 @@ async def test_modules_and_loaded_sources_in_the_editors_paths(adapter: DapClien
         assert module["body"]["reason"] == "new" and module["body"]["module"]["path"] == later
         source = await adapter.wait_event("loadedSource", lambda e: e["body"]["source"]["path"] == later)
         assert source["body"] == {"reason": "new", "source": {"name": "later.py", "path": later}}
+
+
+async def test_hex_and_frame_formats_pass_through(adapter: DapClient) -> None:
+    async with start_target("formats.py") as target:
+        capabilities = await attach_mapped(adapter, target.pid)
+        assert capabilities["supportsValueFormattingOptions"] is True
+        threads = {t["name"]: t["id"] for t in (await adapter.request("threads"))["threads"]}
+        await adapter.request("pause", {"threadId": threads["formatter"]})
+        await adapter.wait_event("stopped")
+        shown = {"parameters": True, "parameterValues": True, "hex": True}
+        trace = await adapter.request("stackTrace", {"threadId": threads["formatter"], "format": shown})
+        top = trace["stackFrames"][0]
+        assert top["name"].startswith("compute(count=0xff, label='bytes'")
+        assert top["source"]["path"] == f"{EDITOR_ROOT}/formats.py"
+        scope = (await adapter.request("scopes", {"frameId": top["id"]}))["scopes"][0]
+        listed = await adapter.request(
+            "variables", {"variablesReference": scope["variablesReference"], "format": {"hex": True}}
+        )
+        assert {v["name"]: v["value"] for v in listed["variables"]}["numbers"] == "[0xa, 0xff]"
+        answer = await adapter.request(
+            "evaluate",
+            {"expression": "count", "frameId": top["id"], "context": "hover", "format": {"hex": True}},
+        )
+        assert answer["result"] == "0xff"

@@ -17,7 +17,7 @@ handlers = HandlerTable(
     supports_clipboard_context=True,
     supports_delayed_stack_trace_loading=True,
     supports_exception_info_request=True,
-    supports_value_formatting_options=False,
+    supports_value_formatting_options=True,
     supports_modules_request=True,
     supports_loaded_sources_request=True,
 )
