@@ -227,3 +227,26 @@ async def test_hex_and_frame_formats_pass_through(adapter: DapClient) -> None:
             {"expression": "count", "frameId": top["id"], "context": "hover", "format": {"hex": True}},
         )
         assert answer["result"] == "0xff"
+
+
+async def test_completions_in_the_clients_columns(adapter: DapClient) -> None:
+    async with start_target("completer.py") as target:
+        capabilities = await adapter.initialize(columnsStartAt1=False)
+        assert capabilities["supportsCompletionsRequest"] is True
+        assert capabilities["completionTriggerCharacters"] == [".", "["]
+        attach = asyncio.create_task(adapter.request("attach", {"processId": target.pid}))
+        await adapter.wait_event("initialized")
+        await adapter.request("configurationDone")
+        await attach
+        threads = {t["name"]: t["id"] for t in (await adapter.request("threads"))["threads"]}
+        await adapter.request("pause", {"threadId": threads["waiter"]})
+        await adapter.wait_event("stopped")
+        trace = await adapter.request("stackTrace", {"threadId": threads["waiter"]})
+        frame = next(f for f in trace["stackFrames"] if f["name"] == "wait_here")
+        body = await adapter.request(
+            "completions", {"text": "account.ba", "column": 10, "frameId": frame["id"]}
+        )
+        assert body["targets"] == [
+            {"label": "balance", "type": "field", "sortText": "00balance", "start": 8, "length": 2}
+        ]
+        await adapter.request("evaluate", {"expression": "unstick.set()", "context": "watch"})

@@ -17,6 +17,7 @@ import time
 
 from . import (
     breakpoints,
+    completions,
     context,
     evaluation,
     exceptions,
@@ -36,7 +37,7 @@ from . import (
 from .commands import COMMANDS, RequestError, command
 from .monitor import E, MonitorBusy, monitor
 
-FEATURES = (breakpoints, exceptions, exits, stepping)
+FEATURES = (breakpoints, completions, exceptions, exits, stepping)
 """Imported for their commands and monitoring hooks, which they register when loaded."""
 
 THREAD_NAME = "dapattach-agent"
@@ -192,6 +193,10 @@ class Agent:
                 return entry
             case "variables" | "setVariable":
                 return suspend.owner_of(self.variable_ref(arguments).frame)
+            case "completions":
+                frame = self.frame(arguments)
+                entry = None if frame is None else suspend.owner_of(frame)
+                return None if entry is None or entry.ident in jobs.jobs.blocked() else entry
             case _:
                 return suspend.by_thread_id(arguments.get("threadId"))
 

@@ -20,6 +20,8 @@ handlers = HandlerTable(
     supports_value_formatting_options=True,
     supports_modules_request=True,
     supports_loaded_sources_request=True,
+    supports_completions_request=True,
+    completion_trigger_characters=[".", "["],
 )
 
 forward_each(
@@ -56,3 +58,13 @@ async def modules(arguments: object, context: RequestContext) -> dict[str, Any]:
 async def loaded_sources(arguments: object, context: RequestContext) -> dict[str, Any]:
     """From then on, `loadedSource` events as Python files are imported."""
     return await _listing(context, arguments, "sources")
+
+
+@handlers.on("completions")
+async def completions(arguments: object, context: RequestContext) -> dict[str, Any]:
+    """Names, attributes after `.`, dict keys after `[`; columns in the client's own base."""
+    debuggee = require(context)
+    request = plain(context, arguments)
+    client = context.session.client
+    request["columnsStartAt1"] = client is None or client.columns_start_at1 is not False
+    return await debuggee.request("completions", request)
