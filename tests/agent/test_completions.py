@@ -46,7 +46,7 @@ async def test_names_of_the_frame_builtins_and_keywords(stopped) -> None:
     found = {item["label"]: item for item in await complete(link, frame_id, "acc")}
     assert set(found) == {"account", "accounts"}
     assert found["account"] == {
-        "label": "account", "type": "variable", "sortText": "00account", "start": 1, "length": 3,
+        "label": "account", "type": "variable", "sortText": "00account", "length": 3,
     }  # fmt: skip
     assert labels(await complete(link, frame_id, "x = local_")) == ["local_total"]
     assert {"print", "property"} <= set(labels(await complete(link, frame_id, "pr")))
@@ -64,7 +64,7 @@ async def test_attributes_are_listed_without_running_properties_or_getattr(stopp
         "balance": "field", "deposit": "method", "audited": "property", "kind": "field", "__init__": "method",
     }  # fmt: skip
     prefixed = await complete(link, frame_id, "account.de")
-    assert [(t["label"], t["start"], t["length"]) for t in prefixed] == [("deposit", 9, 2)]
+    assert [(t["label"], t["length"]) for t in prefixed] == [("deposit", 2)]
     assert labels(await complete(link, frame_id, "accounts[0].bal")) == ["balance"]
     assert await complete(link, frame_id, "account.audited.") == []
     assert "inner" in labels(await complete(link, frame_id, "proxy."))
@@ -83,7 +83,7 @@ async def test_dict_keys_after_a_bracket(stopped) -> None:
     _, link, frame_id = stopped
     assert labels(await complete(link, frame_id, "settings[")) == ["'theme'", "'size'", "7"]
     typed = await complete(link, frame_id, "settings['th")
-    assert [(t["label"], t["start"], t["length"]) for t in typed] == [("'theme'", 10, 3)]
+    assert [(t["label"], t["length"]) for t in typed] == [("'theme'", 3)]
     assert labels(await complete(link, frame_id, 'settings["s')) == ['"size"']
     assert await complete(link, frame_id, "accounts[") == []
 
@@ -116,12 +116,14 @@ async def test_columns_count_utf16_units_and_lines(stopped) -> None:
     _, link, frame_id = stopped
     text = "\N{GRINNING FACE} + acc"  # the emoji is two UTF-16 code units
     targets = await complete(link, frame_id, text, column=len(text) + 2)
-    assert {(t["label"], t["start"], t["length"]) for t in targets} == {("account", 6, 3), ("accounts", 6, 3)}
+    assert {(t["label"], t["length"]) for t in targets} == {("account", 3), ("accounts", 3)}
+    targets = await complete(link, frame_id, text, column=len(text) + 1)  # after "ac": 2 + 5 units
+    assert {(t["label"], t["length"]) for t in targets} == {("account", 2), ("accounts", 2)}
     body = await link.request(
         "completions", {"text": "x = 1\nsettings['si", "line": 2, "column": 13, "frameId": frame_id}
     )
     assert labels(body["targets"]) == ["'size'"]
     zero_based = await link.request(
-        "completions", {"text": "acc", "column": 3, "frameId": frame_id, "columnsStartAt1": False}
+        "completions", {"text": "accounts", "column": 3, "frameId": frame_id, "columnsStartAt1": False}
     )
-    assert {t["start"] for t in zero_based["targets"]} == {0}
+    assert {(t["label"], t["length"]) for t in zero_based["targets"]} == {("account", 3), ("accounts", 3)}

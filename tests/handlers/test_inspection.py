@@ -247,6 +247,6 @@ async def test_completions_in_the_clients_columns(adapter: DapClient) -> None:
             "completions", {"text": "account.ba", "column": 10, "frameId": frame["id"]}
         )
         assert body["targets"] == [
-            {"label": "balance", "type": "field", "sortText": "00balance", "start": 8, "length": 2}
+            {"label": "balance", "type": "field", "sortText": "00balance", "length": 2}
         ]
         await adapter.request("evaluate", {"expression": "unstick.set()", "context": "watch"})

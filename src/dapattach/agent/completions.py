@@ -276,6 +276,9 @@ def _utf16_length(text):
 
 @command("completions", job=True)
 def _completions(agent, arguments, job):
+    """Each target says, in `length`, how much of the text before the cursor it replaces (the part of
+    the name or key typed so far). `start` is left out: VS Code reads it as a 0-based index whatever the
+    client's `columnsStartAt1`, and a 1-based one makes it filter every item away."""
     text = arguments.get("text") or ""
     base = 1 if arguments.get("columnsStartAt1", True) else 0
     lines = text.split("\n")
@@ -285,8 +288,7 @@ def _completions(agent, arguments, job):
     current = lines[line - 1]
     column = _utf16_to_index(current, max(0, int(arguments.get("column") or base) - base))
     targets, start = complete(current, column, agent.frame(arguments), job)
-    prefix_start = _utf16_length(current[:start]) + base
+    typed = _utf16_length(current[start:column])
     for item in targets:
-        item["start"] = prefix_start
-        item["length"] = _utf16_length(current[start:column])
+        item["length"] = typed
     return {"targets": targets}
