@@ -17,6 +17,7 @@ import time
 
 from . import (
     breakpoints,
+    calltargets,
     completions,
     context,
     evaluation,
@@ -37,7 +38,7 @@ from . import (
 from .commands import COMMANDS, RequestError, command
 from .monitor import E, MonitorBusy, monitor
 
-FEATURES = (breakpoints, completions, exceptions, exits, stepping)
+FEATURES = (breakpoints, calltargets, completions, exceptions, exits, stepping)
 """Imported for their commands and monitoring hooks, which they register when loaded."""
 
 THREAD_NAME = "dapattach-agent"
