@@ -161,15 +161,16 @@ PRINTER_LINES = 100_000
 PRINTER_WINDOWS = 5
 
 
-def _printer_scenario(key: str, buffering: Literal["buffered", "unbuffered"]) -> Runner:
-    """A program printing 100,000 lines per window, bare and with the debugger showing its output."""
+def _printer_scenario(key: str, buffering: Literal["buffered", "unbuffered"], work: int = 0) -> Runner:
+    """A program printing 100,000 lines per window (after `work` loop turns each), bare and with the
+    debugger showing its output."""
 
     async def run(cfg: Config, debugger: Debugger | None) -> dict[str, Sample]:
         env = {"PYTHONUNBUFFERED": "1" if buffering == "unbuffered" else ""}
-        args = [str(PRINTER_LINES), *cfg.cpu_args()]
+        args = [str(PRINTER_LINES), str(work), *cfg.cpu_args()]
         target = await Target.start(cfg.python, "printer.py", args, env=env)
         session: Session | None = None
-        details: dict[str, Any] = {"buffering": buffering}
+        details: dict[str, Any] = {"buffering": buffering, "work": work}
         try:
             await target.windows_after(time.perf_counter_ns(), 1, 0, 120)
             if debugger is not None:
@@ -403,5 +404,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         True,
         _printer_scenario("i-unbuf", "unbuffered"),
+    ),
+    Scenario(
+        "i-work",
+        (
+            Row("i-work", "i. 100k lines, ~20 us of work each, unbuffered", "slowdown", 1.05, "≤ 1.05x"),
+            Row("i-work-cpu", "   same, per process CPU second", "slowdown", 1.05, "≤ 1.05x"),
+        ),
+        True,
+        _printer_scenario("i-work", "unbuffered", work=1000),
     ),
 )

@@ -8,16 +8,18 @@ call per `print` argument. The hook calls the original `write` first and returns
 program's own output is unchanged; a stream that is not a `TextIOWrapper` is hooked on its own `write`.
 Removing the attributes puts the streams back exactly as they were.
 
-A hook does as little as it can on the program's thread: it appends the bytes to its stream's pending
-`bytearray` (one C call, no object kept per write, so nothing for the garbage collector either). When the
-stream written to changes, it notes where (`_marks`), so that the ticker thread, which takes what is
-pending, sends stdout and stderr in the order they were written, from all threads; only writes that race
-within microseconds may swap places, never streams. The ticker sends each run as raw bytes in an `output`
-frame (`wire.py`): decoding and JSON happen in the adapter, not in the target. A block-buffered stream
-(stdout to a pipe or a file) holds text back until 8 KB are pending, so the ticker flushes it every
-`FLUSH_EVERY` seconds: the same bytes go out sooner, and the console shows output while it happens. When
-the adapter cannot keep up, at most `LIMIT` bytes per stream wait; what is over is dropped and counted,
-and the console says how much it missed.
+A hook does as little as it can on the program's thread, as an unbuffered stream calls it for every
+`print` argument: when the stream written to is the one written to last, it appends the bytes object the
+text layer made to its stream's list (no copy, nothing the garbage collector tracks) and counts them;
+anything else (the other stream, a mutable buffer to copy, a partial write, a full list) takes a slower
+path. A switch of streams is noted (`_marks`), so the ticker thread, which takes what is pending, sends
+stdout and stderr in the order they were written, from all threads; only writes that race within
+microseconds may swap places, never streams. The ticker sends each run as raw bytes in an `output` frame
+(`wire.py`): decoding and JSON happen in the adapter, not in the target. A block-buffered stream (stdout
+to a pipe or a file) holds text back until 8 KB are pending, so the ticker flushes it every `FLUSH_EVERY`
+seconds: the same bytes go out sooner, and the console shows output while it happens. When the adapter
+cannot keep up, at most `LIMIT` bytes wait; what is over is dropped and counted, and the console says how
+much it missed.
 """
 
 import io
@@ -30,8 +32,9 @@ LIMIT = 8 * 1024 * 1024
 FLUSH_EVERY = 0.1
 STREAMS = (("stdout", "stdout"), ("stderr", "stderr"))
 _streams = []
-_marks = []  # (stream, position): from here on the output is `stream`'s, which had `position` bytes then
+_marks = []  # (stream, position): from here on the output is `stream`'s, which had `position` chunks then
 _last = [None]
+_waiting = [0]  # bytes in the lists (an estimate: threads add to it without a lock)
 _hooked = []  # (object, previous instance attribute or _NONE, our hook)
 _flushable = []
 _state = {"send": None, "notify": None, "flushed": 0.0}
@@ -41,9 +44,9 @@ _sending = threading.Lock()
 
 
 class _Stream:
-    """One hooked stream: its console category, the encoding of its bytes, and what waits to be sent.
+    """One hooked stream: its console category, the encoding of its bytes, and the chunks waiting.
 
-    `taken` counts the bytes the ticker has taken so far, so `taken + len(pending)` is a position that
+    `taken` counts the chunks the ticker has taken so far, so `taken + len(pending)` is a position that
     stays valid while the ticker takes from the front of `pending`.
     """
 
@@ -52,7 +55,7 @@ class _Stream:
     def __init__(self, category, encoding):
         self.category = category
         self.encoding = encoding
-        self.pending = bytearray()
+        self.pending = []
         self.taken = 0
         self.dropped = 0
 
@@ -64,17 +67,16 @@ def _switch(stream):
 
 
 def _hook(original, stream):
-    """The replacement `write` of a binary stream: the original first, then the bytes into `pending`."""
-    pending = stream.pending
-    extend = pending.extend
+    """The replacement `write` of a binary stream: the original first, then the chunk into the list."""
+    append = stream.pending.append
     last = _last
+    waiting = _waiting
 
     def write(data, /):
         written = original(data)
-        if written == len(data) and len(pending) < LIMIT:
-            if last[0] is not stream:
-                _switch(stream)
-            extend(data)
+        if type(data) is bytes and written == len(data) and waiting[0] < LIMIT and last[0] is stream:
+            waiting[0] += written
+            append(data)
         else:
             _odd_write(stream, data, written)
         return written
@@ -83,32 +85,39 @@ def _hook(original, stream):
 
 
 def _odd_write(stream, data, written):
-    """A write the stream took in part, not at all (non-blocking), or one over the limit."""
+    """The slow path of a write: the first after the other stream's, a mutable buffer (copied, as its
+    owner may reuse it), a write the stream took in part or not at all, or one over the limit."""
     if not isinstance(written, int) or written <= 0:
         return
-    if len(stream.pending) >= LIMIT:
+    if _waiting[0] >= LIMIT:
         stream.dropped += written
         return
     try:
-        taken = memoryview(data).cast("B")[:written]
+        chunk = bytes(memoryview(data).cast("B")[:written])
     except Exception:
         return
+    _keep(stream, chunk)
+
+
+def _keep(stream, chunk):
     if _last[0] is not stream:
-        _switch(stream)
-    stream.pending.extend(taken)
+        with _switching:
+            _marks.append((stream, stream.taken + len(stream.pending)))
+            _last[0] = stream
+    _waiting[0] += len(chunk)
+    stream.pending.append(chunk)
 
 
 def _text_hook(original, stream):
     """The replacement `write` of a text stream of the program's own: what it was given is the output."""
-    pending = stream.pending
-    last = _last
 
     def write(text, /):
         written = original(text)
-        if type(text) is str and len(pending) < LIMIT:
-            if last[0] is not stream:
-                _switch(stream)
-            pending.extend(text.encode("utf-8", "replace"))
+        if type(text) is str:
+            if _waiting[0] < LIMIT:
+                _keep(stream, text.encode("utf-8", "replace"))
+            else:
+                stream.dropped += len(text)
         return written
 
     return write
@@ -148,6 +157,7 @@ def start(send, notify):
             missed.append(f"sys.{name} ({type(stream).__name__})")
             continue
         _streams.append(entry)
+        _last[0] = _last[0] or entry  # writes to it take the quick path from the start
         if binary and _flushes_safely(stream) and not (stream.line_buffering or stream.write_through):
             _flushable.append(stream)
     ticker.add("output", _tick)
@@ -197,33 +207,35 @@ def _take():
         taken = {}
         for stream in _streams:
             count = len(stream.pending)
-            taken[stream] = (stream.taken, memoryview(stream.pending[:count]))
+            taken[stream] = (stream.taken, stream.pending[:count])
             del stream.pending[:count]
             stream.taken += count
         if _last[0] is not None:
             _marks.append((_last[0], _last[0].taken))
+    size = sum(sum(map(len, chunks)) for _, chunks in taken.values())
+    _waiting[0] = max(0, _waiting[0] - size) if any(stream.pending for stream in _streams) else 0
     dropped = 0
     for stream in _streams:
         dropped, stream.dropped = dropped + stream.dropped, 0
     ends, starts = [], {}
     for stream, position in reversed(marks):
-        first, data = taken[stream]
-        ends.append(starts.get(stream, first + len(data)))
+        first, chunks = taken[stream]
+        ends.append(starts.get(stream, first + len(chunks)))
         starts[stream] = position
     ends.reverse()
     runs = []
-    for stream, (first, data) in taken.items():
-        before = starts.get(stream, first + len(data)) - first
+    for stream, (first, chunks) in taken.items():
+        before = starts.get(stream, first + len(chunks)) - first
         if before > 0:  # written by a thread that raced a switch: its stream is right, its place nearly
-            runs.append((stream, data[:before]))
+            runs.append((stream, chunks[:before]))
     for (stream, position), end in zip(marks, ends, strict=True):
-        first, data = taken[stream]
+        first, chunks = taken[stream]
         if end > position:
             if runs and runs[-1][0] is stream:
-                runs[-1] = (stream, bytes(runs[-1][1]) + data[position - first : end - first])
+                runs[-1][1].extend(chunks[position - first : end - first])
             else:
-                runs.append((stream, data[position - first : end - first]))
-    return runs, dropped
+                runs.append((stream, chunks[position - first : end - first]))
+    return [(stream, b"".join(chunks)) for stream, chunks in runs], dropped
 
 
 def _unhook():
