@@ -4,9 +4,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from agent.bp_support import line_of, next_event, set_lines, top_frame
+from agent.bp_support import line_of, next_event, set_lines, top_frame, value_of
 from agent_harness import TARGETS, Target, attach, start_target
-from dapattach.attach import AgentLink
+from dapattach.attach import AgentError, AgentLink
 
 CALLS = TARGETS / "calls.py"
 
@@ -40,3 +40,68 @@ async def test_the_calls_of_a_line_in_the_order_they_run(calls) -> None:
     assert len({target["id"] for target in found}) == 4
     zero_based = await link.request("stepInTargets", {"frameId": frame["id"], "columnsStartAt1": False})
     assert [t["column"] for t in zero_based["targets"]] == [t["column"] - 1 for t in found]
+
+
+async def step_in(link: AgentLink, thread_id: int, target: int | None = None) -> dict:
+    arguments = {"threadId": thread_id} | ({"targetId": target} if target is not None else {})
+    await link.request("stepIn", arguments)
+    stopped = await next_event(link, "stopped")
+    assert stopped["reason"] == "step"
+    return await top_frame(link, thread_id)
+
+
+async def test_step_in_stops_in_the_chosen_call(calls) -> None:
+    target, link = calls
+    frame = await stop_on_the_calls_line(link)
+    thread_id = (await link.request("threads"))["threads"]
+    thread_id = next(t["id"] for t in thread_id if t["name"] == "caller")
+    found = {
+        t["label"]: t["id"]
+        for t in (await link.request("stepInTargets", {"frameId": frame["id"]}))["targets"]
+    }
+    await set_lines(link, path=CALLS)
+    inside = await step_in(link, thread_id, found["triple"])
+    assert (inside["name"], inside["line"]) == ("triple", line_of("triple", CALLS))
+    assert await value_of(link, inside["id"], "value") == "5"
+    await link.request("stepOut", {"threadId": thread_id})
+    await next_event(link, "stopped")
+    back = await top_frame(link, thread_id)
+    assert (back["name"], back["line"]) == ("several_calls", line_of("calls", CALLS))
+    left = (await link.request("stepInTargets", {"frameId": back["id"]}))["targets"]
+    assert [t["label"] for t in left] == ["label.upper", "combine"]  # double and triple have run
+    await link.request("continue", {"threadId": 0})
+    await target.expect("^result SUM 25$")
+
+
+async def test_step_in_to_a_later_call_runs_the_earlier_ones(calls) -> None:
+    target, link = calls
+    frame = await stop_on_the_calls_line(link)
+    threads = (await link.request("threads"))["threads"]
+    thread_id = next(t["id"] for t in threads if t["name"] == "caller")
+    found = {
+        t["label"]: t["id"]
+        for t in (await link.request("stepInTargets", {"frameId": frame["id"]}))["targets"]
+    }
+    await set_lines(link, path=CALLS)
+    inside = await step_in(link, thread_id, found["combine"])
+    assert (inside["name"], inside["line"]) == ("combine", line_of("combine", CALLS))
+    assert await value_of(link, inside["id"], "(first, second, key)") == "(10, 15, 'SUM')"
+    await link.request("continue", {"threadId": 0})
+    await target.expect("^result SUM 25$")
+
+
+async def test_a_target_in_c_goes_on_into_the_next_python_call(calls) -> None:
+    _, link = calls
+    frame = await stop_on_the_calls_line(link)
+    threads = (await link.request("threads"))["threads"]
+    thread_id = next(t["id"] for t in threads if t["name"] == "caller")
+    found = {
+        t["label"]: t["id"]
+        for t in (await link.request("stepInTargets", {"frameId": frame["id"]}))["targets"]
+    }
+    await set_lines(link, path=CALLS)
+    inside = await step_in(link, thread_id, found["label.upper"])
+    assert inside["name"] == "combine"
+    with pytest.raises(AgentError, match="targetId 3 is not a call in combine"):
+        await link.request("stepIn", {"threadId": thread_id, "targetId": 3})
+    await link.request("continue", {"threadId": 0})

@@ -1,7 +1,8 @@
 """`stepInTargets`: the calls on the line a frame stopped at, in the order they run.
 
 The calls are the CALL instructions (`CALL`, `CALL_KW`, `CALL_FUNCTION_EX`) of the frame's code whose
-position starts on the current line and that the frame has not passed yet; bytecode order is the order
+position starts on the current line and that the frame has not reached yet (a call is never the first
+instruction of its line: loading what is called comes first); bytecode order is the order
 they run (an argument's call before the call it is passed to). A call's label is its callee as written,
 parsed from the source the instruction's position covers; its id is the instruction's offset, which is
 what `stepIn` with a `targetId` follows. Instructions that share a position are one call as written
@@ -68,8 +69,8 @@ def targets(frame, base=1):
     line = frame.f_lineno
     found = []
     for offset, positions in call_offsets(code).items():
-        if positions.lineno != line or offset < frame.f_lasti:
-            continue
+        if positions.lineno != line or offset <= frame.f_lasti:
+            continue  # a call already made, or in progress (the frame stopped as it returned)
         source = _source(code.co_filename, positions, frame.f_globals)
         label = (_label(source) if source else None) or f"call at offset {offset}"
         target = {"id": offset, "label": label, "line": positions.lineno}
