@@ -3,10 +3,12 @@
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from agent_harness import Target, attach, probe, start_target
+from agent.bp_support import line_of, next_event
+from agent_harness import TARGETS, Target, attach, probe, start_target
 from dapattach.attach import AgentLink
 
 
@@ -144,3 +146,22 @@ async def test_a_console_that_cannot_keep_up_loses_output_not_the_programs_time(
         shown = output.text.get("stdout", "")
         assert len(shown) + missed <= 20_000_000 + len("FLOODED\n")
         await link.detach()
+
+
+async def test_what_was_printed_before_a_stop_arrives_before_it(chatty) -> None:
+    target, _ = chatty
+    link = await capture(target)
+    chatty_py = TARGETS / "chatty.py"
+    await link.request(
+        "setBreakpoints",
+        {"source": {"path": str(chatty_py)}, "breakpoints": [{"line": line_of("stop-here", chatty_py)}]},
+    )
+    await go(link, "halt")
+    seen: list[tuple[str, Any]] = []
+    await next_event(link, "stopped", seen)
+    printed = "".join(
+        body["output"] for event, body in seen if event == "output" and body["category"] == "stdout"
+    )
+    assert printed.endswith("before the stop\n")
+    await link.request("continue", {"threadId": 0})
+    await link.detach()

@@ -12,6 +12,8 @@ the events below with an `evaluate` (`burst.set()`):
   sit in the stream's buffer until something flushes it).
 - `fork`: forks; the child writes through sys.stdout and reports whether its streams still carry a hook.
 - `flood`: writes 20 MB to stdout as fast as it can, then `FLOODED`.
+- `stop`: prints `before the stop` (not flushed) and runs the `@stop-here` line, where a test puts a
+  breakpoint.
 """
 
 import itertools
@@ -26,7 +28,7 @@ os.dup2(os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND), 2)
 log = logging.getLogger("chatty")
 log.addHandler(logging.StreamHandler())
 log.setLevel(logging.INFO)
-burst, slow, fork, flood, stop = (threading.Event() for _ in range(5))
+burst, slow, fork, flood, halt, stop = (threading.Event() for _ in range(6))
 lock = threading.Lock()
 numbers = itertools.count(1)
 LINES_PER_THREAD = 300
@@ -83,6 +85,12 @@ def run_flood():
     print("FLOODED", flush=True)
 
 
+def run_halt():
+    print("before the stop")
+    reached = True  # @stop-here
+    return reached
+
+
 class Upper:
     """A stream of the program's own: upper-cases what it writes to the real stdout."""
 
@@ -100,7 +108,7 @@ def main():
     if sys.argv[2:] == ["custom"]:
         sys.stdout = Upper(sys.stdout)
     print("READY", flush=True)
-    actions = ((burst, run_burst), (slow, run_slow), (fork, run_fork), (flood, run_flood))
+    actions = ((burst, run_burst), (slow, run_slow), (fork, run_fork), (flood, run_flood), (halt, run_halt))
     while not stop.is_set():
         for event, action in actions:
             if event.is_set():

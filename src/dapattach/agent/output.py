@@ -17,15 +17,17 @@ stdout and stderr in the order they were written, from all threads; only writes 
 microseconds may swap places, never streams. The ticker sends each run as raw bytes in an `output` frame
 (`wire.py`): decoding and JSON happen in the adapter, not in the target. A block-buffered stream (stdout
 to a pipe or a file) holds text back until 8 KB are pending, so the ticker flushes it every `FLUSH_EVERY`
-seconds: the same bytes go out sooner, and the console shows output while it happens. When the adapter
-cannot keep up, at most `LIMIT` bytes wait; what is over is dropped and counted, and the console says how
-much it missed.
+seconds: the same bytes go out sooner, and the console shows output while it happens. Before a thread
+reports a stop, what is pending is sent from that thread, so the console shows what the program printed
+before the stop ahead of it. When the adapter cannot keep up, at most `LIMIT` bytes wait; what is over
+is dropped and counted, and the console says how much it missed.
 """
 
+import contextlib
 import io
 import threading
 
-from . import context, ticker
+from . import context, suspend, ticker
 from .commands import command
 
 LIMIT = 8 * 1024 * 1024
@@ -161,7 +163,16 @@ def start(send, notify):
         if binary and _flushes_safely(stream) and not (stream.line_buffering or stream.write_through):
             _flushable.append(stream)
     ticker.add("output", _tick)
+    suspend.before_report.append(_before_stop)
     return missed
+
+
+def _before_stop():
+    """A thread is about to report a stop: what the program printed before it goes to the console first."""
+    for stream in list(_flushable):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    _send_queued()
 
 
 def _flushes_safely(stream):
@@ -265,6 +276,8 @@ def stop():
     if _state["send"] is None:
         return
     ticker.remove("output")
+    with contextlib.suppress(ValueError):
+        suspend.before_report.remove(_before_stop)
     _send_queued()
     with _sending:
         _forget()
