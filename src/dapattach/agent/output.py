@@ -62,12 +62,6 @@ class _Stream:
         self.dropped = 0
 
 
-def _switch(stream):
-    with _switching:
-        _marks.append((stream, stream.taken + len(stream.pending)))
-        _last[0] = stream
-
-
 def _hook(original, stream):
     """The replacement `write` of a binary stream: the original first, then the chunk into the list."""
     append = stream.pending.append
@@ -94,6 +88,9 @@ def _odd_write(stream, data, written):
     if _waiting[0] >= LIMIT:
         stream.dropped += written
         return
+    if type(data) is bytes and written == len(data):
+        _keep(stream, data)
+        return
     try:
         chunk = bytes(memoryview(data).cast("B")[:written])
     except Exception:
@@ -102,6 +99,7 @@ def _odd_write(stream, data, written):
 
 
 def _keep(stream, chunk):
+    """Append `chunk`, noting first where the output switched to this stream when it did."""
     if _last[0] is not stream:
         with _switching:
             _marks.append((stream, stream.taken + len(stream.pending)))
