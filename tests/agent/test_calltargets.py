@@ -1,5 +1,6 @@
 """stepInTargets against a real target: the calls of the stopped line, in the order they run."""
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from agent.bp_support import line_of, next_event, set_lines, top_frame, value_of
 from agent_harness import TARGETS, Target, attach, start_target
 from dapattach.attach import AgentError, AgentLink
+from interpreters import PY315, needs_315
 
 CALLS = TARGETS / "calls.py"
 
@@ -105,3 +107,26 @@ async def test_a_target_in_c_goes_on_into_the_next_python_call(calls) -> None:
     with pytest.raises(AgentError, match="targetId 3 is not a call in combine"):
         await link.request("stepIn", {"threadId": thread_id, "targetId": 3})
     await link.request("continue", {"threadId": 0})
+
+
+@needs_315
+async def test_step_into_a_chosen_call_and_see_its_output_on_python_315() -> None:
+    async with start_target("calls.py", python=PY315) as target:
+        link = await attach(target)
+        await link.request("ready", {})
+        await link.request("captureOutput", {"enabled": True})
+        frame = await stop_on_the_calls_line(link)
+        found = (await link.request("stepInTargets", {"frameId": frame["id"]}))["targets"]
+        assert [t["label"] for t in found] == ["double", "triple", "label.upper", "combine"]
+        threads = (await link.request("threads"))["threads"]
+        thread_id = next(t["id"] for t in threads if t["name"] == "caller")
+        await set_lines(link, path=CALLS)
+        inside = await step_in(link, thread_id, found[0]["id"])
+        assert inside["name"] == "double"
+        await link.request("continue", {"threadId": 0})
+        printed = ""
+        async with asyncio.timeout(10):
+            while not printed.endswith("result SUM 25\n"):
+                event, body = await link.events.get()
+                printed += body["output"] if event == "output" and body["category"] == "stdout" else ""
+        await link.detach()
