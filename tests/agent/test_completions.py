@@ -8,6 +8,7 @@ import pytest
 
 from agent_harness import Target, attach, frame_of, pause, start_target
 from dapattach.attach import AgentError, AgentLink
+from users import AS_NOBODY, needs_root
 
 NEVER_RUN = ("property ran", "getattr ran", "getattribute ran")
 
@@ -127,3 +128,18 @@ async def test_columns_count_utf16_units_and_lines(stopped) -> None:
         "completions", {"text": "accounts", "column": 3, "frameId": frame_id, "columnsStartAt1": False}
     )
     assert {(t["label"], t["length"]) for t in zero_based["targets"]} == {("account", 3), ("accounts", 3)}
+
+
+@needs_root
+async def test_another_users_target_completes_after_its_agent_folder_is_gone() -> None:
+    """Another user's target loads a copy of the agent that is removed once it is in: every feature must
+    be loaded by then (a module imported on first use would no longer be found)."""
+    async with start_target("completer.py", run_as=AS_NOBODY) as target:
+        link = await attach(target)
+        await pause(link)
+        frame = await frame_of(link, "waiter", "wait_here")
+        try:
+            assert labels(await complete(link, frame["id"], "acc")) == ["account", "accounts"]
+        finally:
+            await link.request("evaluate", {"expression": "unstick.set()", "context": "watch"})
+            await link.detach()
