@@ -55,6 +55,7 @@ class Session:
                     "supportsVariableType": True,
                     "supportsVariablePaging": True,
                     "supportsRunInTerminalRequest": False,
+                    "supportsStartDebuggingRequest": True,
                 },
                 timeout=20.0,
             )
@@ -68,13 +69,15 @@ class Session:
         pid: int,
         breakpoints: Breakpoints | None = None,
         timeout: float = 30.0,
+        configuration: Body | None = None,
         options: Body | None = None,
     ) -> Attached:
-        """Attach to `pid` (with `options` added to the attach arguments), configure, and time it up to
-        the first `threads` answer."""
+        """Attach to `pid` (with `configuration`, for a child session; `options` added to the attach
+        arguments), configure, and time it up to the first `threads` answer."""
         client = self.client
         started = time.perf_counter_ns()
-        arguments = {"processId": pid, **(options or {})}
+        base = configuration if configuration is not None else {"processId": pid}
+        arguments = {**base, **(options or {})}
         attach_answer = asyncio.ensure_future(client.response(client.send("attach", arguments), timeout))
         initialized = asyncio.ensure_future(client.event("initialized", timeout))
         try:

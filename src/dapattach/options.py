@@ -26,6 +26,16 @@ class PathMapping:
     remote_root: str
 
 
+@attrs.frozen
+class SubProcessOf:
+    """Set in the configuration of a child process's own session (the root session's follower writes
+    it into `startDebugging`): which session found the child, and how to claim it from there."""
+
+    process_id: int
+    socket: str
+    token: str
+
+
 def _process_id(value: object, _: type) -> int:
     match value:
         case bool():
@@ -67,6 +77,9 @@ class AttachOptions:
     log_to_file: bool = False
     redirect_output: bool = True
     """Show what the program writes to stdout and stderr in the editor's console as well."""
+    sub_process: bool = True
+    """Attach to every Python process below this one too, each in a session of its own."""
+    sub_process_of: SubProcessOf | None = None
 
 
 def _converter() -> cattrs.Converter:
@@ -80,6 +93,15 @@ def _converter() -> cattrs.Converter:
             converter,
             local_root=override(rename="localRoot"),
             remote_root=override(rename="remoteRoot"),
+        ),
+    )
+
+    converter.register_structure_hook(
+        SubProcessOf,
+        make_dict_structure_fn(
+            SubProcessOf,
+            converter,
+            process_id=override(rename="processId", struct_hook=_process_id),
         ),
     )
 
@@ -98,6 +120,8 @@ def _converter() -> cattrs.Converter:
         path_mappings=override(rename="pathMappings"),
         log_to_file=override(rename="logToFile"),
         redirect_output=override(rename="redirectOutput"),
+        sub_process=override(rename="subProcess"),
+        sub_process_of=override(rename="subProcessOf"),
     )
     converter.register_structure_hook(AttachOptions, attach_options)
     return converter

@@ -26,6 +26,9 @@ export interface AttachConfiguration {
   readonly showReturnValue: boolean;
   readonly logToFile: boolean;
   readonly redirectOutput: boolean;
+  readonly subProcess?: boolean;
+  /** Set by the adapter in a child process's own session (`startDebugging`); passed on as it is. */
+  readonly subProcessOf?: unknown;
   readonly pathMappings?: readonly PathMapping[];
   readonly python?: string;
   readonly timeout?: number;
@@ -66,7 +69,7 @@ export function checkConfiguration(config: RawConfiguration): CheckResult {
   if (typeof pid === 'string') {
     problems.push(pid);
   }
-  for (const key of ['justMyCode', 'showReturnValue', 'logToFile', 'redirectOutput'] as const) {
+  for (const key of ['justMyCode', 'showReturnValue', 'logToFile', 'redirectOutput', 'subProcess'] as const) {
     if (config[key] !== undefined && typeof config[key] !== 'boolean') {
       problems.push(`"${key}" must be true or false, not ${JSON.stringify(config[key])}.`);
     }

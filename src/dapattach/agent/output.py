@@ -297,15 +297,10 @@ def _capture_output(agent, arguments):
         stop()
         return {}
 
-    def send(category, encoding, payload):
-        channel = agent.channel
-        if channel is not None:
-            channel.send_output(category, encoding, payload)
-
     def notify(text):
         context.output("console", text)
 
-    missed = start(send, notify)
+    missed = start(agent.send_output, notify)
     if missed:
         notify(
             f"dapattach: the output written to {' and '.join(missed)} is not shown here: "

@@ -39,7 +39,7 @@ _agent_idents = set()
 _serving = set()
 after_stop = []
 resume_hooks = []
-_state = {"stop_all": False, "reported": False, "closed": False}
+_state = {"stop_all": False, "reported": False, "closed": False, "report": None}
 before_report = []
 _wiring = {"send": None, "line_events": None}
 _AGENT_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -141,6 +141,13 @@ def stopped():
         return dict(_stopped)
 
 
+def reported():
+    """The body of the `stopped` event of the stop in progress, or None while running: what an adapter that
+    takes over the agent (a child process's own session) needs to show the stop it missed."""
+    with _lock:
+        return _state["report"]
+
+
 def stopped_thread(ident):
     with _lock:
         return _stopped.get(ident)
@@ -200,6 +207,9 @@ def stop(frame, reason, *, report=True, at_line=False, **fields):
             with contextlib.suppress(Exception):
                 hook()
         body = {"reason": reason, "threadId": entry.thread_id, "allThreadsStopped": True, **fields}
+        with _lock:
+            if _state["stop_all"]:
+                _state["report"] = body
         send = _wiring["send"]
         if send is not None:
             send({"type": "event", "event": "stopped", "body": body})
@@ -255,6 +265,7 @@ def _end_all_stop():
     was_stopping = _state["stop_all"]
     _state["stop_all"] = False
     _state["reported"] = False
+    _state["report"] = None
     line_events = _wiring["line_events"]
     if was_stopping and line_events is not None:
         line_events(False)

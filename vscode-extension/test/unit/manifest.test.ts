@@ -47,12 +47,14 @@ describe('package.json contributions match the code', () => {
       'python',
       'redirectOutput',
       'showReturnValue',
+      'subProcess',
       'timeout',
     ]);
     assert.equal(properties.justMyCode.default, true);
     assert.equal(properties.showReturnValue.default, true);
     assert.equal(properties.logToFile.default, false);
     assert.equal(properties.redirectOutput.default, true);
+    assert.equal(properties.subProcess.default, true);
     assert.equal(properties.processId.default, PICK_PROCESS);
   });
 
