@@ -587,11 +587,16 @@ async function completeInDebugConsole(page, typed, name, attributeTyped, attribu
   await acceptSuggestion(page, attribute, () => shot(page, 'completion-of-an-attribute'));
   log(`Debug Console: "${name}.${attributeTyped}" offers ${attribute}`);
   const line = page.locator('.repl-input-wrapper .view-line');
-  const text = (await line.first().innerText()).replace(/\u00a0/g, ' ').trim();
-  if (text !== `${name}.${attribute}`) {
-    throw new Error(`the Debug Console input reads "${text}" after completing, not "${name}.${attribute}"`);
+  const wanted = `${name}.${attribute}`;
+  const deadline = Date.now() + STEP_TIMEOUT; // the input shows the accepted suggestion a moment later
+  for (;;) {
+    const text = (await line.first().innerText()).replace(/\u00a0/g, ' ').trim();
+    if (text === wanted) return text;
+    if (Date.now() > deadline) {
+      throw new Error(`the Debug Console input reads "${text}" after completing, not "${wanted}"`);
+    }
+    await page.waitForTimeout(100);
   }
-  return text;
 }
 
 /**
