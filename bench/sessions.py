@@ -84,13 +84,15 @@ class Session:
         timeout: float = 30.0,
         top_frames: bool = False,
         configuration: Body | None = None,
+        options: Body | None = None,
     ) -> Attached:
-        """Attach to `pid` (with `configuration`, for a child session), configure, and time it up to the
-        first `threads` answer (and, with `top_frames`, up to the first thread's top 20 frames, which is
-        what an editor shows next)."""
+        """Attach to `pid` (with `configuration`, for a child session; `options` added to the attach
+        arguments), configure, and time it up to the first `threads` answer (and, with `top_frames`, up to
+        the first thread's top 20 frames, which is what an editor shows next)."""
         client = self.client
         started = time.perf_counter_ns()
-        arguments = configuration if configuration is not None else {"processId": pid}
+        base = configuration if configuration is not None else {"processId": pid}
+        arguments = {**base, **(options or {})}
         attach_answer = asyncio.ensure_future(client.response(client.send("attach", arguments), timeout))
         initialized = asyncio.ensure_future(client.event("initialized", timeout))
         try:

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,8 @@ class Target:
         self.script = script
         self.pid = process.pid
         self.calls: list[Call] = []
+        self.windows: list[tuple[int, float, float]] = []
+        """(end, wall speed, CPU speed) of windows a target that reports windows (`printer.py`) printed."""
         self.hooked_ns: int | None = None
         self.notes: list[dict[str, Any]] = []
         """Other JSON lines the target printed (e.g. when it started a child), in order."""
@@ -54,7 +57,15 @@ class Target:
         return str(TARGETS / self.script)
 
     @classmethod
-    async def start(cls, python: str, script: str, args: list[str], timeout: float = 20.0) -> Target:
+    async def start(
+        cls,
+        python: str,
+        script: str,
+        args: list[str],
+        timeout: float = 20.0,
+        env: dict[str, str] | None = None,
+    ) -> Target:
+        """Start `script`; `env` is added to this process's environment."""
         process = await asyncio.create_subprocess_exec(
             python,
             str(TARGETS / script),
@@ -62,6 +73,7 @@ class Target:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
         )
         target = cls(process, script)
         try:
@@ -95,6 +107,9 @@ class Target:
                     "t": int(end),
                 }:
                     self.calls.append(Call(start, end, float(ips), float(cpu)))
+                    self._changed.set()
+                case {"ips": float(ips) | int(ips), "cpu_ips": float(cpu) | int(cpu), "t": int(t)}:
+                    self.windows.append((t, float(ips), float(cpu)))
                     self._changed.set()
                 case {"hooked": int(when)}:
                     self.hooked_ns = when
@@ -138,6 +153,30 @@ class Target:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TargetError(f"{self.script} did not report what was expected within {timeout:g} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
+
+    async def windows_after(
+        self, start_ns: int, count: int, window_ns: int, timeout: float
+    ) -> list[tuple[float, float]]:
+        """(wall, CPU) speeds of the first `count` windows that began at or after `start_ns`.
+
+        The target stamps windows with `perf_counter_ns`, the same monotonic clock as ours.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            chosen = [(ips, cpu) for t, ips, cpu in self.windows if t - window_ns >= start_ns]
+            if len(chosen) >= count:
+                return chosen[:count]
+            if self.process.returncode is not None or self._reader.done():
+                raise TargetError(f"{self.script} (pid {self.pid}) exited while being measured")
+            self._changed.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TargetError(
+                    f"{self.script} reported {len(chosen)} of {count} windows in {timeout:g} s "
+                    "(stopped by the debugger?)"
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), left)
 

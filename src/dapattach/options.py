@@ -76,6 +76,8 @@ class AttachOptions:
     session lasts (an idle server runs it only when its next request comes in)."""
     path_mappings: tuple[PathMapping, ...] = ()
     log_to_file: bool = False
+    redirect_output: bool = True
+    """Show what the program writes to stdout and stderr in the editor's console as well."""
     sub_process: bool = True
     """Attach to every Python process below this one too, each in a session of its own."""
     sub_process_of: SubProcessOf | None = None
@@ -120,6 +122,7 @@ def _converter() -> cattrs.Converter:
         timeout=override(struct_hook=_seconds),
         path_mappings=override(rename="pathMappings"),
         log_to_file=override(rename="logToFile"),
+        redirect_output=override(rename="redirectOutput"),
         sub_process=override(rename="subProcess"),
         sub_process_of=override(rename="subProcessOf"),
     )
