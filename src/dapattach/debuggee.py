@@ -18,12 +18,13 @@ the hand-over driver, which injects nothing.
 import asyncio
 import contextlib
 import logging
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dapattach.attach.attempt import Attempt, Phase
-from dapattach.attach.checks import AttachError, blocked_message
+from dapattach.attach.checks import AttachError
 from dapattach.attach.driver import HandOverDriver
 from dapattach.attach.link import AgentError, AgentGone, AgentLink
 from dapattach.breakpoint_book import BREAKPOINT_COMMANDS, BreakpointBook
@@ -31,6 +32,7 @@ from dapattach.options import AttachOptions
 from dapattach.pathmap import PathMapper
 from dapattach.processes import NoSuchProcess, describe_process
 from dapattach.session import RequestError
+from dapattach.sources import TargetSources
 from dapattach.standin import SnapshotStandIn
 from dapattach.subprocesses import startup, tree
 from dapattach.subprocesses.claim import ChildExited, ClaimRefused, ParentSession, claim
@@ -43,8 +45,13 @@ type Arrival = Callable[[Body | None], None]
 type BreakpointListener = Callable[[str, Body], Any]
 
 TERMINATE_GRACE = 5.0
-ATTACH_GRACE = 0.5
-"""How long `attach` waits for the agent before answering from a snapshot (busy targets take ms)."""
+PICKUP_GRACE = 0.015
+"""A busy main thread starts the bootstrap within a millisecond, one in `sleep(0.01)` steps within 10 ms;
+one that has not after this is blocked, and `attach` is answered from a snapshot at once (the editor is
+switched to the agent when it is in)."""
+ARRIVAL_GRACE = 2.0
+"""Once a thread runs the bootstrap the agent says hello within 5-10 ms (longer on a loaded machine), or
+its bootstrap refuses; one displaced by another attach at the same moment is asked again first."""
 
 
 class EndedEarly(AttachError):
@@ -57,7 +64,13 @@ class EndedEarly(AttachError):
 
 
 class Debuggee:
-    def __init__(self, options: AttachOptions, send_event: SendEvent) -> None:
+    def __init__(
+        self,
+        options: AttachOptions,
+        send_event: SendEvent,
+        drain: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """`drain` waits while the client is slow to read: the program's output then waits too."""
         self.pid = options.process_id
         self.options = options
         self.paths = PathMapper(options.path_mappings)
@@ -65,6 +78,7 @@ class Debuggee:
         self.attempt = Attempt(
             self.pid, on_event=self._forward_event, driver=HandOverDriver() if handed_over else None
         )
+        self.sources = TargetSources(self.paths, lambda: self.attempt.target)
         self.standin = SnapshotStandIn(self.pid)
         self.breakpoints = BreakpointBook()
         self.on_arrival: Arrival = lambda error: None
@@ -79,6 +93,7 @@ class Debuggee:
         """The `stopped` body of a stop that happened before this session took the agent over."""
         self.parent: ParentSession | None = None
         self._send_event = send_event
+        self._drain = drain
         self._leaving = False
         self._exit_reported = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -91,6 +106,11 @@ class Debuggee:
         """The agent's link once it is in (kept after it closes, so requests say the target is gone)."""
         return self.attempt.link
 
+    def describe(self) -> str:
+        """How messages name the process: "process N", with its own PID when it has another one inside."""
+        target = self.attempt.target
+        return target.describe() if target is not None else f"process {self.pid}"
+
     @property
     def waiting(self) -> bool:
         """Whether the snapshot stand-in answers because the agent is not in yet."""
@@ -101,20 +121,16 @@ class Debuggee:
 
         Raises `AttachError` with the user's message when the target cannot be attached at all.
         """
+        began = time.monotonic()
         stat = tree.read_stat(self.pid)
         self._image = stat.image if stat is not None else None
         await self.attempt.start()
         if self.options.sub_process_of is not None:
             await self._claim()
-        grace = min(ATTACH_GRACE, self.options.timeout) if self.options.timeout else ATTACH_GRACE
-        try:
-            link = await self.attempt.arrival(grace)
-        except TimeoutError:
-            if self.options.timeout is not None and self.options.timeout <= grace:
-                await self.attempt.withdraw()
-                raise AttachError(self.pid, blocked_message(self.pid, self.options.timeout)) from None
+        link = await self.attempt.arrival_soon(PICKUP_GRACE, ARRIVAL_GRACE)
+        if link is None:
             self.attempt.stand_in()
-            self._spawn(self._wait_for_agent(time.monotonic() - grace))
+            self._spawn(self._wait_for_agent(began))
             return False
         await self._agent_in(link)
         return True
@@ -166,38 +182,59 @@ class Debuggee:
         try:
             await self._agent_in(await self.attempt.arrival(limit))
         except TimeoutError:
+            message = self.attempt.stalled(self.options.timeout or 0)
             await self.attempt.withdraw()
-            self.on_arrival({"message": blocked_message(self.pid, self.options.timeout or 0)})
+            self.on_arrival({"message": message})
         except AttachError as error:
             self.on_arrival({"message": str(error)})
         else:
             self.on_arrival(None)
 
     async def _agent_in(self, link: AgentLink) -> None:
+        """Configure the agent, replay the breakpoints, and let the thread that ran the bootstrap go on.
+        `configure` is not waited for before the rest: the agent takes requests in order."""
+        link.flow = self._drain
         log.info("the agent is in process %d", self.pid)
         stopped = link.hello.get("stopped")
         self.initial_stop = dict(stopped) if isinstance(stopped, dict) else None
+        options = {
+            "justMyCode": self.options.just_my_code,
+            "showReturnValue": self.options.show_return_value,
+            **self.configure_extra,
+        }
+        configured = asyncio.ensure_future(self._ask_agent(link.send("configure", options)))
         try:
-            await self.request(
-                "configure",
-                {
-                    "justMyCode": self.options.just_my_code,
-                    "showReturnValue": self.options.show_return_value,
-                    **self.configure_extra,
-                },
-            )
-            for body in await self.breakpoints.replay(self._ask_agent):
+            if self.options.redirect_output:
+                await self.request("captureOutput", {"enabled": True})
+            for body in await self.breakpoints.replay(self._ask_agent_now):
                 self.map_sources(body)
                 self._send_event("breakpoint", body)
             await self.request("ready")
+            await configured
         except RequestError:
             if not link.closed.is_set():
                 raise
             # The process exited or exec'd at once: `_watch` says which, and attaches again after an exec.
+        finally:
+            if not configured.done():
+                configured.cancel()
+            elif not configured.cancelled():
+                configured.exception()  # seen: a failure of `configure` alone is raised above
         self._spawn(self._watch(link))
 
-    async def _ask_agent(self, command: str, arguments: Body) -> Body:
+    async def _ask_agent_now(self, command: str, arguments: Body) -> Body:
         return await self.request(command, arguments)
+
+    async def _ask_agent(self, answer: Awaitable[Body]) -> Body:
+        """The agent's answer to a request already sent; a failure becomes a `RequestError`."""
+        try:
+            return await answer
+        except AgentGone:
+            raise RequestError(
+                f"Process {self.pid} is no longer attached (it exited or the agent was stopped)."
+            ) from None
+        except AgentError as error:
+            raise RequestError(str(error)) from None
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(work, name=f"debuggee-{self.pid}")
@@ -215,14 +252,7 @@ class Debuggee:
             return await self._answer_without_agent(command, arguments)
         if command in BREAKPOINT_COMMANDS:
             self.breakpoints.record(command, arguments)
-        try:
-            body = await link.request(command, arguments)
-        except AgentGone:
-            raise RequestError(
-                f"Process {self.pid} is no longer attached (it exited or the agent was stopped)."
-            ) from None
-        except AgentError as error:
-            raise RequestError(str(error)) from None
+        body = await self._ask_agent(link.send(command, arguments))
         if command in BREAKPOINT_COMMANDS:
             self.breakpoints.adopted(body)
         return body
@@ -255,6 +285,21 @@ class Debuggee:
         await self.attempt.detach()
         self._leave_parent()
 
+    async def ask_to_exit(self) -> str | None:
+        """Ask the target to end itself, as Ctrl-C or `kill` would (DAP's `terminate`); returns what was
+        sent, for the user, or None when the process is gone. Stopped threads are resumed first, so the
+        program can run its own clean-up; whether it exits is up to the program."""
+        if self.link is not None:
+            with contextlib.suppress(RequestError):
+                await self.request("terminate")
+                await self.request("continue", {"threadId": 0})
+        target = self.attempt.target
+        if target is None or not target.alive():
+            return None
+        signum, meaning = graceful_signal(self.pid)
+        target.send_signal(signum)
+        return f"{signum.name}: {meaning}"
+
     async def terminate(self) -> int | None:
         """End the target (SIGTERM, then SIGKILL after a grace period); returns a shell-style exit code."""
         self._leaving = True
@@ -268,13 +313,23 @@ class Debuggee:
         self.breakpoints.translate_event(event, body)
         if event in ("breakpoint", "loadedSource"):
             self.map_sources(body)
+        elif event == "module" and isinstance(body.get("module"), dict):
+            self.map_paths([body["module"]])
         self._send_event(event, body)
 
+    def map_paths(self, items: object) -> None:
+        """Rewrite the `path` of each item (a `Module` or a `Source`) from the target's to the editor's."""
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, dict) and isinstance(item.get("path"), str):
+                    item["path"] = self.paths.to_editor(item["path"])
+
     def map_sources(self, body: object) -> None:
-        """Rewrite every `source.path` in an answer from the target's paths to the editor's."""
+        """Rewrite every `source` in an answer for the editor: paths mapped to the editor's, and sources
+        the editor cannot open given a reference (see `sources.TargetSources`)."""
         match body:
-            case {"source": {"path": str(path)} as source}:
-                source["path"] = self.paths.to_editor(path)
+            case {"source": {"path": str()} as source}:
+                self.sources.to_editor(source)
         if isinstance(body, dict):
             for value in body.values():
                 if isinstance(value, dict | list):
@@ -368,3 +423,22 @@ class Debuggee:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def graceful_signal(pid: int) -> tuple[signal.Signals, str]:
+    """The signal that asks this process to end cleanly, and what it will do with it.
+
+    SIGTERM when the program handles it itself (servers do); else SIGINT, which Python turns into
+    `KeyboardInterrupt` in the main thread, so `finally` blocks and `atexit` run; else (SIGINT ignored or
+    not Python's) SIGTERM, the plain request to end.
+    """
+    caught = 0
+    with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("SigCgt:"):
+                caught = int(line.split()[1], 16)
+    if caught & (1 << (signal.SIGTERM - 1)):
+        return signal.SIGTERM, "the program's own handler"
+    if caught & (1 << (signal.SIGINT - 1)):
+        return signal.SIGINT, "KeyboardInterrupt in its main thread"
+    return signal.SIGTERM, "it has no handler for it"

@@ -5,6 +5,7 @@ are ignored; keys we know are checked strictly and every problem is named by its
 way a user would look for it.
 """
 
+import functools
 from collections.abc import Callable
 
 import attrs
@@ -75,12 +76,16 @@ class AttachOptions:
     session lasts (an idle server runs it only when its next request comes in)."""
     path_mappings: tuple[PathMapping, ...] = ()
     log_to_file: bool = False
+    redirect_output: bool = True
+    """Show what the program writes to stdout and stderr in the editor's console as well."""
     sub_process: bool = True
     """Attach to every Python process below this one too, each in a session of its own."""
     sub_process_of: SubProcessOf | None = None
 
 
+@functools.cache
 def _converter() -> cattrs.Converter:
+    """Built on the first `attach`, not at import: its structuring functions are compiled code."""
     converter = cattrs.Converter(forbid_extra_keys=False)
     converter.register_structure_hook(bool, _strict(bool, "true or false"))
     converter.register_structure_hook(str, _strict(str, "a string"))
@@ -117,14 +122,12 @@ def _converter() -> cattrs.Converter:
         timeout=override(struct_hook=_seconds),
         path_mappings=override(rename="pathMappings"),
         log_to_file=override(rename="logToFile"),
+        redirect_output=override(rename="redirectOutput"),
         sub_process=override(rename="subProcess"),
         sub_process_of=override(rename="subProcessOf"),
     )
     converter.register_structure_hook(AttachOptions, attach_options)
     return converter
-
-
-_CONVERTER = _converter()
 
 
 def parse_attach_options(raw: object) -> AttachOptions:
@@ -139,6 +142,6 @@ def parse_attach_options(raw: object) -> AttachOptions:
                 "(`dapattach ps` lists them)"
             )
     try:
-        return _CONVERTER.structure(raw, AttachOptions)
+        return _converter().structure(raw, AttachOptions)
     except Exception as error:
         raise OptionsError(describe_error(error, root="attach")) from error

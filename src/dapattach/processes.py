@@ -7,7 +7,8 @@ platform, and the exact version from the interpreter binary on disk, so listing 
 is the `_Py_DebugOffsets` header CPython places at the start of its `.PyRuntime` ELF section (cookie
 `xdebugpy`, then `PY_VERSION_HEX`, then the free-threading flag), read from the file (`/proc/PID/exe`, or
 the libpython in `/proc/PID/maps`) without touching the process's memory. Elsewhere the major.minor comes
-from the names of the executable and the Python library it loaded.
+from the names of the executable and the Python library it loaded. On Linux a process in a container also
+shows its PID inside and its container (`runtimes`).
 """
 
 import argparse
@@ -21,6 +22,7 @@ import sys
 from typing import Any
 
 from dapattach import host
+from dapattach.runtimes import Container, container_of
 
 MIN_VERSION = (3, 14)
 _PYTHON_NAME = re.compile(r"python(\d)\.(\d+)(t?)$")
@@ -69,6 +71,10 @@ class ProcessInfo:
     reason: str | None
     problem: Problem | None
     """Why not attachable, as a value callers can match on; `reason` is the same for people."""
+    pid_inside: int | None = None
+    """Its PID in its own PID namespace (a container), when that differs from `pid`."""
+    container: Container | None = None
+    """The container it runs in, from its cgroup."""
 
     @property
     def is_python(self) -> bool:
@@ -93,6 +99,8 @@ class ProcessInfo:
             "commandLine": self.command_line,
             "argv": list(self.argv),
             "executable": self.executable,
+            "pidInside": self.pid_inside or self.pid,
+            "container": None if self.container is None else self.container.to_json(),
         }
 
 
@@ -355,6 +363,7 @@ def describe_process(pid: int) -> ProcessInfo:
             pass
     permission = _permission_problem(uids, user)
     problem, reason = _problem(pid, name, state, version, off_by, permission) or (None, None)
+    inside = host.pid_inside(pid)
     if not host.exists(pid):
         raise NoSuchProcess(f"no process with PID {pid} (it exited while being inspected)")
     return ProcessInfo(
@@ -372,6 +381,8 @@ def describe_process(pid: int) -> ProcessInfo:
         attachable=reason is None,
         reason=reason,
         problem=problem,
+        pid_inside=None if inside == pid else inside,
+        container=container_of(pid),
     )
 
 
@@ -463,7 +474,7 @@ def _format_table(infos: list[ProcessInfo], tree: bool = False) -> str:
             info.remote_debug
         ]
 
-    rows = [("PID", "USER", "PYTHON", "REMOTE-DEBUG", "ATTACH", "COMMAND")]
+    rows = [("PID", "USER", "PYTHON", "REMOTE-DEBUG", "ATTACH", "PID-INSIDE", "CONTAINER", "COMMAND")]
     ordered = tree_order(infos) if tree else [(info, "") for info in infos]
     for info, branch in ordered:
         command = branch + info.command_line
@@ -476,10 +487,12 @@ def _format_table(infos: list[ProcessInfo], tree: bool = False) -> str:
                 info.python or info.version or "-",
                 remote(info),
                 "yes" if info.attachable else "no",
+                str(info.pid_inside or "-"),
+                str(info.container or "-"),
                 command,
             )
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(5)] + [0]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)] + [0]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(line.rstrip() for line in lines)
 

@@ -4,6 +4,11 @@ The adapter answers `threads`/`stackTrace` from a snapshot while the agent is st
 target blocked in `accept()` runs no injected code until a request arrives). `_remote_debugging` only
 reads a process of its own major.minor, so for any other version the reading step runs under the
 target's own interpreter (`<its executable> -I -S pyinfo.py PID`) and its JSON is parsed here.
+
+On Linux a process in a container names its files otherwise: the reading step then runs in a helper of our
+own interpreter that sees the target's interpreter files under the target's names (`pyinfo.enter_view`).
+An interpreter from inside a container is never run. Thread ids are the target's own (those its agent
+reports too); in another PID namespace each thread also has the id it has here (`host_id`).
 """
 
 import argparse
@@ -13,10 +18,9 @@ import subprocess
 import sys
 from typing import Any
 
-import attrs
-
 from dapattach import host, pyinfo
 from dapattach.processes import Problem, ProcessError, ProcessInfo, describe_process
+from dapattach.protocol import deferred
 
 HELPER_TIMEOUT = 10.0
 
@@ -25,23 +29,28 @@ class SnapshotError(Exception):
     """A snapshot that could not be taken; the message names the PID and what to do."""
 
 
-@attrs.frozen
+@deferred.frozen
 class Frame:
     function: str
     path: str
     line: int
 
+    def to_json(self) -> dict[str, Any]:
+        return {"function": self.function, "path": self.path, "line": self.line}
 
-@attrs.frozen
+
+@deferred.frozen
 class ThreadStack:
     id: int
-    """The native thread id (what `ps -L` and /proc/PID/task show); the main thread's id is the PID."""
+    """The native thread id as the process knows it (the main thread's is its PID inside)."""
     name: str
     frames: tuple[Frame, ...]
     """Innermost first, as DAP's stackTrace orders them."""
+    host_id: int = 0
+    """The same thread's id here (what `ps -L` and /proc/PID/task show); `id` outside PID namespaces."""
 
 
-@attrs.frozen
+@deferred.frozen
 class TaskStack:
     id: int
     name: str
@@ -50,7 +59,7 @@ class TaskStack:
     awaited_by: tuple[str, ...]
 
 
-@attrs.frozen
+@deferred.frozen
 class Snapshot:
     pid: int
     python: str
@@ -59,15 +68,23 @@ class Snapshot:
     process: ProcessInfo
     cross_version: bool
     """True when the target's own interpreter read the stacks (its version differs from ours)."""
+    pid_inside: int = 0
+    """The PID the process has in its own PID namespace (`pid` outside PID namespaces)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "pid": self.pid,
+            "pidInside": self.pid_inside or self.pid,
             "python": self.python,
             "crossVersion": self.cross_version,
             "remoteDebug": self.process.remote_debug,
             "threads": [
-                {"id": thread.id, "name": thread.name, "frames": [attrs.asdict(f) for f in thread.frames]}
+                {
+                    "id": thread.id,
+                    "hostId": thread.host_id or thread.id,
+                    "name": thread.name,
+                    "frames": [f.to_json() for f in thread.frames],
+                }
                 for thread in self.threads
             ],
             "tasks": [
@@ -75,7 +92,7 @@ class Snapshot:
                     "id": task.id,
                     "name": task.name,
                     "threadId": task.thread_id,
-                    "frames": [attrs.asdict(f) for f in task.frames],
+                    "frames": [f.to_json() for f in task.frames],
                     "awaitedBy": list(task.awaited_by),
                 }
                 for task in self.tasks
@@ -83,9 +100,9 @@ class Snapshot:
         }
 
 
-def _thread_name(pid: int, tid: int) -> str:
+def _thread_name(pid: int, tid: int, main: bool) -> str:
     # Python 3.14+ gives each threading.Thread its name at the OS level (cut to 15 bytes by Linux).
-    if tid == pid:
+    if main:
         return "MainThread"
     return host.thread_name(pid, tid) or f"Thread {tid}"
 
@@ -122,6 +139,24 @@ def _run_helper(info: ProcessInfo) -> dict[str, Any]:
     return data
 
 
+def _run_in_view(info: ProcessInfo) -> dict[str, Any]:
+    """Read the stacks of a process in a container with our own interpreter, in a helper that sees its
+    interpreter files under its names (`pyinfo.enter_view`; needs root, as attaching there does)."""
+    command = [sys.executable, "-I", "-S", pyinfo.__file__, "--own-view", str(info.pid)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=HELPER_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise SnapshotError(f"reading the stacks of PID {info.pid} took over {HELPER_TIMEOUT:g} s") from None
+    try:
+        data: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    except json.JSONDecodeError, IndexError:
+        raise SnapshotError(
+            f"could not read the stacks of PID {info.pid}, which runs in a filesystem of its own (a "
+            f"container; exit status {done.returncode}): {done.stderr.strip()[-500:]}"
+        ) from None
+    return data
+
+
 def _read_here(pid: int) -> dict[str, Any]:
     try:
         return pyinfo.read_stacks(pid)
@@ -141,6 +176,21 @@ def _explain(info: ProcessInfo, error: dict[str, Any]) -> SnapshotError:
     return SnapshotError(f"could not read the stacks of PID {info.pid} (Python {info.version}): {message}")
 
 
+def _namespaces(pid: int) -> tuple[bool, int, dict[int, int]]:
+    """Whether `pid` shares our filesystem, its PID inside, and its threads' ids here by their own (Linux;
+    elsewhere there are no such namespaces)."""
+    if sys.platform != "linux":
+        return True, pid, {}
+    from dapattach import namespaces
+
+    try:
+        shares = namespaces.shares_filesystem(pid)
+        inside = namespaces.pid_inside(pid)
+    except OSError:
+        return True, pid, {}
+    return shares, inside, namespaces.threads_inside(pid) if inside != pid else {}
+
+
 def take_snapshot(pid: int) -> Snapshot:
     """Stacks of every thread (and asyncio task) of `pid`; the target keeps running throughout."""
     try:
@@ -152,11 +202,29 @@ def take_snapshot(pid: int) -> Snapshot:
         raise SnapshotError(f"cannot take a snapshot: {info.reason}")
     ours = "{}.{}".format(*sys.version_info[:2])
     cross_version = info.version != ours
-    data = _run_helper(info) if cross_version else _read_here(pid)
+    shares, inside, host_ids = _namespaces(pid)
+    if not shares and cross_version:
+        raise SnapshotError(
+            f"PID {pid} runs Python {info.version} in a filesystem of its own (a container), and this "
+            f"dapattach runs on Python {ours}: it reads such a process only with its own interpreter (it "
+            f"never runs one from inside a container); run dapattach with Python {info.version}"
+        )
+    match shares, cross_version:
+        case True, True:
+            data = _run_helper(info)
+        case True, False:
+            data = _read_here(pid)
+        case _:
+            data = _run_in_view(info)
     if "error" in data:
         raise _explain(info, data["error"])
     threads = tuple(
-        ThreadStack(id=thread["id"], name=_thread_name(pid, thread["id"]), frames=_frames(thread["frames"]))
+        ThreadStack(
+            id=thread["id"],
+            name=_thread_name(pid, host_ids.get(thread["id"], thread["id"]), thread["id"] == inside),
+            frames=_frames(thread["frames"]),
+            host_id=host_ids.get(thread["id"], thread["id"]),
+        )
         for thread in data["threads"]
     )
     task_names = {task["id"]: task["name"] for task in data["tasks"]}
@@ -170,7 +238,7 @@ def take_snapshot(pid: int) -> Snapshot:
         )
         for task in data["tasks"]
     )
-    main_first = tuple(sorted(threads, key=lambda thread: (thread.id != pid, thread.id)))
+    main_first = tuple(sorted(threads, key=lambda thread: (thread.id != inside, thread.id)))
     return Snapshot(
         pid=pid,
         python=info.python or data["python"],
@@ -178,16 +246,20 @@ def take_snapshot(pid: int) -> Snapshot:
         tasks=tasks,
         process=info,
         cross_version=cross_version,
+        pid_inside=inside,
     )
 
 
 def format_snapshot(snapshot: Snapshot) -> str:
-    lines = [f"PID {snapshot.pid} — Python {snapshot.python} — {len(snapshot.threads)} thread(s)"]
+    inside = snapshot.pid_inside
+    own = f" (PID {inside} in its PID namespace)" if inside and inside != snapshot.pid else ""
+    lines = [f"PID {snapshot.pid}{own} — Python {snapshot.python} — {len(snapshot.threads)} thread(s)"]
     if snapshot.process.remote_debug is False:
         lines.append("(remote debugging is disabled in this process: stacks can be read, attaching cannot)")
     for thread in snapshot.threads:
         lines.append("")
-        lines.append(f'Thread {thread.id} "{thread.name}" (most recent call first):')
+        here = f", thread {thread.host_id} here" if thread.host_id and thread.host_id != thread.id else ""
+        lines.append(f'Thread {thread.id} "{thread.name}"{here} (most recent call first):')
         lines.extend(f'  File "{f.path}", line {f.line}, in {f.function}' for f in thread.frames)
     for task in snapshot.tasks:
         lines.append("")

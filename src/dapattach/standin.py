@@ -15,6 +15,9 @@ from dapattach.snapshot import Frame, Snapshot, SnapshotError, take_snapshot
 
 FRAME_ID_BASE = 1 << 30
 """Snapshot frame ids live above the agent's, so a late request for one is recognised as stale."""
+FRESH_FOR = 0.05
+"""A snapshot younger than this (seconds) answers `threads` again: the one `attach` took to say where the
+target is blocked serves the editor's first `threads` request, which follows within milliseconds."""
 
 
 class SnapshotStandIn:
@@ -35,7 +38,7 @@ class SnapshotStandIn:
         return self._snapshot
 
     async def threads(self) -> dict[str, Any]:
-        snapshot = await self.snapshot()
+        snapshot = await self.snapshot(fresh=time.time() - self._taken_at > FRESH_FOR)
         return {
             "threads": [{"id": thread.id, "name": f"{thread.name} (snapshot)"} for thread in snapshot.threads]
         }

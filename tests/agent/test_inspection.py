@@ -1,6 +1,10 @@
 """threads, stackTrace, source, scopes and variables against a real 3.14 target."""
 
-from agent_harness import Target, frame_of, locals_of, pause, variables
+from collections.abc import AsyncIterator
+
+import pytest
+
+from agent_harness import Target, attach, frame_of, locals_of, pause, start_target, variables
 from dapattach.attach import AgentError, AgentLink
 
 SHOWCASE_THREADS = {"MainThread", "nested-worker", "marker-printer", "ticker", "exec-runner"}
@@ -73,6 +77,35 @@ async def test_a_thousand_items_page_by_start_and_count(link: AgentLink) -> None
     assert named["len()"]["value"] == "1000"
 
 
+async def test_a_big_dict_pages_by_start_and_count_in_its_order(link: AgentLink) -> None:
+    keys: list[object] = [index if index % 2 else f"k{index}" for index in range(3000)]
+    keys += [(1, 2), "y" * 300]
+    big = (await locals_of(link, "nested-worker", "inner"))["big_dict"]
+    assert big["indexedVariables"] == len(keys)
+    page = await variables(link, big["variablesReference"], filter="indexed", start=1498, count=4)
+    assert list(page) == [repr(key) for key in keys[1498:1502]] == ["'k1498'", "1499", "'k1500'", "1501"]
+    assert page["1499"] == {"name": "1499", "value": "1499", "type": "int", "variablesReference": 0,
+                            "evaluateName": "big_dict[1499]"}  # fmt: skip
+    as_list = page["'k1500'"]
+    assert (as_list["value"], as_list["type"], as_list["evaluateName"]) == (
+        "[1500]",
+        "list",
+        "big_dict['k1500']",
+    )
+    inside = await variables(link, as_list["variablesReference"], filter="indexed")
+    assert inside["0"]["value"] == "1500" and inside["0"]["evaluateName"] == "big_dict['k1500'][0]"
+    tail = await variables(link, big["variablesReference"], filter="indexed", start=len(keys) - 2, count=10)
+    long_name = repr("y" * 300)[:200] + "..."
+    assert list(tail) == ["(1, 2)", long_name]
+    assert tail["(1, 2)"]["value"] == "'tuple key'" and tail["(1, 2)"]["evaluateName"] == "big_dict[(1, 2)]"
+    assert (
+        tail[long_name]["evaluateName"] == f"big_dict[{'y' * 300!r}]" and tail[long_name]["type"] == "float"
+    )
+    whole = await variables(link, big["variablesReference"])
+    assert len(whole) == 1 + 1000 and whole["len()"]["value"] == str(len(keys))
+    assert list(whole)[1:] == [repr(key) for key in keys[:1000]]
+
+
 async def test_dict_tuple_and_set_items(link: AgentLink) -> None:
     found = await locals_of(link, "nested-worker", "inner")
     items = await variables(link, found["small_dict"]["variablesReference"], filter="indexed")
@@ -125,3 +158,73 @@ async def test_globals_scope_of_a_stopped_frame(link: AgentLink) -> None:
     local = await variables(link, scopes[0]["variablesReference"])
     assert local["depth"]["value"] == "2"
     await link.request("continue", {"threadId": 0})
+
+
+@pytest.fixture
+async def formats() -> AsyncIterator[AgentLink]:
+    async with start_target("formats.py") as target:
+        link = await attach(target)
+        await pause(link)
+        yield link
+        await link.detach()
+
+
+async def test_hex_integers_in_variables_evaluate_and_set_variable(formats: AgentLink) -> None:
+    link = formats
+    frame = await frame_of(link, "formatter", "compute")
+    scope = (await link.request("scopes", {"frameId": frame["id"]}))["scopes"][0]
+    hex_format = {"hex": True}
+    shown = await variables(link, scope["variablesReference"], format=hex_format)
+    assert shown["number"]["value"] == "0xff"
+    assert shown["numbers"]["value"] == "[0xa, 0xff]"
+    assert shown["mapping"]["value"] == "{0x10: 0xff}"
+    assert shown["negative"]["value"] == "-0x2a"
+    assert shown["flag"]["value"] == "True"
+    assert shown["label"]["value"] == "'bytes'"
+    assert shown["scale"]["value"] == "2.5"
+    items = await variables(link, shown["mapping"]["variablesReference"], format=hex_format)
+    assert items["16"] == {**items["16"], "value": "0xff", "evaluateName": "mapping[16]"}
+    assert items["len()"]["value"] == "0x1"
+    plain = await variables(link, scope["variablesReference"])
+    assert plain["number"]["value"] == "255" and plain["numbers"]["value"] == "[10, 255]"
+
+    arguments = {"frameId": frame["id"], "context": "watch", "format": hex_format}
+    assert (await link.request("evaluate", {**arguments, "expression": "number * 2"}))["result"] == "0x1fe"
+    assert (await link.request("evaluate", {**arguments, "expression": "str(number)"}))["result"] == "'255'"
+    changed = await link.request(
+        "setVariable",
+        {
+            "variablesReference": scope["variablesReference"],
+            "name": "number",
+            "value": "4096",
+            "format": hex_format,
+        },
+    )
+    assert changed["value"] == "0x1000"
+
+
+async def test_stack_frames_named_with_module_parameters_and_line(formats: AgentLink) -> None:
+    link = formats
+    threads = {t["name"]: t["id"] for t in (await link.request("threads"))["threads"]}
+    everything = {
+        "parameters": True,
+        "parameterTypes": True,
+        "parameterNames": True,
+        "parameterValues": True,
+        "line": True,
+        "module": True,
+        "hex": True,
+    }
+    trace = await link.request("stackTrace", {"threadId": threads["formatter"], "format": everything})
+    top = trace["stackFrames"][0]
+    assert top["name"] == (
+        "__main__.compute(count: int = 0xff, label: str = 'bytes', *rest: tuple = <tuple>, "
+        f"scale: float = 2.5, **extra: dict = <dict>) line {top['line']}"
+    )
+    names_and_values = {"parameters": True}
+    trace = await link.request("stackTrace", {"threadId": threads["formatter"], "format": names_and_values})
+    assert trace["stackFrames"][0]["name"] == (
+        "compute(count=255, label='bytes', *rest=<tuple>, scale=2.5, **extra=<dict>)"
+    )
+    plain = await link.request("stackTrace", {"threadId": threads["formatter"], "levels": 1})
+    assert plain["stackFrames"][0]["name"] == "compute"

@@ -25,6 +25,7 @@ export interface AttachConfiguration {
   readonly justMyCode: boolean;
   readonly showReturnValue: boolean;
   readonly logToFile: boolean;
+  readonly redirectOutput: boolean;
   readonly subProcess?: boolean;
   /** Set by the adapter in a child process's own session (`startDebugging`); passed on as it is. */
   readonly subProcessOf?: unknown;
@@ -37,7 +38,7 @@ export type CheckResult =
   | { readonly ok: true; readonly config: AttachConfiguration }
   | { readonly ok: false; readonly message: string };
 
-const DEFAULTS = { justMyCode: true, showReturnValue: true, logToFile: false } as const;
+const DEFAULTS = { justMyCode: true, showReturnValue: true, logToFile: false, redirectOutput: true } as const;
 
 /**
  * Fills what the user left out. An empty configuration (F5 with no launch.json) becomes
@@ -68,7 +69,7 @@ export function checkConfiguration(config: RawConfiguration): CheckResult {
   if (typeof pid === 'string') {
     problems.push(pid);
   }
-  for (const key of ['justMyCode', 'showReturnValue', 'logToFile', 'subProcess'] as const) {
+  for (const key of ['justMyCode', 'showReturnValue', 'logToFile', 'redirectOutput', 'subProcess'] as const) {
     if (config[key] !== undefined && typeof config[key] !== 'boolean') {
       problems.push(`"${key}" must be true or false, not ${JSON.stringify(config[key])}.`);
     }

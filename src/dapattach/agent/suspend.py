@@ -23,10 +23,12 @@ all-stop ended returns `CONTINUE` at once, so a thread racing a resume never sto
 
 Functions in `after_stop` run on the thread once it is resumed, `hook(action, frame)` (stepping
 arms its step there); functions in `resume_hooks` run on the agent thread at each resume, `hook(kind)`
-(handles die then, and a continue ends every step in progress).
+(handles die then, and a continue ends every step in progress); functions in `before_report` run on the
+stopping thread just before its `stopped` event goes out (what the program printed goes first).
 """
 
 import collections
+import contextlib
 import os
 import sys
 import threading
@@ -38,6 +40,7 @@ _serving = set()
 after_stop = []
 resume_hooks = []
 _state = {"stop_all": False, "reported": False, "closed": False, "report": None}
+before_report = []
 _wiring = {"send": None, "line_events": None}
 _AGENT_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -200,6 +203,9 @@ def stop(frame, reason, *, report=True, at_line=False, **fields):
         if not _state["stop_all"]:
             _begin_all_stop()
     if report:
+        for hook in list(before_report):
+            with contextlib.suppress(Exception):
+                hook()
         body = {"reason": reason, "threadId": entry.thread_id, "allThreadsStopped": True, **fields}
         with _lock:
             if _state["stop_all"]:
@@ -287,4 +293,5 @@ def close():
     _wiring["line_events"] = None
     resume_hooks.clear()
     after_stop.clear()
+    before_report.clear()
     return released

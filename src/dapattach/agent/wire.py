@@ -6,8 +6,10 @@ agent serves only an adapter whose welcome proves the same (`welcomed`): anyone 
 once the adapter has closed it.
 
 Reads happen on the agent thread only; writes come from the agent thread, from stopped threads (`stopped`
-events, the answers of the jobs they run) and from worker threads, so sending is serialised by a lock. A
-broken socket never raises: the reader sees end-of-file and the agent detaches.
+events, the answers of the jobs they run), from worker threads and from the ticker (program output), so
+sending is serialised by a lock. A broken socket never raises: the reader sees end-of-file and the agent
+detaches. Program output travels as raw bytes after a JSON header line (`send_output`), so the target
+spends no time decoding or escaping it.
 """
 
 import contextlib
@@ -43,6 +45,21 @@ class Channel:
                 return False
             try:
                 self._sock.sendall(data)
+            except OSError:
+                self.broken = True
+                return False
+        return True
+
+    def send_output(self, category, encoding, payload):
+        """`{"type": "output", "category": ..., "encoding": ..., "size": N}` then the N bytes of `payload`."""
+        header = {"type": "output", "category": category, "encoding": encoding, "size": len(payload)}
+        line = json.dumps(header).encode() + b"\n"
+        with self._send_lock:
+            if self.broken:
+                return False
+            try:
+                self._sock.sendall(line)
+                self._sock.sendall(payload)
             except OSError:
                 self.broken = True
                 return False

@@ -4,12 +4,17 @@
                               └──grace over──► stand-in ──hello──┘
     withdraw, fail, target gone, hand over: from any phase to detached
 
-`start` checks the target, has the driver place the files and open the agent's socket, and asks the target
-to run the bootstrap. `arrival` waits for the agent: a target whose threads are all blocked runs the
+`start` checks the target, has the driver place the files and open the agent's socket, checks that the
+target sees the bootstrap as the adapter wrote it, and asks the target to run it (in the background, a
+request the thread asked has not started within `HAND_ON_AFTER` is handed to a thread that runs Python
+now, if one does). `arrival_soon` tells within milliseconds whether the agent is coming (a busy target
+starts the bootstrap at once); `arrival` waits for it. A target whose threads are all blocked runs the
 bootstrap only when it next runs Python code, so the session goes on meanwhile with answers from a
-snapshot (`stand_in`) and calls `arrival` again. The agent is in once its connection passes the listener's
-checks. `withdraw` takes back a request the target has not run; `detach` lets the agent remove itself.
-Whatever way an attach ends, nothing of it stays behind: no request in the target, no folder, no socket.
+snapshot (`stand_in`) and calls `arrival` again. A target that takes the request but does not open the
+bootstrap ends the attach within `OPEN_GRACE`, with the reason. The agent is in once its connection
+passes the listener's checks. `withdraw` takes back a request the target has not run; `detach` lets the
+agent remove itself. Whatever way an attach ends, nothing of it stays behind: no request in the target,
+no folder, no socket.
 """
 
 import asyncio
@@ -19,7 +24,9 @@ import json
 import logging
 import secrets
 import socket
+import sys
 import time
+from typing import TYPE_CHECKING
 
 from dapattach import host
 from dapattach.attach import driver as drivers
@@ -30,12 +37,20 @@ from dapattach.attach.link import AgentLink, EventHandler
 from dapattach.attach.listener import HELLO_TIMEOUT, AgentListener
 from dapattach.attach.target import KILL, TERM, Target
 
+if TYPE_CHECKING:
+    from dapattach.attach.watch import OpenWatch
+
 log = logging.getLogger(__name__)
 
 PROTOCOL = 1
+HAND_ON_AFTER = 0.03
+"""Seconds the thread first asked (the main thread) has to start the bootstrap before it counts as blocked."""
 FOLLOW_EVERY = (0.005, 0.05)
 """How often an attach looks at its request until the agent says hello: every 5 ms for a second, then every
 50 ms (a look is two reads of the target's memory and a stat, about 50 µs)."""
+BOOTSTRAP = "bootstrap.py"
+OPEN_GRACE = 0.2
+"""How long after the target took the request its open of the bootstrap may take to show."""
 
 
 class Phase(enum.Enum):
@@ -82,6 +97,12 @@ class Attempt:
         self._listener: AgentListener | None = None
         self._injection: object | None = None
         self._following: asyncio.Task[None] | None = None
+        self._handing_on: asyncio.Task[None] | None = None
+        self._moving: asyncio.Future[object] | None = None
+        self._handing = False
+        """True while the request moves to another thread: the one withdrawn looks taken meanwhile."""
+        self._watch: OpenWatch | None = None
+        self._script = ""
         self._since = time.monotonic()
 
     @property
@@ -111,10 +132,15 @@ class Attempt:
             except drivers.DriverChoiceError as error:
                 raise AttachError(self.pid, f"cannot attach to process {self.pid}: {error}") from None
             log.info(
-                "process %d runs as uid %s; attaching with the %s driver", target.pid, target.uid, driver.name
+                "%s runs as uid %s%s; attaching with the %s driver",
+                target.describe(),
+                target.uid,
+                "" if target.shares_filesystem else " in a filesystem of its own",
+                driver.name,
             )
             secret = secrets.token_hex(32)
             script, sock = await asyncio.to_thread(self._place, driver, target, secret)
+            self._script = script
             self._listener = AgentListener(sock, target, driver, secret)
             await self._listener.start()
             self._injection = await asyncio.to_thread(driver.inject, target, script)
@@ -123,6 +149,46 @@ class Attempt:
             raise
         self._move("inject")
         self._following = asyncio.create_task(self._follow(script), name=f"attach-follow-{self.pid}")
+        self._handing_on = asyncio.create_task(self._hand_on(script), name=f"attach-hand-on-{self.pid}")
+
+    async def _hand_on(self, script: str) -> None:
+        if await self.picked_up(HAND_ON_AFTER):
+            return
+        assert self._driver is not None and self.target is not None
+        self._moving = asyncio.ensure_future(
+            asyncio.to_thread(self._driver.hand_on, self.target, script, self._injection)
+        )
+        self._handing = True
+        try:
+            self._injection = await asyncio.shield(self._moving)
+        except AttachError as error:
+            log.info("process %d: the request stays where it was: %s", self.pid, error)
+        finally:
+            self._handing = False
+
+    async def picked_up(self, within: float) -> bool:
+        """Whether the target starts running the bootstrap within `within` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while self._driver is not None and not self._driver.picked_up(self._injection):
+            if loop.time() >= deadline or self.phase is Phase.DETACHED:
+                return False
+            await asyncio.sleep(0.001)
+        return True
+
+    async def arrival_soon(self, pickup: float, arrival: float) -> AgentLink | None:
+        """The agent's link if the target starts the bootstrap within `pickup` seconds and the agent says
+        hello within `arrival` seconds more; None otherwise, the attach as it was (`stand_in`, then
+        `arrival` later). Errors as `arrival`'s. A thread that looks up only now and then (an agent's,
+        asked when one is in already) gets the time the driver says it needs."""
+        if self._driver is not None and self.target is not None:
+            pickup = max(pickup, self._driver.pickup_within(self.target, self._injection))
+        if not await self.picked_up(pickup):
+            return None
+        try:
+            return await self.arrival(arrival)
+        except TimeoutError:
+            return None
 
     async def _follow(self, script: str) -> None:
         """Until the agent says hello: send the request again if another attach displaced it.
@@ -130,19 +196,21 @@ class Attempt:
         A thread has room for one request. When two adapters attach at the same moment, the second write
         can replace the first before the target reads it; the target then runs only the second bootstrap
         (which gets in), and the first adapter would wait for a hello that never comes. It sees it: the
-        driver says the slot was consumed holding another request, and our bootstrap, which deletes
-        itself as it starts, is still there. It then asks again and is refused by name. For another user's
-        target the bootstrap cannot delete itself (the folder is the adapter's), so nothing tells that it
-        ran, and a displaced request is left to the usual wait.
+        driver says the slot was consumed holding another request, and our bootstrap has not started: it
+        deletes itself as it starts, and the watch on it sees it opened. It then asks again and is refused by
+        name. For another user's target the bootstrap cannot delete itself (the folder is the adapter's), so
+        without a watch nothing tells that it ran, and a displaced request is left to the usual wait.
         """
-        if self.target is None or self.target.uid != host.own_uid() or self._injection is None:
+        if self.target is None or self._injection is None:
             return  # (no injection: the hand-over driver, whose agent is sent over)
+        if self._watch is None and self.target.uid != host.own_uid():
+            return
         started = time.monotonic()
         while True:
             fast = time.monotonic() - started < 1.0
             await asyncio.sleep(FOLLOW_EVERY[0] if fast else FOLLOW_EVERY[1])
             driver, folder, target = self._driver, self.folder, self.target
-            if driver is None or folder is None or target is None or not folder.holds("bootstrap.py"):
+            if driver is None or folder is None or target is None or self._started(folder):
                 return  # the agent is in, or ours has started: its hello (or its refusal) is on the way
             if not driver.displaced(self._injection):
                 continue
@@ -153,16 +221,27 @@ class Attempt:
                 log.info("process %d: stopped following the attach request: %s", self.pid, error)
                 return
 
+    def _started(self, folder: AttachFolder) -> bool:
+        """Whether the target began on our bootstrap: it opened it, or the bootstrap deleted itself."""
+        return (self._watch is not None and self._watch.opened()) or not folder.holds(BOOTSTRAP)
+
     def _place(self, driver: drivers.Driver, target: Target, secret: str) -> tuple[str, socket.socket]:
         """The folder, the agent's socket, the agent (a copy for another user's target) and the bootstrap."""
         folder = self.folder = driver.place(target)
+        log.info("%s: attach folder %s (%s for the target)", target.describe(), folder.path, folder.seen_as)
         sock: socket.socket | None = None
         try:
             sock, socket_path = driver.listen(folder)
-            agent_dir = place_agent(folder, target.uid)
-            script = bootstrap_text(folder, socket_path, secret, agent_dir, target.pid)
+            agent_dir = place_agent(folder, target.uid, target.shares_filesystem)
+            text = bootstrap_text(folder, socket_path, secret, agent_dir, target.pid_inside)
+            script = folder.write(BOOTSTRAP, text.encode())
+            why = _not_seen(target, folder)
+            if why is not None:
+                where = f"cannot place the attach files where {target.describe()} can open them"
+                raise AttachError(self.pid, f"{where}: {why}")
+            self._watch = _watch(folder)
             self.socket_path, self.secret = socket_path, secret
-            return folder.write("bootstrap.py", script.encode()), sock
+            return script, sock
         except BaseException as error:
             if sock is not None:
                 sock.close()
@@ -189,14 +268,20 @@ class Attempt:
         if self.phase not in (Phase.INJECTED, Phase.STAND_IN):
             raise IllegalMove(f"attach to process {self.pid}: waiting for the agent while {self.phase.value}")
         assert self._listener is not None and self.target is not None
+        target = self.target
         coming = asyncio.ensure_future(self._listener.arrival(timeout))
-        exiting = asyncio.ensure_future(self.target.exited(None))
+        exiting = asyncio.ensure_future(target.exited(None))
+        failing = asyncio.ensure_future(self._unopened())
+        tasks = (coming, exiting, failing)
         try:
-            await asyncio.wait((coming, exiting), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (coming, exiting):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(coming, exiting, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if coming.cancelled() and not failing.cancelled():
+            self.close("fail")
+            raise failing.result()
         if coming.cancelled():
             self.close("target gone")
             raise TargetExited(self.pid, f"Process {self.pid} exited before the agent got in.")
@@ -206,14 +291,57 @@ class Attempt:
         if "refused" in hello or "error" in hello:
             writer.close()
             self.close("fail")
+            where = "" if target.pid_inside == target.pid else f"{target.describe()}: "
             if "refused" in hello:
-                raise AttachError(self.pid, f"{hello['refused']}: detach that session first")
-            raise AttachError(self.pid, f"the agent could not start in process {self.pid}: {hello['error']}")
+                raise AttachError(self.pid, f"{where}{hello['refused']}: detach that session first")
+            raise AttachError(self.pid, f"the agent could not start in {target.describe()}: {hello['error']}")
+        if hello.get("pid") != target.pid_inside:
+            log.warning("the agent of %s says it is PID %s", target.describe(), hello.get("pid"))
         writer.write(json.dumps(listener.welcome(hello)).encode() + b"\n")
         await writer.drain()
-        self.link = AgentLink(reader, writer, hello, self._on_event)
+        self.link = AgentLink(reader, writer, hello, self._on_event, pid=self.pid)
         self._move("hello")
         return self.link
+
+    async def _unopened(self) -> AttachError:
+        """Returns, with the reason, once the target has taken the request without opening the bootstrap;
+        never returns while it has not taken it, or once it opened it (its agent then reports over the
+        socket), or when the driver cannot tell."""
+        started = time.monotonic()
+        while (watch := self._watch) is not None and self._driver is not None and self._injection is not None:
+            match "moving" if self._handing else self._driver.taken(self._injection):
+                case None:
+                    break
+                case True:
+                    deadline = time.monotonic() + OPEN_GRACE
+                    while not watch.opened():
+                        if time.monotonic() >= deadline:
+                            return await self._open_failed()
+                        await asyncio.sleep(0.01)
+                    break
+            await asyncio.sleep(FOLLOW_EVERY[0] if time.monotonic() - started < 1.0 else FOLLOW_EVERY[1])
+        await asyncio.Future()
+        raise AssertionError("unreachable")
+
+    async def _open_failed(self) -> AttachError:
+        assert self.target is not None
+        why = await asyncio.to_thread(_why_unopened, self.target, self.folder)
+        log.warning("%s took the attach request but not the bootstrap: %s", self.target.describe(), why)
+        return AttachError(
+            self.pid,
+            f"{self.target.describe()} took the attach request but could not open the bootstrap "
+            f"{self._script}: {why}",
+        )
+
+    def stalled(self, waited: float) -> str:
+        """What to tell the user when the agent did not come within `waited` seconds."""
+        if self._watch is not None and self._watch.opened() and self.target is not None:
+            return (
+                f"{self.target.describe()} started the attach bootstrap, but its agent did not connect back "
+                f"within {waited:g} s (the target may be very busy, or something in it stopped the agent's "
+                "thread); attach again, or set a longer timeout"
+            )
+        return blocked_message(self.pid, waited)
 
     def fail(self, message: str) -> None:
         """The agent will not come after all (it was to be sent over and is not): `arrival` raises
@@ -231,6 +359,11 @@ class Attempt:
     async def _take_back(self) -> None:
         """Withdraw the request; where that cannot be done, have the driver make it harmless (the target
         then removes the folder itself when it runs it), else wait briefly for an agent to send away."""
+        if self._handing_on is not None:
+            self._handing_on.cancel()
+        if self._moving is not None:
+            with contextlib.suppress(AttachError):
+                self._injection = await self._moving
         withdrawn = True
         if self._injection is not None and self._driver is not None:
             withdrawn = await asyncio.to_thread(self._driver.withdraw, self._injection)
@@ -299,6 +432,11 @@ class Attempt:
         if self._following is not None:
             self._following.cancel()
             self._following = None
+        if self._handing_on is not None:
+            self._handing_on.cancel()
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
         if self._listener is not None:
             self._listener.close()
             self._listener = None
@@ -314,9 +452,38 @@ async def inject_agent(pid: int, *, timeout: float = 10.0, on_event: EventHandle
     try:
         await attempt.arrival(timeout)
     except TimeoutError:
+        message = attempt.stalled(timeout)
         await attempt.withdraw()
-        raise AttachError(pid, blocked_message(pid, timeout)) from None
+        raise AttachError(pid, message) from None
     except BaseException:
         await attempt.withdraw()
         raise
     return attempt.hand_over()
+
+
+def _not_seen(target: Target, folder: AttachFolder) -> str | None:
+    """Why the target would not open the bootstrap the adapter wrote (`placement.not_seen`, Linux); None
+    when it would, or where this cannot be told beforehand."""
+    if sys.platform != "linux" or target.credentials is None:
+        return None
+    from dapattach.attach import placement
+
+    return placement.not_seen(target, folder, BOOTSTRAP)
+
+
+def _why_unopened(target: Target, folder: AttachFolder | None) -> str:
+    if sys.platform != "linux" or target.credentials is None:
+        return "the target did not say why (CPython prints it on the target's stderr)"
+    from dapattach.attach import placement
+
+    return placement.why_unopened(target, folder, BOOTSTRAP)
+
+
+def _watch(folder: AttachFolder) -> OpenWatch | None:
+    """A watch for the target's open of the bootstrap; None where inotify is not to be had (the attach
+    then only loses the early report of a failed open)."""
+    try:
+        return folder.watch(BOOTSTRAP)
+    except OSError as error:
+        log.info("cannot watch the bootstrap for the target's open: %s", error)
+        return None

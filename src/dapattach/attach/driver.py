@@ -2,15 +2,19 @@
 
 An attach (`attempt.Attempt`) asks its driver these things: how to hold the target (`pidfd`), where to
 place the files the target reads (`place`) and the socket its agent connects to (`listen`), to ask the
-target to run the bootstrap (`inject`), whether a connection to that socket comes from the target itself
-(`verify_peer`), to take back a request the target has not run yet (`withdraw`), and whether another
-debugger's request took its place (`displaced`, then `resend`). Checks, the bootstrap, the secret, the
-snapshot stand-in and the link are the same whichever driver is used.
+target to run the bootstrap (`inject`), whether the target has started it (`picked_up`), to give the
+request to another thread when the one asked is blocked (`hand_on`), whether the target has taken that
+request (`taken`), whether a connection to that socket comes from the target itself (`verify_peer`), to
+take back a request the target has not run yet (`withdraw`), and whether another debugger's request took
+its place (`displaced`, then `resend`). Checks, the bootstrap, the secret, the snapshot stand-in and the
+link are the same whichever driver is used.
 
 - `direct.DirectDriver` (Linux): speaks PEP 768 itself, writing the target's memory: any 3.14+ version,
-  any thread, a pending request taken back.
+  any thread, a pending request taken back, any namespaces (`placement` puts the files inside a
+  container's own filesystem; `SO_PEERCRED` gives the peer's PID as the adapter sees it).
 - `portable.PortableDriver` (every platform CPython's remote debugging runs on): `sys.remote_exec`, run by
-  the target's own interpreter; the main thread only, and a request cannot be taken back.
+  the target's own interpreter; the main thread only, a request cannot be taken back, and a target in a
+  container is left to the direct driver.
 - `HandOverDriver`, for a child process's session: nothing is injected, the agent is sent over by the
   session that found the child; otherwise it is the driver above that `choose` gives.
 
@@ -52,11 +56,31 @@ class Driver(Protocol):
 
     def inject(self, target: Target, script: str) -> object:
         """Ask the target to run the file `script` (a path as the target sees it); returns a handle for
-        `withdraw`. Blocking (run it in a worker thread); failures are `AttachError`s for the user."""
+        `withdraw`. Blocking but quick (run it in a worker thread); failures are `AttachError`s for the
+        user."""
+        ...
+
+    def picked_up(self, injection: object) -> bool:
+        """Whether the target has started running the script; quick. A driver that cannot tell says True
+        (the attach then waits for the agent's hello instead)."""
+        ...
+
+    def pickup_within(self, target: Target, injection: object) -> float:
+        """Seconds the thread asked may take to start the script although it is not blocked (0: at once)."""
+        ...
+
+    def hand_on(self, target: Target, script: str, injection: object) -> object:
+        """The request, given to a thread that runs Python now if the one asked has not started it (it is
+        blocked in C); returns the handle in effect. Blocking (run it in a worker thread)."""
         ...
 
     def withdraw(self, injection: object) -> bool:
         """Take the request back; True when it was still pending (the target will never run it)."""
+        ...
+
+    def taken(self, injection: object) -> bool | None:
+        """Whether the target has started on the request (it then opens the bootstrap at once); None
+        when this driver cannot tell."""
         ...
 
     def defuse(self, folder: AttachFolder) -> bool:
@@ -116,8 +140,21 @@ class HandOverDriver:
     def inject(self, target: Target, script: str) -> None:
         return None
 
+    def picked_up(self, injection: object) -> bool:
+        """Nothing was asked of a thread: the attach waits for the agent's hello."""
+        return True
+
+    def pickup_within(self, target: Target, injection: object) -> float:
+        return 0.0
+
+    def hand_on(self, target: Target, script: str, injection: object) -> None:
+        return None
+
     def withdraw(self, injection: object) -> bool:
         return True
+
+    def taken(self, injection: object) -> bool | None:
+        return None
 
     def defuse(self, folder: AttachFolder) -> bool:
         return False

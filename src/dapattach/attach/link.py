@@ -6,19 +6,26 @@ Events go to `on_event` when set, else to the `events` queue. A request whose ca
 sent `cancel`, the session ends) is cancelled in the agent too, which interrupts the target's code it runs.
 When the socket closes (detach, target exit, agent gone) every pending request fails with `AgentGone` and
 `closed` is set.
+The program's output comes as raw bytes after a header line; it is decoded here (one incremental decoder
+per stream) and delivered as an `output` event. `flow`, when set, is awaited after each one, so a client
+that reads slowly slows the link down instead of filling our memory (the agent then drops output, and says
+so, rather than hold the target up).
 """
 
 import asyncio
+import codecs
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 type Body = dict[str, Any]
 type EventHandler = Callable[[str, Body], None]
+
+OUTPUT_LIMIT = 64 * 1024 * 1024
 
 
 class AgentError(Exception):
@@ -40,26 +47,37 @@ class AgentLink:
         writer: asyncio.StreamWriter,
         hello: Mapping[str, Any],
         on_event: EventHandler | None = None,
+        *,
+        pid: int | None = None,
     ) -> None:
         self.hello: dict[str, Any] = dict(hello)
-        self.pid: int = int(hello.get("pid", 0))
+        self.pid: int = int(hello.get("pid", 0)) if pid is None else pid
+        """The target's PID as the adapter sees it (the hello's is the one inside its PID namespace)."""
         self.python: str = str(hello.get("python", ""))
         self.executable: str = str(hello.get("executable", ""))
         self.on_event = on_event
+        self.flow: Callable[[], Awaitable[None]] | None = None
         self.events: asyncio.Queue[tuple[str, Body]] = asyncio.Queue()
         self.closed = asyncio.Event()
         self._reader = reader
         self._writer = writer
         self._seq = 0
         self._pending: dict[int, asyncio.Future[Body]] = {}
+        self._decoders: dict[tuple[str, str], codecs.IncrementalDecoder] = {}
         self._reading = asyncio.get_running_loop().create_task(
             self._read_loop(), name=f"agent-link-{self.pid}"
         )
 
     async def request(self, command: str, arguments: Mapping[str, Any] | None = None) -> Body:
         """Send a request and return the response body; raises `AgentError` when the agent says no."""
+        return await self.send(command, arguments)
+
+    def send(self, command: str, arguments: Mapping[str, Any] | None = None) -> Awaitable[Body]:
+        """Write a request now and return what to await for its answer: requests sent one after another
+        reach the agent in that order without waiting for each other's answers (on a busy target each
+        wait for an answer is a wait for the GIL). Failures are raised when the answer is awaited."""
         if self.closed.is_set():
-            raise AgentGone(command, f"the agent in process {self.pid} is no longer connected")
+            return _raise(AgentGone(command, f"the agent in process {self.pid} is no longer connected"))
         self._seq += 1
         seq = self._seq
         future: asyncio.Future[Body] = asyncio.get_running_loop().create_future()
@@ -67,6 +85,13 @@ class AgentLink:
         message = {"type": "request", "seq": seq, "command": command, "arguments": dict(arguments or {})}
         try:
             self._writer.write(json.dumps(message).encode() + b"\n")
+        except (ConnectionError, OSError) as error:
+            self._pending.pop(seq, None)
+            return _raise(AgentGone(command, f"lost the agent in process {self.pid}: {error}"))
+        return self._answer(command, seq, future)
+
+    async def _answer(self, command: str, seq: int, future: asyncio.Future[Body]) -> Body:
+        try:
             await self._writer.drain()
             return await future
         except (ConnectionError, OSError) as error:
@@ -115,8 +140,15 @@ class AgentLink:
     async def _read_loop(self) -> None:
         try:
             while line := await self._reader.readline():
-                self._dispatch(json.loads(line))
-        except (ConnectionError, OSError, ValueError) as error:
+                message = json.loads(line)
+                match message:
+                    case {"type": "output", "size": int(size)} if 0 <= size <= OUTPUT_LIMIT:
+                        await self._output(message, await self._reader.readexactly(size))
+                    case {"type": "output"}:
+                        raise ValueError(f"bad output frame {message!r:.200}")
+                    case _:
+                        self._dispatch(message)
+        except (ConnectionError, OSError, ValueError, asyncio.IncompleteReadError) as error:
             log.warning("agent link to process %s broke: %s", self.pid, error)
         finally:
             self.closed.set()
@@ -125,6 +157,24 @@ class AgentLink:
                 if not future.done():
                     future.set_exception(AgentGone("", f"the agent in process {self.pid} disconnected"))
                 log.debug("request %s abandoned", seq)
+
+    async def _output(self, header: Mapping[str, Any], payload: bytes) -> None:
+        category, encoding = str(header.get("category")), str(header.get("encoding"))
+        decoder = self._decoders.get((category, encoding))
+        if decoder is None:
+            try:
+                decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+            except LookupError:
+                decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            self._decoders[category, encoding] = decoder
+        text = decoder.decode(payload)
+        if text:
+            self._dispatch(
+                {"type": "event", "event": "output", "body": {"category": category, "output": text}}
+            )
+        if self.flow is not None:
+            with contextlib.suppress(Exception):
+                await self.flow()
 
     def _dispatch(self, message: Mapping[str, Any]) -> None:
         match message:
@@ -146,3 +196,7 @@ class AgentLink:
         future = self._pending.get(seq)
         if future is not None and not future.done():
             settle(future)
+
+
+async def _raise(error: AgentError) -> Body:
+    raise error

@@ -26,6 +26,7 @@ the values are self-consistent before anything is written. `_PY_EVAL_PLEASE_STOP
 """
 
 import os
+import stat
 import struct
 import sys
 import time
@@ -34,6 +35,7 @@ from typing import Literal
 
 assert sys.platform == "linux", "the attach protocol is spoken here through Linux interfaces"
 
+from dapattach import namespaces  # noqa: E402
 from dapattach.attach import elf  # noqa: E402
 from dapattach.attach.procmem import ProcessMemory, read_maps  # noqa: E402
 
@@ -56,6 +58,8 @@ __all__ = [
     "list_threads",
     "python_version",
     "read_version",
+    "request_state",
+    "running_thread",
 ]
 
 _COOKIE = b"xdebugpy"
@@ -229,12 +233,27 @@ def list_threads(pid: int, *, sample: bool = True) -> list[ThreadInfo]:
         return [target.describe(t, running) for t in threads]
 
 
-def inject(pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main") -> InjectResult:
+def running_thread(pid: int) -> int | None:
+    """The native id of the thread "auto" would choose, sampled the same way, or None when no thread is
+    running Python: a caller can then leave a request where it is rather than move it."""
+    with _Target.open(pid) as target:
+        target.require_supported()
+        threads = target.threads()
+        chosen = target.best_running(threads, target.sample_running(threads)) if threads else None
+        return None if chosen is None else target.native_id(chosen)
+
+
+def inject(
+    pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main", verified: bool = False
+) -> InjectResult:
     """Ask thread `thread` of `pid` to run `script_path`; see `_inject_once`. A walk that met a thread
-    exiting under it (`StaleMemoryError`) is done again, at most three times in all."""
+    exiting under it (`StaleMemoryError`) is done again, at most three times in all.
+
+    `script_path` is as the target names it. Unless the caller `verified` that the target sees that file
+    (in a container it may not exist under that name here), it must exist here."""
     for attempt in range(3):
         try:
-            return _inject_once(pid, script_path, thread=thread)
+            return _inject_once(pid, script_path, thread=thread, verified=verified)
         except StaleMemoryError:
             if attempt == 2:
                 raise
@@ -242,7 +261,7 @@ def inject(pid: int, script_path: str, *, thread: int | Literal["main", "auto"] 
 
 
 def _inject_once(
-    pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main"
+    pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main", verified: bool = False
 ) -> InjectResult:
     """Ask thread `thread` of `pid` to run the Python file `script_path` at its next bytecode check.
 
@@ -261,8 +280,10 @@ def _inject_once(
     tells whether the target has picked it up yet. The file must stay readable until then.
     """
     started = time.perf_counter()
-    path = os.path.abspath(script_path)
-    if not os.path.isfile(path):
+    if verified and not os.path.isabs(script_path):
+        raise ValueError(f"script path for PID {pid} must be absolute as the target sees it: {script_path}")
+    path = script_path if verified else os.path.abspath(script_path)
+    if not verified and not os.path.isfile(path):
         raise FileNotFoundError(f"script to inject into PID {pid} does not exist: {path}")
     encoded = os.fsencode(path)
     with _Target.open(pid) as target:
@@ -319,6 +340,24 @@ def holds(result: InjectResult) -> bool:
             return _same_thread(memory, result) and held == encoded
         except ProcessLookupError:
             return False
+
+
+def request_state(result: InjectResult) -> Literal["pending", "taken", "displaced", "gone"]:
+    """Where the request stands: still `pending`; `taken` (the thread cleared the flag, which it does just
+    before it opens the script, while the slot still holds our path; or we cancelled it); `displaced` (the
+    flag is clear and the slot holds another debugger's path); or `gone` with the thread that had it."""
+    encoded = os.fsencode(result.script_path) + b"\0"
+    with ProcessMemory(result.pid) as memory:
+        try:
+            if not _same_thread(memory, result):
+                return "gone"
+            flag = struct.unpack("=i", memory.read(result.pending_flag_address, 4))[0]
+            ours = memory.read(result.script_path_address, len(encoded)) == encoded
+        except ProcessLookupError:
+            return "gone"
+    if flag == 1:
+        return "pending"
+    return "taken" if ours else "displaced"
 
 
 def cancel(result: InjectResult) -> bool:
@@ -558,15 +597,9 @@ class _Target:
                 return main, None
             case "auto":
                 running = self.sample_running(threads)
-                if main is not None and main in running:
-                    return main, running
-                holder = self.pointer(
-                    self.main_interpreter() + self.offset("interpreter_state.gil_runtime_state_holder")
-                )
-                if holder in running:
-                    return holder, running
-                if running:
-                    return next(t for t in threads if t in running), running
+                chosen = self.best_running(threads, running)
+                if chosen is not None:
+                    return chosen, running
                 return (main if main is not None else threads[0]), running
             case int() as native_id:
                 for t in threads:
@@ -579,6 +612,19 @@ class _Target:
                 )
             case _:
                 raise ValueError(f"thread must be 'main', 'auto' or a native thread id, not {wanted!r}")
+
+    def best_running(self, threads: list[int], running: set[int]) -> int | None:
+        """Among the threads seen running Python: the main thread, else the GIL holder, else the first."""
+        if not running:
+            return None
+        if threads[0] in running and self.is_main(threads[0]):
+            return threads[0]
+        holder = self.pointer(
+            self.main_interpreter() + self.offset("interpreter_state.gil_runtime_state_holder")
+        )
+        if holder in running:
+            return holder
+        return next(t for t in threads if t in running)
 
     def set_please_stop(self, tstate: int) -> None:
         """OR the stop bit into the thread's eval breaker, writing only the byte that holds it.
@@ -620,9 +666,9 @@ def _locate_runtime(pid: int) -> tuple[int, int]:
     """Address of `PyRuntime` in `pid` and the target's pointer size.
 
     Probes the executable first, then every mapped file whose name contains "python" (libpython in
-    embedding applications). Files are opened through `/proc/PID/map_files`, so a binary replaced on
-    disk since the process started (a package upgrade) or living in another mount namespace is still
-    the one that is mapped.
+    embedding applications). Files are opened through `/proc/PID/map_files` (or `/proc/PID/exe` for the
+    executable, which needs no CAP_SYS_ADMIN), so a binary replaced on disk since the process started (a
+    package upgrade) or living in another mount namespace is still the one that is mapped.
     """
     with _os_errors(pid):
         maps = read_maps(pid)
@@ -636,11 +682,23 @@ def _locate_runtime(pid: int) -> tuple[int, int]:
             bases[m.path] = (m.start, m.end)
     candidates = [p for p in bases if p == exe or p.removesuffix(" (deleted)") == exe]
     candidates += [p for p in bases if "python" in os.path.basename(p) and p not in candidates]
+    unread: list[str] = []
     for path in candidates:
         start, end = bases[path]
-        section = _find_runtime_section(pid, path, start, end)
+        is_exe = path.removesuffix(" (deleted)") == exe
+        try:
+            section = _find_runtime_section(pid, path, start, end, is_exe=is_exe)
+        except OSError as error:
+            unread.append(f"{path} ({error.strerror or error})")
+            continue
         if section is not None:
             return section.runtime_address(start), section.pointer_size
+    if unread:
+        raise AttachError(
+            pid,
+            f"cannot read the interpreter file PID {pid} maps: {'; '.join(unread)}; reading it through "
+            "/proc/PID/map_files needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE)",
+        )
     pythons = [p for p in candidates if "python" in os.path.basename(p)]
     if pythons:
         raise UnsupportedPythonError(
@@ -655,19 +713,67 @@ def _locate_runtime(pid: int) -> tuple[int, int]:
     )
 
 
-def _find_runtime_section(pid: int, path: str, start: int, end: int) -> elf.Section | None:
-    for candidate in (f"/proc/{pid}/map_files/{start:x}-{end:x}", f"/proc/{pid}/root{path}", path):
+def _find_runtime_section(pid: int, path: str, start: int, end: int, *, is_exe: bool) -> elf.Section | None:
+    """The `.PyRuntime` section of the file mapped at `start`-`end` (named `path` in the maps), or None when
+    it has none. Raises the last `OSError` when the file could be read no way: through `map_files` (the
+    mapped file itself), `/proc/PID/exe` for the executable, its name resolved inside the target's root
+    (a regular file only: a name in a container may have been changed since), or its name here."""
+    names = [f"/proc/{pid}/map_files/{start:x}-{end:x}"] + ([f"/proc/{pid}/exe"] if is_exe else [])
+    error: OSError = FileNotFoundError(path)
+    for name in [*names, None, path]:
+        held = _open_in_root(pid, path) if name is None else None
+        if name is None and held is None:
+            continue
         try:
-            return elf.find_section(candidate, ".PyRuntime")
+            return elf.find_section(name or f"/proc/self/fd/{held}", ".PyRuntime")
         except elf.NotElfError:
             return None
-        except OSError:
-            continue
-    return None
+        except OSError as failed:
+            error = failed
+        finally:
+            if held is not None:
+                os.close(held)
+    raise error
+
+
+def _open_in_root(pid: int, path: str) -> int | None:
+    """An `O_PATH` descriptor of `path` as the target resolves it, when that is a regular file."""
+    try:
+        root = os.open(f"/proc/{pid}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            held = namespaces.open_in_root(root, path.removesuffix(" (deleted)"), os.O_PATH)
+        finally:
+            os.close(root)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(held).st_mode):
+        os.close(held)
+        return None
+    return held
+    try:
+        root = os.open(f"/proc/{pid}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            held = namespaces.open_in_root(root, path.removesuffix(" (deleted)"), os.O_PATH)
+        finally:
+            os.close(root)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(held).st_mode):
+        os.close(held)
+        return None
+    _held = held
+    return f"/proc/self/fd/{held}"
+
+
+_held = -1
 
 
 def _kernel_state(pid: int, tid: int) -> str:
+    """The kernel's state letter of thread `tid` (its id as the target knows it, which differs from ours
+    in another PID namespace)."""
     try:
+        if namespaces.pid_inside(pid) != pid:
+            tid = namespaces.threads_inside(pid).get(tid, tid)
         with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
             stat = f.read()
     except OSError:

@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import tempfile
+from typing import NoReturn
 
 from dapattach.attach.channel import loopback_listener
 from dapattach.attach.folder import PREFIX
@@ -48,6 +49,9 @@ class PlainFolder:
 
     def listen_tcp(self) -> tuple[socket.socket, str]:
         return loopback_listener()
+
+    def watch(self, name: str) -> NoReturn:
+        raise OSError("no inotify on Windows")
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

@@ -7,8 +7,9 @@ any 3.14+ target is reached whatever Python runs the adapter. CPython then does 
 direct driver does on Linux (`process_vm_writev`; `mach_vm_write` on macOS; `WriteProcessMemory` on
 Windows). What it cannot do, and the direct driver can: ask another thread than the main one (a target
 whose main thread is blocked runs the request when that thread next runs Python code; until then the
-snapshot stand-in answers, as with the direct driver), take a pending request back, or see a request
-displaced by another debugger's.
+snapshot stand-in answers, as with the direct driver), take a pending request back, tell when the target
+took it, or see a request displaced by another debugger's. Nor does it reach into a container (a target in
+another mount or PID namespace): that is the direct driver's, and `place` says so.
 
 The agent's channel is a Unix socket in the attach folder where there are Unix sockets, else loopback TCP
 (`tcp=True` forces it). Either way the kernel must name the target as the other end: `SO_PEERCRED` /
@@ -22,6 +23,7 @@ import tempfile
 
 from dapattach import host, peers, pyinfo
 from dapattach.attach.checks import AttachError, disabled_error, permission_error
+from dapattach.attach.driver import DRIVER_VARIABLE
 from dapattach.attach.folder import AttachFolder, remove_stale
 from dapattach.attach.target import Target
 
@@ -57,6 +59,13 @@ class PortableDriver:
         )
 
     def place(self, target: Target) -> AttachFolder:
+        if not target.shares_filesystem or target.pid_inside != target.pid:
+            raise AttachError(
+                target.pid,
+                f"{target.describe()} runs in a container (a mount or PID namespace of its own): the "
+                f"portable attach driver ({DRIVER_VARIABLE}=portable) reaches only processes that share "
+                "the adapter's; attach with the direct driver (the default on Linux)",
+            )
         if host.WINDOWS:
             from dapattach.attach.plainfolder import PlainFolder
 
@@ -100,6 +109,20 @@ class PortableDriver:
         if "error" in answer:
             raise _explain(target, answer["error"])
         return script
+
+    def picked_up(self, injection: object) -> bool:
+        """Nothing tells: the attach waits for the agent's hello."""
+        return True
+
+    def pickup_within(self, target: Target, injection: object) -> float:
+        return 0.0
+
+    def hand_on(self, target: Target, script: str, injection: object) -> object:
+        """Only the main thread can be asked: the request stays with it."""
+        return injection
+
+    def taken(self, injection: object) -> bool | None:
+        return None
 
     def withdraw(self, injection: object) -> bool:
         """`sys.remote_exec` has no way to take a request back (see `defuse`)."""

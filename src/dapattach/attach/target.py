@@ -9,6 +9,10 @@ mean "it comes from the target". Two ways to hold one:
 - `PsutilTarget` (every platform psutil supports): the PID with its start time, which psutil compares
   before it answers or signals, so a reused PID is never taken for the target. Its exit is seen by a
   look every `POLL_EVERY` seconds.
+
+On Linux a target in a container has another PID inside (`pid_inside`) and may see another filesystem
+(`shares_filesystem` is False): its files are then reached through `open_root`. Elsewhere there are no
+such namespaces: the PID is the same and the filesystem shared.
 """
 
 import asyncio
@@ -21,6 +25,7 @@ from typing import Any
 
 from dapattach import host
 from dapattach.attach.checks import AttachError
+from dapattach.attach.credentials import Credentials
 
 TERM, KILL = 15, 9
 """The POSIX numbers of SIGTERM and SIGKILL: a shell-style exit code is 128 + the one that ended it."""
@@ -35,13 +40,59 @@ class Target:
     pid: int
     """The PID as the adapter sees it."""
     uid: int | None
-    """The uid the target opens files and connects sockets with (its filesystem uid on Linux, its
-    effective uid elsewhere); None on Windows, which has no uids."""
+    """The uid the target opens files and connects sockets with (its filesystem uid on Linux, as we see
+    it; its effective uid elsewhere); None on Windows, which has no uids."""
+    credentials: Credentials | None = None
+    """What the target may open (Linux: ids, groups, capabilities, user namespace); None elsewhere."""
+    pid_inside: int
+    """The PID the target has in its own PID namespace (the same as `pid` outside containers)."""
+    shares_filesystem: bool = True
+    """Whether the target names files as the adapter does (same mount namespace and root)."""
 
     @staticmethod
     def open(pid: int, *, pidfd: bool = host.LINUX) -> Target:
         """Hold process `pid`: by a pidfd where the system has them (unless `pidfd` is False)."""
         return PidfdTarget.open(pid) if pidfd else PsutilTarget.open(pid)
+
+    def _learn_namespaces(self) -> None:
+        """Read the credentials, the PID inside and the filesystem the target sees (Linux)."""
+        self.pid_inside = self.pid
+        if sys.platform == "linux":
+            from dapattach import namespaces
+
+            try:
+                self.credentials = Credentials.of(self.pid)
+                self.uid = self.credentials.uid
+                self.pid_inside = namespaces.pid_inside(self.pid)
+                self.shares_filesystem = namespaces.shares_filesystem(self.pid)
+            except FileNotFoundError, ProcessLookupError:
+                raise _gone(self.pid) from None
+
+    def describe(self) -> str:
+        """How messages name the process: "process N", with its own PID when it has another one inside."""
+        if self.pid_inside == self.pid:
+            return f"process {self.pid}"
+        return f"process {self.pid} (PID {self.pid_inside} in its PID namespace)"
+
+    def open_root(self) -> int:
+        """An `O_PATH` descriptor of the target's root directory: its filesystem as it sees it (Linux)."""
+        if sys.platform != "linux":
+            raise OSError(f"the filesystem of process {self.pid} is reached through /proc (Linux only)")
+        from dapattach import namespaces
+
+        gone = _gone(self.pid)
+        try:
+            proc = os.open(f"/proc/{self.pid}", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise gone from None
+        try:
+            if not self.alive():  # the directory opened is this process's, not a later one's
+                raise gone
+            return namespaces.open_root(proc)
+        except FileNotFoundError, ProcessLookupError:
+            raise gone from None
+        finally:
+            os.close(proc)
 
     def alive(self) -> bool:
         """Whether the process has not exited (a zombie has). Once `close`d, a target counts as gone:
@@ -59,6 +110,10 @@ class Target:
 
     def end(self, forcefully: bool) -> None:
         """Ask this very process to end (SIGTERM; TerminateProcess on Windows), or force it (SIGKILL)."""
+        raise NotImplementedError
+
+    def send_signal(self, number: int) -> None:
+        """Send a signal to this very process (never to a later one that reuses its PID)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -81,7 +136,9 @@ class PidfdTarget(Target):
         except ProcessLookupError:
             raise _gone(pid) from None
         try:
-            return cls(pid, pidfd, _filesystem_uid(pid))
+            target = cls(pid, pidfd, _filesystem_uid(pid))
+            target._learn_namespaces()
+            return target
         except BaseException:
             os.close(pidfd)
             raise
@@ -120,12 +177,15 @@ class PidfdTarget(Target):
             return False
 
     def end(self, forcefully: bool) -> None:
+        self.send_signal(KILL if forcefully else TERM)
+
+    def send_signal(self, number: int) -> None:
         if self._pidfd < 0 or sys.platform != "linux":
             return
         import signal
 
         with contextlib.suppress(ProcessLookupError):
-            signal.pidfd_send_signal(self._pidfd, signal.SIGKILL if forcefully else signal.SIGTERM)
+            signal.pidfd_send_signal(self._pidfd, number)
 
     def close(self) -> None:
         if self._exit is not None and not self._exit.done():
@@ -150,7 +210,9 @@ class PsutilTarget(Target):
             uid = None if host.WINDOWS else (_filesystem_uid(pid) if host.LINUX else process.uids().effective)
         except psutil.NoSuchProcess:
             raise _gone(pid) from None
-        return cls(pid, process, uid)
+        target = cls(pid, process, uid)
+        target._learn_namespaces()
+        return target
 
     def alive(self) -> bool:
         if self._process is None:
@@ -192,6 +254,13 @@ class PsutilTarget(Target):
         with contextlib.suppress(psutil.NoSuchProcess):
             # psutil checks the start time first: a PID reused since is left alone.
             self._process.kill() if forcefully else self._process.terminate()
+
+    def send_signal(self, number: int) -> None:
+        if self._process is None:
+            return
+        psutil = host.psutil()
+        with contextlib.suppress(psutil.NoSuchProcess):
+            self._process.send_signal(number)
 
     def close(self) -> None:
         self._process = None

@@ -2,7 +2,9 @@
 
 DAP orders attach as: `initialized` event → the client's breakpoints → `configurationDone` → the
 `attach` response. Detaching (the default on disconnect) leaves the process running as if nothing had
-happened; `terminateDebuggee` ends it.
+happened; `terminateDebuggee` ends it (SIGTERM, then SIGKILL). `terminate` only *asks* the program to
+exit, with the signal it would get from Ctrl-C or `kill`, so its own clean-up runs; the session ends
+when the process does, and goes on if the program chooses not to exit.
 """
 
 import asyncio
@@ -23,7 +25,7 @@ from dapattach.session import Cleanup, HandlerTable, RequestContext, RequestErro
 
 log = logging.getLogger(__name__)
 
-handlers = HandlerTable(support_terminate_debuggee=True)
+handlers = HandlerTable(support_terminate_debuggee=True, supports_terminate_request=True)
 ADAPTER_HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 """Where this dapattach is loaded from (a virtualenv, a checkout, the VS Code extension's bundle)."""
 
@@ -44,7 +46,7 @@ async def attach(arguments: types.AttachRequestArguments, context: RequestContex
         raise RequestError(str(error)) from None
     if options.log_to_file:
         _log_to_file(session)
-    debuggee = Debuggee(options, session.send_event)
+    debuggee = Debuggee(options, session.send_event, drain=session.connection.drain)
     follower = await subprocesses.follow(session, debuggee, configuration)
     progress = Progress(session, f"Attaching to process {options.process_id}")
     try:
@@ -76,6 +78,17 @@ async def attach(arguments: types.AttachRequestArguments, context: RequestContex
         debuggee.initial_stop = None
 
 
+@handlers.on("terminate")
+async def terminate(arguments: types.TerminateArguments, context: RequestContext) -> None:
+    debuggee = target.current(context.session)
+    if debuggee is None or debuggee.ended:
+        return  # nothing attached, or already gone: clients send this after `terminated` too
+    asked = await debuggee.ask_to_exit()
+    if asked is not None:
+        text = f"Asked process {debuggee.pid} to exit ({asked}).\n"
+        context.session.send_event("output", {"category": "console", "output": text})
+
+
 def _log_to_file(session: Session) -> None:
     try:
         path = logs.write_files(logs.default_dir())
@@ -89,25 +102,31 @@ def _log_to_file(session: Session) -> None:
 def _say_attached(session: Session, debuggee: Debuggee) -> None:
     link = debuggee.link
     assert link is not None
+    target = debuggee.attempt.target
+    own = target is not None and target.pid_inside != target.pid
+    inside = f"PID {target.pid_inside} in its PID namespace; " if target is not None and own else ""
     adapter = f"Python {platform.python_version()} ({sys.executable}), dapattach from {ADAPTER_HOME}"
     text = (
-        f"Attached to process {debuggee.pid} (Python {link.python}, {link.executable}); attach driver: "
-        f"{debuggee.attempt.driver_name}. The adapter runs on {adapter}.\n"
+        f"Attached to process {debuggee.pid} ({inside}Python {link.python}, {link.executable}); attach "
+        f"driver: {debuggee.attempt.driver_name}. The adapter runs on {adapter}.\n"
     )
     session.send_event("output", {"category": "console", "output": text})
 
 
 async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Progress) -> None:
-    """Tell the user what we wait for, and what happens when the agent arrives (or never does)."""
+    """Tell the user what we wait for (`_arrival` says when it ends)."""
     where = await _where_blocked(debuggee)
+    if not debuggee.waiting:
+        return  # the agent came (or waiting ended) while the snapshot was read: `arrived` said so
+    who = debuggee.describe()
     session.send_event(
         "output",
         {
             "category": "important",
-            "output": f"Process {debuggee.pid} has not run Python code since the attach request: its threads "
-            f"are blocked ({where}). dapattach waits for it: threads and stacks are a snapshot read from "
-            "outside until then, and breakpoints are applied the moment it runs (for an idle server, when "
-            "its next request comes in). Disconnect to give up.\n",
+            "output": f"{who[:1].upper()}{who[1:]} has not run Python code since the attach request: its "
+            f"threads are blocked ({where}). dapattach waits for it: threads and stacks are a snapshot read "
+            "from outside until then, and breakpoints are applied the moment it runs (for an idle server, "
+            "when its next request comes in). Disconnect to give up.\n",
         },
     )
     progress.update(
@@ -202,7 +221,7 @@ def _disconnect_from(session: Session, debuggee: Debuggee) -> Cleanup:
             await debuggee.detach()
             session.send_event(
                 "output",
-                {"category": "console", "output": f"Detached from process {debuggee.pid}; it runs on.\n"},
+                {"category": "console", "output": f"Detached from {debuggee.describe()}; it runs on.\n"},
             )
 
     return disconnect

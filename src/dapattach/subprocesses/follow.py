@@ -46,6 +46,16 @@ from dapattach.subprocesses.custody import (
 
 log = logging.getLogger(__name__)
 
+
+def _place(target: Target) -> AttachFolder:
+    """The folder as an attach's is placed: inside the target's own filesystem on Linux (`placement`)."""
+    if sys.platform == "linux":
+        from dapattach.attach import placement
+
+        return placement.place(target)
+    return AttachFolder.create(tempfile.gettempdir(), target.uid)
+
+
 POLL_INTERVAL = 0.05
 CLAIM_LIMIT = 30.0
 """How long a child waits for its session before it is let go."""
@@ -68,6 +78,10 @@ class Follower:
         self._secret = secrets.token_hex(32)
         self._folder: AttachFolder | None = None
         self.socket_path = ""
+        """The subprocess socket as the tree names it (for its agents)."""
+        self.claim_path = ""
+        """The same socket as the adapter names it (for child sessions' adapters): another path for a tree
+        in a container, reached through the root's `/proc/PID/root`."""
         self._agent_dir = ""
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -77,19 +91,25 @@ class Follower:
     async def open(self) -> None:
         """Listen on the subprocess socket (before the root's agent is configured with it), in an attach
         folder of its own (as private, and handed to the tree's user as an attach's) that also holds the
-        agent a forked child loads afresh: the root's own attach folder is gone once its agent is in. An
-        editor that opens no child sessions needs none of this: children are only listed then."""
+        agent a forked child loads afresh: the root's own attach folder is gone once its agent is in. It is
+        placed as an attach's is, so a tree in a container (its children are in its namespaces) sees it
+        inside its own filesystem. An editor that opens no child sessions needs none of this: children are
+        only listed then."""
         if not self.settings.sessions:
             return
         target = Target.open(self.root)
-        uid = target.uid
-        target.close()
-        self._folder = folder = await asyncio.to_thread(AttachFolder.create, tempfile.gettempdir(), uid)
-        sock, self.socket_path = folder.listen("subprocesses.sock")
         try:
-            self._agent_dir = await asyncio.to_thread(place_agent, folder, uid)
+            self._folder = folder = await asyncio.to_thread(_place, target)
+        finally:
+            target.close()
+        sock, self.socket_path = folder.listen("subprocesses.sock")
+        self.claim_path = os.path.join(folder.path, "subprocesses.sock")
+        try:
             if sys.platform == "win32":
-                raise OSError("following children needs Linux")
+                raise OSError("following children needs Unix sockets")
+            self._agent_dir = await asyncio.to_thread(
+                place_agent, folder, target.uid, target.shares_filesystem
+            )
             self._server = await asyncio.start_unix_server(
                 self._on_connection, sock=sock, limit=messages.LINE_LIMIT
             )
@@ -265,7 +285,7 @@ class Follower:
             "request": "attach",
             "name": child.name,
             "processId": child.pid,
-            "subProcessOf": {"processId": self.root, "socket": self.socket_path, "token": child.token},
+            "subProcessOf": {"processId": self.root, "socket": self.claim_path, "token": child.token},
         }
 
     async def _open_session(self, child: Child) -> None:
@@ -351,7 +371,8 @@ class Follower:
                 await child.attempt.withdraw()
                 child.attempt = None
         elif child is None or child.state in (State.RELEASED, State.GONE) or self._under_released(pid):
-            parent = self._describe(int(hello.get("forkedFrom") or 0))
+            stat = tree.read_stat(pid)  # `forkedFrom` is the PID inside the tree's PID namespace
+            parent = self._describe(stat.ppid) if stat is not None else None
             info = self._describe(pid)
             if info is None:
                 writer.close()
@@ -366,7 +387,8 @@ class Follower:
         stat = tree.read_stat(pid)
         if stat is not None and stat.image is not None:
             self._decided[pid] = (stat.start_ticks, stat.image)
-        await self._custody.adopt(child, AgentLink(reader, writer, hello, self._custody.events_of(child)))
+        link = AgentLink(reader, writer, hello, self._custody.events_of(child), pid=pid)
+        await self._custody.adopt(child, link)
 
     async def _claimed(
         self, token: str, pid: int, message: Body, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

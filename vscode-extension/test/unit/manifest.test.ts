@@ -45,6 +45,7 @@ describe('package.json contributions match the code', () => {
       'pathMappings',
       'processId',
       'python',
+      'redirectOutput',
       'showReturnValue',
       'subProcess',
       'timeout',
@@ -52,6 +53,7 @@ describe('package.json contributions match the code', () => {
     assert.equal(properties.justMyCode.default, true);
     assert.equal(properties.showReturnValue.default, true);
     assert.equal(properties.logToFile.default, false);
+    assert.equal(properties.redirectOutput.default, true);
     assert.equal(properties.subProcess.default, true);
     assert.equal(properties.processId.default, PICK_PROCESS);
   });
