@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from agent_harness import TARGETS, attach, start_target, wait_until_blocked
+from containers import kind_params, start_container
 from dapattach.agent import wire
-from dapattach.attach import Attempt, Phase, channel
+from dapattach.attach import AttachError, Attempt, Phase, channel
 from dapattach.attach.portable import PortableDriver
 from dapattach.attach.target import Target
 from interpreters import PY314, PY315, needs_315
@@ -118,3 +119,21 @@ async def test_a_request_it_cannot_take_back_only_removes_its_folder_when_the_ta
         target.kill()
         _, stderr = await target.communicate()
     assert b"debugger script" not in stderr and b"Traceback" not in stderr, stderr.decode()
+
+
+@pytest.mark.parametrize("kinds", kind_params([("mnt", "pid"), ("net",)]))
+async def test_a_target_in_a_container_is_refused_naming_the_direct_driver(kinds: tuple[str, ...]) -> None:
+    """Containers are the direct driver's: the portable one says so before it asks the target anything
+    (over TCP a network namespace of its own is one too: loopback does not cross it)."""
+    async with start_container("container_service.py", kinds=kinds) as target:
+        held = Target.open(target.pid, pidfd=False)
+        try:
+            with pytest.raises(AttachError) as refused:
+                PortableDriver(tcp=True).place(held)
+        finally:
+            held.close()
+        message = str(refused.value)
+        assert message.startswith(f"{held.describe()} runs in a container ("), message
+        assert "attach with the direct driver (the default on Linux)" in message
+        assert ("network namespace" in message) == (kinds == ("net",))
+        assert target.stderr_lines == []

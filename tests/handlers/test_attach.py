@@ -271,6 +271,7 @@ def _said(client: DapClient) -> list[str]:
     return [event["body"]["output"] for event in client.events if event["event"] == "output"]
 
 
+@pytest.mark.direct_only("it tells when the target took the request; sys.remote_exec does not say")
 async def test_a_target_that_cannot_open_the_bootstrap_is_told_at_once_and_never_called_blocked(
     adapter: DapClient,
 ) -> None:
@@ -284,6 +285,7 @@ async def test_a_target_that_cannot_open_the_bootstrap_is_told_at_once_and_never
         assert not any("blocked" in text for text in [message, *_said(adapter)]), "answered before the grace"
 
 
+@pytest.mark.direct_only("it tells when the target took the request; sys.remote_exec does not say")
 async def test_a_blocked_target_that_later_cannot_open_the_bootstrap_ends_the_wait_with_why(
     adapter: DapClient,
 ) -> None:

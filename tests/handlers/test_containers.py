@@ -18,6 +18,10 @@ from dapattach.sources import REFERENCE_BASE
 from dapclient import DapClient, DapError
 from interpreters import PY315, needs_315
 
+pytestmark = pytest.mark.direct_only(
+    "containers are the direct driver's: the portable one refuses a target in one (test_portable.py)"
+)
+
 SERVICE = "container_service.py"
 ALL = ("mnt", "pid", "user", "net")
 FROM_HOST = kind_params([("mnt",), ("pid",), ("user",), ("net",), ("mnt", "pid", "net"), ALL])

@@ -351,6 +351,7 @@ async def test_a_forked_child_gets_the_roots_exception_options_and_its_output_sh
 
 
 @needs(*CONTAINER)
+@pytest.mark.direct_only("containers are the direct driver's: the portable one refuses a target in one")
 @pytest.mark.parametrize(
     ("how", "where"),
     [("fork", "host"), ("subprocess", "host"), ("fork", "sidecar")],

@@ -16,9 +16,11 @@ The agent's channel is a Unix socket in the attach folder where there are Unix s
 `LOCAL_PEERPID` for a Unix socket, for TCP the process that holds the peer's socket (`peers.held_by`).
 """
 
+import contextlib
 import json
 import socket
 import subprocess
+import sys
 import tempfile
 
 from dapattach import host, peers, pyinfo
@@ -59,12 +61,12 @@ class PortableDriver:
         )
 
     def place(self, target: Target) -> AttachFolder:
-        if not target.shares_filesystem or target.pid_inside != target.pid:
+        if (apart := self._apart(target)) is not None:
             raise AttachError(
                 target.pid,
-                f"{target.describe()} runs in a container (a mount or PID namespace of its own): the "
-                f"portable attach driver ({DRIVER_VARIABLE}=portable) reaches only processes that share "
-                "the adapter's; attach with the direct driver (the default on Linux)",
+                f"{target.describe()} runs in a container ({apart} of its own): the portable attach driver "
+                f"({DRIVER_VARIABLE}=portable) reaches only processes that share the adapter's; attach "
+                "with the direct driver (the default on Linux)",
             )
         if host.WINDOWS:
             from dapattach.attach.plainfolder import PlainFolder
@@ -75,6 +77,19 @@ class PortableDriver:
             self._cleaned.add(parent)
             remove_stale(parent)
         return AttachFolder.create(parent, target.uid)
+
+    def _apart(self, target: Target) -> str | None:
+        """The namespace the target has of its own that this driver cannot reach across, or None: a
+        mount or PID namespace (the request and the files), a network one when the channel is TCP."""
+        if not target.shares_filesystem or target.pid_inside != target.pid:
+            return "a mount or PID namespace"
+        if self.tcp and sys.platform == "linux":
+            from dapattach import namespaces
+
+            with contextlib.suppress(OSError):
+                if "net" in namespaces.differing(target.pid):
+                    return "a network namespace, which loopback TCP does not cross"
+        return None
 
     def listen(self, folder: AttachFolder) -> tuple[socket.socket, str]:
         return folder.listen_tcp() if self.tcp else folder.listen("agent.sock")
