@@ -180,9 +180,12 @@ class Attempt:
         """The agent's link if the target starts the bootstrap within `pickup` seconds and the agent says
         hello within `arrival` seconds more; None otherwise, the attach as it was (`stand_in`, then
         `arrival` later). Errors as `arrival`'s. A thread that looks up only now and then (an agent's,
-        asked when one is in already) gets the time the driver says it needs."""
+        asked when one is in already) gets the time the driver says it needs; a driver that cannot see
+        the pick-up gives the whole wait (`hello_within`)."""
         if self._driver is not None and self.target is not None:
             pickup = max(pickup, self._driver.pickup_within(self.target, self._injection))
+            if (limit := self._driver.hello_within) is not None:
+                arrival = min(arrival, limit)
         if not await self.picked_up(pickup):
             return None
         try:

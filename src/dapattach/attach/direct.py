@@ -32,6 +32,7 @@ DISPLACER_WAIT = 1.0
 class DirectDriver:
     name = "direct (PEP 768, written into the target's memory)"
     pidfd = True
+    hello_within = None
 
     def place(self, target: Target) -> AttachFolder:
         return placement.place(target)

@@ -69,6 +69,12 @@ class Driver(Protocol):
         """Seconds the thread asked may take to start the script although it is not blocked (0: at once)."""
         ...
 
+    @property
+    def hello_within(self) -> float | None:
+        """For a driver that cannot see the request picked up: seconds an agent's hello takes from a target
+        that is not blocked, after which the attach is answered from the snapshot; None otherwise."""
+        ...
+
     def hand_on(self, target: Target, script: str, injection: object) -> object:
         """The request, given to a thread that runs Python now if the one asked has not started it (it is
         blocked in C); returns the handle in effect. Blocking (run it in a worker thread)."""
@@ -146,6 +152,11 @@ class HandOverDriver:
 
     def pickup_within(self, target: Target, injection: object) -> float:
         return 0.0
+
+    @property
+    def hello_within(self) -> float | None:
+        """None: the agent is sent over by another session, which takes its own time (the caller's)."""
+        return None
 
     def hand_on(self, target: Target, script: str, injection: object) -> None:
         return None

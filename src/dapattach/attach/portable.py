@@ -30,6 +30,9 @@ from dapattach.attach.folder import AttachFolder, remove_stale
 from dapattach.attach.target import Target
 
 HELPER_TIMEOUT = 10.0
+HELLO_WITHIN = 0.5
+"""The request is in place once the helper returns: a main thread that runs Python takes it at its next
+bytecode, and its agent says hello within milliseconds (longer on a loaded machine)."""
 DEFUSED = """\
 def _dapattach_withdrawn():
     import os
@@ -52,6 +55,7 @@ del _dapattach_withdrawn
 
 class PortableDriver:
     pidfd = False
+    hello_within = HELLO_WITHIN
     _cleaned: set[str] = set()
 
     def __init__(self, *, tcp: bool = not host.HAS_UNIX_SOCKETS) -> None:
