@@ -43,7 +43,7 @@ class Debuggee:
         self.options = options
         self.paths = PathMapper(options.path_mappings)
         self.attempt = Attempt(self.pid, on_event=self._forward_event)
-        self.standin = SnapshotStandIn(self.pid)
+        self.standin = SnapshotStandIn(self.pid, tasks=options.asyncio_tasks)
         self.breakpoints = BreakpointBook()
         self.on_arrival: Arrival = lambda error: None
         """Called once the agent is in (None) or waiting for it failed (the error's body)."""
@@ -105,7 +105,12 @@ class Debuggee:
     async def _agent_in(self, link: AgentLink) -> None:
         await self.request(
             "configure",
-            {"justMyCode": self.options.just_my_code, "showReturnValue": self.options.show_return_value},
+            {
+                "justMyCode": self.options.just_my_code,
+                "showReturnValue": self.options.show_return_value,
+                "stopAll": self.options.stop_all,
+                "asyncioTasks": self.options.asyncio_tasks,
+            },
         )
         for body in await self.breakpoints.replay(self._ask_agent):
             self.map_sources(body)

@@ -65,6 +65,10 @@ class AttachOptions:
     session lasts (an idle server runs it only when its next request comes in)."""
     path_mappings: tuple[PathMapping, ...] = ()
     log_to_file: bool = False
+    stop_all: bool = True
+    """All-stop (a stop stops every thread) or, when False, non-stop (only the thread that hits stops)."""
+    asyncio_tasks: bool = True
+    """List each asyncio task as an entry of its own in `threads`, with its await chain as its stack."""
 
 
 def _converter() -> cattrs.Converter:
@@ -95,6 +99,8 @@ def _converter() -> cattrs.Converter:
         timeout=override(struct_hook=_seconds),
         path_mappings=override(rename="pathMappings"),
         log_to_file=override(rename="logToFile"),
+        stop_all=override(rename="stopAll"),
+        asyncio_tasks=override(rename="asyncioTasks"),
     )
     converter.register_structure_hook(AttachOptions, attach_options)
     return converter

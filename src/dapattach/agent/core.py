@@ -27,9 +27,11 @@ from . import (
     jobs,
     stepping,
     suspend,
+    tasks,
     values,
     wire,
 )
+from . import monitor as monitoring
 from .commands import COMMANDS, RequestError, command
 from .monitor import E, MonitorBusy, monitor
 
@@ -111,7 +113,7 @@ class Agent:
             return False
         context.connect(self.channel.send)
         exits.watch()
-        suspend.wire(self.channel.send, self._line_events)
+        suspend.wire(self.channel.send, self._line_events, self._pause_codes)
         suspend.resume_hooks.append(self._forget_handles)
         jobs.interrupted_hooks.append(evaluation.release_streams)
         self._fork_cell.append(self._after_fork_in_child)
@@ -139,9 +141,22 @@ class Agent:
         else:
             monitor.unwant("all-stop")
 
-    def _forget_handles(self, kind):
-        self.frames.clear()
-        self.variables.clear()
+    def _pause_codes(self, codes):
+        for code in monitor.local_codes("pause"):
+            if code not in codes:
+                monitor.set_local("pause", code, 0)
+        for code in codes:
+            monitor.set_local("pause", code, E.LINE)
+        monitoring.keep_lines("pause", bool(codes))
+
+    def _forget_handles(self, kind, idents):
+        """Ids of the threads resumed die (all of them when every thread was); others stay valid."""
+        if idents is None:
+            self.frames.clear()
+            self.variables.clear()
+            return
+        dying = {id(frame) for frame in self.frames.drop(lambda frame, owner: owner in idents)}
+        self.variables.drop(lambda ref, owner: ref.frame is None or id(ref.frame) in dying)
 
     def _serve(self):
         while not self.detaching:
@@ -166,7 +181,11 @@ class Agent:
                 raise RequestError(f"the agent does not support {name!r}")
             arguments = message.get("arguments") or {}
             if found.job:
-                jobs.jobs.start(jobs.Job(self, message, found), self._thread_for(name, arguments))
+                job = jobs.Job(self, message, found)
+                place = self._thread_for(name, arguments)
+                if isinstance(place, tuple):
+                    place, job.context = place
+                jobs.jobs.start(job, place)
                 return None
             response["body"] = found.handler(self, arguments) or {}
         except RequestError as error:
@@ -176,18 +195,32 @@ class Agent:
         return response
 
     def _thread_for(self, name, arguments):
-        """The stopped thread a job is about (its frame's, or the one named), or None for a worker."""
+        """The stopped thread a job is about (its frame's, or the one named), or None for a worker;
+        a job about a suspended asyncio task's frame runs there in that task's context."""
         match name:
             case "evaluate" | "setExpression":
                 frame = self.frame(arguments)
-                entry = None if frame is None else suspend.owner_of(frame)
-                if frame is not None and entry is None:
-                    _say_not_stopped(inspection.thread_of(frame))
-                return entry
+                if frame is None:
+                    return None
+                return self._place(frame) or _say_not_stopped(inspection.thread_of(frame))
             case "variables" | "setVariable":
-                return suspend.owner_of(self.variable_ref(arguments).frame)
+                frame = self.variable_ref(arguments).frame
+                return None if frame is None else self._place(frame)
             case _:
                 return suspend.by_thread_id(arguments.get("threadId"))
+
+    def _place(self, frame):
+        """The stopped thread `frame` is on; else, for a frame of a task whose loop's thread is stopped,
+        that thread and the task's context (as a pair)."""
+        entry = suspend.owner_of(frame)
+        if entry is not None:
+            return entry
+        for ident in self.frames.owners_of(frame):
+            entry = suspend.stopped_thread(ident)
+            task = None if entry is None else tasks.task_of(frame, ident)
+            if task is not None:
+                return entry, task.get_context()
+        return None
 
     def _remove_traces(self, wait=True):
         self._fork_cell.clear()
@@ -234,6 +267,7 @@ def _say_not_stopped(thread_id):
         f"dapattach: {where} (it runs, or waits outside Python), so this runs on a helper thread: "
         "thread-locals and context variables are not that thread's\n",
     )
+    return None
 
 
 def _rename_thread(name):
@@ -302,11 +336,17 @@ def _collecting_after():
 
 @command("threads")
 def _threads(agent, arguments):
-    return inspection.threads()
+    body = inspection.threads()
+    names = {ident: name for ident, (_dap_id, name) in inspection.thread_ids().items()}
+    for dap_id, name, _task, _ident in tasks.listing(names):
+        body["threads"].append({"id": dap_id, "name": name})
+    return body
 
 
 @command("stackTrace")
 def _stack_trace(agent, arguments):
+    if tasks.is_task_id(arguments.get("threadId")):
+        return tasks.stack_trace(arguments, agent.frames, agent.sources)
     return inspection.stack_trace(arguments, agent.frames, agent.sources)
 
 
@@ -349,20 +389,36 @@ def _set_expression(agent, arguments, job):
     return job.guard(lambda: evaluation.set_expression(arguments, frame, agent.variables))
 
 
+def _thread_of_request(arguments):
+    """The thread a run-control request names: (DAP id of an OS thread, or None for every thread, and the
+    task it named, if any). A task stands for the thread that runs its loop."""
+    thread_id = arguments.get("threadId") or None
+    if not tasks.is_task_id(thread_id):
+        return thread_id, None
+    task, ident = tasks.require(thread_id)
+    return inspection.thread_ids()[ident][0], task
+
+
 @command("pause")
 def _pause(agent, arguments):
-    suspend.request_pause()
+    thread_id, _task = _thread_of_request(arguments)
+    suspend.request_pause(None if thread_id is None else {inspection.ident_of(thread_id)})
     return {}
 
 
 @command("continue")
 def _continue(agent, arguments):
     """Answered before the threads go on: a program that then ends at once takes this daemon thread
-    with it, and the answer would be lost."""
-    body = {"threadId": arguments.get("threadId") or 0, "allThreadsContinued": True}
-    agent.after_response.append(suspend.resume)
+    with it, and the answer would be lost. Non-stop (or `singleThread`) resumes the thread named only."""
+    thread_id, _task = _thread_of_request(arguments)
+    single = bool(arguments.get("singleThread"))
+    alone = thread_id is not None and (single or not suspend.all_stop())
+    if alone and suspend.by_thread_id(thread_id) is None:
+        raise RequestError(f"thread {thread_id} is not stopped")
+    body = {"threadId": thread_id or 0, "allThreadsContinued": not alone}
+    agent.after_response.append(lambda: suspend.resume("continue", thread_id, single))
     agent.after_response.append(lambda: context.emit("continued", body))
-    return {"allThreadsContinued": True}
+    return {"allThreadsContinued": not alone}
 
 
 @command("cancel")
@@ -377,6 +433,7 @@ def _configure(agent, arguments):
     for key in context.options:
         if key in arguments:
             context.options[key] = bool(arguments[key])
+    suspend.set_all_stop(context.option("stopAll"))
     return {}
 
 

@@ -17,7 +17,7 @@ from .commands import RequestError
 AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def _thread_ids():
+def thread_ids():
     """{ident: (dap_id, name)} for every thread of the target except the agent's own."""
     known = {}
     for thread in threading.enumerate():
@@ -32,7 +32,7 @@ def _thread_ids():
 
 
 def threads():
-    items = sorted(_thread_ids().values())
+    items = sorted(thread_ids().values())
     return {"threads": [{"id": dap_id, "name": name} for dap_id, name in items]}
 
 
@@ -42,13 +42,13 @@ def thread_of(frame):
         current = top
         while current is not None:
             if current is frame:
-                return _thread_ids().get(ident, (None, None))[0]
+                return thread_ids().get(ident, (None, None))[0]
             current = current.f_back
     return None
 
 
 def ident_of(thread_id):
-    for ident, (dap_id, _name) in _thread_ids().items():
+    for ident, (dap_id, _name) in thread_ids().items():
         if dap_id == thread_id:
             return ident
     raise RequestError(f"no thread with id {thread_id} in the target (it may have ended)")
@@ -128,23 +128,29 @@ def _source(frame, sources):
 
 def stack_trace(arguments, frame_handles, sources):
     ident = ident_of(arguments.get("threadId"))
-    frames = _frames_of(ident)
+    return page(_frames_of(ident), arguments, lambda frame: frame_body(frame, frame_handles, sources, ident))
+
+
+def page(items, arguments, render):
+    """DAP's `startFrame`/`levels` paging of a stack: the bodies `render(item)` of the chosen items."""
     start = max(0, int(arguments.get("startFrame") or 0))
     levels = int(arguments.get("levels") or 0)
-    chosen = frames[start : start + levels] if levels > 0 else frames[start:]
-    result = []
-    for frame in chosen:
-        line = frame.f_lineno or frame.f_code.co_firstlineno
-        result.append(
-            {
-                "id": frame_handles.add(frame),
-                "name": frame.f_code.co_qualname,
-                "source": _source(frame, sources),
-                "line": line,
-                "column": 1,
-            }
-        )
-    return {"stackFrames": result, "totalFrames": len(frames)}
+    chosen = items[start : start + levels] if levels > 0 else items[start:]
+    return {"stackFrames": [render(item) for item in chosen], "totalFrames": len(items)}
+
+
+def frame_body(frame, frame_handles, sources, owner, hint=None):
+    """A DAP `StackFrame` for `frame`; its id stays valid while thread `owner` stays stopped."""
+    body = {
+        "id": frame_handles.add(frame, owner),
+        "name": frame.f_code.co_qualname,
+        "source": _source(frame, sources),
+        "line": frame.f_lineno or frame.f_code.co_firstlineno,
+        "column": 1,
+    }
+    if hint is not None:
+        body["presentationHint"] = hint
+    return body
 
 
 def frame_of(frame_handles, frame_id):
