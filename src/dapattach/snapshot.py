@@ -195,9 +195,9 @@ def format_snapshot(snapshot: Snapshot) -> str:
         lines.extend(f'  File "{f.path}", line {f.line}, in {f.function}' for f in thread.frames)
     for task in snapshot.tasks:
         lines.append("")
-        waiter = f", awaited by {', '.join(task.awaited_by)}" if task.awaited_by else ""
-        lines.append(f"Task {task.name!r} on thread {task.thread_id}{waiter}:")
-        lines.extend(f'  File "{f.path}", line {f.line}, in {f.function}' for f in task.frames)
+        waiter = f", awaited by {', '.join(map(repr, task.awaited_by))}" if task.awaited_by else ""
+        lines.append(f"Task {task.name!r} on thread {task.thread_id}{waiter} (await chain, outermost first):")
+        lines.extend(f'  File "{f.path}", line {f.line}, in {f.function}' for f in reversed(task.frames))
     return "\n".join(lines)
 
 
