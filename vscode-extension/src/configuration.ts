@@ -28,6 +28,8 @@ export interface AttachConfiguration {
   readonly pathMappings?: readonly PathMapping[];
   readonly python?: string;
   readonly timeout?: number;
+  readonly stopAll?: boolean;
+  readonly asyncioTasks?: boolean;
 }
 
 export type CheckResult =
@@ -65,7 +67,7 @@ export function checkConfiguration(config: RawConfiguration): CheckResult {
   if (typeof pid === 'string') {
     problems.push(pid);
   }
-  for (const key of ['justMyCode', 'showReturnValue', 'logToFile'] as const) {
+  for (const key of ['justMyCode', 'showReturnValue', 'logToFile', 'stopAll', 'asyncioTasks'] as const) {
     if (config[key] !== undefined && typeof config[key] !== 'boolean') {
       problems.push(`"${key}" must be true or false, not ${JSON.stringify(config[key])}.`);
     }
