@@ -15,7 +15,8 @@ from typing import Any
 
 import attrs
 
-from dapattach import pyinfo
+from dapattach import pyinfo, remote_frames
+from dapattach.attach.pep768 import AttachError
 from dapattach.processes import Problem, ProcessError, ProcessInfo, describe_process
 
 HELPER_TIMEOUT = 10.0
@@ -38,7 +39,10 @@ class ThreadStack:
     """The native thread id (what `ps -L` and /proc/PID/task show); the main thread's id is the PID."""
     name: str
     frames: tuple[Frame, ...]
-    """Innermost first, as DAP's stackTrace orders them."""
+    """Innermost first, as DAP's stackTrace orders them; a thread that runs code in a sub-interpreter has
+    its frames there above its frames in the interpreter it entered it from."""
+    interpreter: int = 0
+    """The interpreter whose code the thread runs now (0: the main one)."""
 
 
 @attrs.frozen
@@ -67,7 +71,12 @@ class Snapshot:
             "crossVersion": self.cross_version,
             "remoteDebug": self.process.remote_debug,
             "threads": [
-                {"id": thread.id, "name": thread.name, "frames": [attrs.asdict(f) for f in thread.frames]}
+                {
+                    "id": thread.id,
+                    "name": thread.name,
+                    "interpreter": thread.interpreter,
+                    "frames": [attrs.asdict(f) for f in thread.frames],
+                }
                 for thread in self.threads
             ],
             "tasks": [
@@ -159,10 +168,9 @@ def take_snapshot(pid: int) -> Snapshot:
     data = _run_helper(info) if cross_version else _read_here(pid)
     if "error" in data:
         raise _explain(info, data["error"])
-    threads = tuple(
-        ThreadStack(id=thread["id"], name=_thread_name(pid, thread["id"]), frames=_frames(thread["frames"]))
-        for thread in data["threads"]
-    )
+    if info.version == "3.14":
+        data["threads"] = _every_interpreter(pid, data["threads"])
+    threads = _merged(pid, data["threads"])
     task_names = {task["id"]: task["name"] for task in data["tasks"]}
     tasks = tuple(
         TaskStack(
@@ -183,6 +191,34 @@ def take_snapshot(pid: int) -> Snapshot:
         process=info,
         cross_version=cross_version,
     )
+
+
+def _every_interpreter(pid: int, threads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """3.14 reads the newest interpreter only: with sub-interpreters, read every one ourselves."""
+    try:
+        if remote_frames.count_interpreters(pid) > 1:
+            return remote_frames.read_stacks(pid)
+    except AttachError:
+        pass
+    return threads
+
+
+def _merged(pid: int, raw: list[dict[str, Any]]) -> tuple[ThreadStack, ...]:
+    """One stack per OS thread: the frames of the interpreters it runs in, the newest interpreter's on
+    top (a sub-interpreter is entered from an older one), named with the interpreter it runs code in."""
+    by_thread: dict[int, list[dict[str, Any]]] = {}
+    for thread in raw:
+        by_thread.setdefault(thread["id"], []).append(thread)
+    result = []
+    for thread_id, parts in by_thread.items():
+        parts.sort(key=lambda part: -(part.get("interpreter") or 0))
+        frames = tuple(frame for part in parts for frame in _frames(part["frames"]))
+        running = next((part.get("interpreter") or 0 for part in parts if part["frames"]), 0)
+        name = _thread_name(pid, thread_id)
+        if running:
+            name = f"{name} (interpreter {running})"
+        result.append(ThreadStack(id=thread_id, name=name, frames=frames, interpreter=running))
+    return tuple(result)
 
 
 def format_snapshot(snapshot: Snapshot) -> str:
