@@ -25,7 +25,9 @@ from . import (
     fork_hook,
     inspection,
     jobs,
+    router,
     stepping,
+    subinterpreters,
     suspend,
     tasks,
     values,
@@ -39,6 +41,8 @@ FEATURES = (breakpoints, exceptions, exits, stepping)
 """Imported for their commands and monitoring hooks, which they register when loaded."""
 
 THREAD_NAME = "dapattach-agent"
+SUB_THREAD_NAME = "dapattach-sub"
+"""The agent thread of a sub-interpreter: not the name a new attach looks for (see `attach/inject.py`)."""
 LEAVING_NAME = "dapattach-gone"
 READY_WAIT = 5.0
 IDLE_TICK = 0.25
@@ -49,18 +53,25 @@ LEAVE_WAIT = 1.0
 
 
 class Agent:
-    def __init__(self, socket_path, secret, module_name, adapter_pid):
+    def __init__(self, socket_path, secret, module_name, adapter_pid, sub=None):
+        """`sub` is (socket fd, interpreter id, slot) for the agent of a sub-interpreter, which talks to
+        the main agent over that socket (`router.py`); None for the main agent, which talks to the
+        adapter over `socket_path`."""
         self.socket_path = socket_path
         self.secret = secret
         self.module_name = module_name
         self.adapter_pid = adapter_pid
+        self.sub = sub
         self.channel = None
-        self.frames = values.Handles()
-        self.variables = values.Handles()
-        self.sources = inspection.Sources()
+        first, end = router.id_range(0 if sub is None else sub[2])
+        self.frames = values.Handles(first, end)
+        self.variables = values.Handles(first, end)
+        self.sources = inspection.Sources(first)
         self.detaching = False
         self.after_response = []
         self.configured = threading.Event()
+        self.router = None
+        self.presence = None
         self._fork_cell = fork_cell
 
     def start(self, wait=READY_WAIT):
@@ -70,11 +81,22 @@ class Agent:
         the user is waiting for (the next request of an idle server): holding it briefly lets the
         breakpoints set meanwhile catch exactly that code.
         """
+        if self.sub is not None:
+            # An isolated sub-interpreter refuses daemon threads; this one ends when it is closed.
+            threading._register_atexit(self._leave)
+        name = THREAD_NAME if self.sub is None else SUB_THREAD_NAME
         thread = threading.Thread(
-            target=_collecting_after(), args=([self._main],), name=THREAD_NAME, daemon=True
+            target=_collecting_after(), args=([self._main],), name=name, daemon=self.sub is None
         )
         thread.start()
         self.configured.wait(wait)
+
+    def _leave(self):
+        """The sub-interpreter is being closed: stop serving, so that its threads can be joined."""
+        self.detaching = True
+        channel = self.channel
+        if channel is not None:
+            channel.shutdown()
 
     def _main(self):
         """Serve until detached. Returns what closes the socket, which `_collecting_after` calls last: the
@@ -95,6 +117,8 @@ class Agent:
         return sock.close
 
     def _connect(self):
+        if self.sub is not None:
+            return self._connect_sub()
         try:
             self.channel = wire.Channel(self.socket_path)
         except OSError:
@@ -113,12 +137,50 @@ class Agent:
             return False
         context.connect(self.channel.send)
         exits.watch()
-        suspend.wire(self.channel.send, self._line_events, self._pause_codes)
+        self.router = router.Router(self._answer_here, self.channel.send)
+        self.presence = subinterpreters.Presence(self.router, self.module_name, self._agent_in_folder())
+        self.router.on_drop = self.presence.forget
+        suspend.wire(self._send_from_target, self._line_events, self._pause_codes)
         suspend.resume_hooks.append(self._forget_handles)
         jobs.interrupted_hooks.append(evaluation.release_streams)
         self._fork_cell.append(self._after_fork_in_child)
         os.register_at_fork(after_in_child=fork_hook)
         return True
+
+    def _connect_sub(self):
+        """The agent of a sub-interpreter: its socket is already connected to the main agent, which
+        sends the options and breakpoints first; it says hello only to report its interpreter."""
+        import socket
+
+        fd, interpreter_id, _slot = self.sub
+        self.channel = wire.Channel(sock=socket.socket(fileno=fd))
+        try:
+            monitor.claim()
+        except MonitorBusy as error:
+            context.connect(self.channel.send)
+            context.output(
+                "console", f"dapattach: no breakpoints in sub-interpreter {interpreter_id}: {error}\n"
+            )
+            return False
+        context.connect(self.channel.send)
+        suspend.wire(self.channel.send, self._line_events, self._pause_codes)
+        suspend.resume_hooks.append(self._forget_handles)
+        jobs.interrupted_hooks.append(evaluation.release_streams)
+        return True
+
+    def _agent_in_folder(self):
+        """Whether this agent was loaded from a copy in the attach folder, which goes once connected:
+        then its sources are read now, for the sub-interpreters it may have to enter later."""
+        folder = os.path.dirname(os.path.abspath(self.socket_path)) + os.sep
+        return inspection.AGENT_DIR.startswith(folder)
+
+    def _send_from_target(self, message):
+        """A `stopped` event from a thread of this interpreter; all-stop reaches the others too."""
+        sent = self.channel.send(message)
+        found = self.router
+        if found is not None:
+            found.on_local_event(message)
+        return sent
 
     def _after_fork_in_child(self):
         """A child of `os.fork()` has no agent thread: drop the agent there at once, touching no lock a
@@ -160,19 +222,37 @@ class Agent:
 
     def _serve(self):
         while not self.detaching:
-            message = self.channel.receive(jobs.TICK if jobs.jobs.busy() else IDLE_TICK)
-            if message is None:
-                return
-            if message is not wire.QUIET and message.get("type") == "request":
-                response = self._answer(message)
-                if response is not None:
-                    self.channel.send(response)
-                while self.after_response:
-                    self.after_response.pop(0)()
+            timeout = jobs.TICK if jobs.jobs.busy() else IDLE_TICK
+            if self.router is not None and self.router.links:
+                arrived = self.router.wait(self.channel, timeout)
+            else:
+                arrived = [(self.channel, self.channel.receive(timeout))]
+            for source, message in arrived:
+                if source is not self.channel:
+                    self.router.on_message(source, message)
+                    continue
+                if message is None:
+                    return
+                if message is not wire.QUIET and message.get("type") == "request":
+                    response = self._answer(message)
+                    if response is not None:
+                        self.channel.send(response)
+                    while self.after_response:
+                        self.after_response.pop(0)()
             jobs.jobs.tick()
+            if self.presence is not None:
+                self.presence.tick()
 
     def _answer(self, message):
-        """The response to `message`, or None when a job will answer it."""
+        """The response to `message`, or None when a job or another interpreter's agent will answer it."""
+        if self.router is not None:
+            routed = self.router.route(message)
+            if routed is not router.NOT_MINE:
+                return routed
+        return self._answer_here(message)
+
+    def _answer_here(self, message):
+        """The response to `message` from this interpreter, or None when a job will answer it."""
         name = message.get("command")
         response = {"type": "response", "request_seq": message.get("seq"), "command": name, "success": True}
         found = COMMANDS.get(name)
@@ -224,8 +304,15 @@ class Agent:
 
     def _remove_traces(self, wait=True):
         self._fork_cell.clear()
+        if self.presence is not None:
+            self.presence.leave()
         jobs.jobs.stop_all("the debugger detached")
         released = suspend.close()
+        if self.router is not None:
+            self.router.close()
+        if self.sub is not None:
+            with contextlib.suppress(Exception):
+                threading._threading_atexits.remove(self._leave)
         if wait:
             _wait_until_left(released)
         context.disconnect()
@@ -336,7 +423,7 @@ def _collecting_after():
 
 @command("threads")
 def _threads(agent, arguments):
-    body = inspection.threads()
+    body = inspection.threads(idents=bool(arguments.get("idents")))
     names = {ident: name for ident, (_dap_id, name) in inspection.thread_ids().items()}
     for dap_id, name, _task, _ident in tasks.listing(names):
         body["threads"].append({"id": dap_id, "name": name})
@@ -401,8 +488,11 @@ def _thread_of_request(arguments):
 
 @command("pause")
 def _pause(agent, arguments):
+    """`silent` (from `router.py`): another interpreter's thread stopped and said so; `ident` names a
+    thread this interpreter's `threading` does not know (a pool worker that entered it)."""
     thread_id, _task = _thread_of_request(arguments)
-    suspend.request_pause(None if thread_id is None else {inspection.ident_of(thread_id)})
+    ident = arguments.get("ident") or (thread_id and inspection.ident_of(thread_id))
+    suspend.request_pause(None if thread_id is None else {ident}, silent=bool(arguments.get("silent")))
     return {}
 
 
@@ -417,7 +507,8 @@ def _continue(agent, arguments):
         raise RequestError(f"thread {thread_id} is not stopped")
     body = {"threadId": thread_id or 0, "allThreadsContinued": not alone}
     agent.after_response.append(lambda: suspend.resume("continue", thread_id, single))
-    agent.after_response.append(lambda: context.emit("continued", body))
+    if not arguments.get("quiet"):  # `router.py` resumes other interpreters quietly: one event is enough
+        agent.after_response.append(lambda: context.emit("continued", body))
     return {"allThreadsContinued": not alone}
 
 

@@ -22,18 +22,27 @@ def thread_ids():
     known = {}
     for thread in threading.enumerate():
         if thread.ident is not None:
-            known[thread.ident] = (thread.native_id or thread.ident & 0x7FFFFFFF, thread.name)
+            known[thread.ident] = (thread.native_id or _stand_in_id(thread.ident), thread.name)
     result = {}
     for ident in sys._current_frames():
         if suspend.is_agent_ident(ident):
             continue
-        result[ident] = known.get(ident, (ident & 0x7FFFFFFF, f"Thread-{ident}"))
+        result[ident] = known.get(ident, (_stand_in_id(ident), f"Thread-{ident}"))
     return result
 
 
-def threads():
-    items = sorted(thread_ids().values())
-    return {"threads": [{"id": dap_id, "name": name} for dap_id, name in items]}
+def _stand_in_id(ident):
+    """A DAP id for a thread `threading` does not know (started by `_thread`, or a pool worker in a
+    sub-interpreter): from its ident, below the ids of asyncio task entries (2**30, `tasks.py`)."""
+    return ident & 0x3FFFFFFF or 1
+
+
+def threads(idents=False):
+    """DAP's `threads`; with `idents`, each entry also carries its thread's ident (for `router.py`)."""
+    items = sorted((dap_id, name, ident) for ident, (dap_id, name) in thread_ids().items())
+    if idents:
+        return {"threads": [{"id": dap_id, "name": name, "ident": ident} for dap_id, name, ident in items]}
+    return {"threads": [{"id": dap_id, "name": name} for dap_id, name, _ident in items]}
 
 
 def thread_of(frame):
@@ -48,6 +57,9 @@ def thread_of(frame):
 
 
 def ident_of(thread_id):
+    stopped = suspend.by_thread_id(thread_id)
+    if stopped is not None:
+        return stopped.ident
     for ident, (dap_id, _name) in thread_ids().items():
         if dap_id == thread_id:
             return ident
@@ -79,14 +91,15 @@ class Sources:
     namedtuple shares the name "<string>", and each must show its own text.
     """
 
-    def __init__(self):
+    def __init__(self, first=1):
+        self._first = first
         self._by_code = {}
         self._codes = {}
 
     def reference(self, code):
         ref = self._by_code.get(code)
         if ref is None:
-            ref = len(self._by_code) + 1
+            ref = len(self._by_code) + self._first
             self._by_code[code] = ref
             self._codes[ref] = code
         return ref
@@ -127,7 +140,7 @@ def _source(frame, sources):
 
 
 def stack_trace(arguments, frame_handles, sources):
-    ident = ident_of(arguments.get("threadId"))
+    ident = arguments.get("ident") or ident_of(arguments.get("threadId"))
     return page(_frames_of(ident), arguments, lambda frame: frame_body(frame, frame_handles, sources, ident))
 
 

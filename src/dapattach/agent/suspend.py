@@ -259,15 +259,16 @@ def _begin_all_stop():
         line_events(True)
 
 
-def request_pause(idents=None):
-    """All-stop: make every thread running Python stop at its next line; the first one reports `pause`.
+def request_pause(idents=None, silent=False):
+    """All-stop: make every thread running Python stop at its next line; the first one reports `pause`
+    (none does when `silent`: a thread of another interpreter stopped and said so, see `router.py`).
     Non-stop: make the threads `idents` (every thread when None) stop alone, each reporting its stop."""
     with _lock:
         if _state["closed"]:
             return
         if _state["all_stop"]:
             if not _state["stop_all"]:
-                _state["reported"] = False
+                _state["reported"] = silent
                 _begin_all_stop()
             return
         if idents is None:

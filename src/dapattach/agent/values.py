@@ -29,11 +29,13 @@ HIDDEN_ATTR_TYPES = (
 
 
 class Handles:
-    """Positive ids below 2**31 for objects, valid until `clear`, or until `drop` when they belong to a
-    thread that is resumed while others stay stopped (non-stop)."""
+    """Positive ids in [first, end) (below 2**31) for objects, valid until `clear`, or until `drop` when
+    they belong to a thread that is resumed while others stay stopped (non-stop). An agent in a
+    sub-interpreter numbers from a range of its own (see `router.py`)."""
 
-    def __init__(self, first=1):
+    def __init__(self, first=1, end=2**31 - 1):
         self._first = first
+        self._end = end
         self._items = {}
         self._next = first
         self._lock = threading.Lock()
@@ -41,7 +43,7 @@ class Handles:
     def add(self, item, owner=None):
         """A new id for `item`; `owner` is the thread whose stop keeps it valid (None: any)."""
         with self._lock:
-            if self._next >= 2**31 - 1:
+            if self._next >= self._end:
                 self._items.clear()
                 self._next = self._first
             ref = self._next

@@ -18,13 +18,17 @@ QUIET = object()
 
 
 class Channel:
-    def __init__(self, path):
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            self._sock.connect(path)
-        except BaseException:
-            self._sock.close()
-            raise
+    def __init__(self, path=None, sock=None):
+        """Connect to the Unix socket `path`, or talk over the connected `sock` (an agent in a
+        sub-interpreter and the main agent, see `router.py`)."""
+        if sock is None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(path)
+            except BaseException:
+                sock.close()
+                raise
+        self._sock = sock
         self._send_lock = threading.Lock()
         self._buffer = b""
         self.broken = False
@@ -44,6 +48,13 @@ class Channel:
                 self.broken = True
                 return False
         return True
+
+    def fileno(self):
+        return self._sock.fileno()
+
+    def has_line(self):
+        """Whether a whole message is waiting in the buffer (`receive(0)` returns it without reading)."""
+        return b"\n" in self._buffer
 
     def receive(self, timeout=None):
         """The next message as a dict, None at end of file / on a broken or garbled stream, or `QUIET`
