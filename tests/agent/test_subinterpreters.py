@@ -8,6 +8,7 @@ import pytest
 
 from agent_harness import TARGETS, Target, attach, probe, start_target, variables
 from dapattach.attach import AgentLink
+from users import AS_NOBODY, needs_root
 
 POOL = TARGETS / "interpreter_pool.py"
 SUB_IDS = 1 << 30
@@ -129,3 +130,21 @@ async def test_an_interpreter_made_after_the_attach_gets_the_agent_and_detach_le
     report = await probe(pool.pid, main_interpreter=True)
     assert report["modules"] == [] and report["tools"] == {}
     assert not any(name.startswith("dapattach") for name in report["threads"])
+
+
+@needs_root
+async def test_another_users_pool_gets_the_agent_although_the_copy_it_loaded_from_is_gone() -> None:
+    async with start_target("interpreter_pool.py", stdin=True, run_as=AS_NOBODY) as target:
+        link = await attach(target)
+        await link.request("ready")
+        try:
+            await command(target, "nap")  # the next call goes to a new interpreter, made after the attach
+            await target.expect(r"^napping in interpreter \d+$")
+            stopped, _breakpoint_id = await stop_in_work(link, target, 3)
+            top = (await frames(link, stopped["threadId"]))[0]
+            assert (top["name"], top["line"]) == ("work", WORK_LINE)
+            await link.request("setBreakpoints", {"source": {"path": str(POOL)}, "breakpoints": []})
+            await link.request("continue", {"threadId": stopped["threadId"]})
+            await target.expect(r"^result 3 -> 7 in interpreter \d+$")
+        finally:
+            await link.detach()

@@ -131,15 +131,15 @@ class Agent:
         except MonitorBusy as error:
             self.channel.send(wire.hello(self.secret, error=str(error)))
             return False
+        self.router = router.Router(self._answer_here, self.channel.send)
+        self.presence = subinterpreters.Presence(self.router, self.module_name, self._agent_in_folder())
+        self.router.on_drop = self.presence.forget
         self.channel.send(wire.hello(self.secret))
         welcome = self.channel.receive()
         if not welcome or welcome.get("type") != "welcome" or welcome.get("protocol") != wire.PROTOCOL:
             return False
         context.connect(self.channel.send)
         exits.watch()
-        self.router = router.Router(self._answer_here, self.channel.send)
-        self.presence = subinterpreters.Presence(self.router, self.module_name, self._agent_in_folder())
-        self.router.on_drop = self.presence.forget
         suspend.wire(self._send_from_target, self._line_events, self._pause_codes)
         suspend.resume_hooks.append(self._forget_handles)
         jobs.interrupted_hooks.append(evaluation.release_streams)
@@ -169,8 +169,8 @@ class Agent:
         return True
 
     def _agent_in_folder(self):
-        """Whether this agent was loaded from a copy in the attach folder, which goes once connected:
-        then its sources are read now, for the sub-interpreters it may have to enter later."""
+        """Whether this agent was loaded from a copy in the attach folder, which the adapter removes once
+        it has our hello: then its sources are read before, for sub-interpreters it may enter later."""
         folder = os.path.dirname(os.path.abspath(self.socket_path)) + os.sep
         return inspection.AGENT_DIR.startswith(folder)
 

@@ -107,8 +107,8 @@ class Router:
         self.relayed = {}
         self._recorded = {}
         self._lock = threading.Lock()
-        self._wake_out, self._wake_in = socket.socketpair()
-        self._wake_out.setblocking(False)
+        self._wake = None
+        """A socket pair that wakes the agent thread when a link is added (made with the first one)."""
 
     # -- links -----------------------------------------------------------------------------------------
 
@@ -120,8 +120,12 @@ class Router:
             link = Link(self, interpreter_id, slot, sock)
             self.links[slot] = link
             self._replay(link)
+            if self._wake is None:
+                self._wake = socket.socketpair()
+                self._wake[0].setblocking(False)
+            wake = self._wake
         with contextlib.suppress(OSError):
-            self._wake_in.send(b"x")
+            wake[1].send(b"x")
         return link
 
     def _replay(self, link):
@@ -154,13 +158,14 @@ class Router:
         pending = [(adapter, adapter)] + [(link, link.channel) for link in links]
         if not any(channel.has_line() for _source, channel in pending):
             sockets = [channel for _source, channel in pending if channel.fileno() >= 0]
+            wake = [] if self._wake is None else [self._wake[0]]
             try:
-                readable = select.select([*sockets, self._wake_out], [], [], timeout)[0]
+                readable = select.select([*sockets, *wake], [], [], timeout)[0]
             except OSError, ValueError:
                 readable = sockets
-            if self._wake_out in readable:
+            if wake and wake[0] in readable:
                 with contextlib.suppress(OSError):
-                    self._wake_out.recv(4096)
+                    wake[0].recv(4096)
             readable = set(readable)
         else:
             readable = set()
@@ -430,7 +435,8 @@ class Router:
             link.channel.close()
         with self._lock:
             self.links.clear()
-        for sock in (self._wake_out, self._wake_in):
+            wake, self._wake = self._wake, None
+        for sock in wake or ():
             sock.close()
 
 

@@ -105,7 +105,7 @@ class Presence:
         self._failed = {}
         self._lock = threading.Lock()
         self._blobs = None
-        self._sources = _read_sources() if keep_sources else None
+        self._sources = _read_sources(module_name) if keep_sources else None
 
     def tick(self):
         """On the agent thread: wrap the entry points once `_interpreters` is loaded, and enter the
@@ -193,7 +193,9 @@ class Presence:
         """The agent's modules compiled, as ((name, marshalled code), ...) with the package first, and
         ((name, path), ...): tuples of bytes and strings are what may cross into another interpreter."""
         if self._blobs is None:
-            sources = self._sources or _read_sources()
+            sources = self._sources or _read_sources(self.module_name)
+            if "core.py" not in sources:
+                raise RuntimeError("the agent's source files can no longer be read")
             blobs, paths = {}, {}
             for filename, text in sources.items():
                 stem = filename.removesuffix(".py")
@@ -233,12 +235,21 @@ def _entering(original, cell):
     return entering
 
 
-def _read_sources():
+def _read_sources(module_name):
+    """{file name: source} of the agent's modules, read through the modules loaded (a folder of
+    another user's target may be closed to listing); {} when they cannot be read."""
     sources = {}
-    for filename in sorted(os.listdir(AGENT_DIR)):
-        if filename.endswith(".py"):
-            with open(os.path.join(AGENT_DIR, filename), encoding="utf-8") as file:
-                sources[filename] = file.read()
+    for name, module in list(sys.modules.items()):
+        if name != module_name and not name.startswith(module_name + "."):
+            continue
+        path = getattr(module, "__file__", None)
+        if not path or os.path.dirname(os.path.abspath(path)) != AGENT_DIR:
+            continue
+        try:
+            with open(path, encoding="utf-8") as file:
+                sources[os.path.basename(path)] = file.read()
+        except OSError:
+            return {}
     return sources
 
 
