@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from typing import Any
 
 import attrs
@@ -164,11 +165,13 @@ def take_snapshot(pid: int) -> Snapshot:
     if info.problem not in (None, Problem.REMOTE_DEBUG_DISABLED):
         raise SnapshotError(f"cannot take a snapshot: {info.reason}")
     ours = "{}.{}".format(*sys.version_info[:2])
-    cross_version = info.version != ours
+    free_threaded = (info.python or "").endswith("t")
+    # `_remote_debugging` reads only a process of its own version and build (GIL or free-threaded).
+    cross_version = info.version != ours or free_threaded != bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     data = _run_helper(info) if cross_version else _read_here(pid)
     if "error" in data:
         raise _explain(info, data["error"])
-    if info.version == "3.14":
+    if info.version == "3.14" and not free_threaded:  # a free-threaded build's frames use per-thread code
         data["threads"] = _every_interpreter(pid, data["threads"])
     threads = _merged(pid, data["threads"])
     task_names = {task["id"]: task["name"] for task in data["tasks"]}

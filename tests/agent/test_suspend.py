@@ -107,3 +107,28 @@ async def test_detach_frees_every_thread_stopped_alone(showcase: Target) -> None
     report = await probe(showcase.pid)
     assert report["modules"] == [] and not any("dapattach" in name for name in report["threads"])
     assert report["tools"] == {}
+
+
+async def test_without_the_gil_only_stopped_threads_stacks_and_values_are_read(
+    non_stop: AgentLink, showcase: Target
+) -> None:
+    """A free-threaded build is simulated by the one thing the agent asks (`sys._is_gil_enabled`): no
+    3.14t binary is at hand, so this checks the agent's rules, not CPython's threads."""
+    ticker = await thread_id(non_stop, "ticker")
+    tick = await frame_of(non_stop, "ticker", "tick")
+    off = "import sys\nsys._dapattach_test_gil = sys._is_gil_enabled\nsys._is_gil_enabled = lambda: False"
+    await non_stop.request("evaluate", {"expression": off, "context": "repl"})
+    try:
+        running = (await non_stop.request("stackTrace", {"threadId": ticker}))["stackFrames"]
+        assert [frame["presentationHint"] for frame in running] == ["label"]
+        assert "shown while it is stopped" in running[0]["name"]
+        with pytest.raises(AgentError, match="runs without the GIL"):
+            await evaluate(non_stop, "count", frameId=tick["id"])
+        worker = await pause_alone(non_stop, "nested-worker")
+        inner = (await non_stop.request("stackTrace", {"threadId": worker}))["stackFrames"][0]
+        assert inner["name"] == "inner"
+        assert await evaluate(non_stop, "small_tuple", frameId=inner["id"]) == "(1, 2)"
+        await non_stop.request("continue", {"threadId": worker})
+    finally:
+        back = "import sys\nsys._is_gil_enabled = sys._dapattach_test_gil\ndel sys._dapattach_test_gil"
+        await non_stop.request("evaluate", {"expression": back, "context": "repl"})

@@ -50,6 +50,8 @@ IDLE_TICK = 0.25
 adapter's attach request (sent to this thread, see `attach/inject.py`) is picked up and refused."""
 LEAVE_WAIT = 1.0
 """How long a detach waits for the threads it released to leave the agent's code before collecting."""
+FREE_THREADED_LEAVE = 0.05
+"""Without the GIL, the running threads' frames are not walked: a detach gives them this long instead."""
 
 
 class Agent:
@@ -204,6 +206,11 @@ class Agent:
             monitor.unwant("all-stop")
 
     def _pause_codes(self, codes):
+        """LINE events for a non-stop pause: on `codes` only, or on every line when None."""
+        if codes is None:
+            monitor.want("pause", E.LINE)
+            return
+        monitor.unwant("pause")
         for code in monitor.local_codes("pause"):
             if code not in codes:
                 monitor.set_local("pause", code, 0)
@@ -282,10 +289,10 @@ class Agent:
                 frame = self.frame(arguments)
                 if frame is None:
                     return None
-                return self._place(frame) or _say_not_stopped(inspection.thread_of(frame))
+                return self._place(frame) or _not_stopped(inspection.thread_of(frame))
             case "variables" | "setVariable":
                 frame = self.variable_ref(arguments).frame
-                return None if frame is None else self._place(frame)
+                return None if frame is None else self._place(frame) or _not_stopped(None, quiet=True)
             case _:
                 return suspend.by_thread_id(arguments.get("threadId"))
 
@@ -347,8 +354,18 @@ class Agent:
         return None if frame_id is None else inspection.frame_of(self.frames, frame_id)
 
 
-def _say_not_stopped(thread_id):
+def _not_stopped(thread_id, quiet=False):
+    """A frame of a thread that is not stopped: with the GIL its values are read on a helper thread (and
+    the debug console says so); without it they are not read at all, as that thread may change them."""
     where = "its thread has ended" if thread_id is None else f"thread {thread_id} is not stopped"
+    if suspend.free_threaded():
+        raise RequestError(
+            f"{'this frame is not on a stopped thread' if quiet else where}, and this process runs without "
+            "the GIL (free-threaded Python): values are read only from stopped threads. Pause the thread "
+            "or stop it at a breakpoint first"
+        )
+    if quiet:
+        return None
     context.output(
         "console",
         f"dapattach: {where} (it runs, or waits outside Python), so this runs on a helper thread: "
@@ -370,6 +387,9 @@ def _wait_until_left(idents):
     interruption (the monitoring events that deliver it are still on), and the collection after the
     detach frees the agent at once instead of leaving it to the target's next one. A thread blocked in C
     in a request's code (a sleep, a lock) is not waited for once that is clear."""
+    if suspend.free_threaded():
+        time.sleep(FREE_THREADED_LEAVE)  # their frames cannot be looked at while they run
+        return
     deadline = time.monotonic() + LEAVE_WAIT
     waiting = set(idents) | jobs.jobs.threads()
     while waiting and time.monotonic() < deadline:

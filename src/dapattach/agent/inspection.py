@@ -47,7 +47,7 @@ def threads(idents=False):
 
 def thread_of(frame):
     """The DAP id of the thread whose stack holds `frame` now, or None."""
-    for ident, top in sys._current_frames().items():
+    for ident, top in suspend.walkable_frames().items():
         current = top
         while current is not None:
             if current is frame:
@@ -141,6 +141,11 @@ def _source(frame, sources):
 
 def stack_trace(arguments, frame_handles, sources):
     ident = arguments.get("ident") or ident_of(arguments.get("threadId"))
+    if suspend.free_threaded() and ident not in suspend.walkable_frames():
+        running = "running: its stack is shown while it is stopped (this Python runs without the GIL)"
+        label = {"id": frame_handles.add(None, ident), "name": running, "line": 0, "column": 0,
+                 "presentationHint": "label"}  # fmt: skip
+        return {"stackFrames": [label], "totalFrames": 1}
     return page(_frames_of(ident), arguments, lambda frame: frame_body(frame, frame_handles, sources, ident))
 
 

@@ -105,7 +105,7 @@ def _rearm():
             local[step.frame.f_code] = local.get(step.frame.f_code, 0) | events
         if step.mode == "into":
             global_events |= E.PY_START | E.PY_RESUME
-            for code in step.codes:
+            for code in tuple(step.codes):  # another thread may add to its own step meanwhile
                 local[code] = local.get(code, 0) | E.LINE
     for code in monitor.local_codes("step"):
         if code not in local:

@@ -113,6 +113,25 @@ class StoppedThread:
                 self.busy = None
 
 
+def free_threaded():
+    """Whether the GIL is off now (a 3.14t build; the GIL can be turned back on at run time)."""
+    enabled = getattr(sys, "_is_gil_enabled", None)
+    return enabled is not None and not enabled()
+
+
+def walkable_frames():
+    """{ident: innermost frame} of the threads whose frames this thread may walk now. With the GIL, every
+    thread's: none moves while we hold it. Without it (free-threaded) only the stopped threads' (from
+    where they stopped: parked, their frames cannot change) and this thread's own, as walking the
+    `f_back` chain of a thread that runs can meet a frame being torn down under us."""
+    if not free_threaded():
+        return sys._current_frames()
+    with _lock:
+        found = {ident: entry.frame for ident, entry in _stopped.items()}
+    found[threading.get_ident()] = sys._getframe(1)
+    return found
+
+
 def wire(send, line_events, pause_codes):
     """Connect to the channel (`send(message)`), to LINE events for all-stop (`line_events(on)`) and to
     LINE events on chosen code objects for a non-stop pause (`pause_codes(codes)`, empty: none)."""
@@ -278,9 +297,13 @@ def request_pause(idents=None, silent=False):
 
 
 def _narrow_pause():
-    """LINE events on the code on the stacks of the threads paused alone, and nowhere else."""
+    """LINE events on the code on the stacks of the threads paused alone, and nowhere else; without the
+    GIL, whose stacks cannot be walked while they run, on every line (`pause_codes(None)`) until then."""
     pause_codes = _wiring["pause_codes"]
     if pause_codes is None:
+        return
+    if free_threaded():
+        pause_codes(None if _pausing else set())
         return
     frames = sys._current_frames()
     codes = set()

@@ -55,7 +55,7 @@ def running_loops():
     if code is None:
         return []
     found = []
-    for ident, frame in sys._current_frames().items():
+    for ident, frame in suspend.walkable_frames().items():
         if suspend.is_agent_ident(ident):
             continue
         while frame is not None:
@@ -202,7 +202,7 @@ def stack_trace(arguments, frame_handles, sources):
     """The `stackTrace` of a task entry: its await chain, then a label saying what it waits for."""
     thread_id = arguments.get("threadId")
     task, ident = require(thread_id)
-    top = suspend.stopped_frame(ident) or sys._current_frames().get(ident)
+    top = suspend.stopped_frame(ident) or suspend.walkable_frames().get(ident)
     frames = chain(task, top)
     dim = context.option("justMyCode")
     items = [(frame, "subtle" if dim and not context.is_user(frame.f_code) else None) for frame in frames]
@@ -222,7 +222,7 @@ def stack_trace(arguments, frame_handles, sources):
 
 def task_of(frame, ident):
     """The task of the loop on thread `ident` whose await chain holds `frame`, or None."""
-    top = suspend.stopped_frame(ident) or sys._current_frames().get(ident)
+    top = suspend.stopped_frame(ident) or suspend.walkable_frames().get(ident)
     for loop_ident, loop in running_loops():
         if loop_ident != ident:
             continue

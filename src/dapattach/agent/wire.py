@@ -109,6 +109,7 @@ def hello(secret, **extra):
     import os
     import sys
 
+    gil = getattr(sys, "_is_gil_enabled", None)
     return {
         "type": "hello",
         "protocol": PROTOCOL,
@@ -116,5 +117,6 @@ def hello(secret, **extra):
         "pid": os.getpid(),
         "python": ".".join(map(str, sys.version_info[:3])),
         "executable": sys.executable,
+        "freeThreaded": gil is not None and not gil(),
         **extra,
     }

@@ -44,6 +44,8 @@ class AgentLink:
         self.pid: int = int(hello.get("pid", 0))
         self.python: str = str(hello.get("python", ""))
         self.executable: str = str(hello.get("executable", ""))
+        self.free_threaded = bool(hello.get("freeThreaded"))
+        """The target ran without the GIL when the agent came in (a 3.14t build)."""
         self.on_event = on_event
         self.events: asyncio.Queue[tuple[str, Body]] = asyncio.Queue()
         self.closed = asyncio.Event()

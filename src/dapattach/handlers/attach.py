@@ -71,6 +71,12 @@ def _say_attached(session: Session, debuggee: Debuggee) -> None:
     link = debuggee.link
     assert link is not None
     text = f"Attached to process {debuggee.pid} (Python {link.python}, {link.executable}).\n"
+    if link.free_threaded:
+        text += (
+            "It runs without the GIL (free-threaded Python): stacks and values are read only from stopped "
+            "threads, as a running thread may change them under the debugger (`dapattach snapshot` shows "
+            "where running threads are). dapattach has not been tested on such a build.\n"
+        )
     session.send_event("output", {"category": "console", "output": text})
 
 
