@@ -95,10 +95,12 @@ async def test_pause_and_continue_naming_a_task_act_on_its_loops_thread(
     assert stopped["reason"] == "pause" and stopped["threadId"] < entries["conn-3"]
     answer = await link.request("continue", {"threadId": entries["conn-3"]})
     assert answer == {"allThreadsContinued": False}
-    assert await link.wait_for_event("continued", 5) == {
-        "threadId": stopped["threadId"],
-        "allThreadsContinued": False,
-    }
+    continued = {}
+    while stopped["threadId"] not in continued:  # its loop's tasks go on with it, each said
+        body = await link.wait_for_event("continued", 5)
+        continued[body["threadId"]] = body["allThreadsContinued"]
+    assert set(continued) == {stopped["threadId"], *entries.values()}
+    assert not any(continued.values())
     assert await asyncio.wait_for(connections[2][0].readline(), 10) == b"8\n"
 
 
@@ -117,3 +119,26 @@ async def test_the_option_hides_task_entries_and_a_finished_task_is_a_clear_erro
             pass  # the task ends when the loop next runs it
     with pytest.raises(AgentError, match=f"no thread with id {gone} in the target: no asyncio task has it"):
         await link.request("stackTrace", {"threadId": gone})
+
+
+async def test_non_stop_a_loops_tasks_are_reported_stopped_and_continued_with_its_thread(
+    service: tuple[Target, AgentLink, list[Connection]],
+) -> None:
+    _target, link, connections = service
+    await link.request("configure", {"stopAll": False})
+    entries = await tasks(link)
+    loop_thread = await stop_in_process(link, connections[0])
+    stopped = {}
+    while len(stopped) < len(entries):
+        body = await link.wait_for_event("stopped", 10)
+        stopped[body["threadId"]] = body
+    assert set(stopped) == set(entries.values())
+    assert all(b["allThreadsStopped"] is False and b["preserveFocusHint"] for b in stopped.values())
+    chain = (await link.request("stackTrace", {"threadId": entries["conn-2"]}))["stackFrames"]
+    user_frames = [f["name"] for f in chain if f.get("presentationHint") != "subtle"]
+    assert user_frames[:2] == ["read_request", "handle"]
+    await link.request("continue", {"threadId": loop_thread})
+    continued = set()
+    while continued != set(entries.values()) | {loop_thread}:
+        continued.add((await link.wait_for_event("continued", 10))["threadId"])
+    assert await asyncio.wait_for(connections[0][0].readline(), 10) == b"2\n"

@@ -36,6 +36,7 @@ of those threads die then, and a continue ends their steps).
 """
 
 import collections
+import contextlib
 import os
 import sys
 import threading
@@ -46,6 +47,9 @@ _agent_idents = set()
 _serving = set()
 after_stop = []
 resume_hooks = []
+reported_hooks = []
+"""Functions run on a thread right after its stop was reported, `hook(frame)` (asyncio tasks say their
+loop's thread stopped)."""
 _state = {"stop_all": False, "reported": False, "closed": False, "all_stop": True}
 _pausing = set()
 """Threads asked to stop alone (non-stop `pause`), by ident."""
@@ -260,6 +264,9 @@ def stop(frame, reason, *, report=True, at_line=False, **fields):
         send = _wiring["send"]
         if send is not None:
             send({"type": "event", "event": "stopped", "body": body})
+        for hook in list(reported_hooks):
+            with contextlib.suppress(Exception):  # a courtesy: the thread stops regardless
+                hook(frame)
     try:
         action = entry._serve()
     finally:
@@ -394,4 +401,5 @@ def close():
     _wiring["pause_codes"] = None
     resume_hooks.clear()
     after_stop.clear()
+    reported_hooks.clear()
     return released

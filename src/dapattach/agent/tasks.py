@@ -21,7 +21,9 @@ not: a loop runs where a thread has `BaseEventLoop.run_forever` on its stack (it
 (default true) turns the entries off.
 """
 
+import re
 import sys
+import threading
 import weakref
 
 from . import context, inspection, suspend
@@ -89,19 +91,74 @@ def task_name(task):
     return name if isinstance(name, str) else object.__repr__(name)
 
 
+REPORTED_TASKS = 256
+"""At most this many task entries are reported stopped with their loop's thread (non-stop mode)."""
+_reported = {}
+"""{thread ident: DAP ids of the task entries reported stopped with it}."""
+
+
+def _loop_on_this_thread(frame):
+    code = _run_forever_code()
+    while code is not None and frame is not None:
+        if frame.f_code is code:
+            return frame.f_locals.get("self")
+        frame = frame.f_back
+    return None
+
+
+def _stopped_with_thread(frame):
+    """Non-stop: a thread that runs an asyncio loop stopped, and with it every task of that loop, which
+    clients show as running unless told (all-stop says it once for everything)."""
+    if suspend.all_stop() or not context.option("asyncioTasks"):
+        return
+    loop = _loop_on_this_thread(frame)
+    if loop is None:
+        return
+    ident = threading.get_ident()
+    ids = []
+    for task in tasks_of(loop)[:REPORTED_TASKS]:
+        dap_id = _remember(task)
+        ids.append(dap_id)
+        body = {"reason": "pause", "threadId": dap_id, "allThreadsStopped": False, "preserveFocusHint": True,
+                "description": "its event loop's thread is stopped"}  # fmt: skip
+        context.emit("stopped", body)
+    _reported[ident] = ids
+
+
+def _resumed(kind, idents):
+    """The tasks reported stopped with a thread that goes on go on with it."""
+    for ident in list(_reported) if idents is None else idents:
+        for dap_id in _reported.pop(ident, ()):
+            context.emit("continued", {"threadId": dap_id, "allThreadsContinued": False})
+
+
+def _remember(task):
+    dap_id = task_dap_id(id(task))
+    while _known.get(dap_id, task) is not task:  # two live tasks 16 GiB apart: rare, not fatal
+        dap_id = TASK_BASE + (dap_id + 1 - TASK_BASE) % _SPAN
+    _known[dap_id] = task
+    return dap_id
+
+
+def natural_key(name):
+    """`conn-2` before `conn-10`: names compared by their runs of digits as numbers."""
+    return [
+        (0, int(part)) if part.isdigit() else (1, part.lower()) for part in re.split(r"(\d+)", name) if part
+    ]
+
+
 def listing(thread_names):
-    """[(dap id, name, task, thread ident)] of every task of every running loop (`asyncioTasks`)."""
+    """[(dap id, name, task, thread ident)] of every task of every running loop (`asyncioTasks`), by
+    thread and then by task name in natural order."""
     if not context.option("asyncioTasks"):
         return []
     result = []
     for ident, loop in running_loops():
         thread = thread_names.get(ident, f"thread {ident}")
         for task in tasks_of(loop):
-            dap_id = task_dap_id(id(task))
-            while _known.get(dap_id, task) is not task:  # two live tasks 16 GiB apart: rare, not fatal
-                dap_id = TASK_BASE + (dap_id + 1 - TASK_BASE) % _SPAN
-            _known[dap_id] = task
+            dap_id = _remember(task)
             result.append((dap_id, f"Task {task_name(task)!r} (asyncio, {thread})", task, ident))
+    result.sort(key=lambda entry: (entry[3], natural_key(task_name(entry[2]))))
     return result
 
 
@@ -230,3 +287,7 @@ def task_of(frame, ident):
             if any(candidate is frame for candidate in chain(task, top)):
                 return task
     return None
+
+
+suspend.reported_hooks.append(_stopped_with_thread)
+suspend.resume_hooks.append(_resumed)
