@@ -86,7 +86,11 @@ async def test_an_idle_asyncio_servers_tasks_show_their_await_chains_in_the_snap
         await attach
 
         snapshot = await task_entries(client)
-        assert set(snapshot) == {"Task-1", *(f"conn-{n}" for n in range(1, CONNECTIONS + 1))}
+        assert list(snapshot) == [*(f"conn-{n}" for n in range(1, CONNECTIONS + 1)), "Task-1"], (
+            "natural order"
+        )
+        locations = {"source": {"path": str(SERVICE)}, "line": PROCESS_LINE}
+        assert await client.request("breakpointLocations", locations) == {"breakpoints": []}
         names = {t["id"]: t["name"] for t in (await client.request("threads"))["threads"]}
         assert names[snapshot["conn-7"]] == "Task 'conn-7' (asyncio, MainThread) (snapshot)"
         waiting = [
@@ -106,7 +110,9 @@ async def test_an_idle_asyncio_servers_tasks_show_their_await_chains_in_the_snap
         stopped = (await client.wait_event("stopped"))["body"]
         assert stopped["reason"] == "breakpoint"
         entries = await task_entries(client)
-        assert entries == snapshot, "the agent numbers tasks as the snapshot did"
+        assert entries == snapshot and list(entries) == list(snapshot), (
+            "the agent lists tasks as the snapshot did"
+        )
         stopped_task = await chain(client, entries["conn-7"])
         assert stopped_task == [
             ("process", "asyncio_service.py", PROCESS_LINE),

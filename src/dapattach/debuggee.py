@@ -156,6 +156,8 @@ class Debuggee:
                 return await self.standin.stack_trace(arguments)
             case "scopes" | "variables" | "evaluate":
                 return self.standin.scopes()
+            case "breakpointLocations":
+                return {"breakpoints": []}  # VS Code asks where the cursor is; no code is known yet
             case _ if command in BREAKPOINT_COMMANDS:
                 why = (
                     f"pending: applied when process {self.pid} next runs Python code "

@@ -9,6 +9,7 @@ them (see `agent/tasks.py`), so an idle asyncio server shows what each task wait
 """
 
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -24,6 +25,12 @@ TASK_BASE = 1 << 30
 def task_dap_id(address: int) -> int:
     """The DAP id of the task at `address`, as the agent numbers it (OS thread ids are below 2**22)."""
     return TASK_BASE + ((address >> 4) % (1 << 30))
+
+
+def _natural_key(name: str) -> list[tuple[int, int | str]]:
+    """`conn-2` before `conn-10`, as the agent orders task entries."""
+    parts = re.split(r"(\d+)", name)
+    return [(0, int(part)) if part.isdigit() else (1, part.lower()) for part in parts if part]
 
 
 class SnapshotStandIn:
@@ -49,7 +56,7 @@ class SnapshotStandIn:
         entries = [{"id": thread.id, "name": f"{thread.name} (snapshot)"} for thread in snapshot.threads]
         if self.tasks:
             names = {thread.id: thread.name for thread in snapshot.threads}
-            for task in snapshot.tasks:
+            for task in sorted(snapshot.tasks, key=lambda task: (task.thread_id, _natural_key(task.name))):
                 where = names.get(task.thread_id, f"thread {task.thread_id}")
                 entries.append(
                     {"id": task_dap_id(task.id), "name": f"Task {task.name!r} (asyncio, {where}) (snapshot)"}
