@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 type Body = dict[str, Any]
@@ -33,6 +34,9 @@ class DapClient:
         )
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
         self._closed: str | None = None
+        self.on_start_debugging: Callable[[Body], Awaitable[None]] | None = None
+        """When set, `startDebugging` reverse requests are run by it (answered once it returns)."""
+        self._children: set[asyncio.Future[None]] = set()
         self._reader = asyncio.create_task(self._read_messages())
         self._stderr_reader = asyncio.create_task(self._read_stderr())
 
@@ -147,12 +151,28 @@ class DapClient:
                     waiters.popleft().set_result(body)
                 else:
                     self._events[name].append(body)
+            case {"type": "request", "seq": int(seq), "command": "startDebugging"} if self.on_start_debugging:
+                task = asyncio.ensure_future(self._start_debugging(seq, message.get("arguments") or {}))
+                self._children.add(task)
+                task.add_done_callback(self._children.discard)
             case {"type": "request", "seq": int(seq), "command": str(command)}:
-                self._answer_reverse_request(seq, command)
+                self._answer_reverse_request(seq, command, "the bench client does not run reverse requests")
 
-    def _answer_reverse_request(self, seq: int, command: str) -> None:
-        reply = {"seq": 0, "type": "response", "request_seq": seq, "command": command, "success": False}
-        reply["message"] = "the bench client does not run reverse requests"
+    async def _start_debugging(self, seq: int, arguments: Body) -> None:
+        assert self.on_start_debugging is not None
+        try:
+            await self.on_start_debugging(arguments)
+        except Exception as error:
+            self._answer_reverse_request(seq, "startDebugging", f"the child session did not start: {error}")
+        else:
+            self._answer_reverse_request(seq, "startDebugging", None)
+
+    def _answer_reverse_request(self, seq: int, command: str, failure: str | None) -> None:
+        reply = {"seq": 0, "type": "response", "request_seq": seq, "command": command, "success": not failure}
+        if failure:
+            reply["message"] = failure
+        if self._closed is not None or self.process.stdin is None or self.process.stdin.is_closing():
+            return
         body = json.dumps(reply).encode()
         assert self.process.stdin is not None
         self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))

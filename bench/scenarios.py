@@ -9,6 +9,8 @@ import asyncio
 import collections
 import dataclasses
 import json
+import os
+import signal
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -16,7 +18,7 @@ from typing import Any, Literal
 
 from dap import Body, DapClient, DapError
 from sessions import Breakpoints, Debugger, Session
-from targets_io import Target, marker_line
+from targets_io import TARGETS, Target, marker_line
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,6 +282,53 @@ async def run_memory(cfg: Config, debugger: Debugger | None) -> dict[str, Sample
     return {"h": Sample((after - before) / 1024, {"vmrss_before_kib": before, "vmrss_after_kib": after})}
 
 
+def _late_child_scenario(key: str, sent: signal.Signals, note: str, script: str, marker: str) -> Runner:
+    """A parent already attached starts a Python child; the child's session (opened on `startDebugging`,
+    with the same breakpoint) stops in it. Measured: from the moment the parent starts the child (its own
+    clock reading, printed just before) to the child session's `stopped` event."""
+
+    async def run(cfg: Config, debugger: Debugger | None) -> dict[str, Sample]:
+        assert debugger is not None
+        if debugger.name != "dapattach":
+            raise DapError(
+                f"{debugger.name} announces children of an attach-by-PID with its own debugpyAttach event, "
+                "not startDebugging, which this bench follows"
+            )
+        target = await Target.start(cfg.python, "tree.py", cfg.cpu_args())
+        breakpoints: Breakpoints = {str(TARGETS / script): [{"line": marker_line(script, marker)}]}
+        children: list[Session] = []
+        stops: asyncio.Queue[tuple[Session, Body]] = asyncio.Queue()
+
+        async def start_child(arguments: Body) -> None:
+            child, _ = await Session.open(debugger)
+            children.append(child)
+            await child.attach(0, breakpoints, configuration=arguments.get("configuration"))
+            await stops.put((child, await child.client.event("stopped", 30.0)))
+
+        session: Session | None = None
+        try:
+            await asyncio.sleep(cfg.warmup_s)
+            session, _ = await Session.open(debugger)
+            session.client.on_start_debugging = start_child
+            await session.attach(target.pid, breakpoints)
+            os.kill(target.pid, sent)
+            started_ns = await target.note(note, 10.0)
+            child, stopped = await asyncio.wait_for(stops.get(), 30.0)
+            elapsed = (stopped["received_ns"] - started_ns) / 1e6
+            await child.set_breakpoints(str(TARGETS / script), [])
+            await child.client.request("continue", {"threadId": stopped["threadId"]})
+            await session.detach()
+        finally:
+            for child in children:
+                await child.close()
+            if session is not None:
+                await session.close()
+            await target.stop()
+        return {key: Sample(elapsed, {"reason": stopped.get("reason"), "children": len(children)})}
+
+    return run
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "a-busy",
@@ -340,4 +389,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         _loop_scenario("g", "cold", detach_first=True),
     ),
     Scenario("h", (Row("h", "h. target VmRSS added by attach", "mib", 3, "≤ 3 MiB"),), True, run_memory),
+    Scenario(
+        "i-fork",
+        (Row("i-fork", "i. late child: fork → stopped at its 1st line", "ms", 1000, "≤ 1 s"),),
+        False,
+        _late_child_scenario("i-fork", signal.SIGUSR1, "forked", "tree.py", "fork-line"),
+    ),
+    Scenario(
+        "i-exec",
+        (Row("i-exec", "i. late child: new program → stopped in it", "ms", 1000, "≤ 1 s"),),
+        False,
+        _late_child_scenario("i-exec", signal.SIGUSR2, "spawned", "tree_child.py", "exec-line"),
+    ),
 )

@@ -55,6 +55,7 @@ class Session:
                     "supportsVariableType": True,
                     "supportsVariablePaging": True,
                     "supportsRunInTerminalRequest": False,
+                    "supportsStartDebuggingRequest": True,
                 },
                 timeout=20.0,
             )
@@ -64,14 +65,18 @@ class Session:
         return session, (time.perf_counter_ns() - started) / 1e6
 
     async def attach(
-        self, pid: int, breakpoints: Breakpoints | None = None, timeout: float = 30.0
+        self,
+        pid: int,
+        breakpoints: Breakpoints | None = None,
+        timeout: float = 30.0,
+        configuration: Body | None = None,
     ) -> Attached:
-        """Attach to `pid`, configure, and time it up to the first `threads` answer."""
+        """Attach to `pid` (with `configuration`, for a child session), configure, and time it up to the
+        first `threads` answer."""
         client = self.client
         started = time.perf_counter_ns()
-        attach_answer = asyncio.ensure_future(
-            client.response(client.send("attach", {"processId": pid}), timeout)
-        )
+        arguments = configuration if configuration is not None else {"processId": pid}
+        attach_answer = asyncio.ensure_future(client.response(client.send("attach", arguments), timeout))
         initialized = asyncio.ensure_future(client.event("initialized", timeout))
         try:
             await asyncio.wait({attach_answer, initialized}, return_when=asyncio.FIRST_COMPLETED)

@@ -30,6 +30,8 @@ class Target:
         self.script = script
         self.pid = process.pid
         self.windows: list[tuple[int, float, float]] = []
+        self.notes: list[dict[str, Any]] = []
+        """Other JSON lines the target printed (e.g. when it started a child), in order."""
         self._changed = asyncio.Event()
         self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._reader = asyncio.create_task(self._read())
@@ -76,6 +78,9 @@ class Target:
                 case {"ips": float(ips) | int(ips), "cpu_ips": float(cpu) | int(cpu), "t": int(t)}:
                     self.windows.append((t, float(ips), float(cpu)))
                     self._changed.set()
+                case dict():
+                    self.notes.append(message)
+                    self._changed.set()
         if not self._ready.done():
             self._ready.set_exception(TargetError(f"{self.script} exited before it was ready"))
         self._changed.set()
@@ -101,6 +106,23 @@ class Target:
                     f"{self.script} reported {len(chosen)} of {count} windows in {timeout:g} s "
                     "(stopped by the debugger?)"
                 )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
+
+    async def note(self, key: str, timeout: float) -> Any:
+        """The value of the next note carrying `key` (notes are taken in order)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for index, note in enumerate(self.notes):
+                if key in note:
+                    del self.notes[index]
+                    return note[key]
+            if self.process.returncode is not None or self._reader.done():
+                raise TargetError(f"{self.script} (pid {self.pid}) exited before saying {key!r}")
+            self._changed.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TargetError(f"{self.script} did not say {key!r} within {timeout:g} s")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), left)
 

@@ -2,6 +2,11 @@
 
 It frames messages itself (not with dapattach's codec, so the two check each other) and validates every
 message the adapter sends against the official DAP schema: a test fails on any invalid message.
+
+Like VS Code, it can answer the `startDebugging` reverse request (`answer_start_debugging`): it starts a
+child session the way the editor would (a new adapter process over stdio, or a new connection to the
+listening adapter), sends it the `attach` configuration it was given and the breakpoints this
+session set, and answers once the child's `attach` is answered.
 """
 
 import asyncio
@@ -23,6 +28,8 @@ LISTENING = re.compile(r"dapattach: listening on (?P<host>\S+):(?P<port>\d+)$")
 TIMEOUT = 15.0
 
 type Message = dict[str, Any]
+
+BREAKPOINT_COMMANDS = ("setBreakpoints", "setFunctionBreakpoints", "setExceptionBreakpoints")
 
 
 class DapError(Exception):
@@ -88,9 +95,23 @@ def checker() -> SchemaChecker:
 class DapClient:
     """One connection to an adapter subprocess (see `start`)."""
 
-    def __init__(self, process: asyncio.subprocess.Process, transport: str) -> None:
+    def __init__(
+        self, process: asyncio.subprocess.Process, transport: str, *, owns_process: bool = True
+    ) -> None:
         self.process = process
         self.transport = transport
+        self.owns_process = owns_process
+        """False for a child session over TCP: another connection to the parent's adapter process."""
+        self.address: tuple[str, int] | None = None
+        self.python = sys.executable
+        self.env: dict[str, str] | None = None
+        self.options: tuple[str, ...] = ()
+        self.children: list[DapClient] = []
+        """Child sessions started for `startDebugging`, in order."""
+        self.start_debugging_requests: list[Message] = []
+        self.breakpoint_requests: dict[tuple[str, str], Any] = {}
+        self._start_debugging = False
+        self._children_changed = asyncio.Condition()
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | asyncio.StreamWriter | None = None
         self.messages: list[Message] = []
@@ -103,6 +124,10 @@ class DapClient:
         self._new_event = asyncio.Condition()
         self._stderr_changed = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
+        self.attached = asyncio.Event()
+        """Set once this child session's `attach` was answered."""
+        self.child_pid: int | None = None
+        self.configuration: Message = {}
 
     # -- starting ---------------------------------------------------------------------------------------
 
@@ -131,6 +156,7 @@ class DapClient:
             env={**os.environ, **(env or {})},
         )
         client = cls(process, transport)
+        client.python, client.env, client.options = python, env, options
         client._tasks.append(asyncio.create_task(client._read_stderr()))
         if transport == "stdio":
             assert process.stdout is not None and process.stdin is not None
@@ -139,8 +165,8 @@ class DapClient:
             await client.wait_stderr(lambda line: line == f"dapattach: listening on {transport}")
             client.attach_streams(*await asyncio.open_unix_connection(transport[5:]))
         else:
-            host, port = await client.listening_address()
-            await client.connect_tcp(host, port)
+            client.address = await client.listening_address()
+            await client.connect_tcp(*client.address)
         return client
 
     async def listening_address(self) -> tuple[str, int]:
@@ -189,6 +215,10 @@ class DapClient:
         if seq is None:
             self._seq += 1
             seq = message["seq"] = self._seq
+        if command in BREAKPOINT_COMMANDS and isinstance(arguments, dict):
+            source = arguments.get("source")
+            path = source.get("path", "") if isinstance(source, dict) else ""
+            self.breakpoint_requests[command, str(path)] = arguments
         future = self._responses[seq] = asyncio.get_running_loop().create_future()
         await self.send(message)
         try:
@@ -198,14 +228,85 @@ class DapClient:
             self.assert_valid()
 
     async def request(self, command: str, arguments: Any = None, *, timeout: float = TIMEOUT) -> Any:
-        """The response body; raises `DapError` with the adapter's message on an error response."""
+        """The response body; raises `DapError` with the adapter's message on an error response.
+
+        Breakpoint requests go to every child session too, as VS Code sends them to every session."""
         response = await self.request_raw(command, arguments, timeout=timeout)
         if not response["success"]:
             raise DapError(response)
+        if command in BREAKPOINT_COMMANDS:
+            for child in self.children:
+                if child.attached.is_set() and not child.closed_by_adapter.is_set():
+                    with contextlib.suppress(DapError, ConnectionError):
+                        await child.request(command, arguments, timeout=timeout)
         return response.get("body")
 
     async def initialize(self, **arguments: Any) -> Any:
+        if self._start_debugging:
+            arguments.setdefault("supportsStartDebuggingRequest", True)
         return await self.request("initialize", {"clientID": "tests", "adapterID": "dapattach", **arguments})
+
+    # -- child sessions ---------------------------------------------------------------------------------
+
+    def answer_start_debugging(self) -> None:
+        """Start child sessions when the adapter asks (and say so in `initialize`)."""
+        self._start_debugging = True
+
+    async def wait_children(self, count: int, *, timeout: float = TIMEOUT) -> list[DapClient]:
+        """The first `count` child sessions, once each has had its `attach` answered."""
+
+        def ready() -> bool:
+            return sum(child.attached.is_set() for child in self.children) >= count
+
+        async with self._children_changed:
+            await asyncio.wait_for(self._children_changed.wait_for(ready), timeout)
+        return [child for child in self.children if child.attached.is_set()][:count]
+
+    def child_for(self, pid: int) -> DapClient:
+        return next(child for child in self.children if child.child_pid == pid)
+
+    async def _start_child(self, request: Message) -> None:
+        """What VS Code does for `startDebugging`: a new session with the given configuration."""
+        configuration = dict(request["arguments"]["configuration"])
+        if self.transport == "stdio":
+            child = await DapClient.start("stdio", *self.options, python=self.python, env=self.env)
+        elif self.transport.startswith("unix:"):
+            child = DapClient(self.process, self.transport, owns_process=False)
+            child.attach_streams(*await asyncio.open_unix_connection(self.transport[5:]))
+        else:
+            assert self.address is not None
+            child = DapClient(self.process, "tcp", owns_process=False)
+            child.address = self.address
+            await child.connect_tcp(*self.address)
+        child.child_pid = int(configuration["processId"])
+        child.configuration = configuration
+        self.children.append(child)
+        try:
+            await child.initialize(supportsStartDebuggingRequest=True, supportsProgressReporting=True)
+            attach = asyncio.create_task(child.request("attach", configuration))
+            await child.wait_event("initialized")
+            for (command, _), arguments in self.breakpoint_requests.items():
+                await child.request(command, arguments)
+            await child.request("configurationDone")
+            await attach
+        except (DapError, ConnectionError, TimeoutError) as error:
+            await self._respond(request, success=False, message=f"the child session did not start: {error}")
+            return
+        child.attached.set()
+        await self._notify(self._children_changed)
+        await self._respond(request)
+
+    async def _respond(self, request: Message, *, success: bool = True, message: str | None = None) -> None:
+        response: Message = {
+            "type": "response",
+            "request_seq": request["seq"],
+            "command": request["command"],
+            "success": success,
+        }
+        if message is not None:
+            response["message"] = message
+        with contextlib.suppress(ConnectionError):
+            await self.send(response)
 
     # -- receiving --------------------------------------------------------------------------------------
 
@@ -271,6 +372,13 @@ class DapClient:
             case "event":
                 self.events.append(message)
                 self._tasks.append(asyncio.create_task(self._notify(self._new_event)))
+            case "request" if message.get("command") == "startDebugging" and self._start_debugging:
+                self.start_debugging_requests.append(message)
+                self._tasks.append(asyncio.create_task(self._start_child(message)))
+            case "request":
+                self._tasks.append(
+                    asyncio.create_task(self._respond(message, success=False, message="not supported"))
+                )
 
     async def _notify(self, condition: asyncio.Condition) -> None:
         async with condition:
@@ -298,7 +406,14 @@ class DapClient:
 
     async def close(self) -> int:
         """Stop the adapter (EOF on stdio, SIGTERM for a listening adapter) and return its exit code."""
+        for child in self.children:
+            await child.close()
         await self.close_stream()
+        if not self.owns_process:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            return 0
         if self.transport == "stdio":
             with contextlib.suppress(TimeoutError):
                 return await self.wait_exit()

@@ -1,5 +1,6 @@
 """What the editor is told when the attached process ends: `exited` with its exit code, then `terminated`."""
 
+import os
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from agent_harness import TARGETS
+from dapattach.attach.target import exit_code
 from dapclient import DapClient
 from handlers.conftest import attach_session
 from interpreters import PY314
@@ -61,9 +63,21 @@ async def test_an_exit_without_python_is_read_from_the_kernel(
     assert events_after_attach(adapter) == ["exited", "terminated"]
 
 
-async def test_an_exit_code_nobody_can_know_is_said_so(adapter: DapClient) -> None:
+def kernel_keeps_exit_codes() -> bool:
+    """Whether a pidfd still tells a process's exit code after its parent collected it (Linux 6.15+)."""
+    process = subprocess.Popen(["true"])
+    pidfd = os.pidfd_open(process.pid)
+    try:
+        process.wait()
+        return exit_code(process.pid, pidfd) == 0
+    finally:
+        os.close(pidfd)
+
+
+async def test_an_exit_code_the_parent_collected_first(adapter: DapClient) -> None:
     """`os._exit` runs no Python and the parent collects the status before the adapter looks (the
-    adapter is held with SIGSTOP meanwhile, so that order is certain)."""
+    adapter is held with SIGSTOP meanwhile, so that order is certain): the pidfd the adapter holds still
+    knows the code on Linux 6.15+; on older kernels nobody can know, and the editor is told so."""
     process = subprocess.Popen([PY314, str(TARGETS / "exits.py"), "os-exit", "7"], stdout=subprocess.PIPE)
     try:
         assert process.stdout is not None and process.stdout.readline().strip() == b"READY"
@@ -75,9 +89,13 @@ async def test_an_exit_code_nobody_can_know_is_said_so(adapter: DapClient) -> No
         finally:
             adapter.process.send_signal(signal.SIGCONT)
         said = await adapter.wait_event("output", lambda e: "has exited" in e["body"]["output"])
-        assert "its exit code is unknown" in said["body"]["output"]
         await adapter.wait_event("terminated")
-        assert events_after_attach(adapter) == ["terminated"]
+        if kernel_keeps_exit_codes():
+            assert (await adapter.wait_event("exited"))["body"] == {"exitCode": 7}
+            assert events_after_attach(adapter) == ["exited", "terminated"]
+        else:
+            assert "its exit code is unknown" in said["body"]["output"]
+            assert events_after_attach(adapter) == ["terminated"]
     finally:
         process.kill()
         process.wait()

@@ -121,6 +121,7 @@ def test_ps_json_reports_each_targets_exact_version(targets: Targets) -> None:
         entry = by_pid(entries, process.pid)
         assert set(entry) == {
             "pid",
+            "ppid",
             "user",
             "uid",
             "python",
@@ -139,6 +140,7 @@ def test_ps_json_reports_each_targets_exact_version(targets: Targets) -> None:
         assert entry["attachable"] is True
         assert entry["reason"] is None
         assert entry["uid"] == os.geteuid()
+        assert entry["ppid"] == os.getpid()
         assert entry["argv"] == [python, str(targets.directory / f"on{version.replace('.', '')}.py")]
         assert str(entry["commandLine"]).endswith(f"on{version.replace('.', '')}.py")
 
@@ -280,3 +282,41 @@ def test_ps_table_shows_the_target(targets: Targets) -> None:
     row = next(row for row in rows if row.split()[0] == str(process.pid))
     assert row.split()[2:5] == [exact_version(interpreter("3.14")), "enabled", "yes"]
     assert row.endswith("'" + str(targets.directory / "table target.py") + "'")
+
+
+def test_ps_tree_shows_workers_under_their_master() -> None:
+    prefork = Path(__file__).parent / "targets" / "prefork_server.py"
+    master = subprocess.Popen([interpreter("3.14"), str(prefork), "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert master.stdout is not None
+        lines = []
+        for line in master.stdout:
+            if line == "READY\n":
+                break
+            lines.append(line.strip())
+        else:
+            raise AssertionError(f"the prefork server ended before it was ready: {lines}")
+        workers = [int(line.split()[1]) for line in lines if line.startswith("WORKER ")]
+        done = subprocess.run(
+            [sys.executable, "-m", "dapattach", "ps", "--tree"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        rows = done.stdout.splitlines()
+        at = next(index for index, row in enumerate(rows) if row.split()[0] == str(master.pid))
+        first, second = rows[at + 1], rows[at + 2]
+        assert [int(first.split()[0]), int(second.split()[0])] == workers
+        command = rows[0].index("COMMAND")
+        depth = len(rows[at][command:]) - len(
+            rows[at][command:].lstrip(" │├└─")
+        )  # the master may be nested too
+        assert first[command + depth :].lstrip(" │").startswith("├─ /")
+        assert second[command + depth :].lstrip(" │").startswith("└─ /")
+        assert first[command:].index("├") >= depth
+        entries = run_ps("--tree")
+        assert [by_pid(entries, worker)["ppid"] for worker in workers] == [master.pid, master.pid]
+    finally:
+        master.kill()
+        master.wait()

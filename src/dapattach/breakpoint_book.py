@@ -50,15 +50,18 @@ class BreakpointBook:
             ]
         }
 
+    def requests(self) -> list[tuple[str, Body]]:
+        """The latest breakpoint requests, in the order an agent should get them (another process's, too)."""
+        order = sorted(self._latest.items(), key=lambda item: BREAKPOINT_COMMANDS.index(item[0][0]))
+        return [(key[0], arguments) for key, arguments in order]
+
     async def replay(self, ask: Ask) -> list[Body]:
         """Apply everything recorded through `ask(command, arguments)`; returns `breakpoint` event bodies
         that tell the editor what became of its pending breakpoints."""
         changed: list[Body] = []
-        order = sorted(self._latest.items(), key=lambda item: BREAKPOINT_COMMANDS.index(item[0][0]))
-        for key, arguments in order:
-            command = key[0]
+        for command, arguments in self.requests():
             body = await ask(command, arguments)
-            pending = self._pending_ids.pop(key, [])
+            pending = self._pending_ids.pop(_key(command, arguments), [])
             for client_id, breakpoint in zip(pending, body.get("breakpoints") or [], strict=False):
                 if isinstance(breakpoint.get("id"), int):
                     self._to_client[breakpoint["id"]] = client_id

@@ -8,6 +8,11 @@ the moment it arrives. When the agent's link closes without a detach (the target
 the editor is told at once: `exited` with the exit code (the agent reports it on the target's way out; for
 `os._exit` or a signal it is read from the kernel while the dead process waits for its parent), then
 `terminated`.
+When the process exec'd a new Python program instead, the agent is asked in again.
+
+A child process's own session (`subProcessOf` in its configuration) claims the process from the session
+that found it, which sends over the agent it already put there (`subprocesses.claim`): its attach uses
+the hand-over driver, which injects nothing.
 """
 
 import asyncio
@@ -19,22 +24,36 @@ from typing import Any
 
 from dapattach.attach.attempt import Attempt, Phase
 from dapattach.attach.checks import AttachError, blocked_message
+from dapattach.attach.driver import HandOverDriver
 from dapattach.attach.link import AgentError, AgentGone, AgentLink
 from dapattach.breakpoint_book import BREAKPOINT_COMMANDS, BreakpointBook
 from dapattach.options import AttachOptions
 from dapattach.pathmap import PathMapper
+from dapattach.processes import NoSuchProcess, describe_process
 from dapattach.session import RequestError
 from dapattach.standin import SnapshotStandIn
+from dapattach.subprocesses import startup, tree
+from dapattach.subprocesses.claim import ChildExited, ClaimRefused, ParentSession, claim
 
 log = logging.getLogger(__name__)
 
 type Body = dict[str, Any]
 type SendEvent = Callable[[str, Body | None], None]
 type Arrival = Callable[[Body | None], None]
+type BreakpointListener = Callable[[str, Body], Any]
 
 TERMINATE_GRACE = 5.0
 ATTACH_GRACE = 0.5
 """How long `attach` waits for the agent before answering from a snapshot (busy targets take ms)."""
+
+
+class EndedEarly(AttachError):
+    """A child session cannot start (its process exited, or the session that found it ended): it ends at
+    once, with this message and the exit code when there is one."""
+
+    def __init__(self, pid: int, message: str, exit_code: int | None) -> None:
+        super().__init__(pid, message)
+        self.exit_code = exit_code
 
 
 class Debuggee:
@@ -42,17 +61,30 @@ class Debuggee:
         self.pid = options.process_id
         self.options = options
         self.paths = PathMapper(options.path_mappings)
-        self.attempt = Attempt(self.pid, on_event=self._forward_event)
+        handed_over = options.sub_process_of is not None
+        self.attempt = Attempt(
+            self.pid, on_event=self._forward_event, driver=HandOverDriver() if handed_over else None
+        )
         self.standin = SnapshotStandIn(self.pid, tasks=options.asyncio_tasks)
         self.breakpoints = BreakpointBook()
         self.on_arrival: Arrival = lambda error: None
         """Called once the agent is in (None) or waiting for it failed (the error's body)."""
         self.ended = False
         """True once the editor was told `terminated` (the target exited, or we stopped waiting for it)."""
+        self.configure_extra: Body = {}
+        """More for the agent's `configure` (the root of a followed tree says where children report)."""
+        self.breakpoint_listeners: list[BreakpointListener] = []
+        """Told of every breakpoint change (`listener(command, arguments)`), with the target's paths."""
+        self.initial_stop: Body | None = None
+        """The `stopped` body of a stop that happened before this session took the agent over."""
+        self.parent: ParentSession | None = None
         self._send_event = send_event
         self._leaving = False
         self._exit_reported = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._parent_task: asyncio.Task[None] | None = None
+        self._image: tuple[int, int] | None = None
+        self._reattaching = False
 
     @property
     def link(self) -> AgentLink | None:
@@ -62,14 +94,18 @@ class Debuggee:
     @property
     def waiting(self) -> bool:
         """Whether the snapshot stand-in answers because the agent is not in yet."""
-        return self.attempt.phase is Phase.STAND_IN
+        return self._reattaching or self.attempt.phase is Phase.STAND_IN
 
     async def attach(self) -> bool:
         """Ask the target to load the agent; True once it is in, False while it is still on its way.
 
         Raises `AttachError` with the user's message when the target cannot be attached at all.
         """
+        stat = tree.read_stat(self.pid)
+        self._image = stat.image if stat is not None else None
         await self.attempt.start()
+        if self.options.sub_process_of is not None:
+            await self._claim()
         grace = min(ATTACH_GRACE, self.options.timeout) if self.options.timeout else ATTACH_GRACE
         try:
             link = await self.attempt.arrival(grace)
@@ -82,6 +118,41 @@ class Debuggee:
             return False
         await self._agent_in(link)
         return True
+
+    async def _claim(self) -> None:
+        """As a child session: have the session that found the process send its agent here."""
+        of = self.options.sub_process_of
+        assert of is not None and self.attempt.socket_path is not None and self.attempt.secret is not None
+        try:
+            self.parent = await claim(of, self.pid, self.attempt.socket_path, self.attempt.secret)
+        except ChildExited as exited:
+            self.attempt.close("target gone")
+            said = "" if exited.exit_code is None else f" ({tree.signal_name(exited.exit_code)})"
+            raise EndedEarly(
+                self.pid, f"Process {self.pid} exited before its session started{said}.", exited.exit_code
+            ) from None
+        except ClaimRefused as refused:
+            self.attempt.close("fail")
+            raise EndedEarly(
+                self.pid,
+                f"Process {self.pid} is not debugged in this session: {refused}. To debug it, attach to "
+                f'it in a session of its own ("processId": {self.pid}).',
+                None,
+            ) from None
+        self._parent_task = asyncio.create_task(self.parent.serve(self._parent_ended, self._handover_failed))
+
+    async def _parent_ended(self) -> None:
+        """The session of the process that started this one ended: so does this one; the process runs on."""
+        if self.ended or self._leaving:
+            return
+        root = self.parent.root if self.parent is not None else "?"
+        await self.detach()
+        self._end(f"Detached from process {self.pid}, as the session of process {root} ended; it runs on.")
+
+    async def _handover_failed(self, why: str) -> None:
+        log.info("process %d was not handed over: %s", self.pid, why)
+        if self.link is None:
+            self.attempt.fail(why)
 
     async def give_up(self) -> None:
         """The user cancelled the wait: withdraw the request and say so."""
@@ -103,19 +174,28 @@ class Debuggee:
             self.on_arrival(None)
 
     async def _agent_in(self, link: AgentLink) -> None:
-        await self.request(
-            "configure",
-            {
-                "justMyCode": self.options.just_my_code,
-                "showReturnValue": self.options.show_return_value,
-                "stopAll": self.options.stop_all,
-                "asyncioTasks": self.options.asyncio_tasks,
-            },
-        )
-        for body in await self.breakpoints.replay(self._ask_agent):
-            self.map_sources(body)
-            self._send_event("breakpoint", body)
-        await self.request("ready")
+        log.info("the agent is in process %d", self.pid)
+        stopped = link.hello.get("stopped")
+        self.initial_stop = dict(stopped) if isinstance(stopped, dict) else None
+        try:
+            await self.request(
+                "configure",
+                {
+                    "justMyCode": self.options.just_my_code,
+                    "showReturnValue": self.options.show_return_value,
+                    "stopAll": self.options.stop_all,
+                    "asyncioTasks": self.options.asyncio_tasks,
+                    **self.configure_extra,
+                },
+            )
+            for body in await self.breakpoints.replay(self._ask_agent):
+                self.map_sources(body)
+                self._send_event("breakpoint", body)
+            await self.request("ready")
+        except RequestError:
+            if not link.closed.is_set():
+                raise
+            # The process exited or exec'd at once: `_watch` says which, and attaches again after an exec.
         self._spawn(self._watch(link))
 
     async def _ask_agent(self, command: str, arguments: Body) -> Body:
@@ -129,8 +209,11 @@ class Debuggee:
     async def request(self, command: str, arguments: Body | None = None) -> Body:
         """Ask the agent; a failure becomes a `RequestError` the editor shows as it is."""
         arguments = arguments or {}
+        if command in BREAKPOINT_COMMANDS:
+            for listener in self.breakpoint_listeners:
+                self._spawn(listener(command, arguments))
         link = self.link
-        if link is None:
+        if link is None or self._reattaching:
             return await self._answer_without_agent(command, arguments)
         if command in BREAKPOINT_COMMANDS:
             self.breakpoints.record(command, arguments)
@@ -174,11 +257,13 @@ class Debuggee:
         self._leaving = True
         await self._stop_tasks()
         await self.attempt.detach()
+        self._leave_parent()
 
     async def terminate(self) -> int | None:
         """End the target (SIGTERM, then SIGKILL after a grace period); returns a shell-style exit code."""
         self._leaving = True
         await self._stop_tasks()
+        self._leave_parent()
         return await self.attempt.terminate(TERMINATE_GRACE)
 
     def _forward_event(self, event: str, body: Body) -> None:
@@ -206,28 +291,81 @@ class Debuggee:
         await link.closed.wait()
         if self._leaving:
             return
-        self.ended = True
         target = self.attempt.target
+        stat = tree.read_stat(self.pid)
+        log.info("the agent's link to process %d closed (now %s, was %s)", self.pid, stat, self._image)
+        if (
+            target is not None
+            and target.alive()
+            and stat is not None
+            and stat.image not in (None, self._image)
+        ):
+            assert stat.image is not None
+            await self._attach_after_exec(stat.image)
+            return
         # A dying process closes its sockets (which is how we noticed) a moment before it is gone.
         exited = target is None or await target.exited(1.0)
         code = None if self._exit_reported or target is None else target.exit_status()
         self.attempt.lost()
         if not exited:
-            reason = "the agent in it stopped answering"
-            self._send_event(
-                "output", {"category": "important", "output": f"Process {self.pid}: {reason}.\n"}
+            self._end(f"Process {self.pid}: the agent in it stopped answering.", category="important")
+        elif code is None and not self._exit_reported:
+            self._end(
+                f"Process {self.pid} has exited; its exit code is unknown (it ended without running "
+                "Python's exit handlers, and its parent collected the status first)."
             )
         else:
-            text = f"Process {self.pid} has exited.\n"
-            if code is not None:
-                self._send_event("exited", {"exitCode": code})
-            elif not self._exit_reported:
-                text = (
-                    f"Process {self.pid} has exited; its exit code is unknown (it ended without running "
-                    "Python's exit handlers, and its parent collected the status first).\n"
-                )
-            self._send_event("output", {"category": "console", "output": text})
+            self._end(f"Process {self.pid} has exited.", exit_code=code)
+
+    async def _attach_after_exec(self, image: tuple[int, int]) -> None:
+        """The process exec'd a new program (the agent's socket closed with the old one): attach again."""
+        self._reattaching = True
+        self._image = image
+        self.attempt.lost()
+        try:
+            await self._attach_again()
+        finally:
+            self._reattaching = False
+
+    async def _attach_again(self) -> None:
+        try:
+            info = describe_process(self.pid)
+        except NoSuchProcess, PermissionError:
+            self._end(f"Process {self.pid} has exited.")
+            return
+        command = tree.short_command(info.argv)
+        if info.reason is not None:
+            self._end(
+                f"Process {self.pid} now runs {command} (exec), which cannot be debugged: {info.reason}."
+            )
+            return
+        text = f"Process {self.pid} now runs {command} (exec): attaching again.\n"
+        self._send_event("output", {"category": "console", "output": text})
+        await startup.until_started(self.pid)
+        self.attempt = Attempt(self.pid, on_event=self._forward_event)
+        try:
+            await self.attempt.start()
+        except AttachError as error:
+            self._end(f"Process {self.pid} now runs {command}, which cannot be attached: {error}.")
+            return
+        self.attempt.stand_in()
+        self._spawn(self._wait_for_agent(time.monotonic()))
+
+    def _end(self, text: str, *, exit_code: int | None = None, category: str = "console") -> None:
+        """Tell the editor the session is over: what happened, the exit code when known, `terminated`."""
+        self.ended = True
+        self._leave_parent()
+        if exit_code is not None:
+            self._send_event("exited", {"exitCode": exit_code})
+        self._send_event("output", {"category": category, "output": text + "\n"})
         self._send_event("terminated", None)
+
+    def _leave_parent(self) -> None:
+        """Done with the process: the session that found it (if any) leaves it alone from now on."""
+        if self.parent is not None:
+            self.parent.close()
+        if self._parent_task is not None and self._parent_task is not asyncio.current_task():
+            self._parent_task.cancel()
 
     async def _stop_tasks(self) -> None:
         for task in list(self._tasks):

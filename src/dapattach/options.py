@@ -26,6 +26,16 @@ class PathMapping:
     remote_root: str
 
 
+@attrs.frozen
+class SubProcessOf:
+    """Set in the configuration of a child process's own session (the root session's follower writes
+    it into `startDebugging`): which session found the child, and how to claim it from there."""
+
+    process_id: int
+    socket: str
+    token: str
+
+
 def _process_id(value: object, _: type) -> int:
     match value:
         case bool():
@@ -69,6 +79,9 @@ class AttachOptions:
     """All-stop (a stop stops every thread) or, when False, non-stop (only the thread that hits stops)."""
     asyncio_tasks: bool = True
     """List each asyncio task as an entry of its own in `threads`, with its await chain as its stack."""
+    sub_process: bool = True
+    """Attach to every Python process below this one too, each in a session of its own."""
+    sub_process_of: SubProcessOf | None = None
 
 
 def _converter() -> cattrs.Converter:
@@ -82,6 +95,15 @@ def _converter() -> cattrs.Converter:
             converter,
             local_root=override(rename="localRoot"),
             remote_root=override(rename="remoteRoot"),
+        ),
+    )
+
+    converter.register_structure_hook(
+        SubProcessOf,
+        make_dict_structure_fn(
+            SubProcessOf,
+            converter,
+            process_id=override(rename="processId", struct_hook=_process_id),
         ),
     )
 
@@ -101,6 +123,8 @@ def _converter() -> cattrs.Converter:
         log_to_file=override(rename="logToFile"),
         stop_all=override(rename="stopAll"),
         asyncio_tasks=override(rename="asyncioTasks"),
+        sub_process=override(rename="subProcess"),
+        sub_process_of=override(rename="subProcessOf"),
     )
     converter.register_structure_hook(AttachOptions, attach_options)
     return converter

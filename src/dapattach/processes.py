@@ -45,6 +45,8 @@ class Problem(enum.StrEnum):
 @dataclasses.dataclass(frozen=True)
 class ProcessInfo:
     pid: int
+    ppid: int | None
+    """The parent's PID (`dapattach ps --tree` and editors' pickers group workers under their master)."""
     uid: int | None
     user: str | None
     name: str
@@ -73,6 +75,7 @@ class ProcessInfo:
     def to_json(self) -> dict[str, Any]:
         return {
             "pid": self.pid,
+            "ppid": self.ppid,
             "user": self.user,
             "uid": self.uid,
             "python": self.python,
@@ -128,9 +131,10 @@ def _uids(pid: int) -> tuple[int, ...]:
     return ()
 
 
-def _state(pid: int) -> str:
-    stat = _read(f"/proc/{pid}/stat").decode(errors="replace")
-    return stat.rsplit(")", 1)[-1].split()[0]
+def _state(pid: int) -> tuple[str, int | None]:
+    """The process state letter and the parent's PID, from `/proc/PID/stat`."""
+    fields = _read(f"/proc/{pid}/stat").decode(errors="replace").rsplit(")", 1)[-1].split()
+    return fields[0], int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else None
 
 
 def _runtime_header(path: str) -> tuple[int, bool] | None:
@@ -292,7 +296,7 @@ def describe_process(pid: int) -> ProcessInfo:
     """Everything `ps` shows about one PID; raises NoSuchProcess when it does not exist (or just exited)."""
     try:
         uids = _uids(pid)
-        state = _state(pid)
+        state, ppid = _state(pid)
         argv = _split_cmdline(_read(f"/proc/{pid}/cmdline"))
         name = _read(f"/proc/{pid}/comm").decode(errors="replace").rstrip("\n")
     except FileNotFoundError, ProcessLookupError:
@@ -318,6 +322,7 @@ def describe_process(pid: int) -> ProcessInfo:
         raise NoSuchProcess(f"no process with PID {pid} (it exited while being inspected)")
     return ProcessInfo(
         pid=pid,
+        ppid=ppid,
         uid=uid,
         user=user,
         name=name,
@@ -361,15 +366,61 @@ def list_python_processes() -> list[ProcessInfo]:
     return [info for info in list_processes() if info.is_python]
 
 
-def _format_table(infos: list[ProcessInfo]) -> str:
+def tree_order(infos: list[ProcessInfo]) -> list[tuple[ProcessInfo, str]]:
+    """The processes depth first, each under its nearest listed ancestor (a worker under its master even
+    with a shell between them), with the branch to draw before its command (`├─ `, `└─ `)."""
+    listed = {info.pid for info in infos}
+    parents = _parent_links(infos)
+
+    def listed_ancestor(pid: int) -> int | None:
+        parent, seen = parents.get(pid), set()
+        while parent is not None and parent not in seen:
+            if parent in listed:
+                return parent
+            seen.add(parent)
+            parent = parents.get(parent)
+        return None
+
+    children: dict[int | None, list[ProcessInfo]] = {}
+    for info in infos:
+        children.setdefault(listed_ancestor(info.pid), []).append(info)
+    ordered: list[tuple[ProcessInfo, str]] = []
+
+    def walk(parent: int | None, indent: str) -> None:
+        below = children.get(parent, [])
+        for index, info in enumerate(below):
+            last = index == len(below) - 1
+            ordered.append((info, "" if parent is None else indent + ("└─ " if last else "├─ ")))
+            walk(info.pid, "" if parent is None else indent + ("   " if last else "│  "))
+
+    walk(None, "")
+    return ordered
+
+
+def _parent_links(infos: list[ProcessInfo]) -> dict[int, int | None]:
+    """Each listed process's parent, and the parents of ancestors that are not listed (read from `/proc`)."""
+    parents: dict[int, int | None] = {info.pid: info.ppid for info in infos}
+    for info in infos:
+        parent = info.ppid
+        while parent and parent not in parents:
+            try:
+                parents[parent] = _state(parent)[1]
+            except OSError:
+                break
+            parent = parents[parent]
+    return parents
+
+
+def _format_table(infos: list[ProcessInfo], tree: bool = False) -> str:
     def remote(info: ProcessInfo) -> str:
         return {True: "enabled", False: "disabled", None: "unknown" if info.is_python else "-"}[
             info.remote_debug
         ]
 
     rows = [("PID", "USER", "PYTHON", "REMOTE-DEBUG", "ATTACH", "COMMAND")]
-    for info in infos:
-        command = info.command_line
+    ordered = tree_order(infos) if tree else [(info, "") for info in infos]
+    for info, branch in ordered:
+        command = branch + info.command_line
         if len(command) > 300:
             command = command[:299] + "…"
         rows.append(
@@ -393,12 +444,17 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print a JSON array (for editors and scripts)")
     parser.add_argument("--all", action="store_true", help="list every process, not only Python ones")
+    parser.add_argument(
+        "--tree", action="store_true", help="show each process under its parent (workers under their master)"
+    )
     options = parser.parse_args(argv)
     infos = list_processes() if options.all else list_python_processes()
+    if options.tree:
+        infos = [info for info, _ in tree_order(infos)]
     if options.json:
         print(json.dumps([info.to_json() for info in infos], ensure_ascii=False, indent=1))
         return 0
-    print(_format_table(infos))
+    print(_format_table(infos, tree=options.tree))
     if not options.all:
         attachable = sum(info.attachable for info in infos)
         print(f"\n{len(infos)} Python process(es), {attachable} attachable", file=sys.stderr)

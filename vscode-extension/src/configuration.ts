@@ -25,6 +25,9 @@ export interface AttachConfiguration {
   readonly justMyCode: boolean;
   readonly showReturnValue: boolean;
   readonly logToFile: boolean;
+  readonly subProcess?: boolean;
+  /** Set by the adapter in a child process's own session (`startDebugging`); passed on as it is. */
+  readonly subProcessOf?: unknown;
   readonly pathMappings?: readonly PathMapping[];
   readonly python?: string;
   readonly timeout?: number;
@@ -67,7 +70,8 @@ export function checkConfiguration(config: RawConfiguration): CheckResult {
   if (typeof pid === 'string') {
     problems.push(pid);
   }
-  for (const key of ['justMyCode', 'showReturnValue', 'logToFile', 'stopAll', 'asyncioTasks'] as const) {
+  const booleans = ['justMyCode', 'showReturnValue', 'logToFile', 'subProcess', 'stopAll', 'asyncioTasks'] as const;
+  for (const key of booleans) {
     if (config[key] !== undefined && typeof config[key] !== 'boolean') {
       problems.push(`"${key}" must be true or false, not ${JSON.stringify(config[key])}.`);
     }

@@ -26,7 +26,7 @@ export async function listProcesses(python: string | undefined, timeoutMs = 15_0
       warning = `\`${python} -m dapattach ps --json\` failed: ${firstLine(error)}`;
     }
   }
-  const output = await run('ps', ['-ww', '-eo', 'pid=,user=,args='], timeoutMs);
+  const output = await run('ps', ['-ww', '-eo', 'pid=,ppid=,user=,args='], timeoutMs);
   return { processes: parsePsOutput(output), warning };
 }
 

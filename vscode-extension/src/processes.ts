@@ -8,6 +8,8 @@
 /** One entry of `dapattach ps --json`, the adapter's own view of a process. */
 export interface ProcessInfo {
   readonly pid: number;
+  /** The parent's pid, or null when unknown: workers are shown under their master. */
+  readonly ppid: number | null;
   readonly user: string;
   readonly uid: number | null;
   /** Full interpreter version such as "3.14.10", or null when not a Python process or unknown. */
@@ -25,6 +27,8 @@ export interface ProcessInfo {
 /** A picker row: what the user sees plus the pid it stands for. */
 export interface ProcessRow {
   readonly pid: number;
+  /** 0 for a process shown on its own, 1 for a worker under its master, and so on. */
+  readonly depth: number;
   readonly label: string;
   readonly description: string;
   readonly detail: string;
@@ -64,6 +68,7 @@ function toProcessInfo(entry: unknown, index: number): ProcessInfo {
   }
   return {
     pid,
+    ppid: typeof record.ppid === 'number' && Number.isInteger(record.ppid) ? record.ppid : null,
     user: stringOr(record.user, ''),
     uid: typeof record.uid === 'number' ? record.uid : null,
     python: nullableString(record.python),
@@ -77,7 +82,7 @@ function toProcessInfo(entry: unknown, index: number): ProcessInfo {
 }
 
 /**
- * Parses `ps -ww -eo pid=,user=,args=`, the fallback when `dapattach ps` cannot run.
+ * Parses `ps -ww -eo pid=,ppid=,user=,args=`, the fallback when `dapattach ps` cannot run.
  *
  * ps cannot say which processes are attachable, so Python-looking ones are offered as attachable and the
  * adapter gives the precise reason if the attach fails.
@@ -86,15 +91,16 @@ export function parsePsOutput(text: string): ProcessInfo[] {
   const processes: ProcessInfo[] = [];
   for (const rawLine of text.split('\n')) {
     const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
-    const match = /^\s*(\d+)\s+(\S+)(?:\s+(.*))?$/su.exec(line);
+    const match = /^\s*(\d+)\s+(\d+)\s+(\S+)(?:\s+(.*))?$/su.exec(line);
     if (match === null) {
       continue;
     }
-    const [, pidText, user, args = ''] = match;
+    const [, pidText, ppidText, user, args = ''] = match;
     const commandLine = args.trimEnd();
     const python = pythonExecutable(commandLine);
     processes.push({
       pid: Number(pidText),
+      ppid: Number(ppidText),
       user,
       uid: null,
       python: null,
@@ -142,7 +148,7 @@ export function sortProcesses(processes: readonly ProcessInfo[]): ProcessInfo[] 
   );
 }
 
-export function toRow(process: ProcessInfo): ProcessRow {
+export function toRow(process: ProcessInfo, depth = 0, children = 0): ProcessRow {
   const parts = [`pid ${process.pid}`];
   const version = process.python ?? process.version;
   if (version !== null) {
@@ -151,12 +157,20 @@ export function toRow(process: ProcessInfo): ProcessRow {
   if (process.user !== '') {
     parts.push(process.user);
   }
+  if (depth > 0 && process.ppid !== null) {
+    parts.push(`child of ${process.ppid}`);
+  }
+  if (children > 0) {
+    parts.push(children === 1 ? '1 child process' : `${children} child processes`);
+  }
   if (!process.attachable && process.reason !== null) {
     parts.push(`cannot attach: ${process.reason}`);
   }
+  const name = process.name !== '' ? process.name : `process ${process.pid}`;
   return {
     pid: process.pid,
-    label: process.name !== '' ? process.name : `process ${process.pid}`,
+    depth,
+    label: depth === 0 ? name : `${INDENT.repeat(depth - 1)}└ ${name}`,
     description: parts.join(' · '),
     detail: shorten(process.commandLine === '' ? '(no command line)' : process.commandLine, MAX_DETAIL),
     attachable: process.attachable,
@@ -164,9 +178,44 @@ export function toRow(process: ProcessInfo): ProcessRow {
   };
 }
 
-/** Rows in picker order. */
+const INDENT = '\u2003';
+
+/**
+ * Rows in picker order: processes as `sortProcesses` orders them, each followed by the processes it
+ * started (a server's workers under their master, by pid), indented; attaching to the master with
+ * `subProcess` on attaches to them too.
+ */
 export function toRows(processes: readonly ProcessInfo[]): ProcessRow[] {
-  return sortProcesses(processes).map(toRow);
+  const sorted = sortProcesses(processes);
+  const listed = new Set(sorted.map((p) => p.pid));
+  const children = new Map<number, ProcessInfo[]>();
+  for (const process of [...sorted].sort((a, b) => a.pid - b.pid)) {
+    if (process.ppid !== null && process.ppid !== process.pid && listed.has(process.ppid)) {
+      children.set(process.ppid, [...(children.get(process.ppid) ?? []), process]);
+    }
+  }
+  const rows: ProcessRow[] = [];
+  const shown = new Set<number>();
+  const add = (process: ProcessInfo, depth: number): void => {
+    if (shown.has(process.pid)) {
+      return;
+    }
+    shown.add(process.pid);
+    const below = children.get(process.pid) ?? [];
+    rows.push(toRow(process, depth, below.length));
+    for (const child of below) {
+      add(child, depth + 1);
+    }
+  };
+  for (const process of sorted) {
+    if (process.ppid === null || !listed.has(process.ppid) || process.ppid === process.pid) {
+      add(process, 0);
+    }
+  }
+  for (const process of sorted) {
+    add(process, 0); // anything left over (a cycle in stale data) still shows
+  }
+  return rows;
 }
 
 /** Cuts long text on a code-point boundary so surrogate pairs stay whole. */

@@ -35,12 +35,13 @@ partial and an empty list, about 250 bytes. They are made here, before the rest 
 small objects that outlive it, made among its own, would keep its memory pages from being returned."""
 
 
-def start(socket_path, secret, module_name, adapter_pid=0):
-    """Start the agent thread; never raises into the target."""
+def start(socket_path, secret, module_name, adapter_pid=0, hold=True, **hello_extra):
+    """Start the agent thread; never raises into the target. `hold`: keep the calling thread until the
+    adapter has set the breakpoints. `hello_extra` goes into the hello (a forked child's: `forkedFrom`)."""
     try:
-        from .core import Agent
+        from .core import READY_WAIT, Agent
 
-        Agent(socket_path, secret, module_name, adapter_pid).start()
+        Agent(socket_path, secret, module_name, adapter_pid, hello_extra).start(READY_WAIT if hold else 0)
     except Exception:
         pass
 

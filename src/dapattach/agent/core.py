@@ -55,16 +55,21 @@ FREE_THREADED_LEAVE = 0.05
 
 
 class Agent:
-    def __init__(self, socket_path, secret, module_name, adapter_pid, sub=None):
+    def __init__(self, socket_path, secret, module_name, adapter_pid, hello_extra=None, sub=None):
         """`sub` is (socket fd, interpreter id, slot) for the agent of a sub-interpreter, which talks to
         the main agent over that socket (`router.py`); None for the main agent, which talks to the
-        adapter over `socket_path`."""
+        adapter over `socket_path`. `hello_extra` goes into the main agent's hello."""
         self.socket_path = socket_path
         self.secret = secret
         self.module_name = module_name
         self.adapter_pid = adapter_pid
         self.sub = sub
+        self.hello_extra = hello_extra or {}
         self.channel = None
+        self.subprocesses = None
+        """Where a forked child's own agent reports (`{"socket", "secret", "adapterPid", "agentDir"}`),
+        when the adapter follows subprocesses; set by `configure`."""
+        self._switching = threading.Lock()
         first, end = router.id_range(0 if sub is None else sub[2])
         self.frames = values.Handles(first, end)
         self.variables = values.Handles(first, end)
@@ -83,7 +88,10 @@ class Agent:
         the user is waiting for (the next request of an idle server): holding it briefly lets the
         breakpoints set meanwhile catch exactly that code.
         """
-        if self.sub is not None:
+        if self.sub is None:
+            self._fork_cell.append(self._after_fork_in_child)
+            os.register_at_fork(after_in_child=fork_hook)
+        else:
             # An isolated sub-interpreter refuses daemon threads; this one ends when it is closed.
             threading._register_atexit(self._leave)
         name = THREAD_NAME if self.sub is None else SUB_THREAD_NAME
@@ -91,7 +99,8 @@ class Agent:
             target=_collecting_after(), args=([self._main],), name=name, daemon=self.sub is None
         )
         thread.start()
-        self.configured.wait(wait)
+        if wait:
+            self.configured.wait(wait)
 
     def _leave(self):
         """The sub-interpreter is being closed: stop serving, so that its threads can be joined."""
@@ -107,8 +116,9 @@ class Agent:
             suspend.add_agent_thread(threading.get_ident())
             if self._connect():
                 self._serve()
-        except BaseException:
-            pass
+        except BaseException as error:
+            if self.channel is None:
+                self._say_failed(error)
         finally:
             self.configured.set()
             _rename_thread(LEAVING_NAME)
@@ -133,20 +143,18 @@ class Agent:
         except MonitorBusy as error:
             self.channel.send(wire.hello(self.secret, error=str(error)))
             return False
-        self.router = router.Router(self._answer_here, self.channel.send)
+        self.router = router.Router(self._answer_here, self.send)
         self.presence = subinterpreters.Presence(self.router, self.module_name, self._agent_in_folder())
         self.router.on_drop = self.presence.forget
-        self.channel.send(wire.hello(self.secret))
+        self.channel.send(wire.hello(self.secret, **self.hello_extra))
         welcome = self.channel.receive()
         if not welcome or welcome.get("type") != "welcome" or welcome.get("protocol") != wire.PROTOCOL:
             return False
-        context.connect(self.channel.send)
+        context.connect(self.send)
         exits.watch()
         suspend.wire(self._send_from_target, self._line_events, self._pause_codes)
         suspend.resume_hooks.append(self._forget_handles)
         jobs.interrupted_hooks.append(evaluation.release_streams)
-        self._fork_cell.append(self._after_fork_in_child)
-        os.register_at_fork(after_in_child=fork_hook)
         return True
 
     def _connect_sub(self):
@@ -178,16 +186,32 @@ class Agent:
 
     def _send_from_target(self, message):
         """A `stopped` event from a thread of this interpreter; all-stop reaches the others too."""
-        sent = self.channel.send(message)
+        sent = self.send(message)
         found = self.router
         if found is not None:
             found.on_local_event(message)
         return sent
 
+    def _say_failed(self, error):
+        """The agent could not start: tell the adapter why (it would otherwise wait for a hello)."""
+        with contextlib.suppress(Exception):
+            channel = wire.Channel(self.socket_path)
+            channel.send(wire.hello(self.secret, error=f"{type(error).__name__}: {error}"))
+            channel.close()
+
+    def send(self, message):
+        """Send on the current channel; a `rehome` in progress makes this wait until it is done."""
+        with self._switching:
+            channel = self.channel
+            return channel is not None and channel.send(message)
+
     def _after_fork_in_child(self):
         """A child of `os.fork()` has no agent thread: drop the agent there at once, touching no lock a
-        thread that is not in the child might hold, and leaving the parent's connection up."""
+        thread that is not in the child might hold, and leaving the parent's connection up. When the
+        adapter follows subprocesses, a fresh agent then starts in the child and reports to it, holding
+        the forking thread until the child's breakpoints are set."""
         self._fork_cell.clear()
+        follow = self.subprocesses
         try:
             suspend.forget_after_fork()
             jobs.jobs.forget_after_fork()
@@ -195,9 +219,13 @@ class Agent:
             if self.channel is not None:
                 self.channel.abandon()
                 self.channel = None
+            if self.router is not None:
+                self.router.abandon()  # the sub-interpreters and their agents stayed in the parent
             self._remove_traces(wait=False)
         except Exception:
             pass
+        if follow is not None and not _forked_to_exec():
+            _start_fresh_agent(follow, self.module_name)
 
     def _line_events(self, on):
         if on:
@@ -241,9 +269,10 @@ class Agent:
                 if message is None:
                     return
                 if message is not wire.QUIET and message.get("type") == "request":
+                    channel = self.channel  # a `rehome` answers on the channel it came from
                     response = self._answer(message)
                     if response is not None:
-                        self.channel.send(response)
+                        channel.send(response)
                     while self.after_response:
                         self.after_response.pop(0)()
             jobs.jobs.tick()
@@ -352,6 +381,42 @@ class Agent:
     def frame(self, arguments):
         frame_id = arguments.get("frameId")
         return None if frame_id is None else inspection.frame_of(self.frames, frame_id)
+
+
+def _forked_to_exec():
+    """Whether this fork is `subprocess` starting a program with a `preexec_fn` (the only kind of its forks
+    that runs at-fork hooks): the child execs at once, so no agent should start there."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "_execute_child" and frame.f_globals.get("__name__") == "subprocess":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _start_fresh_agent(follow, module_name):
+    """Load a new copy of the agent package in a forked child (the parent's copy was just dropped) and
+    start it on the adapter's subprocess socket, as the attach bootstrap would."""
+    try:
+        import importlib.util
+
+        agent_dir = follow.get("agentDir") or inspection.AGENT_DIR
+        spec = importlib.util.spec_from_file_location(
+            module_name, os.path.join(agent_dir, "__init__.py"), submodule_search_locations=[agent_dir]
+        )
+        module = importlib.util.module_from_spec(spec)
+        adapter_pid = follow.get("adapterPid", 0)
+        module.adapter_pid = adapter_pid
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(module_name, None)
+            sys.path_importer_cache.pop(agent_dir, None)
+            raise
+        module.start(follow["socket"], follow["secret"], module_name, adapter_pid, forkedFrom=os.getppid())
+    except Exception:
+        pass
 
 
 def _not_stopped(thread_id, quiet=False):
@@ -545,6 +610,32 @@ def _configure(agent, arguments):
         if key in arguments:
             context.options[key] = bool(arguments[key])
     suspend.set_all_stop(context.option("stopAll"))
+    if "subProcess" in arguments:
+        follow = arguments["subProcess"]
+        agent.subprocesses = dict(follow) if isinstance(follow, dict) else None
+    return {}
+
+
+@command("rehome")
+def _rehome(agent, arguments):
+    """Move to another adapter (the session of a child process takes over from the one that found it):
+    connect to its socket, say hello with its secret and the stop in progress, and switch over. Events
+    target threads send meanwhile wait, so none is lost; this answer still goes to the old adapter."""
+    try:
+        channel = wire.Channel(arguments["socket"])
+    except (OSError, KeyError, TypeError) as error:
+        raise RequestError(f"cannot reach the adapter that takes over: {error}") from None
+    with agent._switching:
+        channel.send(wire.hello(arguments.get("secret"), rehomed=True, stopped=suspend.reported()))
+        welcome = channel.receive(READY_WAIT)
+        if not isinstance(welcome, dict) or welcome.get("type") != "welcome":
+            channel.close()
+            raise RequestError("the adapter that takes over did not welcome the agent")
+        old, agent.channel = agent.channel, channel
+    package = sys.modules.get(agent.module_name)
+    if package is not None:
+        package.adapter_pid = arguments.get("adapterPid", agent.adapter_pid)
+    agent.after_response.append(old.close)
     return {}
 
 

@@ -423,6 +423,18 @@ class Router:
         response["body"]["breakpoints"] = [{"line": line} for line in sorted(lines)]
         return response
 
+    def abandon(self):
+        """In a forked child: close this process's copies of the sockets without reading from them (what
+        arrives there is the parent's) and without the lock (a thread that is not here may hold it)."""
+        self._lock = threading.Lock()
+        links, self.links = list(self.links.values()), {}
+        for link in links:
+            link.channel.abandon()
+        wake, self._wake = self._wake, None
+        for sock in wake or ():
+            with contextlib.suppress(OSError):
+                sock.close()
+
     def close(self):
         """Detach: wait a moment for every sub-interpreter's agent to close its end, then close ours."""
         for link in self.channels():

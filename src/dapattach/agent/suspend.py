@@ -50,7 +50,7 @@ resume_hooks = []
 reported_hooks = []
 """Functions run on a thread right after its stop was reported, `hook(frame)` (asyncio tasks say their
 loop's thread stopped)."""
-_state = {"stop_all": False, "reported": False, "closed": False, "all_stop": True}
+_state = {"stop_all": False, "reported": False, "closed": False, "all_stop": True, "report": None}
 _pausing = set()
 """Threads asked to stop alone (non-stop `pause`), by ident."""
 _wiring = {"send": None, "line_events": None, "pause_codes": None}
@@ -80,7 +80,7 @@ class StoppedThread:
     there may a frame jump). `busy` is the job it runs now, `jobs` those waiting for it."""
 
     __slots__ = ("_wake", "action", "at_line", "busy", "fields", "frame", "ident", "jobs", "reason",
-                 "thread_id")  # fmt: skip
+                 "report", "thread_id")  # fmt: skip
 
     def __init__(self, frame, reason, fields, at_line):
         self.ident = threading.get_ident()
@@ -90,6 +90,8 @@ class StoppedThread:
         self.fields = fields
         self.at_line = at_line
         self.action = None
+        self.report = None
+        """The body of the `stopped` event it sent, if it said so (non-stop: each stopped thread did)."""
         self.busy = None
         self.jobs = collections.deque()
         self._wake = threading.Condition(_lock)
@@ -188,6 +190,16 @@ def stopped():
         return dict(_stopped)
 
 
+def reported():
+    """The body of the `stopped` event of the stop in progress, or None while running: what an adapter that
+    takes over the agent (a child process's own session) needs to show the stop it missed. Non-stop: that
+    of one of the threads stopped."""
+    with _lock:
+        if _state["report"] is not None:
+            return _state["report"]
+        return next((entry.report for entry in _stopped.values() if entry.report is not None), None)
+
+
 def stopped_thread(ident):
     with _lock:
         return _stopped.get(ident)
@@ -261,6 +273,10 @@ def stop(frame, reason, *, report=True, at_line=False, **fields):
         _narrow_pause()
     if report:
         body = {"reason": reason, "threadId": entry.thread_id, "allThreadsStopped": everyone, **fields}
+        with _lock:
+            if everyone and _state["stop_all"]:
+                _state["report"] = body
+            entry.report = body
         send = _wiring["send"]
         if send is not None:
             send({"type": "event", "event": "stopped", "body": body})
@@ -371,6 +387,7 @@ def _end_all_stop():
     was_stopping = _state["stop_all"]
     _state["stop_all"] = False
     _state["reported"] = False
+    _state["report"] = None
     line_events = _wiring["line_events"]
     if was_stopping and line_events is not None:
         line_events(False)

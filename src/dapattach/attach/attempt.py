@@ -65,13 +65,19 @@ class TargetExited(AttachError):
 
 
 class Attempt:
-    def __init__(self, pid: int, *, on_event: EventHandler | None = None) -> None:
+    def __init__(
+        self, pid: int, *, on_event: EventHandler | None = None, driver: drivers.Driver | None = None
+    ) -> None:
         self.pid = pid
         self.phase = Phase.REQUESTED
         self.link: AgentLink | None = None
         self.target: Target | None = None
+        self.socket_path: str | None = None
+        """Where the agent connects, as the target sees it, once placed."""
+        self.secret: str | None = None
+        """What the agent's hello must carry, once placed."""
         self._on_event = on_event
-        self._driver: drivers.Driver | None = None
+        self._driver: drivers.Driver | None = driver
         self.folder: AttachFolder | None = None
         """Where the bootstrap and the agent's socket are, until the agent is in or the attach ends."""
         self._listener: AgentListener | None = None
@@ -96,7 +102,7 @@ class Attempt:
         try:
             check_target(self.pid)
             target = self.target = Target.open(self.pid)
-            driver = self._driver = drivers.choose(target)
+            driver = self._driver = self._driver or drivers.choose(target)
             log.info(
                 "process %d runs as uid %d; attaching with the %s driver", target.pid, target.uid, driver.name
             )
@@ -122,8 +128,8 @@ class Attempt:
         target the bootstrap cannot delete itself (the folder is the adapter's), so nothing tells that it
         ran, and a displaced request is left to the usual wait.
         """
-        if self.target is None or self.target.uid != os.geteuid():
-            return
+        if self.target is None or self.target.uid != os.geteuid() or self._injection is None:
+            return  # (no injection: the hand-over driver, whose agent is sent over)
         started = time.monotonic()
         while True:
             fast = time.monotonic() - started < 1.0
@@ -147,7 +153,8 @@ class Attempt:
         try:
             sock, socket_path = folder.listen("agent.sock")
             agent_dir = place_agent(folder, target.uid)
-            script = bootstrap_text(folder, socket_path, secret, agent_dir)
+            script = bootstrap_text(folder, socket_path, secret, agent_dir, target.pid)
+            self.socket_path, self.secret = socket_path, secret
             return folder.write("bootstrap.py", script.encode()), sock
         except BaseException as error:
             if sock is not None:
@@ -198,6 +205,12 @@ class Attempt:
         self.link = AgentLink(reader, writer, hello, self._on_event)
         self._move("hello")
         return self.link
+
+    def fail(self, message: str) -> None:
+        """The agent will not come after all (it was to be sent over and is not): `arrival` raises
+        `AttachError(message)` from now on."""
+        if self._listener is not None:
+            self._listener.fail(AttachError(self.pid, message))
 
     async def withdraw(self) -> None:
         """Take back a request the target has not run; an agent that started anyway is told to go."""

@@ -60,6 +60,35 @@ class Driver(Protocol):
         ...
 
 
+class HandOverDriver:
+    """For the session of a child process: its agent is sent over by the session that found the process
+    (`rehome`), so nothing is injected and there is nothing to take back. The folder, the socket and the
+    checks on the agent's connection are the direct driver's."""
+
+    name = "hand-over"
+
+    def __init__(self) -> None:
+        self._direct = DirectDriver()
+
+    def place(self, target: Target) -> AttachFolder:
+        return self._direct.place(target)
+
+    def inject(self, target: Target, script: str) -> None:
+        return None
+
+    def withdraw(self, injection: object) -> bool:
+        return True
+
+    def verify_peer(self, target: Target, connection: socket.socket) -> str | None:
+        return self._direct.verify_peer(target, connection)
+
+    def displaced(self, injection: object) -> bool:
+        return False
+
+    def resend(self, target: Target, script: str) -> None:
+        return None
+
+
 def choose(target: Target) -> Driver:
     """The driver for `target`: the direct one, the only one so far."""
     return DirectDriver()

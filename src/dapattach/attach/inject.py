@@ -6,7 +6,10 @@ two adapters attaching at once exactly one gets the claim, and the other's boots
 runs inside the first, which CPython does at any check of the running thread) says so, naming that
 adapter. The winner loads the agent package under the name without touching `sys.path`, starts the agent
 thread (which connects back to the adapter's socket with the per-attach secret), tries to delete itself,
-and reports any failure over that socket, giving the claim back.
+and reports any failure over that socket, giving the claim back. It runs only in the process it was written
+for (a child forked while the request was pending inherits the request), and inside an import (a process
+still starting up) it loads the agent on a thread of its own, where no module is half imported, without
+holding the importing thread.
 
 The agent is loaded from where dapattach is installed when the target runs as the adapter's user; for
 another user's target it is loaded from a copy in the attach folder, readable by that user only, so an
@@ -28,11 +31,12 @@ MODULE_NAME = "_dapattach_agent"
 
 BOOTSTRAP = """\
 def _dapattach_bootstrap():
-    import sys
+    import os, sys
+    if os.getpid() != {pid!r}:
+        return  # a child forked while the request was pending inherited it: it is not for this process
     claim = type(sys)({module!r})
     claim.adapter_pid = {adapter_pid!r}
     claimed = sys.modules.setdefault({module!r}, claim)
-    import os
     directory, socket_path, secret = {directory!r}, {socket_path!r}, {secret!r}
     for path in (os.path.join(directory, "bootstrap.py"),):
         try:
@@ -55,32 +59,45 @@ def _dapattach_bootstrap():
         except OSError:
             pass
         return
-    ours = [claim]
-    try:
-        import importlib.util
-        spec = importlib.util.spec_from_file_location(
-            {module!r}, {init!r}, submodule_search_locations=[{agent_dir!r}])
-        module = importlib.util.module_from_spec(spec)
-        module.adapter_pid = {adapter_pid!r}
-        ours.append(module)
-        sys.modules[{module!r}] = module
-        spec.loader.exec_module(module)
-        ours.clear()
-    except BaseException as error:
-        if any(sys.modules.get({module!r}) is mine for mine in ours):
-            sys.modules.pop({module!r}, None)
-        sys.path_importer_cache.pop({agent_dir!r}, None)
-        if not isinstance(error, Exception):
-            raise
+
+    def load(hold):
+        ours = [claim]
         try:
-            hello(error="%s: %s" % (type(error).__name__, error))
-        except OSError:
+            import importlib.util
+            spec = importlib.util.spec_from_file_location(
+                {module!r}, {init!r}, submodule_search_locations=[{agent_dir!r}])
+            module = importlib.util.module_from_spec(spec)
+            module.adapter_pid = {adapter_pid!r}
+            ours.append(module)
+            sys.modules[{module!r}] = module
+            spec.loader.exec_module(module)
+            ours.clear()
+        except BaseException as error:
+            if any(sys.modules.get({module!r}) is mine for mine in ours):
+                sys.modules.pop({module!r}, None)
+            sys.path_importer_cache.pop({agent_dir!r}, None)
+            if not isinstance(error, Exception):
+                raise
             try:
-                os.rmdir(directory)
+                hello(error="%s: %s" % (type(error).__name__, error))
             except OSError:
-                pass
-        return
-    module.start(socket_path, secret, {module!r}, {adapter_pid!r})
+                try:
+                    os.rmdir(directory)
+                except OSError:
+                    pass
+            return
+        module.start(socket_path, secret, {module!r}, {adapter_pid!r}, hold=hold)
+
+    # Inside an import (a process still starting up), modules may be half imported here: load the agent on
+    # a thread of its own, which waits for them to be complete, and do not hold this thread for it.
+    frame = sys._getframe()
+    while frame is not None and not frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+        frame = frame.f_back
+    if frame is None:
+        load(True)
+    else:
+        import _thread
+        _thread.start_new_thread(load, (False,))
 
 
 try:
@@ -91,9 +108,11 @@ del _dapattach_bootstrap
 """
 
 
-def bootstrap_text(folder: AttachFolder, socket_path: str, secret: str, agent_dir: str) -> str:
-    """The bootstrap for one attach; every path in it is as the target sees it."""
+def bootstrap_text(folder: AttachFolder, socket_path: str, secret: str, agent_dir: str, pid: int) -> str:
+    """The bootstrap for one attach to process `pid`; every path (and the PID) in it is as the target
+    sees it."""
     return BOOTSTRAP.format(
+        pid=_pid_inside(pid),
         directory=folder.seen_as,
         socket_path=socket_path,
         secret=secret,
@@ -102,6 +121,18 @@ def bootstrap_text(folder: AttachFolder, socket_path: str, secret: str, agent_di
         agent_dir=agent_dir,
         adapter_pid=os.getpid(),
     )
+
+
+def _pid_inside(pid: int) -> int:
+    """`pid` as the process itself sees it (its PID namespace's number, the last of `NSpid`)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as file:
+            for line in file:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[-1])
+    except OSError, ValueError:
+        pass
+    return pid
 
 
 def place_agent(folder: AttachFolder, target_uid: int) -> str:

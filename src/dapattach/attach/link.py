@@ -41,6 +41,7 @@ class AgentLink:
         hello: Mapping[str, Any],
         on_event: EventHandler | None = None,
     ) -> None:
+        self.hello: dict[str, Any] = dict(hello)
         self.pid: int = int(hello.get("pid", 0))
         self.python: str = str(hello.get("python", ""))
         self.executable: str = str(hello.get("executable", ""))

@@ -42,6 +42,11 @@ class AgentListener:
         async with asyncio.timeout(timeout):
             return await asyncio.shield(self._arrived)
 
+    def fail(self, error: Exception) -> None:
+        """No agent will come: `arrival` raises `error`."""
+        if not self._arrived.done():
+            self._arrived.set_exception(error)
+
     def close(self) -> None:
         if self._server is not None:
             self._server.close()

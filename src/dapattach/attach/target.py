@@ -7,9 +7,11 @@ still names the process we checked, which is what makes "this connection comes f
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import select
 import signal
+import struct
 
 from dapattach.attach.checks import AttachError
 
@@ -36,22 +38,11 @@ class Target:
             raise
 
     def exit_status(self) -> int | None:
-        """The exit code of the dead process while its parent has not collected it (shell-style: 128 + the
-        signal for a signal), from `/proc/PID/stat`; None while it runs or once it is collected. The pidfd
-        held meanwhile keeps the PID from naming another process."""
-        if self._pidfd < 0:
-            return None
-        try:
-            with open(f"/proc/{self.pid}/stat", "rb") as file:
-                fields = file.read().rpartition(b")")[2].split()
-            if fields[0] != b"Z":
-                return None
-            status = int(fields[49])
-        except OSError, IndexError, ValueError:
-            return None
-        if os.WIFSIGNALED(status):
-            return 128 + os.WTERMSIG(status)
-        return os.WEXITSTATUS(status)
+        """The exit code of the dead process, shell-style (128 + the signal for a signal): from
+        `/proc/PID/stat` while its parent has not collected it, then from the pidfd (Linux 6.15+); None
+        while it runs, or when the kernel cannot say. The pidfd held meanwhile keeps the PID from naming
+        another process."""
+        return None if self._pidfd < 0 else exit_code(self.pid, self._pidfd)
 
     def alive(self) -> bool:
         """Whether the process has not exited (a zombie has: its pidfd is readable). Once `close`d, a
@@ -108,3 +99,44 @@ def _filesystem_uid(pid: int) -> int:
     except FileNotFoundError, ProcessLookupError:
         pass
     raise AttachError(pid, f"no process with PID {pid}: it exited while attaching")
+
+
+_PIDFD_GET_INFO = (3 << 30) | (64 << 16) | (0xFF << 8) | 11
+"""`_IOWR(PIDFS_IOCTL_MAGIC, 11, struct pidfd_info)` for the 64-byte first version of the struct."""
+_PIDFD_INFO_EXIT = 0x8
+_EXIT_CODE_OFFSET = 60
+
+
+def exit_code(pid: int, pidfd: int) -> int | None:
+    """The exit code of an ended process as a shell shows it (128 + signal for a signal), or None when the
+    kernel cannot say: a zombie has it in `/proc/PID/stat`; once reaped, Linux 6.15+ keeps it with the
+    pidfd (`PIDFD_GET_INFO`)."""
+    for status in (_zombie_status(pid), _reaped_status(pidfd)):
+        if status is not None:
+            if os.WIFSIGNALED(status):
+                return 128 + os.WTERMSIG(status)
+            return os.WEXITSTATUS(status)
+    return None
+
+
+def _zombie_status(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            fields = file.read().rpartition(b")")[2].split()
+        return int(fields[49]) if fields[0] == b"Z" else None  # exit_code, field 52
+    except OSError, IndexError, ValueError:
+        return None
+
+
+def _reaped_status(pidfd: int) -> int | None:
+    buffer = bytearray(64)
+    struct.pack_into("=Q", buffer, 0, _PIDFD_INFO_EXIT)
+    try:
+        fcntl.ioctl(pidfd, _PIDFD_GET_INFO, buffer)
+    except OSError:
+        return None
+    (mask,) = struct.unpack_from("=Q", buffer, 0)
+    if not mask & _PIDFD_INFO_EXIT:
+        return None
+    (status,) = struct.unpack_from("=i", buffer, _EXIT_CODE_OFFSET)
+    return int(status)

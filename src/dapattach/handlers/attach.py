@@ -13,8 +13,8 @@ from typing import Any
 
 from dapattach import logs
 from dapattach.attach.checks import AttachError
-from dapattach.debuggee import Debuggee
-from dapattach.handlers import lifecycle, target
+from dapattach.debuggee import Debuggee, EndedEarly
+from dapattach.handlers import lifecycle, subprocesses, target
 from dapattach.options import OptionsError, parse_attach_options
 from dapattach.protocol import types
 from dapattach.session import Cleanup, HandlerTable, RequestContext, RequestError, Session
@@ -33,21 +33,33 @@ async def attach(arguments: types.AttachRequestArguments, context: RequestContex
             f"This session is already attached to process {attached.pid}: "
             "disconnect first, or start another session."
         )
+    configuration = target.plain(context, arguments)
     try:
-        options = parse_attach_options(target.plain(context, arguments))
+        options = parse_attach_options(configuration)
     except OptionsError as error:
         raise RequestError(str(error)) from None
     if options.log_to_file:
         _log_to_file(session)
     debuggee = Debuggee(options, session.send_event)
+    follower = await subprocesses.follow(session, debuggee, configuration)
     progress = Progress(session, f"Attaching to process {options.process_id}")
     try:
         arrived = await debuggee.attach()
+    except EndedEarly as ended:
+        progress.end()
+        await subprocesses.end_early(session, ended)
+        return
     except AttachError as error:
         progress.end()
+        if follower is not None:
+            await follower.close()
         raise RequestError(str(error)) from None
     session.state[target.KEY] = debuggee
     session.add_cleanup(_disconnect_from(session, debuggee))
+    if follower is not None:
+        session.add_cleanup(subprocesses.stop_following(session, follower))
+        follower.start()
+    debuggee.on_arrival = _arrival(session, debuggee, progress)
     if arrived:
         progress.end()
         _say_attached(session, debuggee)
@@ -55,6 +67,9 @@ async def attach(arguments: types.AttachRequestArguments, context: RequestContex
         await _wait_in_background(session, debuggee, progress)
     session.send_event("initialized")
     await session.configured.wait()
+    if debuggee.initial_stop is not None:
+        _after_response(session, [("stopped", debuggee.initial_stop)])
+        debuggee.initial_stop = None
 
 
 def _log_to_file(session: Session) -> None:
@@ -97,6 +112,12 @@ async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Pr
         f"Waiting for process {debuggee.pid} to run Python code", cancel=debuggee_giving_up(debuggee)
     )
 
+
+def _arrival(
+    session: Session, debuggee: Debuggee, progress: Progress
+) -> Callable[[dict[str, Any] | None], None]:
+    """What happens when a late agent arrives (an idle target woke, a process exec'd), or never does."""
+
     def arrived(error: dict[str, Any] | None) -> None:
         if error is None:
             progress.end(f"The agent is in process {debuggee.pid}")
@@ -104,6 +125,9 @@ async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Pr
             client = session.client
             if client is not None and client.supports_invalidated_event:
                 session.send_event("invalidated", {"areas": ["threads", "stacks"]})
+            if debuggee.initial_stop is not None and session.configured.is_set():
+                session.send_event("stopped", debuggee.initial_stop)  # it stopped before this session took it
+                debuggee.initial_stop = None
             return
         progress.end("Gave up waiting")
         debuggee.ended = True
@@ -111,7 +135,7 @@ async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Pr
         session.send_event("output", {"category": "important", "output": f"{error['message']}\n"})
         session.send_event("terminated", None)
 
-    debuggee.on_arrival = arrived
+    return arrived
 
 
 def debuggee_giving_up(debuggee: Debuggee) -> Callable[[], Awaitable[None]]:

@@ -2,7 +2,8 @@
  * The editor test: the packaged extension in a real VS Code (code-server), driven through headless
  * Chromium the way a user would — open the file, F9, pick the process by its pid, look at the call stack
  * and the variables, evaluate in the Debug Console, continue, press the stop button — and the target keeps
- * running afterwards.
+ * running afterwards. Then a process tree: attaching to a master shows a session per worker in the Call
+ * Stack view, a worker stops at the breakpoint, and stopping the master's session ends them all.
  *
  *   npm run test:editor            (node test/editor/run.mjs; --no-build uses the existing .vsix)
  *
@@ -53,6 +54,49 @@ if __name__ == "__main__":
     main()
 `;
 const BREAKPOINT_LINE = TARGET_SOURCE.split('\n').findIndex((line) => line.includes('# BREAKPOINT')) + 1;
+
+const TREE_SOURCE = `import ctypes
+import os
+import signal
+import time
+
+
+def say(line):
+    os.write(1, (line + "\\n").encode())  # one write per line: three processes share the pipe
+
+
+def handle(job):
+    result = job * 2  # WORKER BREAKPOINT
+    return result
+
+
+def work():
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+    job = 0
+    while True:
+        job += 1
+        handle(job)
+        say(f"worker {os.getpid()} job {job}")
+        time.sleep(0.1)
+
+
+def main():
+    workers = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:
+            work()
+        workers.append(pid)
+    say("workers " + " ".join(map(str, workers)))
+    say(f"ready {os.getpid()}")
+    while True:
+        time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    main()
+`;
+const WORKER_LINE = TREE_SOURCE.split('\n').findIndex((line) => line.includes('# WORKER BREAKPOINT')) + 1;
 
 const STEP_TIMEOUT = 30_000;
 const cleanups = [];
@@ -218,7 +262,7 @@ function writeJson(file, value) {
 }
 
 /** The workspace, the user settings that keep first-run noise out of the screenshots, and the extension. */
-async function prepareEditor(targetPid) {
+async function prepareEditor(targetPid, masterPid) {
   const workspace = path.join(SCRATCH, 'workspace');
   const userData = path.join(SCRATCH, 'user-data');
   const extensions = path.join(SCRATCH, 'extensions');
@@ -235,6 +279,13 @@ async function prepareEditor(targetPid) {
         justMyCode: true,
       },
       { type: 'dapattach', request: 'attach', name: 'Attach to PID', processId: targetPid, justMyCode: true },
+      {
+        type: 'dapattach',
+        request: 'attach',
+        name: 'Attach to the master',
+        processId: masterPid,
+        logToFile: true,
+      },
     ],
   });
   writeJson(path.join(userData, 'User/settings.json'), {
@@ -318,6 +369,19 @@ async function startTarget(workspace) {
   return { target, pid: Number(pid), script };
 }
 
+/** The prefork-style tree: a master and two forked workers, each handling a job every 100 ms. */
+async function startTree(workspace) {
+  const script = path.join(workspace, 'workers.py');
+  fs.writeFileSync(script, TREE_SOURCE);
+  const tree = startProcess('tree', TARGET_PYTHON, ['-u', script], { cwd: workspace });
+  const [[, workers], [, pid]] = await Promise.all([
+    nextLine(tree, /^workers (\d+ \d+)$/),
+    nextLine(tree, /^ready (\d+)$/),
+  ]);
+  log(`master pid ${pid}, workers ${workers}: ${TARGET_PYTHON} ${script}`);
+  return { tree, pid: Number(pid), workers: workers.split(' ').map(Number) };
+}
+
 async function shot(page, name) {
   const file = path.join(SHOTS, `${String(++shotCount).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file });
@@ -359,24 +423,92 @@ async function chooseQuickPickRow(page, accept, description = 'the wanted entry'
   throw new Error(`the quick pick never offered ${description}; it showed:\n${seen.join('\n---\n')}`);
 }
 
-async function openTargetAndSetBreakpoint(page) {
+async function openTargetAndSetBreakpoint(page, file = 'counter.py', line = BREAKPOINT_LINE) {
   await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible' });
-  await input.fill('counter.py');
-  await chooseQuickPickRow(page, (text) => text.startsWith('counter.py'), 'counter.py');
+  await input.fill(file);
+  await chooseQuickPickRow(page, (text) => text.startsWith(file), file);
   const editor = page.locator('.editor-instance .monaco-editor').first();
-  await editor.locator('.view-line', { hasText: '# BREAKPOINT' }).waitFor();
+  await editor.locator('.view-line', { hasText: 'BREAKPOINT' }).waitFor();
   await page.keyboard.press('Control+G');
-  await input.fill(`:${BREAKPOINT_LINE}`);
+  await input.fill(`:${line}`);
   await page.keyboard.press('Enter');
   await page.keyboard.press('F9');
   await page.locator('.editor-instance .codicon-debug-breakpoint').first().waitFor();
   const lineNumber = await page.locator('.editor-instance .active-line-number').first().innerText();
-  if (Number(lineNumber) !== BREAKPOINT_LINE) {
-    throw new Error(`the cursor is on line ${lineNumber}, not on the breakpoint line ${BREAKPOINT_LINE}`);
+  if (Number(lineNumber) !== line) {
+    throw new Error(`the cursor is on line ${lineNumber}, not on the breakpoint line ${line}`);
   }
-  log(`breakpoint set on counter.py:${BREAKPOINT_LINE}`);
+  log(`breakpoint set on ${file}:${line}`);
+}
+
+/**
+ * Session 3: the master of a process tree. VS Code opens a child session per worker (startDebugging);
+ * the Call Stack view lists them, a worker stops at the breakpoint, and stopping the master's session
+ * ends every child session while the workers run on.
+ */
+async function debugTree(page, tree) {
+  await openTargetAndSetBreakpoint(page, 'workers.py', WORKER_LINE);
+  const asked = Date.now();
+  await runCommand(page, 'Debug: Select and Start Debugging');
+  await chooseQuickPickRow(page, (text) => text.startsWith('Attach to the master'));
+  const sessions = page.locator('.debug-call-stack .monaco-list-row', { hasText: /worker \d+: workers\.py/ });
+  const deadline = Date.now() + 60_000;
+  while ((await sessions.count()) < tree.workers.length) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the Call Stack view shows ${await sessions.count()} worker sessions, not ${tree.workers.length}`,
+      );
+    }
+    await page.waitForTimeout(100);
+  }
+  const names = (await sessions.allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
+  for (const pid of tree.workers) {
+    if (!names.some((name) => name.includes(`worker ${pid}: workers.py`))) {
+      throw new Error(`no session named for worker ${pid} in the Call Stack view: ${names.join(' | ')}`);
+    }
+  }
+  log(
+    `the Call Stack view shows ${names.length} child sessions ${(Date.now() - asked) / 1000} s after the start: ${names.join(' | ')}`,
+  );
+  const frame = page.locator('.debug-call-stack .monaco-list-row', { hasText: 'handle' }).first();
+  await frame.waitFor({ timeout: 60_000 });
+  const frameText = (await frame.innerText()).replace(/\s+/g, ' ');
+  if (!frameText.includes('workers.py') || !frameText.includes(`${WORKER_LINE}`)) {
+    throw new Error(`the stopped frame reads "${frameText}", not handle at workers.py:${WORKER_LINE}`);
+  }
+  await page.locator('.editor-instance .debug-top-stack-frame-line').first().waitFor();
+  log(`a worker stopped in handle at workers.py:${WORKER_LINE}`);
+  await shot(page, 'tree-sessions');
+
+  await runCommand(page, 'Remove All Breakpoints');
+  const paused = page.locator('.debug-call-stack .monaco-list-row', { hasText: 'PAUSED ON BREAKPOINT' });
+  log(`${await paused.count()} worker session(s) paused at the breakpoint`);
+  for (let count = await paused.count(); count > 0; count = await paused.count()) {
+    await paused.first().click(); // both workers may have stopped: continue each
+    await pressDebugToolbarButton(page, 'Continue');
+    const deadline = Date.now() + STEP_TIMEOUT;
+    while ((await paused.count()) >= count) {
+      if (Date.now() > deadline) throw new Error('a worker session did not continue');
+      await page.waitForTimeout(100);
+    }
+  }
+  await shot(page, 'tree-continued');
+  const master = page
+    .locator('.debug-call-stack .monaco-list-row', { hasText: 'Attach to the master' })
+    .first();
+  await master.click();
+  await shot(page, 'tree-master-selected');
+  await pressDebugToolbarButton(page, 'Disconnect');
+  await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 60_000 });
+  await sessions.first().waitFor({ state: 'detached' });
+  for (const pid of tree.workers) {
+    const [, first] = await nextLine(tree.tree, new RegExp(`^worker ${pid} job (\\d+)$`), 10_000);
+    log(`worker ${pid} runs on after the master's session ended (job ${first})`);
+  }
+  if (!isAlive(tree.pid)) throw new Error(`the master (pid ${tree.pid}) is gone`);
+  await shot(page, 'tree-after-disconnect');
 }
 
 /** Waits for the editor to show the stop at the breakpoint; returns the counter the Variables view shows. */
@@ -458,7 +590,8 @@ async function main() {
   const workspace = path.join(SCRATCH, 'workspace');
   fs.mkdirSync(workspace, { recursive: true });
   const target = await startTarget(workspace);
-  const dirs = await prepareEditor(target.pid);
+  const tree = await startTree(workspace);
+  const dirs = await prepareEditor(target.pid, tree.pid);
   const { server, url } = await startCodeServer(dirs);
 
   const context = await chromium.launchPersistentContext(path.join(SCRATCH, 'chromium-profile'), {
@@ -530,6 +663,9 @@ async function main() {
     await waitForSessionEnd(page, target.pid);
     await expectTargetRunning(target, second);
     await shot(page, 'after-second-disconnect');
+
+    await runCommand(page, 'Remove All Breakpoints');
+    await debugTree(page, tree);
   } catch (error) {
     await page.screenshot({ path: path.join(SHOTS, 'failure.png') }).catch(() => {});
     console.error(`code-server log:\n${tail(server, 40)}\n\ntarget output:\n${tail(target.target, 10)}`);

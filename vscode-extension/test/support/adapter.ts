@@ -40,6 +40,51 @@ export function nextEvent<T extends DebugProtocol.Event>(client: DebugClient, na
   return new Promise((resolve) => client.once(name, resolve));
 }
 
+/** What a client answers to a reverse request: success, or failure with a message. */
+export interface ReverseAnswer {
+  readonly success: boolean;
+  readonly message?: string;
+}
+
+/**
+ * Answers the adapter's reverse requests (`startDebugging`) as VS Code does. DebugClient only dispatches
+ * events and responses, so this reads the adapter's stdout alongside it, frames messages itself and
+ * writes the response (seq 0, as VS Code sends it) to the adapter's stdin.
+ */
+export function answerReverseRequests(
+  adapter: RunningAdapter,
+  answer: (request: DebugProtocol.Request) => Promise<ReverseAnswer>,
+): void {
+  let buffered = Buffer.alloc(0);
+  adapter.process.stdout!.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    for (;;) {
+      const headerEnd = buffered.indexOf('\r\n\r\n');
+      const length = /Content-Length: (\d+)/iu.exec(buffered.subarray(0, headerEnd).toString('ascii'));
+      if (headerEnd < 0 || length === null || buffered.length < headerEnd + 4 + Number(length[1])) {
+        return;
+      }
+      const body = buffered.subarray(headerEnd + 4, headerEnd + 4 + Number(length[1]));
+      buffered = buffered.subarray(headerEnd + 4 + Number(length[1]));
+      const message = JSON.parse(body.toString('utf8')) as DebugProtocol.ProtocolMessage;
+      if (message.type === 'request') {
+        const request = message as DebugProtocol.Request;
+        void answer(request).then((result) => {
+          const response = JSON.stringify({
+            seq: 0,
+            type: 'response',
+            request_seq: request.seq,
+            command: request.command,
+            success: result.success,
+            ...(result.message === undefined ? {} : { message: result.message }),
+          });
+          adapter.process.stdin!.write(`Content-Length: ${Buffer.byteLength(response)}\r\n\r\n${response}`);
+        });
+      }
+    }
+  });
+}
+
 export function startAdapter(): RunningAdapter {
   const child = spawn(ADAPTER_PYTHON, adapterArguments(undefined), {
     cwd: EXTENSION_DIR,

@@ -107,6 +107,27 @@ describe('checkConfiguration', () => {
     assert.match(wrong.message, /"asyncioTasks" must be true or false, not 1/);
   });
 
+  test('subProcess must be true or false', () => {
+    const result = checkConfiguration({ ...base, subProcess: 'all' });
+    assert.ok(!result.ok);
+    assert.match(result.message, /"subProcess" must be true or false, not "all"/);
+  });
+
+  test("a child session's configuration from the adapter passes through as it is", () => {
+    const subProcessOf = { processId: 4700, socket: '/tmp/dapattach-x/subprocesses.sock', token: 'ab12' };
+    const result = checkConfiguration({
+      type: 'dapattach',
+      request: 'attach',
+      name: 'worker 4711: gunicorn app:app',
+      processId: 4711,
+      subProcessOf,
+    });
+    assert.ok(result.ok);
+    assert.equal(result.config.processId, 4711);
+    assert.equal(result.config.name, 'worker 4711: gunicorn app:app');
+    assert.deepEqual(result.config.subProcessOf, subProcessOf);
+  });
+
   test('pathMappings must be a list', () => {
     const result = checkConfiguration({ ...base, pathMappings: { localRoot: '/a', remoteRoot: '/b' } });
     assert.ok(!result.ok);

@@ -48,6 +48,7 @@ describe('package.json contributions match the code', () => {
       'python',
       'showReturnValue',
       'stopAll',
+      'subProcess',
       'timeout',
     ]);
     assert.equal(properties.justMyCode.default, true);
@@ -55,6 +56,7 @@ describe('package.json contributions match the code', () => {
     assert.equal(properties.logToFile.default, false);
     assert.equal(properties.stopAll.default, true);
     assert.equal(properties.asyncioTasks.default, true);
+    assert.equal(properties.subProcess.default, true);
     assert.equal(properties.processId.default, PICK_PROCESS);
   });
 

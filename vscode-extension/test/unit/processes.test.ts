@@ -15,6 +15,7 @@ import {
 function entry(overrides: Partial<ProcessInfo>): ProcessInfo {
   return {
     pid: 100,
+    ppid: 1,
     user: 'alice',
     uid: 1000,
     python: '3.14.10',
@@ -33,6 +34,7 @@ describe('parseProcessJson', () => {
     const text = JSON.stringify([
       {
         pid: 4242,
+        ppid: 4200,
         user: 'bob',
         uid: 1001,
         python: '3.14.10',
@@ -59,6 +61,7 @@ describe('parseProcessJson', () => {
     const [server, sshd] = parseProcessJson(text);
     assert.deepEqual(server, {
       pid: 4242,
+      ppid: 4200,
       user: 'bob',
       uid: 1001,
       python: '3.14.10',
@@ -72,6 +75,7 @@ describe('parseProcessJson', () => {
     assert.equal(sshd.attachable, false);
     assert.equal(sshd.reason, 'not a Python process');
     assert.equal(sshd.python, null);
+    assert.equal(sshd.ppid, null, 'an entry without ppid (an older dapattach) has none');
   });
 
   test('an empty list is fine', () => {
@@ -193,6 +197,77 @@ describe('toRow', () => {
   });
 });
 
+describe('toRows groups workers under their master', () => {
+  const master = entry({ pid: 4700, ppid: 1, name: 'gunicorn', commandLine: 'gunicorn app:app' });
+  const workers = [4713, 4711, 4712].map((pid) =>
+    entry({ pid, ppid: 4700, name: 'gunicorn', commandLine: 'gunicorn app:app' }),
+  );
+
+  test('each master is followed by its workers, indented, by pid', () => {
+    const other = entry({ pid: 10, ppid: 1, name: 'aaa' });
+    const rows = toRows([...workers, other, master]);
+    assert.deepEqual(
+      rows.map((row) => [row.pid, row.depth]),
+      [
+        [10, 0],
+        [4700, 0],
+        [4711, 1],
+        [4712, 1],
+        [4713, 1],
+      ],
+    );
+    assert.equal(rows[1].label, 'gunicorn');
+    assert.match(rows[1].description, /3 child processes/);
+    assert.equal(rows[2].label, '└ gunicorn');
+    assert.match(rows[2].description, /^pid 4711 · Python 3\.14\.10 · alice · child of 4700$/);
+  });
+
+  test('grandchildren go one level deeper', () => {
+    const forkserver = entry({ pid: 4701, ppid: 4700, name: 'python3.14' });
+    const worker = entry({ pid: 4702, ppid: 4701, name: 'python3.14' });
+    const rows = toRows([worker, forkserver, master]);
+    assert.deepEqual(
+      rows.map((row) => [row.pid, row.depth]),
+      [
+        [4700, 0],
+        [4701, 1],
+        [4702, 2],
+      ],
+    );
+    assert.equal(rows[2].label, '\u2003└ python3.14');
+  });
+
+  test('a child whose parent is not listed stands on its own', () => {
+    const rows = toRows([entry({ pid: 20, ppid: 19 }), entry({ pid: 21, ppid: null })]);
+    assert.deepEqual(
+      rows.map((row) => row.depth),
+      [0, 0],
+    );
+  });
+
+  test('a worker that cannot be attached still shows under its master', () => {
+    const refused = entry({
+      pid: 4714,
+      ppid: 4700,
+      attachable: false,
+      reason: 'remote debugging is disabled',
+    });
+    const rows = toRows([refused, master]);
+    assert.deepEqual(
+      rows.map((row) => [row.pid, row.depth, row.attachable]),
+      [
+        [4700, 0, true],
+        [4714, 1, false],
+      ],
+    );
+  });
+
+  test('stale data with a loop still lists every process once', () => {
+    const rows = toRows([entry({ pid: 1, ppid: 2 }), entry({ pid: 2, ppid: 1 })]);
+    assert.deepEqual(rows.map((row) => row.pid).sort(), [1, 2]);
+  });
+});
+
 describe('shorten', () => {
   test('never splits a surrogate pair', () => {
     const text = '🐍'.repeat(10);
@@ -227,12 +302,14 @@ describe('pythonExecutable', () => {
 describe('parsePsOutput', () => {
   test('reads pid, user and the whole command line', () => {
     const text = [
-      '      1 root     /sbin/init splash',
-      '   4242 alice    /usr/bin/python3.14 server.py --port 8000',
+      '      1       0 root     /sbin/init splash',
+      '   4242       1 alice    /usr/bin/python3.14 server.py --port 8000',
       '',
     ].join('\n');
     const [init, server] = parsePsOutput(text);
     assert.equal(init.pid, 1);
+    assert.equal(init.ppid, 0);
+    assert.equal(server.ppid, 1);
     assert.equal(init.user, 'root');
     assert.equal(init.name, 'init');
     assert.equal(init.commandLine, '/sbin/init splash');
@@ -247,42 +324,42 @@ describe('parsePsOutput', () => {
   });
 
   test('keeps inner runs of spaces, and spaces in paths', () => {
-    const [p] = parsePsOutput(' 12 bob /srv/my app/.venv/bin/python3.14   "a  b".py  --name "x   y"\n');
+    const [p] = parsePsOutput(' 12 1 bob /srv/my app/.venv/bin/python3.14   "a  b".py  --name "x   y"\n');
     assert.equal(p.commandLine, '/srv/my app/.venv/bin/python3.14   "a  b".py  --name "x   y"');
     assert.equal(p.name, 'python3.14');
     assert.equal(p.attachable, true);
   });
 
   test('keeps unicode in users and arguments', () => {
-    const [p] = parsePsOutput('  99 josé     python3.14 /home/josé/données/脚本.py 🐍\n');
+    const [p] = parsePsOutput('  99 1 josé     python3.14 /home/josé/données/脚本.py 🐍\n');
     assert.equal(p.user, 'josé');
     assert.equal(p.commandLine, 'python3.14 /home/josé/données/脚本.py 🐍');
   });
 
   test('reads a very long command line whole', () => {
     const args = Array.from({ length: 20_000 }, (_, i) => `--opt${i}=v`).join(' ');
-    const [p] = parsePsOutput(`  5 alice python3.14 job.py ${args}\n`);
+    const [p] = parsePsOutput(`  5 1 alice python3.14 job.py ${args}\n`);
     assert.equal(p.commandLine, `python3.14 job.py ${args}`);
     assert.equal(p.name, 'python3.14');
   });
 
   test('accepts a process with empty args', () => {
-    const [p] = parsePsOutput('  321 daemon\n  322 daemon   \n');
+    const [p] = parsePsOutput('  321 1 daemon\n  322 1 daemon   \n');
     assert.equal(p.pid, 321);
     assert.equal(p.user, 'daemon');
     assert.equal(p.commandLine, '');
     assert.equal(p.name, '');
     assert.equal(p.attachable, false);
-    assert.equal(parsePsOutput('  322 daemon   \n')[0].commandLine, '');
+    assert.equal(parsePsOutput('  322 1 daemon   \n')[0].commandLine, '');
   });
 
   test('shows kernel threads by their bracketed name', () => {
-    const [p] = parsePsOutput('    2 root     [kthreadd]\n');
+    const [p] = parsePsOutput('    2 0 root     [kthreadd]\n');
     assert.equal(p.name, '[kthreadd]');
   });
 
   test('handles CRLF line ends and skips lines that are not processes', () => {
-    const processes = parsePsOutput('  PID USER ARGS\r\n  10 root sleep 5\r\n\r\ngarbage\r\n');
+    const processes = parsePsOutput('  PID PPID USER ARGS\r\n  10 1 root sleep 5\r\n\r\ngarbage\r\n');
     assert.deepEqual(
       processes.map((p) => [p.pid, p.commandLine]),
       [[10, 'sleep 5']],

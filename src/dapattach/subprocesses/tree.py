@@ -1,0 +1,164 @@
+"""The processes below an attached one, read from `/proc`, and what the kernel says when one ends.
+
+Children are found in the process table, not by patching the target's `subprocess` or `multiprocessing`:
+`ProcessTable.refresh` lists `/proc` (about 70 µs) and reads `/proc/PID/stat` only for PIDs it has not
+seen, so watching a parent that has no children costs next to nothing. A process's *image* (where exec
+put its stack and its arguments) tells a fork copy from an exec'd program: a fork child shares its
+parent's image until it execs, and every exec gets a new one (address-space randomisation).
+"""
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import re
+import signal
+import time
+from collections.abc import Iterator
+
+from dapattach.processes import ProcessInfo, display_command
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_PYTHON = re.compile(r"python[\d.]*t?$")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Stat:
+    pid: int
+    ppid: int
+    state: str
+    start_ticks: int
+    """When the process started, in clock ticks after boot."""
+    image: tuple[int, int] | None
+    """(start of stack, start of argv) in its memory; None while it has no memory (exiting, a zombie)."""
+
+
+def read_stat(pid: int) -> Stat | None:
+    """The fields of `/proc/PID/stat` used here, or None when there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            raw = file.read()
+    except OSError:
+        return None
+    fields = raw.rpartition(b")")[2].split()
+    try:
+        # After the command: state(3) ppid(4) ... starttime(22) ... startstack(28) ... arg_start(48).
+        startstack, arg_start = int(fields[25]), int(fields[45])
+        image = (startstack, arg_start) if startstack else None
+        return Stat(pid, int(fields[1]), fields[0].decode(), int(fields[19]), image)
+    except IndexError, ValueError:
+        return None
+
+
+def age(stat: Stat) -> float:
+    """Seconds since the process started."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME) - stat.start_ticks / CLOCK_TICKS
+
+
+class ProcessTable:
+    """Which process is whose child, kept current by `refresh`."""
+
+    def __init__(self) -> None:
+        self._parents: dict[int, int] = {}
+
+    def refresh(self) -> None:
+        try:
+            pids = {int(entry) for entry in os.listdir("/proc") if entry.isdigit()}
+        except OSError:
+            return
+        for pid in self._parents.keys() - pids:
+            del self._parents[pid]
+        for pid in pids - self._parents.keys():
+            stat = read_stat(pid)
+            if stat is not None:
+                self._parents[pid] = stat.ppid
+
+    def descendants(self, root: int) -> Iterator[int]:
+        """Every process below `root`, each after its parent."""
+        children: dict[int, list[int]] = {}
+        for pid, parent in self._parents.items():
+            children.setdefault(parent, []).append(pid)
+        queue = sorted(children.get(root, ()))
+        while queue:
+            pid = queue.pop(0)
+            yield pid
+            queue.extend(sorted(children.get(pid, ())))
+
+    def parent(self, pid: int) -> int | None:
+        return self._parents.get(pid)
+
+
+def session_name(info: ProcessInfo, parent_argv: tuple[str, ...] | None) -> str:
+    """How a child's debug session is called: its PID and what it is, e.g. `worker 4711: gunicorn app:app`
+    for a forked copy of its parent, `subprocess 4712: tool.py --fast` for a program it started."""
+    kind = "worker" if parent_argv is not None and info.argv == parent_argv else "subprocess"
+    text = " ".join(info.argv)
+    for marker, what in _MULTIPROCESSING:
+        if marker in text:
+            if kind == "worker":
+                return f"worker {info.pid}: multiprocessing"
+            return f"{what} {info.pid}: multiprocessing"
+    return f"{kind} {info.pid}: {short_command(info.argv)}"
+
+
+_MULTIPROCESSING = (
+    ("--multiprocessing-fork", "worker"),
+    ("multiprocessing.forkserver", "forkserver"),
+    ("multiprocessing.resource_tracker", "resource tracker"),
+)
+
+
+def short_command(argv: tuple[str, ...], limit: int = 80) -> str:
+    """The command line as a person names it: `gunicorn app:app` for `/usr/bin/python3 -u /usr/bin/gunicorn
+    app:app` (a script's name without the interpreter and its options), `python3.14 -m app` otherwise; cut
+    to `limit` characters."""
+    if argv:
+        argv = (os.path.basename(argv[0]), *argv[1:])
+        script = _script_index(argv) if _PYTHON.match(argv[0]) else None
+        if script is not None:
+            argv = (os.path.basename(argv[script]), *argv[script + 1 :])
+    text = display_command(argv) or "?"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _script_index(argv: tuple[str, ...]) -> int | None:
+    """Where the script is in a Python command line, or None for `-c`, `-m`, `-` and no script at all."""
+    index = 1
+    while index < len(argv):
+        arg = argv[index]
+        if not arg.startswith("-"):
+            return index
+        if arg in ("-", "--") or arg[1:2] in ("c", "m"):
+            return index + 1 if arg == "--" and index + 1 < len(argv) else None
+        if arg in ("-X", "-W"):
+            index += 1  # its value is the next argument
+        index += 1
+    return None
+
+
+async def wait_exit(pidfd: int, timeout: float | None) -> bool:
+    """Wait until the process behind `pidfd` has exited (the fd becomes readable), or time out."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def readable() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    loop.add_reader(pidfd, readable)
+    try:
+        async with asyncio.timeout(timeout):
+            await done
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(pidfd)
+
+
+def signal_name(code: int) -> str:
+    """`exit code 137 (SIGKILL)` for a shell-style code above 128, else `exit code N`."""
+    if code > 128:
+        with contextlib.suppress(ValueError):
+            return f"exit code {code} ({signal.Signals(code - 128).name})"
+    return f"exit code {code}"
