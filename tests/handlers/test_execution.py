@@ -1,6 +1,7 @@
 """Run control over DAP on a live web service: non-stop mode (`stopAll: false`), where a request stopped at
 a breakpoint holds only its own thread while the service answers every other request, several threads
-stopped at once each continued on its own, and `singleThread` in all-stop mode."""
+stopped at once each continued on its own, `singleThread` in all-stop mode, and an interpreter pool whose
+worker stops in its sub-interpreter while another worker answers."""
 
 import asyncio
 import contextlib
@@ -206,3 +207,45 @@ async def test_all_stop_single_thread_continue_resumes_only_that_thread(
     assert answer["allThreadsContinued"] is True
     await web_app.expect(r"^tick \d+$")
     await client.request("disconnect", {})
+
+
+POOL = TARGETS / "interpreter_pool.py"
+
+
+async def pool_command(target: Target, line: str) -> None:
+    assert target.process.stdin is not None
+    target.process.stdin.write(line.encode() + b"\n")
+    await target.process.stdin.drain()
+
+
+@pytest.mark.timeout(120)
+async def test_non_stop_a_pool_worker_stopped_in_its_sub_interpreter_while_another_worker_answers(
+    client: DapClient,
+) -> None:
+    work_line = next(n for n, text in enumerate(POOL.read_text().splitlines(), 1) if text.endswith("# @work"))
+    async with start_target(POOL, stdin=True) as pool:
+        await attach_session(client, pool.pid, stopAll=False)
+        breakpoint_ = {"line": work_line, "condition": "number == 20"}
+        placed = await client.request(
+            "setBreakpoints", {"source": {"path": str(POOL)}, "breakpoints": [breakpoint_]}
+        )
+        assert placed["breakpoints"][0]["verified"] is True
+        await pool_command(pool, "20")
+        stopped = (await client.wait_event("stopped"))["body"]
+        assert stopped["reason"] == "breakpoint" and stopped["allThreadsStopped"] is False
+        worker = stopped["threadId"]
+        top = await top_frame(client, worker)
+        assert (top["name"], top["line"]) == ("work", work_line)
+        interpreter = await watch(client, top["id"], "interpreter")
+        names = {t["id"]: t["name"] for t in (await client.request("threads"))["threads"]}
+        assert names[worker].endswith(f" (interpreter {interpreter})"), names
+        stack = (await client.request("stackTrace", {"threadId": worker}))["stackFrames"]
+        print(f"stopped: {names[worker]}: " + " < ".join(f"{f['name']}:{f['line']}" for f in stack[:6]))
+        assert await watch(client, top["id"], "number * 100") == "2000"
+
+        await pool_command(pool, "3")
+        other = await pool.expect(r"^result 3 -> 7 in interpreter (\d+)$")
+        assert other[1] != interpreter, "the other worker answers while this one is stopped"
+        await client.request("continue", {"threadId": worker})
+        await pool.expect(f"^result 20 -> 41 in interpreter {interpreter}$")
+        await client.request("disconnect", {})
