@@ -70,7 +70,14 @@ export function checkConfiguration(config: RawConfiguration): CheckResult {
   if (typeof pid === 'string') {
     problems.push(pid);
   }
-  const booleans = ['justMyCode', 'showReturnValue', 'logToFile', 'subProcess', 'stopAll', 'asyncioTasks'] as const;
+  const booleans = [
+    'justMyCode',
+    'showReturnValue',
+    'logToFile',
+    'subProcess',
+    'stopAll',
+    'asyncioTasks',
+  ] as const;
   for (const key of booleans) {
     if (config[key] !== undefined && typeof config[key] !== 'boolean') {
       problems.push(`"${key}" must be true or false, not ${JSON.stringify(config[key])}.`);
