@@ -16,7 +16,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,8 @@ class DapClient:
         self.python = sys.executable
         self.env: dict[str, str] | None = None
         self.options: tuple[str, ...] = ()
+        self.prefix: Sequence[str] = ()
+        """The command the adapter was started under (child sessions over stdio start theirs the same way)."""
         self.children: list[DapClient] = []
         """Child sessions started for `startDebugging`, in order."""
         self.start_debugging_requests: list[Message] = []
@@ -138,11 +140,13 @@ class DapClient:
         *options: str,
         python: str = sys.executable,
         env: dict[str, str] | None = None,
+        prefix: Sequence[str] = (),
     ) -> DapClient:
-        """Start the adapter (on `python`, with `env` added to the environment) over `stdio`, `tcp`
-        (`--listen 127.0.0.1:0`) or `unix:PATH` (`--listen unix:PATH`), and connect."""
+        """Start the adapter (on `python`, with `env` added to the environment, after the command `prefix`
+        such as one that enters namespaces) over `stdio`, `tcp` (`--listen 127.0.0.1:0`) or `unix:PATH`
+        (`--listen unix:PATH`), and connect."""
         checker()  # a missing schema fails here, in the test, rather than in the reader task
-        command = [python, "-m", "dapattach", *options]
+        command = [*prefix, python, "-m", "dapattach", *options]
         if transport == "tcp":
             command += ["--listen", "127.0.0.1:0"]
         elif transport.startswith("unix:"):
@@ -156,7 +160,7 @@ class DapClient:
             env={**os.environ, **(env or {})},
         )
         client = cls(process, transport)
-        client.python, client.env, client.options = python, env, options
+        client.python, client.env, client.options, client.prefix = python, env, options, prefix
         client._tasks.append(asyncio.create_task(client._read_stderr()))
         if transport == "stdio":
             assert process.stdout is not None and process.stdin is not None
@@ -269,7 +273,9 @@ class DapClient:
         """What VS Code does for `startDebugging`: a new session with the given configuration."""
         configuration = dict(request["arguments"]["configuration"])
         if self.transport == "stdio":
-            child = await DapClient.start("stdio", *self.options, python=self.python, env=self.env)
+            child = await DapClient.start(
+                "stdio", *self.options, python=self.python, env=self.env, prefix=self.prefix
+            )
         elif self.transport.startswith("unix:"):
             child = DapClient(self.process, self.transport, owns_process=False)
             child.attach_streams(*await asyncio.open_unix_connection(self.transport[5:]))

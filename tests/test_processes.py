@@ -1,5 +1,6 @@
 """`dapattach ps` and `describe_process` against real Python 3.14 / 3.15 processes started here."""
 
+import asyncio
 import json
 import os
 import selectors
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from containers import needs, start_container
 from dapattach.processes import NoSuchProcess, Problem, describe_process, list_processes
 from interpreters import require
 
@@ -133,6 +135,8 @@ def test_ps_json_reports_each_targets_exact_version(targets: Targets) -> None:
             "commandLine",
             "argv",
             "executable",
+            "pidInside",
+            "container",
         }
         assert entry["python"] == exact_version(python)
         assert entry["version"] == version
@@ -143,6 +147,8 @@ def test_ps_json_reports_each_targets_exact_version(targets: Targets) -> None:
         assert entry["ppid"] == os.getpid()
         assert entry["argv"] == [python, str(targets.directory / f"on{version.replace('.', '')}.py")]
         assert str(entry["commandLine"]).endswith(f"on{version.replace('.', '')}.py")
+        assert entry["pidInside"] == process.pid
+        assert entry["container"] is None
 
 
 def test_ps_all_lists_python_processes_first(targets: Targets) -> None:
@@ -278,10 +284,29 @@ def test_ps_table_shows_the_target(targets: Targets) -> None:
         [sys.executable, "-m", "dapattach", "ps"], capture_output=True, text=True, check=True, timeout=60
     )
     header, *rows = done.stdout.splitlines()
-    assert header.split() == ["PID", "USER", "PYTHON", "REMOTE-DEBUG", "ATTACH", "COMMAND"]
+    assert header.split() == [
+        "PID", "USER", "PYTHON", "REMOTE-DEBUG", "ATTACH", "PID-INSIDE", "CONTAINER", "COMMAND"
+    ]  # fmt: skip
     row = next(row for row in rows if row.split()[0] == str(process.pid))
-    assert row.split()[2:5] == [exact_version(interpreter("3.14")), "enabled", "yes"]
+    assert row.split()[2:7] == [exact_version(interpreter("3.14")), "enabled", "yes", "-", "-"]
     assert row.endswith("'" + str(targets.directory / "table target.py") + "'")
+
+
+@needs("mnt", "pid", "user", "net")
+async def test_ps_shows_the_pid_inside_a_container() -> None:
+    async with start_container("container_service.py", kinds=("mnt", "pid", "user", "net")) as target:
+        entry = by_pid(await asyncio.to_thread(run_ps), target.pid)
+        assert (entry["pidInside"], entry["uid"], entry["attachable"]) == (target.pid_inside, 100000, True)
+        table = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "dapattach", "ps"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        row = next(row for row in table.stdout.splitlines() if row.split()[0] == str(target.pid))
+        assert row.split()[5:7] == [str(target.pid_inside), "-"]
+        assert row.endswith("/ctr/py314/usr/bin/python3.14 /app/container_service.py")
 
 
 def test_ps_tree_shows_workers_under_their_master() -> None:

@@ -1,5 +1,6 @@
 """`dapattach snapshot` against real blocked targets on Python 3.14 and 3.15, in both directions."""
 
+import asyncio
 import json
 import os
 import socket
@@ -13,7 +14,10 @@ from pathlib import Path
 import pytest
 
 from agent_harness import wait_until_blocked
+from containers import needs, start_container
+from dapattach import namespaces
 from dapattach.snapshot import SnapshotError, TaskStack, format_snapshot, take_snapshot
+from interpreters import PY315, needs_315
 from test_processes import Targets, interpreter
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -251,3 +255,45 @@ def test_permission_error_names_the_owner(targets: Targets) -> None:
     assert done.returncode == 1
     assert f"process {process.pid} is owned by user root" in done.stderr
     assert "same user or root" in done.stderr
+
+
+CONTAINER = ("mnt", "pid", "user", "net")
+
+
+@needs(*CONTAINER)
+async def test_a_process_in_a_container_by_its_pid_here() -> None:
+    async with start_container("container_service.py", kinds=CONTAINER) as target:
+        done = await asyncio.to_thread(run_snapshot, sys.executable, target.pid, "--json")
+        assert done.returncode == 0, done.stderr
+        data = json.loads(done.stdout)
+        assert (data["pid"], data["pidInside"]) == (target.pid, target.pid_inside)
+        threads = {thread["name"]: thread for thread in data["threads"]}
+        assert set(threads) == {"MainThread", "worker"}
+        inside = namespaces.threads_inside(target.pid)
+        for thread in threads.values():
+            assert inside[thread["id"]] == thread["hostId"], "its own thread id, and the one here"
+        assert threads["MainThread"]["id"] == target.pid_inside
+        assert threads["worker"]["frames"][-1]["path"].endswith("/threading.py")
+        assert {frame["path"] for frame in threads["MainThread"]["frames"]} == {"/app/container_service.py"}
+
+        text = await asyncio.to_thread(run_snapshot, sys.executable, target.pid)
+        first = text.stdout.splitlines()[0]
+        assert first.startswith(
+            f"PID {target.pid} (PID {target.pid_inside} in its PID namespace) — Python 3."
+        )
+        assert f'Thread {target.pid_inside} "MainThread", thread {target.pid} here' in text.stdout
+
+
+@pytest.mark.py315
+@needs_315
+@needs(*CONTAINER)
+async def test_a_container_of_another_python_version_is_refused_with_what_to_do() -> None:
+    assert PY315 is not None
+    async with start_container("container_service.py", kinds=CONTAINER, python=PY315) as target:
+        with pytest.raises(SnapshotError) as refused:
+            await asyncio.to_thread(take_snapshot, target.pid)
+        assert str(refused.value) == (
+            f"PID {target.pid} runs Python 3.15 in a filesystem of its own (a container), and this "
+            "dapattach runs on Python 3.14: it reads such a process only with its own interpreter (it "
+            "never runs one from inside a container); run dapattach with Python 3.15"
+        )

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dapattach.attach.attempt import Attempt, Phase
-from dapattach.attach.checks import AttachError, blocked_message
+from dapattach.attach.checks import AttachError
 from dapattach.attach.driver import HandOverDriver
 from dapattach.attach.link import AgentError, AgentGone, AgentLink
 from dapattach.breakpoint_book import BREAKPOINT_COMMANDS, BreakpointBook
@@ -31,6 +31,7 @@ from dapattach.options import AttachOptions
 from dapattach.pathmap import PathMapper
 from dapattach.processes import NoSuchProcess, describe_process
 from dapattach.session import RequestError
+from dapattach.sources import TargetSources
 from dapattach.standin import SnapshotStandIn
 from dapattach.subprocesses import startup, tree
 from dapattach.subprocesses.claim import ChildExited, ClaimRefused, ParentSession, claim
@@ -65,6 +66,7 @@ class Debuggee:
         self.attempt = Attempt(
             self.pid, on_event=self._forward_event, driver=HandOverDriver() if handed_over else None
         )
+        self.sources = TargetSources(self.paths, lambda: self.attempt.target)
         self.standin = SnapshotStandIn(self.pid, tasks=options.asyncio_tasks)
         self.breakpoints = BreakpointBook()
         self.on_arrival: Arrival = lambda error: None
@@ -91,6 +93,11 @@ class Debuggee:
         """The agent's link once it is in (kept after it closes, so requests say the target is gone)."""
         return self.attempt.link
 
+    def describe(self) -> str:
+        """How messages name the process: "process N", with its own PID when it has another one inside."""
+        target = self.attempt.target
+        return target.describe() if target is not None else f"process {self.pid}"
+
     @property
     def waiting(self) -> bool:
         """Whether the snapshot stand-in answers because the agent is not in yet."""
@@ -111,8 +118,9 @@ class Debuggee:
             link = await self.attempt.arrival(grace)
         except TimeoutError:
             if self.options.timeout is not None and self.options.timeout <= grace:
+                message = self.attempt.stalled(self.options.timeout)
                 await self.attempt.withdraw()
-                raise AttachError(self.pid, blocked_message(self.pid, self.options.timeout)) from None
+                raise AttachError(self.pid, message) from None
             self.attempt.stand_in()
             self._spawn(self._wait_for_agent(time.monotonic() - grace))
             return False
@@ -166,8 +174,9 @@ class Debuggee:
         try:
             await self._agent_in(await self.attempt.arrival(limit))
         except TimeoutError:
+            message = self.attempt.stalled(self.options.timeout or 0)
             await self.attempt.withdraw()
-            self.on_arrival({"message": blocked_message(self.pid, self.options.timeout or 0)})
+            self.on_arrival({"message": message})
         except AttachError as error:
             self.on_arrival({"message": str(error)})
         else:
@@ -275,10 +284,11 @@ class Debuggee:
         self._send_event(event, body)
 
     def map_sources(self, body: object) -> None:
-        """Rewrite every `source.path` in an answer from the target's paths to the editor's."""
+        """Rewrite every `source` in an answer for the editor: paths mapped to the editor's, and sources
+        the editor cannot open given a reference (see `sources.TargetSources`)."""
         match body:
-            case {"source": {"path": str(path)} as source}:
-                source["path"] = self.paths.to_editor(path)
+            case {"source": {"path": str()} as source}:
+                self.sources.to_editor(source)
         if isinstance(body, dict):
             for value in body.values():
                 if isinstance(value, dict | list):

@@ -27,6 +27,10 @@ class PathMapper:
         self._to_target = longest_first((m.local_root, m.remote_root) for m in mappings)
         self._to_editor = longest_first((m.remote_root, m.local_root) for m in mappings)
 
+    def maps_target_path(self, path: str) -> bool:
+        """Whether a mapping covers `path` of the target."""
+        return any(_under(path, root) is not None for root, _ in self._to_editor)
+
     def to_target(self, path: str) -> str:
         return self._map(path, self._to_target)
 

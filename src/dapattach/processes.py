@@ -5,7 +5,8 @@ Used by `dapattach ps` (a process picker for people and editors) and by the atta
 Everything comes from `/proc` and from the interpreter binary on disk, so listing stays cheap: the exact
 version is the `_Py_DebugOffsets` header CPython places at the start of its `.PyRuntime` ELF section
 (cookie `xdebugpy`, then `PY_VERSION_HEX`, then the free-threading flag), read from the file without
-touching the process's memory.
+touching the process's memory. A process in a container also shows its PID inside and its container
+(`runtimes`).
 """
 
 import argparse
@@ -19,6 +20,9 @@ import re
 import struct
 import sys
 from typing import Any
+
+from dapattach import namespaces
+from dapattach.runtimes import Container, container_of
 
 MIN_VERSION = (3, 14)
 _PYTHON_NAME = re.compile(r"python(\d)\.(\d+)(t?)$")
@@ -63,6 +67,10 @@ class ProcessInfo:
     reason: str | None
     problem: Problem | None
     """Why not attachable, as a value callers can match on; `reason` is the same for people."""
+    pid_inside: int | None = None
+    """Its PID in its own PID namespace (a container), when that differs from `pid`."""
+    container: Container | None = None
+    """The container it runs in, from its cgroup."""
 
     @property
     def is_python(self) -> bool:
@@ -87,6 +95,8 @@ class ProcessInfo:
             "commandLine": self.command_line,
             "argv": list(self.argv),
             "executable": self.executable,
+            "pidInside": self.pid_inside or self.pid,
+            "container": None if self.container is None else self.container.to_json(),
         }
 
 
@@ -318,6 +328,10 @@ def describe_process(pid: int) -> ProcessInfo:
             pass
     permission = _permission_problem(uids, user)
     problem, reason = _problem(pid, name, state, version, off_by, permission) or (None, None)
+    try:
+        inside: int | None = namespaces.pid_inside(pid)
+    except OSError, ValueError:
+        inside = None
     if not os.path.isdir(f"/proc/{pid}"):
         raise NoSuchProcess(f"no process with PID {pid} (it exited while being inspected)")
     return ProcessInfo(
@@ -335,6 +349,8 @@ def describe_process(pid: int) -> ProcessInfo:
         attachable=reason is None,
         reason=reason,
         problem=problem,
+        pid_inside=None if inside == pid else inside,
+        container=container_of(pid),
     )
 
 
@@ -417,7 +433,7 @@ def _format_table(infos: list[ProcessInfo], tree: bool = False) -> str:
             info.remote_debug
         ]
 
-    rows = [("PID", "USER", "PYTHON", "REMOTE-DEBUG", "ATTACH", "COMMAND")]
+    rows = [("PID", "USER", "PYTHON", "REMOTE-DEBUG", "ATTACH", "PID-INSIDE", "CONTAINER", "COMMAND")]
     ordered = tree_order(infos) if tree else [(info, "") for info in infos]
     for info, branch in ordered:
         command = branch + info.command_line
@@ -430,10 +446,12 @@ def _format_table(infos: list[ProcessInfo], tree: bool = False) -> str:
                 info.python or info.version or "-",
                 remote(info),
                 "yes" if info.attachable else "no",
+                str(info.pid_inside or "-"),
+                str(info.container or "-"),
                 command,
             )
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(5)] + [0]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)] + [0]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(line.rstrip() for line in lines)
 

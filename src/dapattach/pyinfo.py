@@ -5,6 +5,9 @@
 doubles as a script (`python -I -S pyinfo.py PID` prints one JSON object). The adapter side
 (`dapattach.snapshot`) turns that data into typed objects either way, so both paths share this code.
 
+`python -I -S pyinfo.py --own-view PID` reads a process that names its files otherwise (a container): see
+`enter_view`.
+
 Output: `{"python": "3.14.10", "threads": [{"id": TID, "interpreter": ID | null, "frames": [FRAME, ...]}],
 "tasks": [{"id", "name", "threadId", "frames", "awaitedBy": [task id, ...]}], "tasksError": str | null}` with
 FRAME = `{"path", "line", "function"}`, innermost frame first. On failure: `{"error": {"type", "message"}}`
@@ -12,10 +15,17 @@ and exit status 1.
 """
 
 import json
+import os
+import stat
 import sys
 from typing import Any
 
 Json = dict[str, Any]
+
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_BIND, _MS_REC, _MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+_VIEW_NAMES = ("python", "_asyncio")
+"""`_remote_debugging` opens the mapped files whose names hold these, by the names the maps give."""
+_VIEW_FILE_LIMIT = 256 << 20
 
 
 def _frame(info: Any) -> Json:
@@ -88,6 +98,66 @@ def read_stacks(pid: int) -> Json:
     }
 
 
+def enter_view(pid: int) -> None:
+    """Make the interpreter files process `pid` maps readable here under the names its maps give them.
+
+    `_remote_debugging` finds a process's runtime by opening, by name, the files it maps; a process in a
+    container maps them under names that mean nothing here (or another file). So this process (alone,
+    single-threaded, as root) moves into a mount namespace of its own, puts a fresh tmpfs as its root
+    with `/proc` in it, and copies each such file there from `/proc/PID/map_files`, which is the very file
+    the process maps; no name in the container is ever followed. The caller's filesystem is not touched.
+    Call it after `_remote_debugging` and everything else is imported: the files it came from are gone.
+    """
+    import ctypes  # here, not above: the cross-version helper may run on an interpreter without it
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def mount(source: str | None, target: str, kind: str | None, flags: int, data: str | None = None) -> None:
+        encoded = [None if value is None else value.encode() for value in (source, target, kind, data)]
+        if libc.mount(encoded[0], encoded[1], encoded[2], ctypes.c_ulong(flags), encoded[3]) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, f"mount {target}: {os.strerror(code)}")
+
+    os.unshare(os.CLONE_NEWNS)
+    mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+    mount("dapattach-view", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, "mode=0700")
+    os.mkdir("/tmp/proc")
+    mount("/proc", "/tmp/proc", None, _MS_BIND | _MS_REC)
+    os.chroot("/tmp")
+    os.chdir("/")
+    with open(f"/proc/{pid}/maps", encoding="utf-8", errors="surrogateescape") as maps:
+        lines = maps.read().splitlines()
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if len(fields) < 6 or not fields[5].startswith("/") or os.path.lexists(fields[5]):
+            continue
+        if any(name in os.path.basename(fields[5]) for name in _VIEW_NAMES):
+            start, _, end = fields[0].partition("-")
+            _copy_mapped(f"/proc/{pid}/map_files/{int(start, 16):x}-{int(end, 16):x}", fields[5])
+
+
+def _copy_mapped(source: str, destination: str) -> None:
+    """Copy the regular file mapped at `source` to `destination` (nothing else: no device is opened)."""
+    handle = os.open(source, os.O_PATH | os.O_CLOEXEC)
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _VIEW_FILE_LIMIT:
+            return
+        reading = os.open(f"/proc/self/fd/{handle}", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(handle)
+    try:
+        os.makedirs(os.path.dirname(destination), exist_ok=True)
+        writing = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            while os.sendfile(writing, reading, None, 1 << 24):
+                pass
+        finally:
+            os.close(writing)
+    finally:
+        os.close(reading)
+
+
 def error_json(error: BaseException) -> Json:
     """The failure as the helper reports it: the innermost cause's type, and the whole chain's text."""
     return {"type": _root_type(error), "message": _describe(error)}
@@ -110,10 +180,16 @@ def _root_type(error: BaseException) -> str:
 
 
 def main(argv: list[str]) -> int:
+    own_view = argv[:1] == ["--own-view"]
+    argv = argv[1:] if own_view else argv
     if len(argv) != 1 or not argv[0].isdigit():
-        print("usage: pyinfo.py PID", file=sys.stderr)
+        print("usage: pyinfo.py [--own-view] PID", file=sys.stderr)
         return 2
     try:
+        if own_view:
+            import _remote_debugging  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
+
+            enter_view(int(argv[0]))
         result = read_stacks(int(argv[0]))
     except Exception as error:
         result = {"error": error_json(error)}

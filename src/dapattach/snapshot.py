@@ -4,6 +4,11 @@ The adapter answers `threads`/`stackTrace` from a snapshot while the agent is st
 target blocked in `accept()` runs no injected code until a request arrives). `_remote_debugging` only
 reads a process of its own major.minor, so for any other version the reading step runs under the
 target's own interpreter (`/proc/PID/exe -I -S pyinfo.py PID`) and its JSON is parsed here.
+
+A process in a container names its files otherwise: the reading step then runs in a helper of our own
+interpreter that sees the target's interpreter files under the target's names (`pyinfo.enter_view`). An
+interpreter from inside a container is never run. Thread ids are the target's own (those its agent
+reports too); in another PID namespace each thread also has the id it has here (`host_id`).
 """
 
 import argparse
@@ -16,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from dapattach import pyinfo, remote_frames
+from dapattach import namespaces, pyinfo, remote_frames
 from dapattach.attach.pep768 import AttachError
 from dapattach.processes import Problem, ProcessError, ProcessInfo, describe_process
 
@@ -37,13 +42,15 @@ class Frame:
 @attrs.frozen
 class ThreadStack:
     id: int
-    """The native thread id (what `ps -L` and /proc/PID/task show); the main thread's id is the PID."""
+    """The native thread id as the process knows it (the main thread's is its PID inside)."""
     name: str
     frames: tuple[Frame, ...]
     """Innermost first, as DAP's stackTrace orders them; a thread that runs code in a sub-interpreter has
     its frames there above its frames in the interpreter it entered it from."""
     interpreter: int = 0
     """The interpreter whose code the thread runs now (0: the main one)."""
+    host_id: int = 0
+    """The same thread's id here (what `ps -L` and /proc/PID/task show); `id` outside PID namespaces."""
 
 
 @attrs.frozen
@@ -64,16 +71,20 @@ class Snapshot:
     process: ProcessInfo
     cross_version: bool
     """True when the target's own interpreter read the stacks (its version differs from ours)."""
+    pid_inside: int = 0
+    """The PID the process has in its own PID namespace (`pid` outside PID namespaces)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "pid": self.pid,
+            "pidInside": self.pid_inside or self.pid,
             "python": self.python,
             "crossVersion": self.cross_version,
             "remoteDebug": self.process.remote_debug,
             "threads": [
                 {
                     "id": thread.id,
+                    "hostId": thread.host_id or thread.id,
                     "name": thread.name,
                     "interpreter": thread.interpreter,
                     "frames": [attrs.asdict(f) for f in thread.frames],
@@ -93,9 +104,9 @@ class Snapshot:
         }
 
 
-def _thread_name(pid: int, tid: int) -> str:
+def _thread_name(pid: int, tid: int, main: bool) -> str:
     # Python 3.14+ gives each threading.Thread its name at the OS level (cut to 15 bytes by Linux).
-    if tid == pid:
+    if main:
         return "MainThread"
     try:
         with open(f"/proc/{pid}/task/{tid}/comm", encoding="utf-8", errors="replace") as file:
@@ -136,6 +147,24 @@ def _run_helper(info: ProcessInfo) -> dict[str, Any]:
     return data
 
 
+def _run_in_view(info: ProcessInfo) -> dict[str, Any]:
+    """Read the stacks of a process in a container with our own interpreter, in a helper that sees its
+    interpreter files under its names (`pyinfo.enter_view`; needs root, as attaching there does)."""
+    command = [sys.executable, "-I", "-S", pyinfo.__file__, "--own-view", str(info.pid)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=HELPER_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise SnapshotError(f"reading the stacks of PID {info.pid} took over {HELPER_TIMEOUT:g} s") from None
+    try:
+        data: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    except json.JSONDecodeError, IndexError:
+        raise SnapshotError(
+            f"could not read the stacks of PID {info.pid}, which runs in a filesystem of its own (a "
+            f"container; exit status {done.returncode}): {done.stderr.strip()[-500:]}"
+        ) from None
+    return data
+
+
 def _read_here(pid: int) -> dict[str, Any]:
     try:
         return pyinfo.read_stacks(pid)
@@ -168,12 +197,30 @@ def take_snapshot(pid: int) -> Snapshot:
     free_threaded = (info.python or "").endswith("t")
     # `_remote_debugging` reads only a process of its own version and build (GIL or free-threaded).
     cross_version = info.version != ours or free_threaded != bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-    data = _run_helper(info) if cross_version else _read_here(pid)
+    try:
+        shares = namespaces.shares_filesystem(pid)
+        inside = namespaces.pid_inside(pid)
+    except OSError:
+        shares, inside = True, pid
+    if not shares and cross_version:
+        raise SnapshotError(
+            f"PID {pid} runs Python {info.version} in a filesystem of its own (a container), and this "
+            f"dapattach runs on Python {ours}: it reads such a process only with its own interpreter (it "
+            f"never runs one from inside a container); run dapattach with Python {info.version}"
+        )
+    match shares, cross_version:
+        case True, True:
+            data = _run_helper(info)
+        case True, False:
+            data = _read_here(pid)
+        case _:
+            data = _run_in_view(info)
     if "error" in data:
         raise _explain(info, data["error"])
     if info.version == "3.14" and not free_threaded:  # a free-threaded build's frames use per-thread code
         data["threads"] = _every_interpreter(pid, data["threads"])
-    threads = _merged(pid, data["threads"])
+    host_ids = namespaces.threads_inside(pid) if inside != pid else {}
+    threads = _merged(pid, data["threads"], inside, host_ids)
     task_names = {task["id"]: task["name"] for task in data["tasks"]}
     tasks = tuple(
         TaskStack(
@@ -185,7 +232,7 @@ def take_snapshot(pid: int) -> Snapshot:
         )
         for task in data["tasks"]
     )
-    main_first = tuple(sorted(threads, key=lambda thread: (thread.id != pid, thread.id)))
+    main_first = tuple(sorted(threads, key=lambda thread: (thread.id != inside, thread.id)))
     return Snapshot(
         pid=pid,
         python=info.python or data["python"],
@@ -193,6 +240,7 @@ def take_snapshot(pid: int) -> Snapshot:
         tasks=tasks,
         process=info,
         cross_version=cross_version,
+        pid_inside=inside,
     )
 
 
@@ -206,7 +254,9 @@ def _every_interpreter(pid: int, threads: list[dict[str, Any]]) -> list[dict[str
     return threads
 
 
-def _merged(pid: int, raw: list[dict[str, Any]]) -> tuple[ThreadStack, ...]:
+def _merged(
+    pid: int, raw: list[dict[str, Any]], inside: int, host_ids: dict[int, int]
+) -> tuple[ThreadStack, ...]:
     """One stack per OS thread: the frames of the interpreters it runs in, the newest interpreter's on
     top (a sub-interpreter is entered from an older one), named with the interpreter it runs code in."""
     by_thread: dict[int, list[dict[str, Any]]] = {}
@@ -217,20 +267,24 @@ def _merged(pid: int, raw: list[dict[str, Any]]) -> tuple[ThreadStack, ...]:
         parts.sort(key=lambda part: -(part.get("interpreter") or 0))
         frames = tuple(frame for part in parts for frame in _frames(part["frames"]))
         running = next((part.get("interpreter") or 0 for part in parts if part["frames"]), 0)
-        name = _thread_name(pid, thread_id)
+        host_id = host_ids.get(thread_id, thread_id)
+        name = _thread_name(pid, host_id, thread_id == inside)
         if running:
             name = f"{name} (interpreter {running})"
-        result.append(ThreadStack(id=thread_id, name=name, frames=frames, interpreter=running))
+        result.append(ThreadStack(thread_id, name, frames, interpreter=running, host_id=host_id))
     return tuple(result)
 
 
 def format_snapshot(snapshot: Snapshot) -> str:
-    lines = [f"PID {snapshot.pid} — Python {snapshot.python} — {len(snapshot.threads)} thread(s)"]
+    inside = snapshot.pid_inside
+    own = f" (PID {inside} in its PID namespace)" if inside and inside != snapshot.pid else ""
+    lines = [f"PID {snapshot.pid}{own} — Python {snapshot.python} — {len(snapshot.threads)} thread(s)"]
     if snapshot.process.remote_debug is False:
         lines.append("(remote debugging is disabled in this process: stacks can be read, attaching cannot)")
     for thread in snapshot.threads:
         lines.append("")
-        lines.append(f'Thread {thread.id} "{thread.name}" (most recent call first):')
+        here = f", thread {thread.host_id} here" if thread.host_id and thread.host_id != thread.id else ""
+        lines.append(f'Thread {thread.id} "{thread.name}"{here} (most recent call first):')
         lines.extend(f'  File "{f.path}", line {f.line}, in {f.function}' for f in thread.frames)
     for task in snapshot.tasks:
         lines.append("")

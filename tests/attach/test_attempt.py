@@ -13,7 +13,9 @@ import pytest
 from agent_harness import attach, probe, start_target, wait_until_blocked
 from dapattach.attach import AttachError, Attempt, Phase, inject_agent, pep768
 from dapattach.attach.attempt import IllegalMove, TargetExited
+from dapattach.attach.listener import HELLO_TIMEOUT
 from interpreters import PY314, PY315, needs_315
+from users import AS_NOBODY
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -184,11 +186,17 @@ async def test_withdrawing_leaves_nothing_in_the_target() -> None:
         assert report["modules"] == [] and "dapattach-agent" not in report["threads"]
 
 
-async def test_a_request_another_attach_displaced_is_sent_again_and_refused_by_name() -> None:
+@pytest.mark.parametrize("run_as", [(), AS_NOBODY], ids=["own user", "another user"])
+async def test_a_request_another_attach_displaced_is_sent_again_and_refused_by_name(
+    run_as: tuple[str, ...],
+) -> None:
     """Two attaches to a target whose only thread runs Python once a second: the second request
     replaces the first in the thread's one slot before the target reads it. The target runs only the
-    second bootstrap; the first attach notices, asks again, and is refused naming the adapter."""
-    async with start_target("slow_main.py") as target:
+    second bootstrap; the first attach notices, asks again, and is refused naming the adapter. For
+    another user's target the bootstrap cannot delete itself: the watch on it tells it was not opened."""
+    if run_as and os.geteuid() != 0:
+        pytest.skip("needs root to run the target as another user")
+    async with start_target("slow_main.py", run_as=run_as) as target:
         await target.expect(r"^tick \d+$")  # it has just run Python: it reads no request for a second
         first, second = Attempt(target.pid), Attempt(target.pid)
         await first.start()
@@ -205,3 +213,22 @@ async def test_a_request_another_attach_displaced_is_sent_again_and_refused_by_n
         await second.detach()
         assert link.closed.is_set()
         await target.expect(r"^tick \d+$")
+
+
+async def test_a_target_that_takes_the_request_but_not_the_bootstrap_says_why_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    async with start_target("refuses_debugger_scripts.py") as target:
+        attempt = Attempt(target.pid)
+        await attempt.start()
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(AttachError) as refused:
+            await attempt.arrival(30)
+        assert asyncio.get_running_loop().time() - started < HELLO_TIMEOUT, "no wait for a hello"
+        message = str(refused.value)
+        opening = f"process {target.pid} took the attach request but could not open the bootstrap {tmp_path}/"
+        assert message.startswith(opening), message
+        assert "an audit hook (sys.addaudithook)" in message and "blocked" not in message
+        assert attempt.phase is Phase.DETACHED
+        assert list(tmp_path.glob("dapattach-*")) == []

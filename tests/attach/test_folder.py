@@ -194,3 +194,46 @@ def test_an_adapter_that_may_not_give_files_away_says_so() -> None:
         )  # fmt: skip
         assert done.stdout == "HandOverError\n", done.stderr
         assert os.listdir(parent) == []
+
+
+@needs_root
+def test_made_as_the_target_user_everything_is_its_own_and_private() -> None:
+    """For a target in another user namespace: what the adapter makes is that user's, 0700 and 0600."""
+    owner = (100000, 100000)
+    with reachable_tmp(0o1777) as parent:
+        folder = AttachFolder.create_at(os.open(parent, os.O_RDONLY | os.O_DIRECTORY), str(parent),
+                                        str(parent), owner[0], acting=owner)  # fmt: skip
+        socket_path, sock = fill(folder)
+        try:
+            assert mode_and_owner(folder.path) == (0o700, owner[0])
+            assert mode_and_owner(f"{folder.path}/bootstrap.py") == (0o600, owner[0])
+            assert mode_and_owner(socket_path) == (0o600, owner[0])
+            assert mode_and_owner(f"{folder.path}/agent/core.py") == (0o600, owner[0])
+            assert os.stat(f"{folder.path}/bootstrap.py").st_gid == owner[1]
+            assert (os.getresuid(), os.getresgid()) == ((0, 0, 0), (0, 0, 0))
+            with open("/proc/thread-self/status") as status:
+                assert next(line for line in status if line.startswith("Uid:")).split()[1:] == ["0"] * 4
+        finally:
+            sock.close()
+            folder.remove()
+        assert os.listdir(parent) == []
+
+
+@needs_root
+def test_removal_never_enters_a_mount_put_in_the_folder() -> None:
+    """Someone who may mount in the target's filesystem (a container's root) puts a mount where the
+    adapter removes: what is in it stays."""
+    with reachable_tmp() as parent, reachable_tmp() as precious:
+        (precious / "keep").write_text("precious")
+        folder = AttachFolder.create(str(parent), os.geteuid())
+        agent = folder.folder("agent")
+        agent.close()
+        folder.write("bootstrap.py", b"")
+        subprocess.run(["mount", "--bind", str(precious), f"{folder.path}/agent"], check=True)
+        try:
+            folder.remove()
+            assert (precious / "keep").read_text() == "precious"
+            assert os.listdir(f"{parent}") == [os.path.basename(folder.path)], "its folder stays: not empty"
+            assert os.listdir(folder.path) == ["agent"]
+        finally:
+            subprocess.run(["umount", f"{folder.path}/agent"], check=True)

@@ -2,10 +2,11 @@
 
 import asyncio
 import os
+import signal
 
 import pytest
 
-from agent_harness import probe, start_target
+from agent_harness import probe, start_target, wait_until_blocked
 from dapclient import DapClient, DapError
 from handlers.conftest import attach_session, ticks_after
 
@@ -190,3 +191,36 @@ async def test_a_target_without_the_gil_is_said_to_be_read_only_where_threads_ar
         attached = await adapter.wait_event("output", lambda e: "Attached to process" in e["body"]["output"])
         assert "runs without the GIL" in attached["body"]["output"]
         assert "read only from stopped threads" in attached["body"]["output"]
+
+
+def _said(client: DapClient) -> list[str]:
+    return [event["body"]["output"] for event in client.events if event["event"] == "output"]
+
+
+async def test_a_target_that_cannot_open_the_bootstrap_is_told_at_once_and_never_called_blocked(
+    adapter: DapClient,
+) -> None:
+    async with start_target("refuses_debugger_scripts.py") as target:
+        await adapter.initialize(supportsProgressReporting=True)
+        with pytest.raises(DapError) as refused:
+            await adapter.request("attach", {"processId": target.pid})
+        message = str(refused.value)
+        assert f"process {target.pid} took the attach request but could not open the bootstrap" in message
+        assert "audit hook" in message
+        assert not any("blocked" in text for text in [message, *_said(adapter)]), "answered before the grace"
+
+
+async def test_a_blocked_target_that_later_cannot_open_the_bootstrap_ends_the_wait_with_why(
+    adapter: DapClient,
+) -> None:
+    async with start_target("refuses_debugger_scripts.py", "blocked") as target:
+        await asyncio.to_thread(wait_until_blocked, target.pid)
+        await attach_session(adapter, target.pid)
+        await adapter.wait_event("output", lambda event: "has not run Python code" in event["body"]["output"])
+        os.kill(target.pid, signal.SIGUSR1)
+        ended = await adapter.wait_event(
+            "output", lambda event: "could not open the bootstrap" in event["body"]["output"]
+        )
+        assert ended["body"]["category"] == "important"
+        assert f"process {target.pid} took the attach request" in ended["body"]["output"]
+        await adapter.wait_event("terminated")

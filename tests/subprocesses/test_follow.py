@@ -4,10 +4,13 @@ import asyncio
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
-from agent_harness import start_target
+from agent_harness import TARGETS, start_target
+from containers import needs, sidecar, start_container
+from dapattach import namespaces
 from dapclient import DapClient
 from interpreters import PY314, PY315, needs_315
 from subprocesses.conftest import (
@@ -25,6 +28,12 @@ from subprocesses.conftest import (
     port_of,
     stopped_child,
     workers_of,
+)
+
+CONTAINER = ("mnt", "pid", "user", "net")
+IN_CONTAINER = TARGETS / "container_tree.py"
+IN_CONTAINER_LINE = next(
+    number for number, text in enumerate(IN_CONTAINER.read_text().splitlines(), 1) if "# child line" in text
 )
 
 
@@ -318,3 +327,49 @@ async def test_a_child_that_cannot_be_attached_is_reported_once(adapter: DapClie
         ]
         assert len(reports) == 1
         assert adapter.start_debugging_requests == []
+
+
+@needs(*CONTAINER)
+@pytest.mark.parametrize(
+    ("how", "where"), [("fork", "host"), ("subprocess", "host"), ("fork", "sidecar")], ids="-".join
+)
+async def test_a_child_in_a_container_is_followed_in_its_namespaces(how: str, where: str) -> None:
+    """A tree in its own mount, PID, user and network namespaces, from the host and from a sidecar (each
+    child session's adapter started like the first): a forked child gets its fresh agent from inside the
+    container (so it stops on its first call), a program it starts is attached there too; each child session
+    shows the container's paths and PIDs, and nothing is left in the container or printed in its output."""
+    async with start_container(IN_CONTAINER.name, kinds=CONTAINER) as parent:
+        client = await DapClient.start("stdio", prefix=sidecar(parent) if where == "sidecar" else ())
+        try:
+            path = f"/app/{IN_CONTAINER.name}"
+            pid = parent.pid_inside if where == "sidecar" else parent.pid
+            await attach_tree(client, pid, {Path(path): [IN_CONTAINER_LINE]})
+            os.kill(parent.pid, signal.SIGUSR1 if how == "fork" else signal.SIGUSR2)
+            inside = int((await parent.expect(r"^CHILD (\d+)$"))[1])
+            child, stopped = await stopped_child(client, timeout=30)
+            assert child.child_pid is not None
+            assert (
+                child.child_pid if where == "sidecar" else namespaces.pid_inside(child.child_pid)
+            ) == inside
+            thread = stopped["body"]["threadId"]
+            top = (await child.request("stackTrace", {"threadId": thread}))["stackFrames"][0]
+            assert (top["name"], top["line"], top["source"]["path"]) == ("work", IN_CONTAINER_LINE, path)
+            reference = top["source"]["sourceReference"]
+            served = await child.request("source", {"source": top["source"], "sourceReference": reference})
+            assert served["content"] == IN_CONTAINER.read_text(), "served from the container's filesystem"
+            scopes = (await child.request("scopes", {"frameId": top["id"]}))["scopes"]
+            values = await child.request("variables", {"variablesReference": scopes[0]["variablesReference"]})
+            number = next(v["value"] for v in values["variables"] if v["name"] == "number")
+            if how == "fork":
+                assert number == "0", "a forked child is held at its fork until its breakpoints are set"
+            await client.request("setBreakpoints", {"source": {"path": path}, "breakpoints": []})
+            await child.request("continue", {"threadId": thread})
+            await parent.expect(r"^CHILD EXIT 0$", timeout=20)
+            await child.wait_event("terminated")
+            await client.request("disconnect", {})
+            assert await client.close() == 0
+            tmp = f"/proc/{parent.pid}/root/tmp"
+            assert [name for name in os.listdir(tmp) if name.startswith("dapattach-")] == []
+            assert parent.stderr_lines == [], "nothing may be printed into the container's output"
+        finally:
+            await client.close()

@@ -22,6 +22,17 @@ export interface ProcessInfo {
   readonly reason: string | null;
   readonly name: string;
   readonly commandLine: string;
+  /** The pid it has in its own PID namespace (a container), or null when that is its pid here. */
+  readonly pidInside: number | null;
+  /** The container it runs in, from its cgroup, or null. */
+  readonly container: ContainerInfo | null;
+}
+
+/** A container as `dapattach ps --json` names it: its runtime, its id, and the runtime's name when known. */
+export interface ContainerInfo {
+  readonly runtime: string;
+  readonly id: string;
+  readonly name: string | null;
 }
 
 /** A picker row: what the user sees plus the pid it stands for. */
@@ -78,7 +89,20 @@ function toProcessInfo(entry: unknown, index: number): ProcessInfo {
     reason: nullableString(record.reason),
     name: stringOr(record.name, ''),
     commandLine: stringOr(record.commandLine, ''),
+    pidInside: typeof record.pidInside === 'number' && record.pidInside !== pid ? record.pidInside : null,
+    container: toContainer(record.container),
   };
+}
+
+function toContainer(value: unknown): ContainerInfo | null {
+  if (typeof value !== 'object' || value === null) {
+    return null;
+  }
+  const record = value as Record<string, unknown>;
+  if (typeof record.id !== 'string' || record.id === '') {
+    return null;
+  }
+  return { runtime: stringOr(record.runtime, ''), id: record.id, name: nullableString(record.name) };
 }
 
 /**
@@ -110,6 +134,8 @@ export function parsePsOutput(text: string): ProcessInfo[] {
       reason: python !== undefined ? null : 'not a Python process',
       name: python?.name ?? commandName(commandLine),
       commandLine,
+      pidInside: null,
+      container: null,
     });
   }
   return processes;
@@ -149,7 +175,12 @@ export function sortProcesses(processes: readonly ProcessInfo[]): ProcessInfo[] 
 }
 
 export function toRow(process: ProcessInfo, depth = 0, children = 0): ProcessRow {
-  const parts = [`pid ${process.pid}`];
+  const parts = [
+    process.pidInside === null ? `pid ${process.pid}` : `pid ${process.pid} (${process.pidInside} inside)`,
+  ];
+  if (process.container !== null) {
+    parts.push(`container ${process.container.name ?? process.container.id.slice(0, 12)}`);
+  }
   const version = process.python ?? process.version;
   if (version !== null) {
     parts.push(`Python ${version}`);

@@ -4,12 +4,14 @@
                               └──grace over──► stand-in ──hello──┘
     withdraw, fail, target gone, hand over: from any phase to detached
 
-`start` checks the target, has the driver place the files and open the agent's socket, and asks the target
-to run the bootstrap. `arrival` waits for the agent: a target whose threads are all blocked runs the
-bootstrap only when it next runs Python code, so the session goes on meanwhile with answers from a
-snapshot (`stand_in`) and calls `arrival` again. The agent is in once its connection passes the listener's
-checks. `withdraw` takes back a request the target has not run; `detach` lets the agent remove itself.
-Whatever way an attach ends, nothing of it stays behind: no request in the target, no folder, no socket.
+`start` checks the target, has the driver place the files and open the agent's socket, checks that the
+target sees the bootstrap as the adapter wrote it, and asks the target to run it. `arrival` waits for the
+agent: a target whose threads are all blocked runs the bootstrap only when it next runs Python code, so
+the session goes on meanwhile with answers from a snapshot (`stand_in`) and calls `arrival` again. A target
+that takes the request but does not open the bootstrap ends the attach within `OPEN_GRACE`, with the
+reason. The agent is in once its connection passes the listener's checks. `withdraw` takes back a request
+the target has not run; `detach` lets the agent remove itself. Whatever way an attach ends, nothing of it
+stays behind: no request in the target, no folder, no socket.
 """
 
 import asyncio
@@ -24,12 +26,14 @@ import socket
 import time
 
 from dapattach.attach import driver as drivers
+from dapattach.attach import placement
 from dapattach.attach.checks import AttachError, blocked_message, check_target
 from dapattach.attach.folder import AttachFolder, HandOverError
 from dapattach.attach.inject import bootstrap_text, place_agent
 from dapattach.attach.link import AgentLink, EventHandler
 from dapattach.attach.listener import HELLO_TIMEOUT, AgentListener
 from dapattach.attach.target import Target
+from dapattach.attach.watch import OpenWatch
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,9 @@ PROTOCOL = 1
 FOLLOW_EVERY = (0.005, 0.05)
 """How often an attach looks at its request until the agent says hello: every 5 ms for a second, then every
 50 ms (a look is two reads of the target's memory and a stat, about 50 µs)."""
+BOOTSTRAP = "bootstrap.py"
+OPEN_GRACE = 0.2
+"""How long after the target took the request its open of the bootstrap may take to show."""
 
 
 class Phase(enum.Enum):
@@ -83,6 +90,8 @@ class Attempt:
         self._listener: AgentListener | None = None
         self._injection: object | None = None
         self._following: asyncio.Task[None] | None = None
+        self._watch: OpenWatch | None = None
+        self._script = ""
         self._since = time.monotonic()
 
     def _move(self, event: str) -> None:
@@ -104,10 +113,15 @@ class Attempt:
             target = self.target = Target.open(self.pid)
             driver = self._driver = self._driver or drivers.choose(target)
             log.info(
-                "process %d runs as uid %d; attaching with the %s driver", target.pid, target.uid, driver.name
+                "%s runs as uid %d%s; attaching with the %s driver",
+                target.describe(),
+                target.uid,
+                "" if target.shares_filesystem else " in a filesystem of its own",
+                driver.name,
             )
             secret = secrets.token_hex(32)
             script, sock = await asyncio.to_thread(self._place, driver, target, secret)
+            self._script = script
             self._listener = AgentListener(sock, target, driver, secret)
             await self._listener.start()
             self._injection = await asyncio.to_thread(driver.inject, target, script)
@@ -123,19 +137,21 @@ class Attempt:
         A thread has room for one request. When two adapters attach at the same moment, the second write
         can replace the first before the target reads it; the target then runs only the second bootstrap
         (which gets in), and the first adapter would wait for a hello that never comes. It sees it: the
-        driver says the slot was consumed holding another request, and our bootstrap, which deletes
-        itself as it starts, is still there. It then asks again and is refused by name. For another user's
-        target the bootstrap cannot delete itself (the folder is the adapter's), so nothing tells that it
-        ran, and a displaced request is left to the usual wait.
+        driver says the slot was consumed holding another request, and our bootstrap has not started: it
+        deletes itself as it starts, and the watch on it sees it opened. It then asks again and is refused by
+        name. For another user's target the bootstrap cannot delete itself (the folder is the adapter's), so
+        without a watch nothing tells that it ran, and a displaced request is left to the usual wait.
         """
-        if self.target is None or self.target.uid != os.geteuid() or self._injection is None:
+        if self.target is None or self._injection is None:
             return  # (no injection: the hand-over driver, whose agent is sent over)
+        if self._watch is None and self.target.uid != os.geteuid():
+            return
         started = time.monotonic()
         while True:
             fast = time.monotonic() - started < 1.0
             await asyncio.sleep(FOLLOW_EVERY[0] if fast else FOLLOW_EVERY[1])
             driver, folder, target = self._driver, self.folder, self.target
-            if driver is None or folder is None or target is None or not folder.holds("bootstrap.py"):
+            if driver is None or folder is None or target is None or self._started(folder):
                 return  # the agent is in, or ours has started: its hello (or its refusal) is on the way
             if not driver.displaced(self._injection):
                 continue
@@ -146,16 +162,27 @@ class Attempt:
                 log.info("process %d: stopped following the attach request: %s", self.pid, error)
                 return
 
+    def _started(self, folder: AttachFolder) -> bool:
+        """Whether the target began on our bootstrap: it opened it, or the bootstrap deleted itself."""
+        return (self._watch is not None and self._watch.opened()) or not folder.holds(BOOTSTRAP)
+
     def _place(self, driver: drivers.Driver, target: Target, secret: str) -> tuple[str, socket.socket]:
         """The folder, the agent's socket, the agent (a copy for another user's target) and the bootstrap."""
         folder = self.folder = driver.place(target)
+        log.info("%s: attach folder %s (%s for the target)", target.describe(), folder.path, folder.seen_as)
         sock: socket.socket | None = None
         try:
             sock, socket_path = folder.listen("agent.sock")
-            agent_dir = place_agent(folder, target.uid)
-            script = bootstrap_text(folder, socket_path, secret, agent_dir, target.pid)
+            agent_dir = place_agent(folder, target.uid, target.shares_filesystem)
+            text = bootstrap_text(folder, socket_path, secret, agent_dir, target.pid_inside)
+            script = folder.write(BOOTSTRAP, text.encode())
+            why = placement.not_seen(target, folder, BOOTSTRAP)
+            if why is not None:
+                where = f"cannot place the attach files where {target.describe()} can open them"
+                raise AttachError(self.pid, f"{where}: {why}")
+            self._watch = _watch(folder)
             self.socket_path, self.secret = socket_path, secret
-            return folder.write("bootstrap.py", script.encode()), sock
+            return script, sock
         except BaseException as error:
             if sock is not None:
                 sock.close()
@@ -181,14 +208,20 @@ class Attempt:
         if self.phase not in (Phase.INJECTED, Phase.STAND_IN):
             raise IllegalMove(f"attach to process {self.pid}: waiting for the agent while {self.phase.value}")
         assert self._listener is not None and self.target is not None
+        target = self.target
         coming = asyncio.ensure_future(self._listener.arrival(timeout))
-        exiting = asyncio.ensure_future(self.target.exited(None))
+        exiting = asyncio.ensure_future(target.exited(None))
+        failing = asyncio.ensure_future(self._unopened())
+        tasks = (coming, exiting, failing)
         try:
-            await asyncio.wait((coming, exiting), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (coming, exiting):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(coming, exiting, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if coming.cancelled() and not failing.cancelled():
+            self.close("fail")
+            raise failing.result()
         if coming.cancelled():
             self.close("target gone")
             raise TargetExited(self.pid, f"Process {self.pid} exited before the agent got in.")
@@ -197,14 +230,57 @@ class Attempt:
         if "refused" in hello or "error" in hello:
             writer.close()
             self.close("fail")
+            where = "" if target.pid_inside == target.pid else f"{target.describe()}: "
             if "refused" in hello:
-                raise AttachError(self.pid, f"{hello['refused']}: detach that session first")
-            raise AttachError(self.pid, f"the agent could not start in process {self.pid}: {hello['error']}")
+                raise AttachError(self.pid, f"{where}{hello['refused']}: detach that session first")
+            raise AttachError(self.pid, f"the agent could not start in {target.describe()}: {hello['error']}")
+        if hello.get("pid") != target.pid_inside:
+            log.warning("the agent of %s says it is PID %s", target.describe(), hello.get("pid"))
         writer.write(json.dumps({"type": "welcome", "protocol": PROTOCOL}).encode() + b"\n")
         await writer.drain()
-        self.link = AgentLink(reader, writer, hello, self._on_event)
+        self.link = AgentLink(reader, writer, hello, self._on_event, pid=self.pid)
         self._move("hello")
         return self.link
+
+    async def _unopened(self) -> AttachError:
+        """Returns, with the reason, once the target has taken the request without opening the bootstrap;
+        never returns while it has not taken it, or once it opened it (its agent then reports over the
+        socket), or when the driver cannot tell."""
+        started = time.monotonic()
+        while (watch := self._watch) is not None and self._driver is not None and self._injection is not None:
+            match self._driver.taken(self._injection):
+                case None:
+                    break
+                case True:
+                    deadline = time.monotonic() + OPEN_GRACE
+                    while not watch.opened():
+                        if time.monotonic() >= deadline:
+                            return await self._open_failed()
+                        await asyncio.sleep(0.01)
+                    break
+            await asyncio.sleep(FOLLOW_EVERY[0] if time.monotonic() - started < 1.0 else FOLLOW_EVERY[1])
+        await asyncio.Future()
+        raise AssertionError("unreachable")
+
+    async def _open_failed(self) -> AttachError:
+        assert self.target is not None
+        why = await asyncio.to_thread(placement.why_unopened, self.target, self.folder, BOOTSTRAP)
+        log.warning("%s took the attach request but not the bootstrap: %s", self.target.describe(), why)
+        return AttachError(
+            self.pid,
+            f"{self.target.describe()} took the attach request but could not open the bootstrap "
+            f"{self._script}: {why}",
+        )
+
+    def stalled(self, waited: float) -> str:
+        """What to tell the user when the agent did not come within `waited` seconds."""
+        if self._watch is not None and self._watch.opened() and self.target is not None:
+            return (
+                f"{self.target.describe()} started the attach bootstrap, but its agent did not connect back "
+                f"within {waited:g} s (the target may be very busy, or something in it stopped the agent's "
+                "thread); attach again, or set a longer timeout"
+            )
+        return blocked_message(self.pid, waited)
 
     def fail(self, message: str) -> None:
         """The agent will not come after all (it was to be sent over and is not): `arrival` raises
@@ -281,6 +357,9 @@ class Attempt:
         if self._following is not None:
             self._following.cancel()
             self._following = None
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
         if self._listener is not None:
             self._listener.close()
             self._listener = None
@@ -296,9 +375,20 @@ async def inject_agent(pid: int, *, timeout: float = 10.0, on_event: EventHandle
     try:
         await attempt.arrival(timeout)
     except TimeoutError:
+        message = attempt.stalled(timeout)
         await attempt.withdraw()
-        raise AttachError(pid, blocked_message(pid, timeout)) from None
+        raise AttachError(pid, message) from None
     except BaseException:
         await attempt.withdraw()
         raise
     return attempt.hand_over()
+
+
+def _watch(folder: AttachFolder) -> OpenWatch | None:
+    """A watch for the target's open of the bootstrap; None where inotify is not to be had (the attach
+    then only loses the early report of a failed open)."""
+    try:
+        return folder.watch(BOOTSTRAP)
+    except OSError as error:
+        log.info("cannot watch the bootstrap for the target's open: %s", error)
+        return None

@@ -1,26 +1,27 @@
 """How an agent gets into a process: the `Driver` an attach goes through, and the direct PEP 768 driver.
 
 An attach (`attempt.Attempt`) asks its driver these things: where to place the files the target reads and
-the socket its agent connects to (`place`), to ask the target to run the bootstrap (`inject`), whether a
-connection to that socket comes from the target itself (`verify_peer`), to take back a request the
-target has not run yet (`withdraw`), and whether another debugger's request took its place (`displaced`,
-then `resend`). Checks, the bootstrap, the secret, the snapshot stand-in and the link
-are the same whichever driver is used, so another way in (a target in its own mount or PID namespace,
-seen through `/proc/PID/root`; `sys.remote_exec` run by the target's own interpreter) is another driver.
+the socket its agent connects to (`place`), to ask the target to run the bootstrap (`inject`), whether the
+target has taken that request (`taken`), whether a connection to that socket comes from the target itself
+(`verify_peer`), to take back a request the target has not run yet (`withdraw`), and whether another
+debugger's request took its place (`displaced`, then `resend`). Checks, the bootstrap, the secret, the
+snapshot stand-in and the link are the same whichever driver is used, so another way in (`sys.remote_exec`
+run by the target's own interpreter) is another driver.
 
-`DirectDriver` speaks PEP 768 itself (`pep768`, Linux): any 3.14+ version, any thread of the target.
+`DirectDriver` speaks PEP 768 itself (`pep768`, Linux): any 3.14+ version, any thread of the target, in
+any namespaces (`placement` puts the files inside a container's own filesystem; `SO_PEERCRED` gives the
+peer's PID as the adapter sees it, whatever PID namespace the target is in).
 """
 
 import os
 import socket
-import tempfile
 import time
 from typing import Literal, Protocol
 
-from dapattach import peers
-from dapattach.attach import pep768
+from dapattach import namespaces, peers
+from dapattach.attach import pep768, placement
 from dapattach.attach.checks import AttachError, disabled_error, permission_error
-from dapattach.attach.folder import AttachFolder, remove_stale
+from dapattach.attach.folder import AttachFolder
 from dapattach.attach.target import Target
 
 MAIN_THREAD_GRACE = 0.03
@@ -44,6 +45,11 @@ class Driver(Protocol):
 
     def withdraw(self, injection: object) -> bool:
         """Take the request back; True when it was still pending (the target will never run it)."""
+        ...
+
+    def taken(self, injection: object) -> bool | None:
+        """Whether the target has started on the request (it then opens the bootstrap at once); None
+        when this driver cannot tell."""
         ...
 
     def verify_peer(self, target: Target, connection: socket.socket) -> str | None:
@@ -79,6 +85,9 @@ class HandOverDriver:
     def withdraw(self, injection: object) -> bool:
         return True
 
+    def taken(self, injection: object) -> bool | None:
+        return None
+
     def verify_peer(self, target: Target, connection: socket.socket) -> str | None:
         return self._direct.verify_peer(target, connection)
 
@@ -96,14 +105,9 @@ def choose(target: Target) -> Driver:
 
 class DirectDriver:
     name = "pep768"
-    _cleaned: set[str] = set()
 
     def place(self, target: Target) -> AttachFolder:
-        parent = tempfile.gettempdir()
-        if parent not in self._cleaned:
-            self._cleaned.add(parent)
-            remove_stale(parent)
-        return AttachFolder.create(parent, target.uid)
+        return placement.place(target)
 
     def inject(self, target: Target, script: str) -> pep768.InjectResult:
         """When a dapattach agent is already in, its own thread: it runs Python code at least every quarter
@@ -147,6 +151,15 @@ class DirectDriver:
             time.sleep(0.005)
         return self.inject(target, script)
 
+    def taken(self, injection: object) -> bool | None:
+        """The target clears the pending flag just before it opens the file; a thread that exited with
+        the request still pending never took it."""
+        assert isinstance(injection, pep768.InjectResult)
+        try:
+            return pep768.request_state(injection) == "taken"
+        except OSError, pep768.AttachError:
+            return None
+
     def verify_peer(self, target: Target, connection: socket.socket) -> str | None:
         pid, uid = peers.unix_peer(connection)
         if pid != target.pid:
@@ -168,7 +181,8 @@ def _picked_up(injection: pep768.InjectResult, within: float) -> bool:
 
 
 def agent_thread(pid: int) -> int | None:
-    """The native id of a dapattach agent's thread in `pid` (named so by the agent), or None."""
+    """The native id of a dapattach agent's thread in `pid` (named so by the agent), as the target knows
+    it (another one than ours in a PID namespace of its own), or None."""
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
@@ -177,7 +191,8 @@ def agent_thread(pid: int) -> int | None:
         try:
             with open(f"/proc/{pid}/task/{task}/comm", "rb") as file:
                 if file.read().strip() == AGENT_THREAD_NAME:
-                    return int(task)
+                    inside = {ours: theirs for theirs, ours in namespaces.threads_inside(pid).items()}
+                    return inside.get(int(task), int(task))
         except OSError, ValueError:
             continue
     return None
@@ -198,7 +213,7 @@ def _to_agent(pid: int, script: str) -> pep768.InjectResult | None:
 
 def _inject(pid: int, script: str, thread: int | Literal["main", "auto"]) -> pep768.InjectResult:
     try:
-        return pep768.inject(pid, script, thread=thread)
+        return pep768.inject(pid, script, thread=thread, verified=True)
     except pep768.NoSuchProcessError:
         raise AttachError(pid, f"no process with PID {pid}: it exited while attaching") from None
     except pep768.AttachPermissionError:

@@ -9,22 +9,30 @@ For a target of another user (the adapter runs as root) the layout is:
         agent/  agent/__pycache__/                                   adapter's, 0755 (importlib lists them)
             *.py  *.pyc                                              target user's, 0400
 
-For a target of the adapter's own user the folder is 0700 and everything in it the user's, 0600.
+For a target of the adapter's own user the folder is 0700 and everything in it the user's, 0600. So it is
+for a target in another user namespace (rootless Podman), except that everything is its user's: the adapter
+makes them *as* that user (`acting_as`: its filesystem uid and gid, on the one thread that makes them),
+since a filesystem mounted in that namespace takes no file of a uid it cannot map, and a uid it can map
+is one its own root controls anyway.
 
 Nothing here follows a name someone else could change: every call goes through this folder's descriptor
 (`*at` calls; the socket is bound through `/proc/self/fd/N/`), files are created `O_EXCL|O_NOFOLLOW` and
 handed over with `fchown`/`fchmod` on their descriptors, the socket with `AT_SYMLINK_NOFOLLOW` in a folder
-only the adapter writes. The folder's name carries the adapter's PID and start time, so a later adapter
-can prove a leftover is dapattach's and its adapter gone (`remove_stale`), e.g. after a SIGKILL.
+only the adapter writes. Removal goes through descriptors too, and enters no other mount. The folder's name
+carries the adapter's PID and start time, so a later adapter can prove a leftover is dapattach's and its
+adapter gone (`remove_stale`), e.g. after a SIGKILL.
 """
 
+import contextlib
+import ctypes
 import logging
 import os
 import re
 import secrets
-import shutil
 import socket
-import stat
+from collections.abc import Iterator
+
+from dapattach.attach.watch import OpenWatch
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,12 @@ PREFIX = "dapattach-"
 _LEFTOVER = re.compile(r"dapattach-(\d+)-(\d+)-[0-9a-f]{8}")
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+type Owner = tuple[int, int]
+"""(uid, gid) the adapter makes files as, instead of its own."""
+
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class HandOverError(PermissionError):
@@ -42,7 +56,13 @@ class AttachFolder:
     """A fresh private folder, used through its descriptor (and its parent's) only."""
 
     def __init__(
-        self, fd: int, path: str, seen_as: str, reader: int | None, parent_fd: int | None = None
+        self,
+        fd: int,
+        path: str,
+        seen_as: str,
+        reader: int | None,
+        parent_fd: int | None = None,
+        acting: Owner | None = None,
     ) -> None:
         self.path = path
         """The folder's path as the adapter names it."""
@@ -51,25 +71,45 @@ class AttachFolder:
         self._fd = fd
         self._reader = reader
         self._parent_fd = parent_fd
+        self._acting = acting
+        self._owner = os.geteuid() if acting is None else acting[0]
 
     @classmethod
     def create(cls, parent: str, reader_uid: int, seen_as_parent: str | None = None) -> AttachFolder:
         """A new folder in `parent` that only uid `reader_uid` (besides the adapter's user) can read in."""
-        parent_fd = os.open(parent, _DIRECTORY)
+        return cls.create_at(os.open(parent, _DIRECTORY), parent, seen_as_parent or parent, reader_uid)
+
+    @classmethod
+    def create_at(
+        cls, parent_fd: int, parent: str, seen_as_parent: str, reader_uid: int, acting: Owner | None = None
+    ) -> AttachFolder:
+        """The same in the folder open as `parent_fd` (which it takes over): `parent` is how the adapter
+        names it (for messages), `seen_as_parent` how the target does. With `acting`, everything in it is
+        made as that (uid, gid), which is then the reader's own."""
+        owner = os.geteuid() if acting is None else acting[0]
+        reader = None if reader_uid == owner else reader_uid
         try:
-            name = _new_folder(parent_fd)
-            fd = os.open(name, _DIRECTORY, dir_fd=parent_fd)
+            with acting_as(acting):
+                name = _new_folder(parent_fd)
+                fd = os.open(name, _DIRECTORY, dir_fd=parent_fd)
         except BaseException:
             os.close(parent_fd)
             raise
-        reader = None if reader_uid == os.geteuid() else reader_uid
-        os.fchmod(fd, 0o700 if reader is None else 0o711)  # whatever the umask
+        try:
+            if os.fstat(fd).st_uid != owner:
+                raise PermissionError(f"the attach folder {name} in {parent} was replaced by someone else's")
+            os.fchmod(fd, 0o700 if reader is None else 0o711)  # whatever the umask
+        except BaseException:
+            os.close(fd)
+            os.close(parent_fd)
+            raise
         path = os.path.join(parent, name)
-        return cls(fd, path, os.path.join(seen_as_parent or parent, name), reader, parent_fd)
+        return cls(fd, path, os.path.join(seen_as_parent, name), reader, parent_fd, acting)
 
     def write(self, name: str, data: bytes, *, mtime_ns: int | None = None) -> str:
         """Create file `name` holding `data`, readable by the target's user only; returns its target path."""
-        fd = os.open(name, _NEW_FILE, 0o600, dir_fd=self._fd)
+        with acting_as(self._acting):
+            fd = os.open(name, _NEW_FILE, 0o600, dir_fd=self._fd)
         try:
             if self._reader is not None:
                 _hand_over(fd, self._reader)
@@ -95,18 +135,21 @@ class AttachFolder:
 
     def folder(self, name: str) -> AttachFolder:
         """A subfolder the target's user may list and read in, but not write."""
-        os.mkdir(name, 0o700 if self._reader is None else 0o755, dir_fd=self._fd)
+        with acting_as(self._acting):
+            os.mkdir(name, 0o700 if self._reader is None else 0o755, dir_fd=self._fd)
         fd = os.open(name, _DIRECTORY, dir_fd=self._fd)
         if self._reader is not None:
             os.fchmod(fd, 0o755)  # whatever the umask
-        return AttachFolder(fd, os.path.join(self.path, name), os.path.join(self.seen_as, name), self._reader)
+        path, seen_as = os.path.join(self.path, name), os.path.join(self.seen_as, name)
+        return AttachFolder(fd, path, seen_as, self._reader, acting=self._acting)
 
     def listen(self, name: str) -> tuple[socket.socket, str]:
         """A listening Unix socket `name` only the target's user may connect to; returns it and its target
         path. Connections still have to pass the driver's peer check: the mode is only the first fence."""
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            sock.bind(f"/proc/self/fd/{self._fd}/{name}")
+            with acting_as(self._acting):
+                sock.bind(f"/proc/self/fd/{self._fd}/{name}")
             os.chmod(name, 0o600, dir_fd=self._fd, follow_symlinks=False)
             if self._reader is not None:
                 try:
@@ -130,13 +173,31 @@ class AttachFolder:
             self.write(name, data, mtime_ns=mtime)
 
     def remove(self) -> None:
-        """Remove the folder and everything in it (without following any symlink), and let go of it."""
-        self.close()
+        """Remove everything in the folder and the folder itself, and let go of it.
+
+        Only what this descriptor holds is removed, never following a symlink or entering another mount
+        (someone who may rename things in the parent, such as a container's root user, could have moved
+        the folder or mounted something where it was); its name goes only while it still names it."""
         if self._parent_fd is None:
+            self.close()
             return
-        shutil.rmtree(os.path.basename(self.path), dir_fd=self._parent_fd, ignore_errors=True)
+        if self._fd >= 0:
+            _empty(self._fd, _mount_id(self._fd), self._owner)
+            name = os.path.basename(self.path)
+            with contextlib.suppress(OSError):
+                if _same(os.stat(name, dir_fd=self._parent_fd, follow_symlinks=False), os.fstat(self._fd)):
+                    os.rmdir(name, dir_fd=self._parent_fd)
+        self.close()
         os.close(self._parent_fd)
         self._parent_fd = None
+
+    def watch(self, name: str) -> OpenWatch:
+        """Start watching file `name` for the target's open (see `watch.OpenWatch`)."""
+        return OpenWatch(self._fd, name)
+
+    def identity(self, name: str) -> os.stat_result:
+        """What file `name` in this folder is (device and inode), to compare with what the target sees."""
+        return os.stat(name, dir_fd=self._fd, follow_symlinks=False)
 
     def close(self) -> None:
         """Let go of the descriptor, leaving the folder as it is (subfolders)."""
@@ -175,33 +236,99 @@ def start_time(pid: int) -> int | None:
 
 
 def remove_stale(parent: str) -> list[str]:
-    """Remove the attach folders in `parent` that adapters of this user left when they died.
-
-    A folder goes only when all of this holds: its name is exactly `dapattach-<PID>-<start time>-<random>`,
-    it is a real directory owned by this user, and no process with that PID and start time exists.
-    """
-    removed: list[str] = []
+    """Remove the attach folders in `parent` that adapters of this user left when they died (see
+    `remove_stale_at`)."""
     try:
         parent_fd = os.open(parent, _DIRECTORY)
     except OSError:
-        return removed
+        return []
     try:
-        for entry in os.scandir(parent_fd):
-            found = _LEFTOVER.fullmatch(entry.name)
-            if found is None:
-                continue
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
-                continue
-            pid, started = int(found[1]), int(found[2])
-            if start_time(pid) == started:
-                continue
-            shutil.rmtree(entry.name, dir_fd=parent_fd, ignore_errors=True)
-            log.info("removed %s, left in %s by adapter PID %d, which has exited", entry.name, parent, pid)
-            removed.append(entry.name)
+        return remove_stale_at(parent_fd, parent)
     finally:
         os.close(parent_fd)
+
+
+def remove_stale_at(parent_fd: int, parent: str, owner: int | None = None) -> list[str]:
+    """Remove the attach folders in the folder open as `parent_fd` (named `parent` in the log) that
+    adapters of this user (or that made them as uid `owner`) left when they died.
+
+    A folder goes only when all of this holds: its name is exactly `dapattach-<PID>-<start time>-<random>`,
+    it is a real directory owned by that user on the same mount as `parent`, and no process with that PID
+    and start time exists. What is inside goes as in `AttachFolder.remove`.
+    """
+    owner = os.geteuid() if owner is None else owner
+    removed: list[str] = []
+    mount = _mount_id(parent_fd)
+    for entry in os.scandir(parent_fd):
+        found = _LEFTOVER.fullmatch(entry.name)
+        if found is None:
+            continue
+        pid, started = int(found[1]), int(found[2])
+        if start_time(pid) == started:
+            continue
+        try:
+            fd = os.open(entry.name, _DIRECTORY, dir_fd=parent_fd)
+        except OSError:
+            continue
+        try:
+            if os.fstat(fd).st_uid != owner or _mount_id(fd) != mount:
+                continue
+            _empty(fd, mount, owner)
+            os.rmdir(entry.name, dir_fd=parent_fd)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+        log.info("removed %s, left in %s by adapter PID %d, which has exited", entry.name, parent, pid)
+        removed.append(entry.name)
     return removed
+
+
+def _empty(fd: int, mount: int, owner: int) -> None:
+    """Remove everything in the directory open as `fd`: files and symlinks are unlinked (never followed),
+    subdirectories emptied and removed when they are uid `owner`'s and on mount `mount`, else left alone."""
+    for entry in os.scandir(fd):
+        with contextlib.suppress(OSError):
+            if not entry.is_dir(follow_symlinks=False):
+                os.unlink(entry.name, dir_fd=fd)
+                continue
+            child = os.open(entry.name, _DIRECTORY, dir_fd=fd)
+            try:
+                if os.fstat(child).st_uid != owner or _mount_id(child) != mount:
+                    continue
+                _empty(child, mount, owner)
+            finally:
+                os.close(child)
+            os.rmdir(entry.name, dir_fd=fd)
+
+
+def _mount_id(fd: int) -> int:
+    """The id of the mount the open file `fd` is on (`mnt_id` in /proc/self/fdinfo)."""
+    with open(f"/proc/self/fdinfo/{fd}", "rb") as info:
+        for line in info:
+            if line.startswith(b"mnt_id:"):
+                return int(line.split()[1])
+    raise OSError(f"no mnt_id in /proc/self/fdinfo/{fd}")
+
+
+def _same(one: os.stat_result, other: os.stat_result) -> bool:
+    return (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
+
+
+@contextlib.contextmanager
+def acting_as(owner: Owner | None) -> Iterator[None]:
+    """Make files as `owner` (uid, gid) on this thread: its filesystem ids, which Linux keeps per thread,
+    and which take the filesystem capabilities away while they are not root's. None: as ourselves."""
+    if owner is None:
+        yield
+        return
+    uid, gid = owner
+    gid_before = _libc.setfsgid(gid)
+    uid_before = _libc.setfsuid(uid)
+    try:
+        if _libc.setfsuid(uid) != uid or _libc.setfsgid(gid) != gid:
+            raise PermissionError(f"cannot make files as uid {uid}, gid {gid} (needs CAP_SETUID, CAP_SETGID)")
+        yield
+    finally:
+        _libc.setfsuid(uid_before)
+        _libc.setfsgid(gid_before)

@@ -11,10 +11,10 @@ for (a child forked while the request was pending inherits the request), and ins
 still starting up) it loads the agent on a thread of its own, where no module is half imported, without
 holding the importing thread.
 
-The agent is loaded from where dapattach is installed when the target runs as the adapter's user; for
-another user's target it is loaded from a copy in the attach folder, readable by that user only, so an
-adapter installed where that user cannot read (a virtualenv under /root) still attaches and nothing else
-is opened up.
+The agent is loaded from where dapattach is installed when the target runs as the adapter's user and
+sees the same files; for another user's target, or one in a container (which cannot see the adapter's
+files), it is loaded from a copy in the attach folder, readable by that user only, so an adapter installed
+where that user cannot read (a virtualenv under /root) still attaches and nothing else is opened up.
 """
 
 import compileall
@@ -108,11 +108,13 @@ del _dapattach_bootstrap
 """
 
 
-def bootstrap_text(folder: AttachFolder, socket_path: str, secret: str, agent_dir: str, pid: int) -> str:
-    """The bootstrap for one attach to process `pid`; every path (and the PID) in it is as the target
-    sees it."""
+def bootstrap_text(
+    folder: AttachFolder, socket_path: str, secret: str, agent_dir: str, pid_inside: int
+) -> str:
+    """The bootstrap for one attach to the process that calls itself `pid_inside` (its PID in its own PID
+    namespace); every path in it is as the target sees it."""
     return BOOTSTRAP.format(
-        pid=_pid_inside(pid),
+        pid=pid_inside,
         directory=folder.seen_as,
         socket_path=socket_path,
         secret=secret,
@@ -123,24 +125,12 @@ def bootstrap_text(folder: AttachFolder, socket_path: str, secret: str, agent_di
     )
 
 
-def _pid_inside(pid: int) -> int:
-    """`pid` as the process itself sees it (its PID namespace's number, the last of `NSpid`)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as file:
-            for line in file:
-                if line.startswith("NSpid:"):
-                    return int(line.split()[-1])
-    except OSError, ValueError:
-        pass
-    return pid
-
-
-def place_agent(folder: AttachFolder, target_uid: int) -> str:
+def place_agent(folder: AttachFolder, target_uid: int, shares_filesystem: bool = True) -> str:
     """The agent folder the target should load, as it sees it: the installed one for a target of the
-    adapter's own user, else a copy in `folder` (sources and this version's bytecode, modification times
-    kept so the bytecode stays valid)."""
+    adapter's own user that sees the adapter's files, else a copy in `folder` (sources and this version's
+    bytecode, modification times kept so the bytecode stays valid)."""
     _compile_agent()
-    if target_uid == os.geteuid():
+    if target_uid == os.geteuid() and shares_filesystem:
         return str(AGENT_DIR)
     sources = sorted(path.name for path in AGENT_DIR.glob("*.py"))
     modules = {name.removesuffix(".py") for name in sources}

@@ -40,9 +40,12 @@ class AgentLink:
         writer: asyncio.StreamWriter,
         hello: Mapping[str, Any],
         on_event: EventHandler | None = None,
+        *,
+        pid: int | None = None,
     ) -> None:
         self.hello: dict[str, Any] = dict(hello)
-        self.pid: int = int(hello.get("pid", 0))
+        self.pid: int = int(hello.get("pid", 0)) if pid is None else pid
+        """The target's PID as the adapter sees it (the hello's is the one inside its PID namespace)."""
         self.python: str = str(hello.get("python", ""))
         self.executable: str = str(hello.get("executable", ""))
         self.free_threaded = bool(hello.get("freeThreaded"))

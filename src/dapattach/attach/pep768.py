@@ -26,12 +26,14 @@ the values are self-consistent before anything is written. `_PY_EVAL_PLEASE_STOP
 """
 
 import os
+import stat
 import struct
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+from dapattach import namespaces
 from dapattach.attach import elf
 from dapattach.attach.procmem import ProcessMemory, read_maps
 
@@ -54,6 +56,7 @@ __all__ = [
     "list_threads",
     "python_version",
     "read_version",
+    "request_state",
 ]
 
 _COOKIE = b"xdebugpy"
@@ -227,12 +230,17 @@ def list_threads(pid: int, *, sample: bool = True) -> list[ThreadInfo]:
         return [target.describe(t, running) for t in threads]
 
 
-def inject(pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main") -> InjectResult:
+def inject(
+    pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main", verified: bool = False
+) -> InjectResult:
     """Ask thread `thread` of `pid` to run `script_path`; see `_inject_once`. A walk that met a thread
-    exiting under it (`StaleMemoryError`) is done again, at most three times in all."""
+    exiting under it (`StaleMemoryError`) is done again, at most three times in all.
+
+    `script_path` is as the target names it. Unless the caller `verified` that the target sees that file
+    (in a container it may not exist under that name here), it must exist here."""
     for attempt in range(3):
         try:
-            return _inject_once(pid, script_path, thread=thread)
+            return _inject_once(pid, script_path, thread=thread, verified=verified)
         except StaleMemoryError:
             if attempt == 2:
                 raise
@@ -240,7 +248,7 @@ def inject(pid: int, script_path: str, *, thread: int | Literal["main", "auto"] 
 
 
 def _inject_once(
-    pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main"
+    pid: int, script_path: str, *, thread: int | Literal["main", "auto"] = "main", verified: bool = False
 ) -> InjectResult:
     """Ask thread `thread` of `pid` to run the Python file `script_path` at its next bytecode check.
 
@@ -259,8 +267,10 @@ def _inject_once(
     tells whether the target has picked it up yet. The file must stay readable until then.
     """
     started = time.perf_counter()
-    path = os.path.abspath(script_path)
-    if not os.path.isfile(path):
+    if verified and not os.path.isabs(script_path):
+        raise ValueError(f"script path for PID {pid} must be absolute as the target sees it: {script_path}")
+    path = script_path if verified else os.path.abspath(script_path)
+    if not verified and not os.path.isfile(path):
         raise FileNotFoundError(f"script to inject into PID {pid} does not exist: {path}")
     encoded = os.fsencode(path)
     with _Target.open(pid) as target:
@@ -317,6 +327,24 @@ def holds(result: InjectResult) -> bool:
             return _same_thread(memory, result) and held == encoded
         except ProcessLookupError:
             return False
+
+
+def request_state(result: InjectResult) -> Literal["pending", "taken", "displaced", "gone"]:
+    """Where the request stands: still `pending`; `taken` (the thread cleared the flag, which it does just
+    before it opens the script, while the slot still holds our path; or we cancelled it); `displaced` (the
+    flag is clear and the slot holds another debugger's path); or `gone` with the thread that had it."""
+    encoded = os.fsencode(result.script_path) + b"\0"
+    with ProcessMemory(result.pid) as memory:
+        try:
+            if not _same_thread(memory, result):
+                return "gone"
+            flag = struct.unpack("=i", memory.read(result.pending_flag_address, 4))[0]
+            ours = memory.read(result.script_path_address, len(encoded)) == encoded
+        except ProcessLookupError:
+            return "gone"
+    if flag == 1:
+        return "pending"
+    return "taken" if ours else "displaced"
 
 
 def cancel(result: InjectResult) -> bool:
@@ -618,9 +646,9 @@ def _locate_runtime(pid: int) -> tuple[int, int]:
     """Address of `PyRuntime` in `pid` and the target's pointer size.
 
     Probes the executable first, then every mapped file whose name contains "python" (libpython in
-    embedding applications). Files are opened through `/proc/PID/map_files`, so a binary replaced on
-    disk since the process started (a package upgrade) or living in another mount namespace is still
-    the one that is mapped.
+    embedding applications). Files are opened through `/proc/PID/map_files` (or `/proc/PID/exe` for the
+    executable, which needs no CAP_SYS_ADMIN), so a binary replaced on disk since the process started (a
+    package upgrade) or living in another mount namespace is still the one that is mapped.
     """
     with _os_errors(pid):
         maps = read_maps(pid)
@@ -634,11 +662,23 @@ def _locate_runtime(pid: int) -> tuple[int, int]:
             bases[m.path] = (m.start, m.end)
     candidates = [p for p in bases if p == exe or p.removesuffix(" (deleted)") == exe]
     candidates += [p for p in bases if "python" in os.path.basename(p) and p not in candidates]
+    unread: list[str] = []
     for path in candidates:
         start, end = bases[path]
-        section = _find_runtime_section(pid, path, start, end)
+        is_exe = path.removesuffix(" (deleted)") == exe
+        try:
+            section = _find_runtime_section(pid, path, start, end, is_exe=is_exe)
+        except OSError as error:
+            unread.append(f"{path} ({error.strerror or error})")
+            continue
         if section is not None:
             return section.runtime_address(start), section.pointer_size
+    if unread:
+        raise AttachError(
+            pid,
+            f"cannot read the interpreter file PID {pid} maps: {'; '.join(unread)}; reading it through "
+            "/proc/PID/map_files needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE)",
+        )
     pythons = [p for p in candidates if "python" in os.path.basename(p)]
     if pythons:
         raise UnsupportedPythonError(
@@ -653,19 +693,67 @@ def _locate_runtime(pid: int) -> tuple[int, int]:
     )
 
 
-def _find_runtime_section(pid: int, path: str, start: int, end: int) -> elf.Section | None:
-    for candidate in (f"/proc/{pid}/map_files/{start:x}-{end:x}", f"/proc/{pid}/root{path}", path):
+def _find_runtime_section(pid: int, path: str, start: int, end: int, *, is_exe: bool) -> elf.Section | None:
+    """The `.PyRuntime` section of the file mapped at `start`-`end` (named `path` in the maps), or None when
+    it has none. Raises the last `OSError` when the file could be read no way: through `map_files` (the
+    mapped file itself), `/proc/PID/exe` for the executable, its name resolved inside the target's root
+    (a regular file only: a name in a container may have been changed since), or its name here."""
+    names = [f"/proc/{pid}/map_files/{start:x}-{end:x}"] + ([f"/proc/{pid}/exe"] if is_exe else [])
+    error: OSError = FileNotFoundError(path)
+    for name in [*names, None, path]:
+        held = _open_in_root(pid, path) if name is None else None
+        if name is None and held is None:
+            continue
         try:
-            return elf.find_section(candidate, ".PyRuntime")
+            return elf.find_section(name or f"/proc/self/fd/{held}", ".PyRuntime")
         except elf.NotElfError:
             return None
-        except OSError:
-            continue
-    return None
+        except OSError as failed:
+            error = failed
+        finally:
+            if held is not None:
+                os.close(held)
+    raise error
+
+
+def _open_in_root(pid: int, path: str) -> int | None:
+    """An `O_PATH` descriptor of `path` as the target resolves it, when that is a regular file."""
+    try:
+        root = os.open(f"/proc/{pid}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            held = namespaces.open_in_root(root, path.removesuffix(" (deleted)"), os.O_PATH)
+        finally:
+            os.close(root)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(held).st_mode):
+        os.close(held)
+        return None
+    return held
+    try:
+        root = os.open(f"/proc/{pid}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            held = namespaces.open_in_root(root, path.removesuffix(" (deleted)"), os.O_PATH)
+        finally:
+            os.close(root)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(held).st_mode):
+        os.close(held)
+        return None
+    _held = held
+    return f"/proc/self/fd/{held}"
+
+
+_held = -1
 
 
 def _kernel_state(pid: int, tid: int) -> str:
+    """The kernel's state letter of thread `tid` (its id as the target knows it, which differs from ours
+    in another PID namespace)."""
     try:
+        if namespaces.pid_inside(pid) != pid:
+            tid = namespaces.threads_inside(pid).get(tid, tid)
         with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
             stat = f.read()
     except OSError:

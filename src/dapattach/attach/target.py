@@ -3,6 +3,9 @@
 A PID alone can be reused once its process is gone; the pidfd cannot. While `alive()` is true, the PID
 still names the process we checked, which is what makes "this connection comes from PID N" (the kernel's
 `SO_PEERCRED`) mean "it comes from the target". The pidfd also tells when the target exits, without polling.
+
+A target in a container has another PID inside (`pid_inside`) and may see another filesystem
+(`shares_filesystem` is False): its files are then reached through `open_root`.
 """
 
 import asyncio
@@ -13,15 +16,29 @@ import select
 import signal
 import struct
 
+from dapattach import namespaces
 from dapattach.attach.checks import AttachError
+from dapattach.attach.credentials import Credentials
 
 
 class Target:
-    def __init__(self, pid: int, pidfd: int, uid: int) -> None:
+    def __init__(
+        self,
+        pid: int,
+        pidfd: int,
+        credentials: Credentials,
+        pid_inside: int | None = None,
+        shares_filesystem: bool = True,
+    ) -> None:
         self.pid = pid
         """The PID as the adapter sees it."""
-        self.uid = uid
-        """The uid the target opens files and connects sockets with (its filesystem uid)."""
+        self.credentials = credentials
+        self.uid = credentials.uid
+        """The uid the target opens files and connects sockets with (its filesystem uid, as we see it)."""
+        self.pid_inside = pid if pid_inside is None else pid_inside
+        """The PID the target has in its own PID namespace (the same as `pid` outside containers)."""
+        self.shares_filesystem = shares_filesystem
+        """Whether the target names files as the adapter does (same mount namespace and root)."""
         self._pidfd = pidfd
         self._exit: asyncio.Future[None] | None = None
 
@@ -32,7 +49,13 @@ class Target:
         except ProcessLookupError:
             raise AttachError(pid, f"no process with PID {pid}: it exited while attaching") from None
         try:
-            return cls(pid, pidfd, _filesystem_uid(pid))
+            credentials = Credentials.of(pid)
+            inside = namespaces.pid_inside(pid)
+            shares = namespaces.shares_filesystem(pid)
+            return cls(pid, pidfd, credentials, inside, shares)
+        except FileNotFoundError, ProcessLookupError:
+            os.close(pidfd)
+            raise AttachError(pid, f"no process with PID {pid}: it exited while attaching") from None
         except BaseException:
             os.close(pidfd)
             raise
@@ -43,6 +66,28 @@ class Target:
         while it runs, or when the kernel cannot say. The pidfd held meanwhile keeps the PID from naming
         another process."""
         return None if self._pidfd < 0 else exit_code(self.pid, self._pidfd)
+
+    def describe(self) -> str:
+        """How messages name the process: "process N", with its own PID when it has another one inside."""
+        if self.pid_inside == self.pid:
+            return f"process {self.pid}"
+        return f"process {self.pid} (PID {self.pid_inside} in its PID namespace)"
+
+    def open_root(self) -> int:
+        """An `O_PATH` descriptor of the target's root directory: its filesystem as it sees it."""
+        gone = AttachError(self.pid, f"no process with PID {self.pid}: it exited while attaching")
+        try:
+            proc = os.open(f"/proc/{self.pid}", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise gone from None
+        try:
+            if not self.alive():  # the directory opened is this process's, not a later one's
+                raise gone
+            return namespaces.open_root(proc)
+        except FileNotFoundError, ProcessLookupError:
+            raise gone from None
+        finally:
+            os.close(proc)
 
     def alive(self) -> bool:
         """Whether the process has not exited (a zombie has: its pidfd is readable). Once `close`d, a
@@ -88,17 +133,6 @@ class Target:
         if self._pidfd >= 0:
             os.close(self._pidfd)
             self._pidfd = -1
-
-
-def _filesystem_uid(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"Uid:"):
-                    return int(line.split()[4])
-    except FileNotFoundError, ProcessLookupError:
-        pass
-    raise AttachError(pid, f"no process with PID {pid}: it exited while attaching")
 
 
 _PIDFD_GET_INFO = (3 << 30) | (64 << 16) | (0xFF << 8) | 11

@@ -85,7 +85,10 @@ def _log_to_file(session: Session) -> None:
 def _say_attached(session: Session, debuggee: Debuggee) -> None:
     link = debuggee.link
     assert link is not None
-    text = f"Attached to process {debuggee.pid} (Python {link.python}, {link.executable}).\n"
+    target = debuggee.attempt.target
+    own = target is not None and target.pid_inside != target.pid
+    inside = f"PID {target.pid_inside} in its PID namespace; " if target is not None and own else ""
+    text = f"Attached to process {debuggee.pid} ({inside}Python {link.python}, {link.executable}).\n"
     if link.free_threaded:
         text += (
             "It runs without the GIL (free-threaded Python): stacks and values are read only from stopped "
@@ -98,14 +101,15 @@ def _say_attached(session: Session, debuggee: Debuggee) -> None:
 async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Progress) -> None:
     """Tell the user what we wait for, and what happens when the agent arrives (or never does)."""
     where = await _where_blocked(debuggee)
+    who = debuggee.describe()
     session.send_event(
         "output",
         {
             "category": "important",
-            "output": f"Process {debuggee.pid} has not run Python code since the attach request: its threads "
-            f"are blocked ({where}). dapattach waits for it: threads and stacks are a snapshot read from "
-            "outside until then, and breakpoints are applied the moment it runs (for an idle server, when "
-            "its next request comes in). Disconnect to give up.\n",
+            "output": f"{who[:1].upper()}{who[1:]} has not run Python code since the attach request: its "
+            f"threads are blocked ({where}). dapattach waits for it: threads and stacks are a snapshot read "
+            "from outside until then, and breakpoints are applied the moment it runs (for an idle server, "
+            "when its next request comes in). Disconnect to give up.\n",
         },
     )
     progress.update(
@@ -200,7 +204,7 @@ def _disconnect_from(session: Session, debuggee: Debuggee) -> Cleanup:
             await debuggee.detach()
             session.send_event(
                 "output",
-                {"category": "console", "output": f"Detached from process {debuggee.pid}; it runs on.\n"},
+                {"category": "console", "output": f"Detached from {debuggee.describe()}; it runs on.\n"},
             )
 
     return disconnect

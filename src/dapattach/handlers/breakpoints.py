@@ -53,8 +53,8 @@ async def _with_target_paths(context: RequestContext, arguments: object) -> dict
     debuggee = require(context)
     request = plain(context, arguments)
     source = request.get("source")
-    if isinstance(source, dict) and isinstance(source.get("path"), str):
-        source["path"] = debuggee.paths.to_target(source["path"])
+    if isinstance(source, dict):
+        debuggee.sources.to_target(source)
     body = await debuggee.request(context.request.command, request)
     debuggee.map_sources(body)
     return body

@@ -19,11 +19,11 @@ import hmac
 import logging
 import os
 import secrets
-import tempfile
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dapattach import peers
+from dapattach.attach import placement
 from dapattach.attach.folder import AttachFolder
 from dapattach.attach.inject import place_agent
 from dapattach.attach.link import AgentLink
@@ -66,6 +66,10 @@ class Follower:
         self._secret = secrets.token_hex(32)
         self._folder: AttachFolder | None = None
         self.socket_path = ""
+        """The subprocess socket as the tree names it (for its agents)."""
+        self.claim_path = ""
+        """The same socket as the adapter names it (for child sessions' adapters): another path for a tree
+        in a container, reached through the root's `/proc/PID/root`."""
         self._agent_dir = ""
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -75,17 +79,23 @@ class Follower:
     async def open(self) -> None:
         """Listen on the subprocess socket (before the root's agent is configured with it), in an attach
         folder of its own (as private, and handed to the tree's user as an attach's) that also holds the
-        agent a forked child loads afresh: the root's own attach folder is gone once its agent is in. An
-        editor that opens no child sessions needs none of this: children are only listed then."""
+        agent a forked child loads afresh: the root's own attach folder is gone once its agent is in. It is
+        placed as an attach's is, so a tree in a container (its children are in its namespaces) sees it
+        inside its own filesystem. An editor that opens no child sessions needs none of this: children are
+        only listed then."""
         if not self.settings.sessions:
             return
         target = Target.open(self.root)
-        uid = target.uid
-        target.close()
-        self._folder = folder = await asyncio.to_thread(AttachFolder.create, tempfile.gettempdir(), uid)
-        sock, self.socket_path = folder.listen("subprocesses.sock")
         try:
-            self._agent_dir = await asyncio.to_thread(place_agent, folder, uid)
+            self._folder = folder = await asyncio.to_thread(placement.place, target)
+        finally:
+            target.close()
+        sock, self.socket_path = folder.listen("subprocesses.sock")
+        self.claim_path = os.path.join(folder.path, "subprocesses.sock")
+        try:
+            self._agent_dir = await asyncio.to_thread(
+                place_agent, folder, target.uid, target.shares_filesystem
+            )
             self._server = await asyncio.start_unix_server(
                 self._on_connection, sock=sock, limit=messages.LINE_LIMIT
             )
@@ -261,7 +271,7 @@ class Follower:
             "request": "attach",
             "name": child.name,
             "processId": child.pid,
-            "subProcessOf": {"processId": self.root, "socket": self.socket_path, "token": child.token},
+            "subProcessOf": {"processId": self.root, "socket": self.claim_path, "token": child.token},
         }
 
     async def _open_session(self, child: Child) -> None:
@@ -347,7 +357,8 @@ class Follower:
                 await child.attempt.withdraw()
                 child.attempt = None
         elif child is None or child.state in (State.RELEASED, State.GONE) or self._under_released(pid):
-            parent = self._describe(int(hello.get("forkedFrom") or 0))
+            stat = tree.read_stat(pid)  # `forkedFrom` is the PID inside the tree's PID namespace
+            parent = self._describe(stat.ppid) if stat is not None else None
             info = self._describe(pid)
             if info is None:
                 writer.close()
@@ -361,7 +372,8 @@ class Follower:
         stat = tree.read_stat(pid)
         if stat is not None and stat.image is not None:
             self._decided[pid] = (stat.start_ticks, stat.image)
-        await self._custody.adopt(child, AgentLink(reader, writer, hello, self._custody.events_of(child)))
+        link = AgentLink(reader, writer, hello, self._custody.events_of(child), pid=pid)
+        await self._custody.adopt(child, link)
 
     async def _claimed(
         self, token: str, pid: int, message: Body, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

@@ -25,6 +25,8 @@ function entry(overrides: Partial<ProcessInfo>): ProcessInfo {
     reason: null,
     name: 'python3.14',
     commandLine: '/usr/bin/python3.14 app.py',
+    pidInside: null,
+    container: null,
     ...overrides,
   };
 }
@@ -71,6 +73,8 @@ describe('parseProcessJson', () => {
       reason: null,
       name: 'server.py',
       commandLine: 'python3.14 server.py --port 8000',
+      pidInside: null,
+      container: null,
     });
     assert.equal(sshd.attachable, false);
     assert.equal(sshd.reason, 'not a Python process');
@@ -145,6 +149,37 @@ describe('sortProcesses', () => {
       entry({ pid: 2, name: 'z', python: null, version: null, commandLine: '/venv/bin/python -m app' }),
     ]);
     assert.equal(first.pid, 2);
+  });
+});
+
+describe('containers', () => {
+  test('reads the pid inside and the container of a containerised process', () => {
+    const id = 'a'.repeat(64);
+    const [inside, plain] = parseProcessJson(
+      JSON.stringify([
+        { pid: 5120, pidInside: 1, container: { runtime: 'docker', id, name: 'orders-worker' } },
+        { pid: 77, pidInside: 77, container: null },
+      ]),
+    );
+    assert.equal(inside.pidInside, 1);
+    assert.deepEqual(inside.container, { runtime: 'docker', id, name: 'orders-worker' });
+    assert.equal(plain.pidInside, null);
+    assert.equal(plain.container, null);
+  });
+
+  test('a row says the pid inside and the container, so "worker in container X" can be typed', () => {
+    const named = toRow(
+      entry({
+        pid: 5120,
+        pidInside: 1,
+        container: { runtime: 'podman', id: 'b'.repeat(64), name: 'orders' },
+      }),
+    );
+    assert.equal(named.description, 'pid 5120 (1 inside) · container orders · Python 3.14.10 · alice');
+    const unnamed = toRow(
+      entry({ pid: 9, container: { runtime: 'docker', id: 'c'.repeat(64), name: null } }),
+    );
+    assert.equal(unnamed.description, `pid 9 · container ${'c'.repeat(12)} · Python 3.14.10 · alice`);
   });
 });
 
