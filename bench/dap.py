@@ -104,6 +104,12 @@ class DapClient:
     def drop_events(self, name: str) -> None:
         self._events[name].clear()
 
+    def take_events(self, name: str) -> list[Body]:
+        """Every `name` event received and not yet taken."""
+        events = list(self._events[name])
+        self._events[name].clear()
+        return events
+
     async def close(self, timeout: float = 5.0) -> None:
         """Close stdin and wait for the adapter to leave; kill it if it does not."""
         if self.process.stdin is not None and not self.process.stdin.is_closing():

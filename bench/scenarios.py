@@ -159,6 +159,53 @@ def _loop_scenario(
     return run
 
 
+PRINTER_LINES = 100_000
+PRINTER_WINDOWS = 5
+
+
+def _printer_scenario(key: str, buffering: Literal["buffered", "unbuffered"], work: int = 0) -> Runner:
+    """A program printing 100,000 lines per window (after `work` loop turns each), bare and with the
+    debugger showing its output."""
+
+    async def run(cfg: Config, debugger: Debugger | None) -> dict[str, Sample]:
+        env = {"PYTHONUNBUFFERED": "1" if buffering == "unbuffered" else ""}
+        args = [str(PRINTER_LINES), str(work), *cfg.cpu_args()]
+        target = await Target.start(cfg.python, "printer.py", args, env=env)
+        session: Session | None = None
+        details: dict[str, Any] = {"buffering": buffering, "work": work}
+        try:
+            await target.windows_after(time.perf_counter_ns(), 1, 0, 120)
+            if debugger is not None:
+                session, _ = await Session.open(debugger)
+                await session.attach(target.pid, options={"redirectOutput": True})
+            # The window running while the session attached is left out: it began before.
+            start = time.perf_counter_ns()
+            speeds = await target.windows_after(start, PRINTER_WINDOWS + 1, 0, 300)
+            speeds = speeds[1:]
+            if session is not None:
+                details["console_lines"] = _console_lines(session)
+                await session.detach()
+        finally:
+            if session is not None:
+                await session.close()
+            await target.stop()
+        wall, cpu = [s[0] for s in speeds], [s[1] for s in speeds]
+        details["windows_lines_per_s"] = [round(s) for s in wall]
+        details["windows_cpu_lines_per_s"] = [round(s) for s in cpu]
+        return {
+            key: Sample(statistics.median(wall), details),
+            f"{key}-cpu": Sample(statistics.median(cpu), {}),
+        }
+
+    return run
+
+
+def _console_lines(session: Session) -> int:
+    """How many of the program's lines reached the client as `output` events (stdout) so far."""
+    events = session.client.take_events("output")
+    return sum(str(body.get("output", "")).count("\n") for body in events if body.get("category") == "stdout")
+
+
 async def _stop_at(session: Session, target: Target, script: str, marker: str, cfg: Config) -> Body:
     """Attach with one breakpoint, wait until it is hit, and return the `stopped` event body."""
     await session.attach(target.pid, {target.path: [{"line": marker_line(script, marker)}]})
@@ -400,5 +447,32 @@ SCENARIOS: tuple[Scenario, ...] = (
         (Row("i-exec", "i. late child: new program → stopped in it", "ms", 1000, "≤ 1 s"),),
         False,
         _late_child_scenario("i-exec", signal.SIGUSR2, "spawned", "tree_child.py", "exec-line"),
+    ),
+    Scenario(
+        "j",
+        (
+            Row("j", "j. print 100k lines, output shown, buffered", "slowdown", 1.05, "≤ 1.05x"),
+            Row("j-cpu", "   same, per process CPU second", "slowdown", 1.05, "≤ 1.05x"),
+        ),
+        True,
+        _printer_scenario("j", "buffered"),
+    ),
+    Scenario(
+        "j-unbuffered",
+        (
+            Row("j-unbuf", "j. print 100k lines, output shown, unbuffered", "slowdown", 1.05, "≤ 1.05x"),
+            Row("j-unbuf-cpu", "   same, per process CPU second", "slowdown", 1.05, "≤ 1.05x"),
+        ),
+        True,
+        _printer_scenario("j-unbuf", "unbuffered"),
+    ),
+    Scenario(
+        "j-work",
+        (
+            Row("j-work", "j. 100k lines, ~20 us of work each, unbuffered", "slowdown", 1.05, "≤ 1.05x"),
+            Row("j-work-cpu", "   same, per process CPU second", "slowdown", 1.05, "≤ 1.05x"),
+        ),
+        True,
+        _printer_scenario("j-work", "unbuffered", work=1000),
     ),
 )

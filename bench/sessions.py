@@ -70,12 +70,14 @@ class Session:
         breakpoints: Breakpoints | None = None,
         timeout: float = 30.0,
         configuration: Body | None = None,
+        options: Body | None = None,
     ) -> Attached:
-        """Attach to `pid` (with `configuration`, for a child session), configure, and time it up to the
-        first `threads` answer."""
+        """Attach to `pid` (with `configuration`, for a child session; `options` added to the attach
+        arguments), configure, and time it up to the first `threads` answer."""
         client = self.client
         started = time.perf_counter_ns()
-        arguments = configuration if configuration is not None else {"processId": pid}
+        base = configuration if configuration is not None else {"processId": pid}
+        arguments = {**base, **(options or {})}
         attach_answer = asyncio.ensure_future(client.response(client.send("attach", arguments), timeout))
         initialized = asyncio.ensure_future(client.event("initialized", timeout))
         try:

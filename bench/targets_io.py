@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,15 @@ class Target:
         return str(TARGETS / self.script)
 
     @classmethod
-    async def start(cls, python: str, script: str, args: list[str], timeout: float = 20.0) -> Target:
+    async def start(
+        cls,
+        python: str,
+        script: str,
+        args: list[str],
+        timeout: float = 20.0,
+        env: dict[str, str] | None = None,
+    ) -> Target:
+        """Start `script`; `env` is added to this process's environment."""
         process = await asyncio.create_subprocess_exec(
             python,
             str(TARGETS / script),
@@ -49,6 +58,7 @@ class Target:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
         )
         target = cls(process, script)
         try:

@@ -149,6 +149,16 @@ def _probe():
         ),
         "main_names": sorted(name for name in vars(sys.modules["__main__"]) if "dapattach" in name),
         "fds": fds,
+        "streams": {
+            name: [id(stream), sorted(vars(stream))]
+            for name, stream in (
+                ("stdout", sys.stdout),
+                ("stderr", sys.stderr),
+                ("stdout.buffer", getattr(sys.stdout, "buffer", None)),
+                ("stderr.buffer", getattr(sys.stderr, "buffer", None)),
+            )
+            if hasattr(stream, "__dict__")
+        },
     }
     with socket.socket(socket.AF_UNIX) as sock:
         sock.connect(%(socket)s)

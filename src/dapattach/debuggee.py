@@ -18,8 +18,9 @@ the hand-over driver, which injects nothing.
 import asyncio
 import contextlib
 import logging
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dapattach.attach.attempt import Attempt, Phase
@@ -58,7 +59,13 @@ class EndedEarly(AttachError):
 
 
 class Debuggee:
-    def __init__(self, options: AttachOptions, send_event: SendEvent) -> None:
+    def __init__(
+        self,
+        options: AttachOptions,
+        send_event: SendEvent,
+        drain: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """`drain` waits while the client is slow to read: the program's output then waits too."""
         self.pid = options.process_id
         self.options = options
         self.paths = PathMapper(options.path_mappings)
@@ -81,6 +88,7 @@ class Debuggee:
         """The `stopped` body of a stop that happened before this session took the agent over."""
         self.parent: ParentSession | None = None
         self._send_event = send_event
+        self._drain = drain
         self._leaving = False
         self._exit_reported = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -183,6 +191,7 @@ class Debuggee:
             self.on_arrival(None)
 
     async def _agent_in(self, link: AgentLink) -> None:
+        link.flow = self._drain
         log.info("the agent is in process %d", self.pid)
         stopped = link.hello.get("stopped")
         self.initial_stop = dict(stopped) if isinstance(stopped, dict) else None
@@ -197,6 +206,8 @@ class Debuggee:
                     **self.configure_extra,
                 },
             )
+            if self.options.redirect_output:
+                await self.request("captureOutput", {"enabled": True})
             for body in await self.breakpoints.replay(self._ask_agent):
                 self.map_sources(body)
                 self._send_event("breakpoint", body)
@@ -268,6 +279,21 @@ class Debuggee:
         await self.attempt.detach()
         self._leave_parent()
 
+    async def ask_to_exit(self) -> str | None:
+        """Ask the target to end itself, as Ctrl-C or `kill` would (DAP's `terminate`); returns what was
+        sent, for the user, or None when the process is gone. Stopped threads are resumed first, so the
+        program can run its own clean-up; whether it exits is up to the program."""
+        if self.link is not None:
+            with contextlib.suppress(RequestError):
+                await self.request("terminate")
+                await self.request("continue", {"threadId": 0})
+        target = self.attempt.target
+        if target is None or not target.alive():
+            return None
+        signum, meaning = graceful_signal(self.pid)
+        target.send_signal(signum)
+        return f"{signum.name}: {meaning}"
+
     async def terminate(self) -> int | None:
         """End the target (SIGTERM, then SIGKILL after a grace period); returns a shell-style exit code."""
         self._leaving = True
@@ -281,7 +307,16 @@ class Debuggee:
         self.breakpoints.translate_event(event, body)
         if event in ("breakpoint", "loadedSource"):
             self.map_sources(body)
+        elif event == "module" and isinstance(body.get("module"), dict):
+            self.map_paths([body["module"]])
         self._send_event(event, body)
+
+    def map_paths(self, items: object) -> None:
+        """Rewrite the `path` of each item (a `Module` or a `Source`) from the target's to the editor's."""
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, dict) and isinstance(item.get("path"), str):
+                    item["path"] = self.paths.to_editor(item["path"])
 
     def map_sources(self, body: object) -> None:
         """Rewrite every `source` in an answer for the editor: paths mapped to the editor's, and sources
@@ -382,3 +417,22 @@ class Debuggee:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def graceful_signal(pid: int) -> tuple[signal.Signals, str]:
+    """The signal that asks this process to end cleanly, and what it will do with it.
+
+    SIGTERM when the program handles it itself (servers do); else SIGINT, which Python turns into
+    `KeyboardInterrupt` in the main thread, so `finally` blocks and `atexit` run; else (SIGINT ignored or
+    not Python's) SIGTERM, the plain request to end.
+    """
+    caught = 0
+    with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("SigCgt:"):
+                caught = int(line.split()[1], 16)
+    if caught & (1 << (signal.SIGTERM - 1)):
+        return signal.SIGTERM, "the program's own handler"
+    if caught & (1 << (signal.SIGINT - 1)):
+        return signal.SIGINT, "KeyboardInterrupt in its main thread"
+    return signal.SIGTERM, "it has no handler for it"

@@ -79,6 +79,8 @@ class AttachOptions:
     """All-stop (a stop stops every thread) or, when False, non-stop (only the thread that hits stops)."""
     asyncio_tasks: bool = True
     """List each asyncio task as an entry of its own in `threads`, with its await chain as its stack."""
+    redirect_output: bool = True
+    """Show what the program writes to stdout and stderr in the editor's console as well."""
     sub_process: bool = True
     """Attach to every Python process below this one too, each in a session of its own."""
     sub_process_of: SubProcessOf | None = None
@@ -123,6 +125,7 @@ def _converter() -> cattrs.Converter:
         log_to_file=override(rename="logToFile"),
         stop_all=override(rename="stopAll"),
         asyncio_tasks=override(rename="asyncioTasks"),
+        redirect_output=override(rename="redirectOutput"),
         sub_process=override(rename="subProcess"),
         sub_process_of=override(rename="subProcessOf"),
     )

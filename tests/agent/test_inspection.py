@@ -1,6 +1,10 @@
 """threads, stackTrace, source, scopes and variables against a real 3.14 target."""
 
-from agent_harness import Target, frame_of, locals_of, pause, variables
+from collections.abc import AsyncIterator
+
+import pytest
+
+from agent_harness import Target, attach, frame_of, locals_of, pause, start_target, variables
 from dapattach.attach import AgentError, AgentLink
 
 SHOWCASE_THREADS = {"MainThread", "nested-worker", "marker-printer", "ticker", "exec-runner"}
@@ -125,3 +129,73 @@ async def test_globals_scope_of_a_stopped_frame(link: AgentLink) -> None:
     local = await variables(link, scopes[0]["variablesReference"])
     assert local["depth"]["value"] == "2"
     await link.request("continue", {"threadId": 0})
+
+
+@pytest.fixture
+async def formats() -> AsyncIterator[AgentLink]:
+    async with start_target("formats.py") as target:
+        link = await attach(target)
+        await pause(link)
+        yield link
+        await link.detach()
+
+
+async def test_hex_integers_in_variables_evaluate_and_set_variable(formats: AgentLink) -> None:
+    link = formats
+    frame = await frame_of(link, "formatter", "compute")
+    scope = (await link.request("scopes", {"frameId": frame["id"]}))["scopes"][0]
+    hex_format = {"hex": True}
+    shown = await variables(link, scope["variablesReference"], format=hex_format)
+    assert shown["number"]["value"] == "0xff"
+    assert shown["numbers"]["value"] == "[0xa, 0xff]"
+    assert shown["mapping"]["value"] == "{0x10: 0xff}"
+    assert shown["negative"]["value"] == "-0x2a"
+    assert shown["flag"]["value"] == "True"
+    assert shown["label"]["value"] == "'bytes'"
+    assert shown["scale"]["value"] == "2.5"
+    items = await variables(link, shown["mapping"]["variablesReference"], format=hex_format)
+    assert items["16"] == {**items["16"], "value": "0xff", "evaluateName": "mapping[16]"}
+    assert items["len()"]["value"] == "0x1"
+    plain = await variables(link, scope["variablesReference"])
+    assert plain["number"]["value"] == "255" and plain["numbers"]["value"] == "[10, 255]"
+
+    arguments = {"frameId": frame["id"], "context": "watch", "format": hex_format}
+    assert (await link.request("evaluate", {**arguments, "expression": "number * 2"}))["result"] == "0x1fe"
+    assert (await link.request("evaluate", {**arguments, "expression": "str(number)"}))["result"] == "'255'"
+    changed = await link.request(
+        "setVariable",
+        {
+            "variablesReference": scope["variablesReference"],
+            "name": "number",
+            "value": "4096",
+            "format": hex_format,
+        },
+    )
+    assert changed["value"] == "0x1000"
+
+
+async def test_stack_frames_named_with_module_parameters_and_line(formats: AgentLink) -> None:
+    link = formats
+    threads = {t["name"]: t["id"] for t in (await link.request("threads"))["threads"]}
+    everything = {
+        "parameters": True,
+        "parameterTypes": True,
+        "parameterNames": True,
+        "parameterValues": True,
+        "line": True,
+        "module": True,
+        "hex": True,
+    }
+    trace = await link.request("stackTrace", {"threadId": threads["formatter"], "format": everything})
+    top = trace["stackFrames"][0]
+    assert top["name"] == (
+        "__main__.compute(count: int = 0xff, label: str = 'bytes', *rest: tuple = <tuple>, "
+        f"scale: float = 2.5, **extra: dict = <dict>) line {top['line']}"
+    )
+    names_and_values = {"parameters": True}
+    trace = await link.request("stackTrace", {"threadId": threads["formatter"], "format": names_and_values})
+    assert trace["stackFrames"][0]["name"] == (
+        "compute(count=255, label='bytes', *rest=<tuple>, scale=2.5, **extra=<dict>)"
+    )
+    plain = await link.request("stackTrace", {"threadId": threads["formatter"], "levels": 1})
+    assert plain["stackFrames"][0]["name"] == "compute"

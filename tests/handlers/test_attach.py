@@ -3,10 +3,11 @@
 import asyncio
 import os
 import signal
+from typing import Any
 
 import pytest
 
-from agent_harness import probe, start_target, wait_until_blocked
+from agent_harness import TARGETS, Target, probe, start_target, wait_until_blocked
 from dapclient import DapClient, DapError
 from handlers.conftest import attach_session, ticks_after
 
@@ -93,6 +94,24 @@ async def test_repl_output_comes_back_as_output_events(attached) -> None:
     await adapter.wait_event("output", lambda e: e["body"]["output"] == "hello from 42\n")
 
 
+async def test_the_programs_output_shows_in_the_console(attached) -> None:
+    adapter, target = attached
+    tick = await adapter.wait_event(
+        "output", lambda e: e["body"]["category"] == "stdout" and "tick " in e["body"]["output"]
+    )
+    number = int(tick["body"]["output"].split("tick ")[1].split()[0])
+    assert f"tick {number}" in target.lines
+
+
+async def test_redirect_output_false_leaves_the_streams_alone(adapter: DapClient, showcase) -> None:
+    before = await probe(showcase.pid)
+    await attach_session(adapter, showcase.pid, redirectOutput=False)
+    assert (await probe(showcase.pid))["streams"] == before["streams"]
+    await ticks_after(showcase)
+    await ticks_after(showcase)
+    assert not [e for e in adapter.events if e["event"] == "output" and e["body"]["category"] == "stdout"]
+
+
 async def test_terminate_debuggee_ends_the_process(adapter: DapClient) -> None:
     async with start_target("showcase.py") as target:
         await attach_session(adapter, target.pid)
@@ -118,6 +137,7 @@ async def test_target_exit_is_reported(adapter: DapClient) -> None:
         ({"processId": "abc"}, "attach.processId: must be a positive process id"),
         ({"processId": "${command:pickProcess}"}, "was not replaced by the editor"),
         ({"processId": 1, "justMyCode": "yes"}, "attach.justMyCode: must be true or false"),
+        ({"processId": 1, "redirectOutput": 0}, "attach.redirectOutput: must be true or false"),
         ({"processId": 999_999_999}, "no process with PID 999999999"),
     ],
 )
@@ -191,6 +211,70 @@ async def test_a_target_without_the_gil_is_said_to_be_read_only_where_threads_ar
         attached = await adapter.wait_event("output", lambda e: "Attached to process" in e["body"]["output"])
         assert "runs without the GIL" in attached["body"]["output"]
         assert "read only from stopped threads" in attached["body"]["output"]
+
+
+def marked_line(script: str, marker: str) -> int:
+    lines = (TARGETS / script).read_text().splitlines()
+    return next(number for number, text in enumerate(lines, start=1) if marker in text)
+
+
+async def stop_in_work(adapter: DapClient, target: Target) -> dict[str, Any]:
+    """Attach as VS Code starts a session (the uncaught-exception filter on) with a breakpoint in `work`
+    of terminates.py; returns the `stopped` event."""
+    capabilities = await adapter.initialize()
+    assert capabilities["supportsTerminateRequest"] is True
+    attach = asyncio.create_task(adapter.request("attach", {"processId": target.pid}))
+    await adapter.wait_event("initialized")
+    line = marked_line("terminates.py", "TERMINATE-BREAKPOINT")
+    source = {"path": str(TARGETS / "terminates.py")}
+    await adapter.request("setBreakpoints", {"source": source, "breakpoints": [{"line": line}]})
+    await adapter.request("setExceptionBreakpoints", {"filters": ["uncaught"]})
+    await adapter.request("configurationDone")
+    await attach
+    return await adapter.wait_event("stopped")
+
+
+async def test_terminate_asks_the_program_to_exit_and_its_clean_up_runs(adapter: DapClient) -> None:
+    async with start_target("terminates.py") as target:
+        await stop_in_work(adapter, target)
+        await adapter.request("terminate", {})
+        asked = await adapter.wait_event("output", lambda e: "Asked process" in e["body"]["output"])
+        assert f"process {target.pid} to exit (SIGINT: KeyboardInterrupt" in asked["body"]["output"]
+        await target.expect("^finally ran$")
+        await target.expect("^atexit ran$")
+        assert await asyncio.wait_for(target.process.wait(), 10) == -signal.SIGINT
+        await adapter.wait_event("terminated")
+        stops = [event["body"]["reason"] for event in adapter.events if event["event"] == "stopped"]
+        assert stops == ["breakpoint"]
+
+
+async def test_terminate_uses_the_programs_own_sigterm_handler(adapter: DapClient) -> None:
+    async with start_target("terminates.py", "term") as target:
+        await stop_in_work(adapter, target)
+        await adapter.request("terminate", {})
+        await adapter.wait_event(
+            "output", lambda e: "(SIGTERM: the program's own handler)" in e["body"]["output"]
+        )
+        await target.expect("^SIGTERM handled$")
+        await target.expect("^finally ran$")
+        assert await asyncio.wait_for(target.process.wait(), 10) == 0
+        await adapter.wait_event("terminated")
+
+
+async def test_a_program_that_does_not_exit_keeps_its_session(adapter: DapClient) -> None:
+    async with start_target("terminates.py", "refuse") as target:
+        await stop_in_work(adapter, target)
+        await adapter.request(
+            "setBreakpoints", {"source": {"path": str(TARGETS / "terminates.py")}, "breakpoints": []}
+        )
+        await adapter.request("terminate", {})
+        await target.expect("^not now$")
+        assert target.process.returncode is None
+        threads = (await adapter.request("threads"))["threads"]
+        assert [thread["name"] for thread in threads] == ["MainThread"]
+        await adapter.request("disconnect", {})
+        await adapter.wait_event("output", lambda e: "Detached from process" in e["body"]["output"])
+        assert not [event for event in adapter.events if event["event"] == "terminated"]
 
 
 def _said(client: DapClient) -> list[str]:

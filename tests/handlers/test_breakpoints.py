@@ -114,3 +114,35 @@ async def test_breakpoints_steps_and_exceptions_with_mapped_paths(adapter: DapCl
         await adapter.request("continue", {"threadId": stopped["threadId"]})
         await target.expect("^done job_caught$")
         await adapter.request("disconnect", {})
+
+
+async def test_exception_options_through_the_adapter(adapter: DapClient) -> None:
+    async with start_target("raisers.py") as target:
+        capabilities = await adapter.initialize()
+        assert capabilities["supportsExceptionOptions"] is True
+        attach = asyncio.create_task(adapter.request("attach", {"processId": target.pid}))
+        await adapter.wait_event("initialized")
+        category = {"names": ["Python Exceptions"]}
+        answer = await adapter.request(
+            "setExceptionBreakpoints",
+            {
+                "filters": ["raised"],
+                "exceptionOptions": [
+                    {"path": [category, {"names": ["ValueError"]}], "breakMode": "never"},
+                    {"path": [category, {"names": ["LookupError"]}], "breakMode": "unhandled"},
+                ],
+            },
+        )
+        assert answer["breakpoints"] == [{"verified": True}] * 3
+        await adapter.request("configurationDone")
+        await attach
+        await adapter.request("evaluate", {"expression": "run('caught_value')", "context": "repl"})
+        await target.expect("^done caught_value$")
+        await adapter.request("evaluate", {"expression": "run('uncaught_key')", "context": "repl"})
+        stopped = (await adapter.wait_event("stopped"))["body"]
+        assert stopped["reason"] == "exception" and stopped["text"] == "KeyError"
+        info = await adapter.request("exceptionInfo", {"threadId": stopped["threadId"]})
+        assert info["breakMode"] == "unhandled"
+        await adapter.request("continue", {"threadId": stopped["threadId"]})
+        await target.expect("^done uncaught_key$")
+        assert [e["body"]["text"] for e in adapter.events if e["event"] == "stopped"] == ["KeyError"]

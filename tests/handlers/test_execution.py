@@ -1,7 +1,8 @@
 """Run control over DAP on a live web service: non-stop mode (`stopAll: false`), where a request stopped at
 a breakpoint holds only its own thread while the service answers every other request, several threads
 stopped at once each continued on its own, `singleThread` in all-stop mode, and an interpreter pool whose
-worker stops in its sub-interpreter while another worker answers."""
+worker stops in its sub-interpreter while another worker answers; stepping into a chosen call
+(stepInTargets)."""
 
 import asyncio
 import contextlib
@@ -249,3 +250,39 @@ async def test_non_stop_a_pool_worker_stopped_in_its_sub_interpreter_while_anoth
         await client.request("continue", {"threadId": worker})
         await pool.expect(f"^result 20 -> 41 in interpreter {interpreter}$")
         await client.request("disconnect", {})
+
+
+CALLS = TARGETS / "calls.py"
+
+
+def calls_line(marker: str) -> int:
+    lines = CALLS.read_text().splitlines()
+    return next(number for number, text in enumerate(lines, start=1) if text.endswith(f"# @{marker}"))
+
+
+async def test_step_into_the_call_the_user_picks(adapter: DapClient) -> None:
+    async with start_target("calls.py") as target:
+        capabilities = await adapter.initialize()
+        assert capabilities["supportsStepInTargetsRequest"] is True
+        attach = asyncio.create_task(adapter.request("attach", {"processId": target.pid}))
+        await adapter.wait_event("initialized")
+        await adapter.request(
+            "setBreakpoints", {"source": {"path": str(CALLS)}, "breakpoints": [{"line": calls_line("calls")}]}
+        )
+        await adapter.request("configurationDone")
+        await attach
+        await adapter.request("evaluate", {"expression": "go.set()", "context": "repl"})
+        thread = (await adapter.wait_event("stopped"))["body"]["threadId"]
+        top = (await adapter.request("stackTrace", {"threadId": thread, "levels": 1}))["stackFrames"][0]
+        found = (await adapter.request("stepInTargets", {"frameId": top["id"]}))["targets"]
+        assert [t["label"] for t in found] == ["double", "triple", "label.upper", "combine"]
+        source = CALLS.read_text().splitlines()[calls_line("calls") - 1]
+        assert source[found[3]["column"] - 1 :].startswith("combine(")
+        await adapter.request("setBreakpoints", {"source": {"path": str(CALLS)}, "breakpoints": []})
+        adapter.events.clear()
+        await adapter.request("stepIn", {"threadId": thread, "targetId": found[1]["id"]})
+        await adapter.wait_event("stopped", lambda e: e["body"]["reason"] == "step")
+        inside = (await adapter.request("stackTrace", {"threadId": thread, "levels": 1}))["stackFrames"][0]
+        assert (inside["name"], inside["line"]) == ("triple", calls_line("triple"))
+        await adapter.request("continue", {"threadId": thread})
+        await target.expect("^result SUM 25$")

@@ -1,6 +1,7 @@
 """Looking inside a web service stopped in a request, over DAP: expressions see that request's own
 context and thread-locals, the session answers while an evaluation runs, runaway evaluations are stopped,
-and a repr that hangs costs only its row."""
+and a repr that hangs costs only its row; modules and loaded sources with the editor seeing other paths
+than the target, and their events."""
 
 import asyncio
 import json
@@ -165,3 +166,87 @@ async def test_a_repr_that_hangs_or_waits_for_a_lock_costs_only_its_row(
     with pytest.raises(DapError, match="unknown variablesReference"):
         await adapter.request("variables", {"variablesReference": scopes[0]["variablesReference"]})
     await ticks_after(web_app)
+
+
+EDITOR_ROOT = "/home/editor/project/targets"
+
+
+async def attach_mapped(adapter: DapClient, pid: int) -> dict:
+    capabilities = await adapter.initialize()
+    mapping = [{"localRoot": EDITOR_ROOT, "remoteRoot": str(TARGETS)}]
+    attach = asyncio.create_task(adapter.request("attach", {"processId": pid, "pathMappings": mapping}))
+    await adapter.wait_event("initialized")
+    await adapter.request("configurationDone")
+    await attach
+    return dict(capabilities)
+
+
+async def test_modules_and_loaded_sources_in_the_editors_paths(adapter: DapClient) -> None:
+    async with start_target("importer.py") as target:
+        capabilities = await attach_mapped(adapter, target.pid)
+        assert capabilities["supportsModulesRequest"] is True
+        assert capabilities["supportsLoadedSourcesRequest"] is True
+
+        modules = await adapter.request("modules", {"startModule": 0, "moduleCount": 1000})
+        found = {module["name"]: module for module in modules["modules"]}
+        assert found["versioned"]["path"] == f"{EDITOR_ROOT}/versioned/__init__.py"
+        assert found["versioned"]["version"] == "1.2.3"
+        assert modules["totalModules"] >= len(found)
+        sources = (await adapter.request("loadedSources"))["sources"]
+        assert {"name": "importer.py", "path": f"{EDITOR_ROOT}/importer.py"} in sources
+
+        await adapter.request("evaluate", {"expression": "load('versioned.later')", "context": "repl"})
+        later = f"{EDITOR_ROOT}/versioned/later.py"
+        module = await adapter.wait_event(
+            "module", lambda e: e["body"]["module"]["name"] == "versioned.later"
+        )
+        assert module["body"]["reason"] == "new" and module["body"]["module"]["path"] == later
+        source = await adapter.wait_event("loadedSource", lambda e: e["body"]["source"]["path"] == later)
+        assert source["body"] == {"reason": "new", "source": {"name": "later.py", "path": later}}
+
+
+async def test_hex_and_frame_formats_pass_through(adapter: DapClient) -> None:
+    async with start_target("formats.py") as target:
+        capabilities = await attach_mapped(adapter, target.pid)
+        assert capabilities["supportsValueFormattingOptions"] is True
+        threads = {t["name"]: t["id"] for t in (await adapter.request("threads"))["threads"]}
+        await adapter.request("pause", {"threadId": threads["formatter"]})
+        await adapter.wait_event("stopped")
+        shown = {"parameters": True, "parameterValues": True, "hex": True}
+        trace = await adapter.request("stackTrace", {"threadId": threads["formatter"], "format": shown})
+        top = trace["stackFrames"][0]
+        assert top["name"].startswith("compute(count=0xff, label='bytes'")
+        assert top["source"]["path"] == f"{EDITOR_ROOT}/formats.py"
+        scope = (await adapter.request("scopes", {"frameId": top["id"]}))["scopes"][0]
+        listed = await adapter.request(
+            "variables", {"variablesReference": scope["variablesReference"], "format": {"hex": True}}
+        )
+        assert {v["name"]: v["value"] for v in listed["variables"]}["numbers"] == "[0xa, 0xff]"
+        answer = await adapter.request(
+            "evaluate",
+            {"expression": "count", "frameId": top["id"], "context": "hover", "format": {"hex": True}},
+        )
+        assert answer["result"] == "0xff"
+
+
+async def test_completions_in_the_clients_columns(adapter: DapClient) -> None:
+    async with start_target("completer.py") as target:
+        capabilities = await adapter.initialize(columnsStartAt1=False)
+        assert capabilities["supportsCompletionsRequest"] is True
+        assert capabilities["completionTriggerCharacters"] == [".", "["]
+        attach = asyncio.create_task(adapter.request("attach", {"processId": target.pid}))
+        await adapter.wait_event("initialized")
+        await adapter.request("configurationDone")
+        await attach
+        threads = {t["name"]: t["id"] for t in (await adapter.request("threads"))["threads"]}
+        await adapter.request("pause", {"threadId": threads["waiter"]})
+        await adapter.wait_event("stopped")
+        trace = await adapter.request("stackTrace", {"threadId": threads["waiter"]})
+        frame = next(f for f in trace["stackFrames"] if f["name"] == "wait_here")
+        body = await adapter.request(
+            "completions", {"text": "account.ba", "column": 10, "frameId": frame["id"]}
+        )
+        assert body["targets"] == [
+            {"label": "balance", "type": "field", "sortText": "00balance", "length": 2}
+        ]
+        await adapter.request("evaluate", {"expression": "unstick.set()", "context": "watch"})

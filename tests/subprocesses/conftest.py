@@ -20,6 +20,8 @@ POOL_LINE = marked_line(POOL, "# pool line")
 SPAWNER = TARGETS / "spawner.py"
 CHILD = TARGETS / "tree_child.py"
 CHILD_LINE = marked_line(CHILD, "# child line")
+FORKING_PRINTER = TARGETS / "forking_printer.py"
+LOOKUP_LINE = marked_line(FORKING_PRINTER, "# lookup line")
 
 
 async def attach_tree(

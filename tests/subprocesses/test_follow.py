@@ -16,7 +16,9 @@ from interpreters import PY314, PY315, needs_315
 from subprocesses.conftest import (
     CHILD,
     CHILD_LINE,
+    FORKING_PRINTER,
     HANDLER_LINE,
+    LOOKUP_LINE,
     POOL,
     POOL_LINE,
     PREFORK,
@@ -327,6 +329,37 @@ async def test_a_child_that_cannot_be_attached_is_reported_once(adapter: DapClie
         ]
         assert len(reports) == 1
         assert adapter.start_debugging_requests == []
+
+
+async def test_a_forked_child_gets_the_roots_exception_options_and_its_output_shows_in_its_session(
+    adapter: DapClient,
+) -> None:
+    """What the parent's session asked for reaches the child's: a break mode per exception type (through
+    the root while the child is held, and through the child session's own requests), and the program's
+    output, shown in the child's console, not the root's."""
+    always_on_key_error = {"path": [{"names": ["KeyError"]}], "breakMode": "always"}
+    async with start_target(FORKING_PRINTER) as parent:
+        await attach_tree(adapter, parent.pid)
+        await adapter.request(
+            "setExceptionBreakpoints", {"filters": [], "exceptionOptions": [always_on_key_error]}
+        )
+        parent.process.send_signal(signal.SIGUSR1)
+        pid = int((await parent.expect(r"^CHILD (\d+)$"))[1])
+        child, stopped = await stopped_child(adapter, pids={pid})
+        assert stopped["body"]["reason"] == "exception"
+        thread = stopped["body"]["threadId"]
+        frames = (await child.request("stackTrace", {"threadId": thread}))["stackFrames"]
+        assert (frames[0]["name"], frames[0]["line"]) == ("lookup", LOOKUP_LINE)
+        assert (await child.request("exceptionInfo", {"threadId": thread}))["exceptionId"] == "KeyError"
+
+        await child.request("setExceptionBreakpoints", {"filters": []})
+        await child.request("continue", {"threadId": thread})
+        tick = await child.wait_event(
+            "output", lambda e: e["body"]["category"] == "stdout" and e["body"]["output"].startswith("TICK ")
+        )
+        assert tick["body"]["output"].endswith("\n")
+        assert not [e for e in adapter.events if e["event"] == "output" and "TICK" in e["body"]["output"]]
+        assert not [e for e in adapter.events if e["event"] == "stopped"]
 
 
 @needs(*CONTAINER)

@@ -25,6 +25,7 @@ export interface AttachConfiguration {
   readonly justMyCode: boolean;
   readonly showReturnValue: boolean;
   readonly logToFile: boolean;
+  readonly redirectOutput: boolean;
   readonly subProcess?: boolean;
   /** Set by the adapter in a child process's own session (`startDebugging`); passed on as it is. */
   readonly subProcessOf?: unknown;
@@ -39,7 +40,7 @@ export type CheckResult =
   | { readonly ok: true; readonly config: AttachConfiguration }
   | { readonly ok: false; readonly message: string };
 
-const DEFAULTS = { justMyCode: true, showReturnValue: true, logToFile: false } as const;
+const DEFAULTS = { justMyCode: true, showReturnValue: true, logToFile: false, redirectOutput: true } as const;
 
 /**
  * Fills what the user left out. An empty configuration (F5 with no launch.json) becomes
@@ -74,6 +75,7 @@ export function checkConfiguration(config: RawConfiguration): CheckResult {
     'justMyCode',
     'showReturnValue',
     'logToFile',
+    'redirectOutput',
     'subProcess',
     'stopAll',
     'asyncioTasks',

@@ -162,11 +162,18 @@ def is_agent(code):
 
 def is_user(code, just_my_code=True):
     """False for the agent's own code and, with justMyCode, for the stdlib, installed packages and `<...>`."""
-    filename = code.co_filename
+    found = _user.get((code.co_filename, just_my_code))
+    if found is None:
+        found = is_user_file(code.co_filename, just_my_code)
+    return found
+
+
+def is_user_file(filename, just_my_code=True):
+    """`is_user` for a file name: a code object's `co_filename` or a module's `__file__`."""
     key = (filename, just_my_code)
     found = _user.get(key)
     if found is None:
-        if is_agent(code):
+        if filename.startswith(AGENT_DIR + os.sep):
             found = False
         elif not just_my_code:
             found = True

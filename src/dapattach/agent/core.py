@@ -17,6 +17,8 @@ import time
 
 from . import (
     breakpoints,
+    calltargets,
+    completions,
     context,
     evaluation,
     exceptions,
@@ -25,11 +27,14 @@ from . import (
     fork_hook,
     inspection,
     jobs,
+    modules,
+    output,
     router,
     stepping,
     subinterpreters,
     suspend,
     tasks,
+    ticker,
     values,
     wire,
 )
@@ -37,7 +42,7 @@ from . import monitor as monitoring
 from .commands import COMMANDS, RequestError, command
 from .monitor import E, MonitorBusy, monitor
 
-FEATURES = (breakpoints, exceptions, exits, stepping)
+FEATURES = (breakpoints, calltargets, completions, exceptions, exits, stepping)
 """Imported for their commands and monitoring hooks, which they register when loaded."""
 
 THREAD_NAME = "dapattach-agent"
@@ -205,6 +210,12 @@ class Agent:
             channel = self.channel
             return channel is not None and channel.send(message)
 
+    def send_output(self, category, encoding, payload):
+        """`send` for the program's output (`output.py`), which goes as raw bytes after a header."""
+        with self._switching:
+            channel = self.channel
+            return channel is not None and channel.send_output(category, encoding, payload)
+
     def _after_fork_in_child(self):
         """A child of `os.fork()` has no agent thread: drop the agent there at once, touching no lock a
         thread that is not in the child might hold, and leaving the parent's connection up. When the
@@ -216,6 +227,9 @@ class Agent:
             suspend.forget_after_fork()
             jobs.jobs.forget_after_fork()
             monitor.release_after_fork()
+            ticker.forget_after_fork()
+            output.release_after_fork()
+            modules.release()
             if self.channel is not None:
                 self.channel.abandon()
                 self.channel = None
@@ -322,6 +336,12 @@ class Agent:
             case "variables" | "setVariable":
                 frame = self.variable_ref(arguments).frame
                 return None if frame is None else self._place(frame) or _not_stopped(None, quiet=True)
+            case "completions":
+                frame = self.frame(arguments)
+                entry = None if frame is None else self._place(frame)
+                if isinstance(entry, tuple):
+                    entry = entry[0]
+                return None if entry is None or entry.ident in jobs.jobs.blocked() else entry
             case _:
                 return suspend.by_thread_id(arguments.get("threadId"))
 
@@ -355,6 +375,9 @@ class Agent:
         exits.forget()
         monitor.release()
         evaluation.release_streams()
+        output.stop()
+        modules.release()
+        ticker.release()
         prefix = self.module_name + "."
         for name in list(sys.modules):
             if name == self.module_name or name.startswith(prefix):

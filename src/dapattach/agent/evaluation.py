@@ -134,7 +134,7 @@ def evaluate(arguments, frame, handles, emit):
     if mode == "exec":
         return {"result": "", "variablesReference": 0}
     limit = None if context == "clipboard" else values.REPR_LIMIT
-    shown = values.variable(handles, "", result, expression, frame, limit)
+    shown = values.variable(handles, "", result, expression, frame, limit, as_hex=values.wants_hex(arguments))
     body = {
         "result": shown["value"],
         "type": shown["type"],
@@ -177,7 +177,7 @@ def set_variable(arguments, ref, handles):
         raise
     except Exception as error:
         raise RequestError(values.describe_error(error)) from None
-    shown = values.variable(handles, name, new_value, None, ref.frame)
+    shown = values.variable(handles, name, new_value, None, ref.frame, as_hex=values.wants_hex(arguments))
     return {key: shown[key] for key in ("value", "type", "variablesReference") if key in shown}
 
 
@@ -199,6 +199,7 @@ def set_expression(arguments, frame, handles):
         exec(compile(module, FILENAME, "exec", dont_inherit=True), global_ns, local_ns)
     except Exception as error:
         raise RequestError(values.describe_error(error)) from None
-    answer = evaluate({"expression": expression, "context": "watch"}, frame, handles, None)
+    shown = {"expression": expression, "context": "watch", "format": arguments.get("format")}
+    answer = evaluate(shown, frame, handles, None)
     answer["value"] = answer.pop("result")
     return answer

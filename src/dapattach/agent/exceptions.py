@@ -10,13 +10,17 @@
   deepest user frame of the traceback, whose `f_back` chain CPython keeps after unwinding.
 
 A filter's condition (`filterOptions`) sees the exception as `__exception__`, e.g.
-`isinstance(__exception__, KeyError)`. One exception stops a thread once, whichever filters match.
+`isinstance(__exception__, KeyError)`. `exceptionOptions` (`exceptionoptions.py`) give types a break mode
+of their own (`always` on `KeyError`, `never` on `StopIteration`): an exception with one follows it, the
+others follow the filters. One exception stops a thread once, whichever filters match.
+Once the user has asked the program to exit (`terminate`), the `KeyboardInterrupt` or `SystemExit` that
+follows is that exit, not something to stop at.
 """
 
 import sys
 import threading
 
-from . import context, suspend, values
+from . import context, exceptionoptions, suspend, values
 from . import monitor as monitoring
 from .commands import RequestError, command
 from .monitor import E, monitor
@@ -27,9 +31,12 @@ FILTERS = {
     "userUnhandled": ("User Uncaught Exceptions", "userUnhandled"),
 }
 NAME = "__exception__"
+EXITS = (KeyboardInterrupt, SystemExit)
 _filters = {}
 _current = {}
 _seen = []
+_exiting = []
+_rules = [exceptionoptions.Rules()]
 
 
 def _bootstrap_codes():
@@ -66,10 +73,16 @@ def _set_exception_breakpoints(agent, arguments):
             continue
         filters[name] = (code, condition)
         results.append({"verified": True})
+    rules, option_results = exceptionoptions.parse(arguments.get("exceptionOptions"))
+    results.extend(option_results)
     _filters.clear()
     _filters.update(filters)
-    events = (E.RAISE if "raised" in filters else 0) | (
-        E.PY_UNWIND if "uncaught" in filters or "userUnhandled" in filters else 0
+    _rules[0] = rules
+    modes = rules.modes()
+    events = (E.RAISE if "raised" in filters or "always" in modes else 0) | (
+        E.PY_UNWIND
+        if {"uncaught", "userUnhandled"} & set(filters) or {"unhandled", "userUnhandled"} & modes
+        else 0
     )
     monitor.want("exceptions", events) if events else monitor.unwant("exceptions")
     return {"breakpoints": results}
@@ -114,8 +127,16 @@ def _stop(frame, exception, mode):
         _current.pop(ident, None)
 
 
+def _rule_for(exception):
+    rules = _rules[0]
+    return rules.mode(type(exception)) if rules else None
+
+
 def _on_raise(code, offset, exception):
-    if "raised" not in _filters:
+    rule = _rule_for(exception)
+    if (rule is None and "raised" not in _filters) or rule not in (None, "always"):
+        return None
+    if _exiting and isinstance(exception, EXITS):
         return None
     frame = sys._getframe(2)
     tb = exception.__traceback__
@@ -126,7 +147,7 @@ def _on_raise(code, offset, exception):
         if context.is_user(deeper.tb_frame.f_code):
             return None
         deeper = deeper.tb_next
-    if not _matches("raised", frame, exception):
+    if rule is None and not _matches("raised", frame, exception):
         return None
     if not _already_stopped(exception):
         _stop(frame, exception, "always")
@@ -144,24 +165,41 @@ def _deepest_user_frame(exception, fallback):
 
 
 def _on_unwind(code, offset, exception):
-    if not _filters or isinstance(exception, (GeneratorExit, StopIteration, StopAsyncIteration)):
+    rule = _rule_for(exception)
+    if rule in ("never", "always") or (rule is None and not _filters):
+        return None
+    if rule is None and isinstance(exception, (GeneratorExit, StopIteration, StopAsyncIteration)):
+        return None
+    if _exiting and isinstance(exception, EXITS):
         return None
     frame = sys._getframe(2)
     caller = frame.f_back
+    wanted = {"uncaught", "userUnhandled"} & set(_filters) if rule is None else {_RULE_FILTER[rule]}
     if caller is None or caller.f_code in _BOOTSTRAP:
-        mode = "uncaught" if "uncaught" in _filters else None
-        mode = mode or ("userUnhandled" if "userUnhandled" in _filters and context.is_user(code) else None)
-    elif "userUnhandled" in _filters and context.is_user(code) and not context.is_user(caller.f_code):
+        mode = "uncaught" if "uncaught" in wanted else None
+        mode = mode or ("userUnhandled" if "userUnhandled" in wanted and context.is_user(code) else None)
+    elif "userUnhandled" in wanted and context.is_user(code) and not context.is_user(caller.f_code):
         mode = "userUnhandled"
     else:
         return None
     if mode is None or (isinstance(exception, SystemExit) and mode != "uncaught"):
         return None
     stop_frame = _deepest_user_frame(exception, frame)
-    if not _matches(mode, stop_frame, exception) or _already_stopped(exception):
+    if rule is None and not _matches(mode, stop_frame, exception):
         return None
-    _stop(stop_frame, exception, FILTERS[mode][1])
+    if not _already_stopped(exception):
+        _stop(stop_frame, exception, FILTERS[mode][1])
     return None
+
+
+_RULE_FILTER = {"unhandled": "uncaught", "userUnhandled": "userUnhandled"}
+
+
+@command("terminate")
+def _terminate(agent, arguments):
+    """The adapter is about to ask the program to exit (a signal follows)."""
+    _exiting[:] = [True]
+    return {}
 
 
 @command("exceptionInfo", job=True)

@@ -4,6 +4,11 @@ DAP thread ids are the OS thread ids (`native_id`), the same numbers an out-of-p
 the adapter can hand over from a snapshot to the agent without renumbering. A stopped thread's stack
 starts at the frame it stopped in; a running thread's comes from `sys._current_frames()` and is a moment's
 picture. Frames of the agent's own code are never shown.
+
+A `stackTrace` with DAP's `format` names each frame with what the client asks for: the module, the
+parameters (names, types, values; integers in hexadecimal with `hex`) and the line. A stack is listed
+without running the target's code, so a parameter's value is shown only for the builtin types whose repr
+is the interpreter's own (numbers, strings, bytes, None); others show their type.
 """
 
 import linecache
@@ -11,7 +16,7 @@ import os
 import sys
 import threading
 
-from . import suspend
+from . import suspend, values
 from .commands import RequestError
 
 AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -146,7 +151,12 @@ def stack_trace(arguments, frame_handles, sources):
         label = {"id": frame_handles.add(None, ident), "name": running, "line": 0, "column": 0,
                  "presentationHint": "label"}  # fmt: skip
         return {"stackFrames": [label], "totalFrames": 1}
-    return page(_frames_of(ident), arguments, lambda frame: frame_body(frame, frame_handles, sources, ident))
+    shown = arguments.get("format")
+
+    def render(frame):
+        return frame_body(frame, frame_handles, sources, ident, shown=shown)
+
+    return page(_frames_of(ident), arguments, render)
 
 
 def page(items, arguments, render):
@@ -157,18 +167,80 @@ def page(items, arguments, render):
     return {"stackFrames": [render(item) for item in chosen], "totalFrames": len(items)}
 
 
-def frame_body(frame, frame_handles, sources, owner, hint=None):
-    """A DAP `StackFrame` for `frame`; its id stays valid while thread `owner` stays stopped."""
+def frame_body(frame, frame_handles, sources, owner, hint=None, shown=None):
+    """A DAP `StackFrame` for `frame`; its id stays valid while thread `owner` stays stopped. `shown`:
+    the request's `StackFrameFormat`."""
+    line = frame.f_lineno or frame.f_code.co_firstlineno
     body = {
         "id": frame_handles.add(frame, owner),
-        "name": frame.f_code.co_qualname,
+        "name": frame_name(frame, line, shown) if isinstance(shown, dict) else frame.f_code.co_qualname,
         "source": _source(frame, sources),
-        "line": frame.f_lineno or frame.f_code.co_firstlineno,
+        "line": line,
         "column": 1,
     }
     if hint is not None:
         body["presentationHint"] = hint
     return body
+
+
+PLAIN_REPR = (int, float, complex, bool, str, bytes, type(None))
+VALUE_LIMIT = 40
+
+
+def frame_name(frame, line, shown):
+    """A frame's name as DAP's `StackFrameFormat` asks: `module.function(x: int = 3) line 12`."""
+    code = frame.f_code
+    name = code.co_qualname
+    if shown.get("module"):
+        module = frame.f_globals.get("__name__")
+        if isinstance(module, str):
+            name = f"{module}.{name}"
+    if shown.get("parameters"):
+        name += "(" + ", ".join(_parameters(frame, shown)) + ")"
+    if shown.get("line"):
+        name += f" line {line}"
+    return name
+
+
+def _signature(code):
+    """The parameter names as a `def` line spells them: `a`, `*args`, `key`, `**kwargs`."""
+    names = code.co_varnames
+    positional, keyword = code.co_argcount, code.co_argcount + code.co_kwonlyargcount
+    spelled = list(names[:positional])
+    if code.co_flags & 0x04:  # CO_VARARGS
+        spelled.append("*" + names[keyword])
+    spelled.extend(names[positional:keyword])
+    if code.co_flags & 0x08:  # CO_VARKEYWORDS
+        spelled.append("**" + names[keyword + bool(code.co_flags & 0x04)])
+    return spelled
+
+
+def _parameters(frame, shown):
+    with_names = shown.get("parameterNames", True)
+    with_types = shown.get("parameterTypes", False)
+    with_values = shown.get("parameterValues", True)
+    found = frame.f_locals
+    result = []
+    for spelled in _signature(frame.f_code):
+        name = spelled.lstrip("*")
+        missing = name not in found
+        value = None if missing else found[name]
+        parts = [spelled] if with_names else []
+        if with_types and not missing:
+            parts.append((": " if with_names else "") + values.type_name(value))
+        if with_values and not missing:
+            text = _plain_value(value, shown.get("hex"))
+            parts.append(("=" if with_names and not with_types else " = " if with_names else "") + text)
+        result.append("".join(parts))
+    return result
+
+
+def _plain_value(value, as_hex):
+    kind = type(value)
+    if kind not in PLAIN_REPR:
+        return f"<{values.type_name(value)}>"
+    text = hex(value) if as_hex and kind is int else repr(value)
+    return text if len(text) <= VALUE_LIMIT else text[:VALUE_LIMIT] + "..."
 
 
 def frame_of(frame_handles, frame_id):

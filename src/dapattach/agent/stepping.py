@@ -10,6 +10,10 @@ call, not a callback per line.
   line after the `yield`/`await` once that frame resumes, never the event loop in between.
 - `into` stops at the next LINE of user code on this thread (`justMyCode`).
 - `out` waits for the frame to return.
+- `target` (a `stepIn` with a `targetId` from `stepInTargets`) waits, with a CALL event on the frame's code,
+  for that call instruction to run, then goes on as `into`: it stops in the function called when that is
+  user code, else at the next user line. If the frame reaches another line first (the call was skipped),
+  it stops there.
 
 When the frame returns, the thread stops at once in the caller (the PY_RETURN callback reports the caller
 frame, at the line of the call) when the caller is user code; otherwise, and when the frame is left by an
@@ -22,7 +26,7 @@ return or an exception cannot jump. The thread stays stopped, at its new line.
 import sys
 import threading
 
-from . import codeindex, context, suspend, tasks, values
+from . import calltargets, codeindex, context, suspend, tasks, values
 from . import monitor as monitoring
 from .commands import RequestError, command
 from .monitor import E, monitor
@@ -30,17 +34,19 @@ from .monitor import E, monitor
 CO_COROUTINE_LIKE = 0x0080 | 0x0100 | 0x0200  # CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
 _steps = {}
 _returns = {}
+_targets = {}
 _lock = threading.Lock()
 
 
 class Step:
     """A step of one thread; `owner` tells a later thread that got the same ident from this one."""
 
-    __slots__ = ("codes", "frame", "mode", "owner")
+    __slots__ = ("codes", "frame", "mode", "owner", "target")
 
-    def __init__(self, mode, frame):
+    def __init__(self, mode, frame, target=None):
         self.mode = mode
         self.frame = frame
+        self.target = target
         self.codes = set()
         self.owner = threading.current_thread()
 
@@ -61,6 +67,8 @@ def _after_stop(action, frame):
     match action.kind:
         case "next":
             _begin(ident, Step("over", frame))
+        case "stepIn" if ident in _targets:
+            _begin(ident, Step("target", frame, _targets.pop(ident)))
         case "stepIn":
             _begin(ident, Step("into", frame))
         case "stepOut":
@@ -102,6 +110,7 @@ def _rearm():
         global_events |= E.PY_UNWIND
         if step.frame is not None:
             events = E.PY_RETURN | E.PY_YIELD | (0 if step.mode == "out" else E.LINE)
+            events |= E.CALL if step.mode == "target" else 0
             local[step.frame.f_code] = local.get(step.frame.f_code, 0) | events
         if step.mode == "into":
             global_events |= E.PY_START | E.PY_RESUME
@@ -129,9 +138,28 @@ def _line_hook(frame, code, line):
     step = _current_step()
     if step is None:
         return None
-    if (step.mode == "over" and frame is step.frame) or (step.mode == "into" and context.is_user(code)):
+    if (step.mode in ("over", "target") and frame is step.frame) or (
+        step.mode == "into" and context.is_user(code)
+    ):
         _finish(threading.get_ident())
         return "step", {}
+    return None
+
+
+def _on_call(code, offset, callable_, argument):
+    """CALL on the code of a `target` step's frame: when it is the chosen call, step into it."""
+    step = _current_step()
+    if (
+        step is not None
+        and step.mode == "target"
+        and offset == step.target
+        and sys._getframe(2) is step.frame
+    ):
+        into = Step("into", step.frame)
+        into.codes.add(step.frame.f_code)
+        with _lock:
+            _steps[threading.get_ident()] = into
+        _rearm()
     return None
 
 
@@ -231,7 +259,12 @@ def _step_command(kind):
         thread_id, step, frame = arguments.get("threadId"), kind, None
         if tasks.is_task_id(thread_id):
             thread_id, step, frame = _task_step(thread_id, kind)
-        stopped(thread_id)
+        entry = stopped(thread_id)
+        target = arguments.get("targetId") if kind == "stepIn" else None
+        if target is not None:
+            if target not in calltargets.call_offsets(entry.frame.f_code):
+                raise RequestError(f"targetId {target} is not a call in {entry.frame.f_code.co_qualname}")
+            _targets[entry.ident] = target
         single = bool(arguments.get("singleThread"))
         agent.after_response.append(lambda: suspend.resume(step, thread_id, single, frame))  # see `continue`
         return {}
@@ -317,4 +350,5 @@ monitoring.on(E.PY_YIELD, _on_yield)
 monitoring.on(E.PY_UNWIND, _on_unwind)
 monitoring.on(E.PY_START, _on_enter)
 monitoring.on(E.PY_RESUME, _on_enter)
+monitoring.on(E.CALL, _on_call)
 values.scope_extras.append(return_values)

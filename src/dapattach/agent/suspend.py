@@ -32,7 +32,8 @@ After `close()` (detach) every call returns `CONTINUE` at once.
 Functions in `after_stop` run on the thread once it is resumed, `hook(action, frame)` (stepping
 arms its step there); functions in `resume_hooks` run on the agent thread at each resume,
 `hook(kind, idents)`, where `idents` are the threads released, or None when every thread was (handles
-of those threads die then, and a continue ends their steps).
+of those threads die then, and a continue ends their steps); functions in `before_report` run on the
+stopping thread just before its `stopped` event goes out (what the program printed goes first).
 """
 
 import collections
@@ -54,6 +55,7 @@ _state = {"stop_all": False, "reported": False, "closed": False, "all_stop": Tru
 _pausing = set()
 """Threads asked to stop alone (non-stop `pause`), by ident."""
 _wiring = {"send": None, "line_events": None, "pause_codes": None}
+before_report = []
 _AGENT_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -272,6 +274,9 @@ def stop(frame, reason, *, report=True, at_line=False, **fields):
     if paused_alone:
         _narrow_pause()
     if report:
+        for hook in list(before_report):
+            with contextlib.suppress(Exception):
+                hook()
         body = {"reason": reason, "threadId": entry.thread_id, "allThreadsStopped": everyone, **fields}
         with _lock:
             if everyone and _state["stop_all"]:
@@ -419,4 +424,5 @@ def close():
     resume_hooks.clear()
     after_stop.clear()
     reported_hooks.clear()
+    before_report.clear()
     return released

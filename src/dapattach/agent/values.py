@@ -4,7 +4,8 @@ Variable references point at a `Ref`: a frame scope, an object reached from one,
 run (shown lazily: the client asks for it explicitly and only then is the getter called). References die
 on resume, as DAP says. Reprs are capped unless the caller asks for the full text, and a repr that raises
 shows the error instead of breaking the listing. A listing is handed out row by row (`cells`), so that a
-repr that hangs costs only its own row.
+repr that hangs costs only its own row. With DAP's `format: {hex: true}` integers are shown in hexadecimal,
+also inside lists, tuples, sets and dicts (names stay as they are, so they still evaluate).
 """
 
 import contextlib
@@ -88,15 +89,38 @@ class Ref:
         self.name = name
 
 
-_repr = reprlib.Repr(maxlevel=3, maxstring=REPR_LIMIT, maxother=REPR_LIMIT, maxlong=REPR_LIMIT)
-for _attr in ("maxlist", "maxtuple", "maxset", "maxfrozenset", "maxdict", "maxdeque", "maxarray"):
-    setattr(_repr, _attr, 100)
+class _HexRepr(reprlib.Repr):
+    def repr_int(self, value, level):
+        return hex(value)
 
 
-def safe_repr(value, limit=REPR_LIMIT):
+def _capped(kind):
+    shown = kind(maxlevel=3, maxstring=REPR_LIMIT, maxother=REPR_LIMIT, maxlong=REPR_LIMIT)
+    for attr in ("maxlist", "maxtuple", "maxset", "maxfrozenset", "maxdict", "maxdeque", "maxarray"):
+        setattr(shown, attr, 100)
+    return shown
+
+
+_repr = _capped(reprlib.Repr)
+_hex_repr = _capped(_HexRepr)
+CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
+def wants_hex(arguments):
+    """Whether a request's DAP `format` asks for hexadecimal integers."""
+    shown = arguments.get("format")
+    return isinstance(shown, dict) and bool(shown.get("hex"))
+
+
+def safe_repr(value, limit=REPR_LIMIT, as_hex=False):
     """repr(value), capped to `limit` characters (None: no cap); an exception is shown, never raised."""
     try:
-        if limit is not None and type(value) in (list, tuple, dict, set, frozenset, str, bytes):
+        kind = type(value)
+        if as_hex and kind is int:
+            text = hex(value)
+        elif as_hex and kind in CONTAINERS:
+            text = _hex_repr.repr(value)
+        elif limit is not None and kind in (*CONTAINERS, str, bytes):
             text = _repr.repr(value)
         else:
             text = repr(value)
@@ -179,11 +203,11 @@ def has_children(value):
     return bool(_attributes(value) or _properties(value))
 
 
-def variable(handles, name, value, path, frame, limit=REPR_LIMIT):
+def variable(handles, name, value, path, frame, limit=REPR_LIMIT, as_hex=False):
     """One DAP `Variable` for `value`, allocating a reference when it can be expanded."""
     result = {
         "name": name,
-        "value": safe_repr(value, limit),
+        "value": safe_repr(value, limit, as_hex),
         "type": type_name(value),
         "variablesReference": 0,
     }
@@ -202,37 +226,52 @@ def _child_path(path, suffix):
     return None if path is None else path + suffix
 
 
-def _cell(handles, name, value, path, frame):
-    return name, lambda: variable(handles, name, value, path, frame)
+def _cell(handles, name, value, path, frame, as_hex=False):
+    return name, lambda: variable(handles, name, value, path, frame, as_hex=as_hex)
 
 
-def _indexed(handles, ref, start, count):
+def _indexed(handles, ref, start, count, as_hex=False):
     value = ref.target
     stop = start + count
     if isinstance(value, dict):
         items = itertools.islice(list(value.items()), start, stop)
         return [
-            _cell(handles, safe_repr(key, 200), item, _child_path(ref.path, f"[{safe_repr(key)}]"), ref.frame)
+            _cell(
+                handles,
+                safe_repr(key, 200),
+                item,
+                _child_path(ref.path, f"[{safe_repr(key)}]"),
+                ref.frame,
+                as_hex,
+            )
             for key, item in items
         ]
     if isinstance(value, SETS):
         items = itertools.islice(list(value), start, stop)
-        return [_cell(handles, str(index), item, None, ref.frame) for index, item in enumerate(items, start)]
+        return [
+            _cell(handles, str(index), item, None, ref.frame, as_hex)
+            for index, item in enumerate(items, start)
+        ]
     items = value[start:stop]
     return [
-        _cell(handles, str(index), item, _child_path(ref.path, f"[{index}]"), ref.frame)
+        _cell(handles, str(index), item, _child_path(ref.path, f"[{index}]"), ref.frame, as_hex)
         for index, item in enumerate(items, start)
     ]
 
 
-def _named(handles, ref):
+def _length_text(value, as_hex):
+    length = _length(value)
+    return hex(length) if as_hex and length is not None else str(length)
+
+
+def _named(handles, ref, as_hex=False):
     value = ref.target
     result = []
     if _indexed_count(value) or isinstance(value, (*SEQUENCES, *SETS, dict)):
         length = {"name": "len()", "type": "int", "variablesReference": 0}
-        result.append(("len()", lambda: {**length, "value": str(_length(value))}))
+        result.append(("len()", lambda: {**length, "value": _length_text(value, as_hex)}))
     for name, attr in _attributes(value):
-        result.append(_cell(handles, name, attr, _child_path(ref.path, "." + name), ref.frame))
+        result.append(_cell(handles, name, attr, _child_path(ref.path, "." + name), ref.frame, as_hex))
     for name in _properties(value):
         lazy = handles.add(Ref("lazy", value, _child_path(ref.path, "." + name), ref.frame, name))
         row = {
@@ -246,7 +285,7 @@ def _named(handles, ref):
     return result
 
 
-def _scope(handles, ref):
+def _scope(handles, ref, as_hex=False):
     frame = ref.frame
     if ref.kind == "locals":
         names = dict(frame.f_locals)
@@ -257,15 +296,15 @@ def _scope(handles, ref):
         for extra in scope_extras:
             extras.update(extra(frame, ref.kind))
         names = {**extras, **names}
-    return [_cell(handles, str(name), value, str(name), frame) for name, value in names.items()]
+    return [_cell(handles, str(name), value, str(name), frame, as_hex) for name, value in names.items()]
 
 
-def _property(handles, ref):
+def _property(handles, ref, as_hex=False):
     try:
         value = getattr(ref.target, ref.name)
     except Exception as error:
         return {"name": ref.name, "value": f"<raised {describe_error(error)}>", "variablesReference": 0}
-    return variable(handles, ref.name, value, ref.path, ref.frame)
+    return variable(handles, ref.name, value, ref.path, ref.frame, as_hex=as_hex)
 
 
 def cells(handles, ref, arguments):
@@ -274,16 +313,17 @@ def cells(handles, ref, arguments):
     repr, a length, a property), so the caller can give each row its own time limit. Collecting the
     pairs runs the target's code too (a container's own `__getitem__`, `__len__`)."""
     kind = ref.kind
+    as_hex = wants_hex(arguments)
     if kind in ("locals", "globals"):
-        return _scope(handles, ref)
+        return _scope(handles, ref, as_hex)
     if kind == "lazy":
-        return [(ref.name, lambda: _property(handles, ref))]
+        return [(ref.name, lambda: _property(handles, ref, as_hex))]
     filter_ = arguments.get("filter")
     start = max(0, int(arguments.get("start") or 0))
     count = int(arguments.get("count") or 0) or PAGE_LIMIT
     result = []
     if filter_ != "indexed":
-        result.extend(_named(handles, ref))
+        result.extend(_named(handles, ref, as_hex))
     if filter_ != "named" and _indexed_count(ref.target):
-        result.extend(_indexed(handles, ref, start, count))
+        result.extend(_indexed(handles, ref, start, count, as_hex))
     return result

@@ -1,8 +1,10 @@
 """The agent's end of the wire: newline-delimited JSON over the adapter's Unix socket.
 
 Reads happen on the agent thread only; writes come from the agent thread, from stopped threads (`stopped`
-events, the answers of the jobs they run) and from worker threads, so sending is serialised by a lock. A
-broken socket never raises: the reader sees end-of-file and the agent detaches.
+events, the answers of the jobs they run), from worker threads and from the ticker (program output), so
+sending is serialised by a lock. A broken socket never raises: the reader sees end-of-file and the agent
+detaches. Program output travels as raw bytes after a JSON header line (`send_output`), so the target
+spends no time decoding or escaping it.
 """
 
 import contextlib
@@ -55,6 +57,21 @@ class Channel:
     def has_line(self):
         """Whether a whole message is waiting in the buffer (`receive(0)` returns it without reading)."""
         return b"\n" in self._buffer
+
+    def send_output(self, category, encoding, payload):
+        """`{"type": "output", "category": ..., "encoding": ..., "size": N}` then the N bytes of `payload`."""
+        header = {"type": "output", "category": category, "encoding": encoding, "size": len(payload)}
+        line = json.dumps(header).encode() + b"\n"
+        with self._send_lock:
+            if self.broken:
+                return False
+            try:
+                self._sock.sendall(line)
+                self._sock.sendall(payload)
+            except OSError:
+                self.broken = True
+                return False
+        return True
 
     def receive(self, timeout=None):
         """The next message as a dict, None at end of file / on a broken or garbled stream, or `QUIET`

@@ -6,19 +6,26 @@ Events go to `on_event` when set, else to the `events` queue. A request whose ca
 sent `cancel`, the session ends) is cancelled in the agent too, which interrupts the target's code it runs.
 When the socket closes (detach, target exit, agent gone) every pending request fails with `AgentGone` and
 `closed` is set.
+The program's output comes as raw bytes after a header line; it is decoded here (one incremental decoder
+per stream) and delivered as an `output` event. `flow`, when set, is awaited after each one, so a client
+that reads slowly slows the link down instead of filling our memory (the agent then drops output, and says
+so, rather than hold the target up).
 """
 
 import asyncio
+import codecs
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 type Body = dict[str, Any]
 type EventHandler = Callable[[str, Body], None]
+
+OUTPUT_LIMIT = 64 * 1024 * 1024
 
 
 class AgentError(Exception):
@@ -51,12 +58,14 @@ class AgentLink:
         self.free_threaded = bool(hello.get("freeThreaded"))
         """The target ran without the GIL when the agent came in (a 3.14t build)."""
         self.on_event = on_event
+        self.flow: Callable[[], Awaitable[None]] | None = None
         self.events: asyncio.Queue[tuple[str, Body]] = asyncio.Queue()
         self.closed = asyncio.Event()
         self._reader = reader
         self._writer = writer
         self._seq = 0
         self._pending: dict[int, asyncio.Future[Body]] = {}
+        self._decoders: dict[tuple[str, str], codecs.IncrementalDecoder] = {}
         self._reading = asyncio.get_running_loop().create_task(
             self._read_loop(), name=f"agent-link-{self.pid}"
         )
@@ -120,8 +129,15 @@ class AgentLink:
     async def _read_loop(self) -> None:
         try:
             while line := await self._reader.readline():
-                self._dispatch(json.loads(line))
-        except (ConnectionError, OSError, ValueError) as error:
+                message = json.loads(line)
+                match message:
+                    case {"type": "output", "size": int(size)} if 0 <= size <= OUTPUT_LIMIT:
+                        await self._output(message, await self._reader.readexactly(size))
+                    case {"type": "output"}:
+                        raise ValueError(f"bad output frame {message!r:.200}")
+                    case _:
+                        self._dispatch(message)
+        except (ConnectionError, OSError, ValueError, asyncio.IncompleteReadError) as error:
             log.warning("agent link to process %s broke: %s", self.pid, error)
         finally:
             self.closed.set()
@@ -130,6 +146,24 @@ class AgentLink:
                 if not future.done():
                     future.set_exception(AgentGone("", f"the agent in process {self.pid} disconnected"))
                 log.debug("request %s abandoned", seq)
+
+    async def _output(self, header: Mapping[str, Any], payload: bytes) -> None:
+        category, encoding = str(header.get("category")), str(header.get("encoding"))
+        decoder = self._decoders.get((category, encoding))
+        if decoder is None:
+            try:
+                decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+            except LookupError:
+                decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            self._decoders[category, encoding] = decoder
+        text = decoder.decode(payload)
+        if text:
+            self._dispatch(
+                {"type": "event", "event": "output", "body": {"category": category, "output": text}}
+            )
+        if self.flow is not None:
+            with contextlib.suppress(Exception):
+                await self.flow()
 
     def _dispatch(self, message: Mapping[str, Any]) -> None:
         match message:

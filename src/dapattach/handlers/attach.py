@@ -2,7 +2,9 @@
 
 DAP orders attach as: `initialized` event → the client's breakpoints → `configurationDone` → the
 `attach` response. Detaching (the default on disconnect) leaves the process running as if nothing had
-happened; `terminateDebuggee` ends it.
+happened; `terminateDebuggee` ends it (SIGTERM, then SIGKILL). `terminate` only *asks* the program to
+exit, with the signal it would get from Ctrl-C or `kill`, so its own clean-up runs; the session ends
+when the process does, and goes on if the program chooses not to exit.
 """
 
 import asyncio
@@ -21,7 +23,7 @@ from dapattach.session import Cleanup, HandlerTable, RequestContext, RequestErro
 
 log = logging.getLogger(__name__)
 
-handlers = HandlerTable(support_terminate_debuggee=True)
+handlers = HandlerTable(support_terminate_debuggee=True, supports_terminate_request=True)
 
 
 @handlers.on("attach")
@@ -40,7 +42,7 @@ async def attach(arguments: types.AttachRequestArguments, context: RequestContex
         raise RequestError(str(error)) from None
     if options.log_to_file:
         _log_to_file(session)
-    debuggee = Debuggee(options, session.send_event)
+    debuggee = Debuggee(options, session.send_event, drain=session.connection.drain)
     follower = await subprocesses.follow(session, debuggee, configuration)
     progress = Progress(session, f"Attaching to process {options.process_id}")
     try:
@@ -70,6 +72,17 @@ async def attach(arguments: types.AttachRequestArguments, context: RequestContex
     if debuggee.initial_stop is not None:
         _after_response(session, [("stopped", debuggee.initial_stop)])
         debuggee.initial_stop = None
+
+
+@handlers.on("terminate")
+async def terminate(arguments: types.TerminateArguments, context: RequestContext) -> None:
+    debuggee = target.current(context.session)
+    if debuggee is None or debuggee.ended:
+        return  # nothing attached, or already gone: clients send this after `terminated` too
+    asked = await debuggee.ask_to_exit()
+    if asked is not None:
+        text = f"Asked process {debuggee.pid} to exit ({asked}).\n"
+        context.session.send_event("output", {"category": "console", "output": text})
 
 
 def _log_to_file(session: Session) -> None:

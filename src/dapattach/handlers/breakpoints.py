@@ -45,6 +45,7 @@ handlers = HandlerTable(
     supports_function_breakpoints=True,
     supports_breakpoint_locations_request=True,
     supports_exception_filter_options=True,
+    supports_exception_options=True,
     exception_breakpoint_filters=list(EXCEPTION_FILTERS),
 )
 

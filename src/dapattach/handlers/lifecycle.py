@@ -1,4 +1,4 @@
-"""Session lifecycle: initialize, configurationDone, disconnect, terminate, cancel.
+"""Session lifecycle: initialize, configurationDone, disconnect, cancel.
 
 These hold no target state; areas that attach something register a cleanup with `Session.add_cleanup`,
 which `disconnect` (or the client vanishing) runs before the session ends.
@@ -34,11 +34,6 @@ async def disconnect(arguments: types.DisconnectArguments, context: RequestConte
     """Undo what the session attached, answer, then end the session (the target keeps running)."""
     await context.session.run_cleanups(arguments)
     context.session.end()
-
-
-@handlers.on("terminate")
-async def terminate(arguments: types.TerminateArguments, context: RequestContext) -> None:
-    """dapattach never launches, so there is nothing of ours to terminate: accept and do nothing."""
 
 
 @handlers.on("cancel")

@@ -1,9 +1,10 @@
 /**
  * The editor test: the packaged extension in a real VS Code (code-server), driven through headless
  * Chromium the way a user would — open the file, F9, pick the process by its pid, look at the call stack
- * and the variables, evaluate in the Debug Console, continue, press the stop button — and the target keeps
- * running afterwards. Then a process tree: attaching to a master shows a session per worker in the Call
- * Stack view, a worker stops at the breakpoint, and stopping the master's session ends them all.
+ * and the variables, evaluate in the Debug Console, see the program's output there, complete a name and an
+ * attribute there, continue, press the stop button — and the target keeps running afterwards. Then a
+ * process tree: attaching to a master shows a session per worker in the Call Stack view, a worker stops at
+ * the breakpoint, and stopping the master's session ends them all.
  *
  *   npm run test:editor            (node test/editor/run.mjs; --no-build uses the existing .vsix)
  *
@@ -546,6 +547,70 @@ async function evaluateInDebugConsole(page, expression, expected) {
   log(`Debug Console: ${expression} → ${expected}`);
 }
 
+/**
+ * Takes the suggestion whose name is exactly `label` from the Debug Console's suggest widget (it also
+ * offers earlier inputs from the history): calls `whenShown` once it is offered, moves the focus down to it,
+ * then presses Tab.
+ */
+async function acceptSuggestion(page, label, whenShown) {
+  const widget = page.locator('.repl-input-wrapper .suggest-widget');
+  await widget
+    .locator('.monaco-list-row .label-name', { hasText: new RegExp(`^${label}$`) })
+    .first()
+    .waitFor();
+  await whenShown();
+  for (let step = 0; step < 50; step++) {
+    const focused = widget.locator('.monaco-list-row.focused .label-name');
+    if ((await focused.count()) > 0 && (await focused.first().innerText()).trim() === label) {
+      await page.keyboard.press('Tab');
+      return;
+    }
+    await page.keyboard.press('ArrowDown');
+  }
+  throw new Error(`could not move the suggest widget's focus to ${label}`);
+}
+
+/**
+ * Completes in the Debug Console as a user does: Ctrl+Space after part of a name, Tab to take the
+ * suggestion, then `.` (a trigger character) opens the attributes of what is there. Returns the input.
+ */
+async function completeInDebugConsole(page, typed, name, attributeTyped, attribute) {
+  await runCommand(page, 'Debug Console: Focus on Debug Console View');
+  const input = page.locator('.repl-input-wrapper .monaco-editor textarea');
+  await input.waitFor();
+  await input.focus();
+  await page.keyboard.type(typed);
+  await page.keyboard.press('Control+Space');
+  await acceptSuggestion(page, name, () => shot(page, 'completion-of-a-name'));
+  log(`Debug Console: "${typed}" + Ctrl+Space offers ${name}`);
+  await page.keyboard.type(`.${attributeTyped}`);
+  await acceptSuggestion(page, attribute, () => shot(page, 'completion-of-an-attribute'));
+  log(`Debug Console: "${name}.${attributeTyped}" offers ${attribute}`);
+  const line = page.locator('.repl-input-wrapper .view-line');
+  const wanted = `${name}.${attribute}`;
+  const deadline = Date.now() + STEP_TIMEOUT; // the input shows the accepted suggestion a moment later
+  for (;;) {
+    const text = (await line.first().innerText()).replace(/\u00a0/g, ' ').trim();
+    if (text === wanted) return text;
+    if (Date.now() > deadline) {
+      throw new Error(`the Debug Console input reads "${text}" after completing, not "${wanted}"`);
+    }
+    await page.waitForTimeout(100);
+  }
+}
+
+/**
+ * A line the program printed shows in the Debug Console (redirectOutput, on by default). An output row's
+ * text starts with a hidden repeat count, so only its end is anchored.
+ */
+async function expectProgramOutput(page, text) {
+  await page
+    .locator('.repl .monaco-list-row', { hasText: new RegExp(`${text}\\s*$`) })
+    .first()
+    .waitFor();
+  log(`Debug Console shows the program's output: ${text}`);
+}
+
 async function waitForSessionEnd(page, pid) {
   await page.locator('.debug-toolbar').waitFor({ state: 'hidden' });
   await page
@@ -637,6 +702,16 @@ async function main() {
     await shot(page, 'stopped-via-picker');
     await evaluateInDebugConsole(page, 'counter * 1000 + 7', counter * 1000 + 7);
     await shot(page, 'debug-console');
+    await expectProgramOutput(page, `counter ${counter - 1}`);
+    const completed = await completeInDebugConsole(page, 'coun', 'counter', 'bit_l', 'bit_length');
+    await page.keyboard.type('()');
+    await page.keyboard.press('Enter');
+    const bits = counter.toString(2).length;
+    await page
+      .locator('.repl .monaco-list-row', { hasText: new RegExp(`^\\s*${bits}\\s*$`) })
+      .first()
+      .waitFor();
+    log(`Debug Console: ${completed}() → ${bits}`);
 
     await page.keyboard.press('F5');
     await page
@@ -645,6 +720,7 @@ async function main() {
       })
       .waitFor();
     log(`continued and stopped again with counter = ${counter + 1}`);
+    await expectProgramOutput(page, `counter ${counter}`);
     await shot(page, 'after-continue');
 
     await pressDebugToolbarButton(page, 'Disconnect');

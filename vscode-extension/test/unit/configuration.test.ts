@@ -18,6 +18,7 @@ describe('withDefaults', () => {
       justMyCode: true,
       showReturnValue: true,
       logToFile: false,
+      redirectOutput: true,
     });
   });
 
@@ -84,6 +85,7 @@ describe('checkConfiguration', () => {
       ...base,
       processId: 'abc',
       justMyCode: 'yes',
+      redirectOutput: 'no',
       timeout: -1,
       python: '',
       pathMappings: [{ localRoot: '/a' }],
@@ -91,6 +93,7 @@ describe('checkConfiguration', () => {
     assert.ok(!result.ok);
     assert.match(result.message, /"processId" must be a process id .* not "abc"/);
     assert.match(result.message, /"justMyCode" must be true or false, not "yes"/);
+    assert.match(result.message, /"redirectOutput" must be true or false, not "no"/);
     assert.match(result.message, /"timeout" must be a positive number of seconds, not -1/);
     assert.match(result.message, /"python" must be the path of a Python 3\.14\+ interpreter/);
     assert.match(result.message, /"pathMappings"\[0\] needs string "localRoot" and "remoteRoot"/);

@@ -46,6 +46,7 @@ describe('package.json contributions match the code', () => {
       'pathMappings',
       'processId',
       'python',
+      'redirectOutput',
       'showReturnValue',
       'stopAll',
       'subProcess',
@@ -56,6 +57,7 @@ describe('package.json contributions match the code', () => {
     assert.equal(properties.logToFile.default, false);
     assert.equal(properties.stopAll.default, true);
     assert.equal(properties.asyncioTasks.default, true);
+    assert.equal(properties.redirectOutput.default, true);
     assert.equal(properties.subProcess.default, true);
     assert.equal(properties.processId.default, PICK_PROCESS);
   });

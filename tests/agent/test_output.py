@@ -1,0 +1,167 @@
+"""Program output: what the target writes also reaches the console, in order, and nothing else changes."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.bp_support import line_of, next_event
+from agent_harness import TARGETS, Target, attach, probe, start_target
+from dapattach.attach import AgentLink
+
+
+@pytest.fixture(params=["unbuffered", "buffered"])
+async def chatty(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Target, Path]]:
+    """The chatty target, its stdout unbuffered (as with `python -u`) or block-buffered (a pipe's default)."""
+    stderr = tmp_path / "stderr.txt"
+    unbuffered = "1" if request.param == "unbuffered" else ""
+    async with start_target("chatty.py", str(stderr), env={"PYTHONUNBUFFERED": unbuffered}) as target:
+        yield target, stderr
+
+
+async def capture(target: Target) -> AgentLink:
+    link = await attach(target)
+    await link.request("captureOutput", {"enabled": True})
+    return link
+
+
+class Console:
+    """The `output` events of a link, collected per category."""
+
+    def __init__(self, link: AgentLink) -> None:
+        self.link = link
+        self.text: dict[str, str] = {}
+
+    async def until(self, category: str, last: str) -> str:
+        """Everything of `category` the console got, once it ends with `last`."""
+        async with asyncio.timeout(20):
+            while not self.text.get(category, "").endswith(last):
+                event, body = await self.link.events.get()
+                if event == "output":
+                    self.text[body["category"]] = self.text.get(body["category"], "") + body["output"]
+        return self.text[category]
+
+
+async def go(link: AgentLink, event: str) -> None:
+    await link.request("evaluate", {"expression": f"{event}.set()", "context": "watch"})
+
+
+async def test_every_thread_in_order_and_the_programs_own_output_unchanged(chatty) -> None:
+    target, stderr = chatty
+    link = await capture(target)
+    await go(link, "burst")
+    output = Console(link)
+    console = await output.until("stdout", "END\n")
+    await target.expect("^END$")
+    own = "\n".join(target.lines[target.lines.index("BEGIN") :]) + "\n"
+    assert console[console.index("BEGIN\n") :] == own
+    numbered = [line.split() for line in own.splitlines() if line[:2] in ("A ", "B ", "C ")]
+    assert [int(number) for _, number in numbered] == list(range(1, 901))
+    assert {name for name, _ in numbered} == {"A", "B", "C"}
+    assert "café split: é\n" in console
+
+    errors = await output.until("stderr", "ValueError: chatty thread failed\n")
+    assert "logged to stderr while 3 threads print\n" in errors
+    assert "Exception in thread failing:\nTraceback (most recent call last):\n" in errors
+    assert stderr.read_text() == errors
+    await link.detach()
+
+
+async def test_block_buffered_output_shows_while_it_happens(tmp_path: Path) -> None:
+    """Ten short lines never fill a pipe's 8 KB buffer: without the flushes the console would get none."""
+    stderr = tmp_path / "stderr.txt"
+    async with start_target("chatty.py", str(stderr), env={"PYTHONUNBUFFERED": ""}) as target:
+        link = await capture(target)
+        await go(link, "slow")
+        console = await Console(link).until("stdout", "slow 10\n")
+        assert console == "".join(f"slow {number}\n" for number in range(1, 11))
+        await target.expect("^slow 10$")
+        await link.detach()
+
+
+async def test_a_stream_of_the_programs_own_is_hooked_on_its_write(tmp_path: Path) -> None:
+    stderr = tmp_path / "stderr.txt"
+    async with start_target("chatty.py", str(stderr), "custom") as target:
+        link = await capture(target)
+        await go(link, "slow")
+        assert await Console(link).until("stdout", "slow 10\n") == "".join(
+            f"slow {number}\n" for number in range(1, 11)
+        )
+        await target.expect("^SLOW 10$")
+        await link.detach()
+
+
+async def test_detach_puts_the_streams_back_exactly(chatty) -> None:
+    target, _ = chatty
+    before = await probe(target.pid)
+    link = await capture(target)
+    during = await probe(target.pid)
+    for name in ("stdout", "stderr"):
+        stream_id, attributes = before["streams"][name + ".buffer"]
+        assert during["streams"][name + ".buffer"] == [stream_id, sorted([*attributes, "write"])]
+    await link.detach()
+    assert await probe(target.pid) == before
+
+
+async def test_output_capture_is_off_until_asked_and_can_be_turned_off(chatty) -> None:
+    target, _ = chatty
+    before = await probe(target.pid)
+    link = await attach(target)
+    assert (await probe(target.pid))["streams"] == before["streams"]
+    await link.request("captureOutput", {"enabled": True})
+    await link.request("captureOutput", {"enabled": False})
+    assert (await probe(target.pid))["streams"] == before["streams"]
+    await link.detach()
+
+
+async def test_a_forked_child_writes_without_the_hook(chatty) -> None:
+    target, _ = chatty
+    link = await capture(target)
+    await go(link, "fork")
+    child = await target.expect("^CHILD ")
+    assert child.string == 'CHILD {"__stdout__": false, "__stderr__": false}'
+    await target.expect("^FORKED$")
+    console = await Console(link).until("stdout", "FORKED\n")
+    assert "CHILD" not in console
+    await link.detach()
+
+
+async def test_a_console_that_cannot_keep_up_loses_output_not_the_programs_time(tmp_path: Path) -> None:
+    """The link stops reading (as when the editor is slow): the program still writes its 20 MB at once,
+    and the console is told how much it missed."""
+    stderr = tmp_path / "stderr.txt"
+    async with start_target("chatty.py", str(stderr), env={"PYTHONUNBUFFERED": ""}) as target:
+        link = await capture(target)
+        reading = asyncio.Event()
+        link.flow = reading.wait
+        await go(link, "flood")
+        await target.expect("^FLOODED$", timeout=30)
+        reading.set()
+        output = Console(link)
+        notice = await output.until("console", "the program's own output is complete.\n")
+        missed = int(notice.split("dapattach: ")[1].split(" bytes")[0].replace(",", ""))
+        assert 0 < missed < 20_000_000
+        shown = output.text.get("stdout", "")
+        assert len(shown) + missed <= 20_000_000 + len("FLOODED\n")
+        await link.detach()
+
+
+async def test_what_was_printed_before_a_stop_arrives_before_it(chatty) -> None:
+    target, _ = chatty
+    link = await capture(target)
+    chatty_py = TARGETS / "chatty.py"
+    await link.request(
+        "setBreakpoints",
+        {"source": {"path": str(chatty_py)}, "breakpoints": [{"line": line_of("stop-here", chatty_py)}]},
+    )
+    await go(link, "halt")
+    seen: list[tuple[str, Any]] = []
+    await next_event(link, "stopped", seen)
+    printed = "".join(
+        body["output"] for event, body in seen if event == "output" and body["category"] == "stdout"
+    )
+    assert printed.endswith("before the stop\n")
+    await link.request("continue", {"threadId": 0})
+    await link.detach()
