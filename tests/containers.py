@@ -63,10 +63,24 @@ exec chroot --userspec="$user" "$root" "$inside/$relative" "$@" "/app/${program#
 
 SIDECAR = r"""
 set -eu
-mount -t tmpfs -o mode=1777 sidecar-tmp /tmp
+keep=$1
+shift
+case $keep in
+/tmp/*)
+  exec 9<"$keep"
+  mount -t tmpfs -o mode=1777 sidecar-tmp /tmp
+  mkdir -p "$keep"
+  mount --no-canonicalize --bind /proc/self/fd/9 "$keep"
+  exec 9<&-
+  ;;
+*) mount -t tmpfs -o mode=1777 sidecar-tmp /tmp ;;
+esac
 mount -t proc proc /proc
 exec "$@"
 """
+"""A sidecar's own `/tmp`, keeping the checkout visible at its path when it lies under `/tmp` (a sidecar
+image has the adapter installed; here the adapter runs from the checkout's virtual environment)."""
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 @functools.cache
@@ -228,7 +242,7 @@ def sidecar(target: ContainerTarget) -> list[str]:
     """The command prefix that runs a program in `target`'s PID namespace and nowhere else of its."""
     return [
         "nsenter", f"--target={target.pid}", "--pid", "--",
-        "unshare", "--mount", "--net", "--", "sh", "-c", SIDECAR, "sidecar",
+        "unshare", "--mount", "--net", "--", "sh", "-c", SIDECAR, "sidecar", str(CHECKOUT),
     ]  # fmt: skip
 
 

@@ -29,7 +29,9 @@ async def _attach_quickly(adapter: DapClient, pid: int) -> float:
 
 async def test_target_sleeping_for_an_hour_answers_with_a_snapshot(adapter: DapClient) -> None:
     async with start_target("blocked_main.py", "3600") as target:
-        assert await _attach_quickly(adapter, target.pid) < 1.0
+        # Without the snapshot, attach would wait for the hour (no timeout is given); how fast the
+        # answer comes is measured by bench (blocked-target rows), not here.
+        assert await _attach_quickly(adapter, target.pid) < 10.0
         waiting = await adapter.wait_event("output", lambda e: e["body"]["category"] == "important")
         assert f"Process {target.pid} has not run Python code" in waiting["body"]["output"]
         assert "MainThread is in <module>" in waiting["body"]["output"]

@@ -364,7 +364,9 @@ async def test_a_forked_child_gets_the_roots_exception_options_and_its_output_sh
 
 @needs(*CONTAINER)
 @pytest.mark.parametrize(
-    ("how", "where"), [("fork", "host"), ("subprocess", "host"), ("fork", "sidecar")], ids="-".join
+    ("how", "where"),
+    [("fork", "host"), ("subprocess", "host"), ("fork", "sidecar")],
+    ids=["fork-from-host", "subprocess-from-host", "fork-from-sidecar"],
 )
 async def test_a_child_in_a_container_is_followed_in_its_namespaces(how: str, where: str) -> None:
     """A tree in its own mount, PID, user and network namespaces, from the host and from a sidecar (each
