@@ -2,8 +2,9 @@
 
 Runs `hot()` of `targets/loop.py`'s shape in this process and enables LINE on its code for one tool, with
 callbacks that do less than any conditional breakpoint can: nothing, `sys._getframe(1)`, also read
-`f_locals` (the PEP 667 proxy), call a one-line function of the proxy, and `eval` with the proxy as locals
-(what a debugger does without compiling the condition). Every other line of `hot()` answers `DISABLE`.
+`f_locals` (the PEP 667 proxy), read one local through it (the least a condition on a local can do; the
+bench's row d-floor), call a one-line function of the proxy, and `eval` with the proxy as locals (what a
+debugger does without compiling the condition). Every other line of `hot()` answers `DISABLE`.
 Each cell is the median over repetitions of bare speed ÷ speed with the callback, by CPU time, bare and
 hooked runs interleaved. `.venv/bin/python bench/floor.py [--reps N]`; run it on other Pythons directly.
 """
@@ -53,6 +54,13 @@ def frame_locals(code, line):
     return None
 
 
+def read_local(code, line):
+    if line != HOT_LINE:
+        return DISABLE
+    _getframe(1).f_locals["i"]
+    return None
+
+
 def function_of_proxy(code, line):
     if line != HOT_LINE:
         return DISABLE
@@ -68,7 +76,7 @@ def eval_with_proxy(code, line):
     return None
 
 
-CALLBACKS = (empty, frame, frame_locals, function_of_proxy, eval_with_proxy)
+CALLBACKS = (empty, frame, frame_locals, read_local, function_of_proxy, eval_with_proxy)
 
 
 def speed(seconds):

@@ -98,26 +98,19 @@ def collect(
 ) -> dict[str, dict[str, Cell]]:
     """Build cells from raw runs: runs[(row, column)][rep] is a Sample or the reason it is missing.
 
-    Loop rows become bare ips ÷ debugger ips of the same repetition (a slowdown factor, 1.00 = no cost).
+    Loop rows come as slowdowns already: each run divides its own speed before the debugger came by its
+    speed after (1.00 = no cost; the bare column, where nothing came, shows the method's own noise).
     """
     table: dict[str, dict[str, Cell]] = {}
     for row in rows:
         table[row.key] = {}
         for column in columns:
             cell = Cell()
-            bare_runs = runs.get((row.key, BARE), [])
-            for rep, run in enumerate(runs.get((row.key, column), [])):
+            for run in runs.get((row.key, column), []):
                 if isinstance(run, str):
                     cell.reason = cell.reason or run
                     continue
-                value = run.value
-                if row.kind == "slowdown" and column != BARE:
-                    bare = bare_runs[rep] if rep < len(bare_runs) else None
-                    if not isinstance(bare, Sample):
-                        cell.reason = cell.reason or "no bare run to compare with"
-                        continue
-                    value = bare.value / run.value
-                cell.values.append(value)
+                cell.values.append(run.value)
                 cell.details.append(run.details)
             if not cell.values and cell.reason is None:
                 cell.reason = "not run"
@@ -142,13 +135,11 @@ def _spread(cell: Cell) -> str:
 
 def format_cell(row: Row, column: str, cell: Cell, width: int = 30) -> str:
     if not cell.ok:
-        if column == BARE and row.kind in ("ms",):
+        if (column == BARE and row.kind in ("ms",)) or cell.reason == "not run":
             return "-"
         text = f"n/a ({cell.reason})"
         return text if len(text) <= width else text[: width - 1] + "…"
     match row.kind, column:
-        case "slowdown", "bare":
-            return f"{cell.median / 1e6:.2f} M it/s{_spread_scaled(cell)}"
         case "slowdown", _:
             return f"{_number(cell.median)}x{_spread(cell)}"
         case "mib", _:
@@ -157,18 +148,29 @@ def format_cell(row: Row, column: str, cell: Cell, width: int = 30) -> str:
             return f"{_number(cell.median)} ms{_spread(cell)}"
 
 
-def _spread_scaled(cell: Cell) -> str:
-    if len(cell.values) < 2:
-        return ""
-    return f" ({min(cell.values) / 1e6:.2f}-{max(cell.values) / 1e6:.2f})"
+def goal_of(row: Row, table: dict[str, dict[str, Cell]]) -> float | None:
+    """The row's goal; for a row measured against a floor, the larger of its goal and factor x floor."""
+    if row.goal is None or row.floor is None:
+        return row.goal
+    key, factor = row.floor
+    floor = table.get(key, {}).get(BARE)
+    return row.goal if floor is None or not floor.ok else max(row.goal, factor * floor.median)
 
 
-def verdict(row: Row, cell: Cell) -> str:
-    if row.goal is None:
+def goal_text(row: Row, table: dict[str, dict[str, Cell]]) -> str:
+    goal = goal_of(row, table)
+    if row.floor is None or goal is None or goal == row.goal:
+        return row.goal_text
+    return f"{row.goal_text} (= {_number(goal)}x)"
+
+
+def verdict(row: Row, cell: Cell, table: dict[str, dict[str, Cell]]) -> str:
+    goal = goal_of(row, table)
+    if goal is None or not row.goal_text:
         return ""
     if not cell.ok:
         return "n/a"
-    return "met" if cell.median <= row.goal else "missed"
+    return "met" if cell.median <= goal else "missed"
 
 
 def versus(cell: Cell, reference: Cell | None) -> str:
@@ -189,7 +191,7 @@ def render(rows: list[Row], columns: list[str], table: dict[str, dict[str, Cell]
         line = [row.title, *(format_cell(row, c, cells[c]) for c in columns)]
         if "dapattach÷debugpy" in header:
             line.append(versus(cells["dapattach"], cells["debugpy"]))
-        line += [row.goal_text, *(verdict(row, cells[d]) for d in debuggers)]
+        line += [goal_text(row, table), *(verdict(row, cells[d], table) for d in debuggers)]
         lines.append(line)
     widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
@@ -215,19 +217,33 @@ def notes(rows: list[Row], columns: list[str], table: dict[str, dict[str, Cell]]
                 found.append(f"{column} {row.key}: some repetitions failed: {cell.reason}")
         if (d := _details(table, "a-busy", column)) is not None:
             found.append(
-                f"{column} a: threads answered {d['threads']}; initialize took {d['initialize_ms']:.0f} ms"
+                f"{column} a-busy: threads answered {d['threads']} after {d['threads_ms']:.1f} ms; "
+                f"top frame {d['top_frame']}"
             )
+        for key in ("a-sleep", "a-sleep200", "a-accept", "a-asyncio"):
+            if (d := _details(table, key, column)) is not None:
+                text = f"{column} {key}: threads {d['threads']}, top frame {d['top_frame']}"
+                if "invalidated_after_ms" in d:
+                    after = d["invalidated_after_ms"]
+                    text += (
+                        "; no `invalidated` within 2 s"
+                        if after is None
+                        else f"; `invalidated` {after:.0f} ms later, then threads {d['threads_after']} "
+                        f"(same ids: {d['same_thread_ids']})"
+                    )
+                found.append(text)
         for key in ("c", "d", "g"):
             if (d := _details(table, key, column)) is not None and "breakpoints" in d:
                 verified = [bp.get("verified") for bp in d["breakpoints"]]
                 found.append(f"{column} {key}: breakpoint verified={verified}")
-        for key in ("b", "c", "d", "g"):
+        for key in ("b", "c", "d-floor", "d", "g"):
             loop = table.get(key, {}).get(column)
-            if loop is not None and loop.ok and all("same_process_slowdown" in d for d in loop.details):
-                ratios = [d["same_process_slowdown"] for d in loop.details]
+            if loop is not None and loop.ok:
+                speeds = Cell([d["speed_ips"] / 1e6 for d in loop.details])
+                calls = [len(d["after_ips"]) for d in loop.details]
                 found.append(
-                    f"{column} {key}: same process, warm-up windows before attach ÷ measured windows: "
-                    f"{_number(statistics.median(ratios))}x{_spread(Cell(ratios))}"
+                    f"{column} {key}: hot call of {loop.details[0]['call_ms']:g} ms bare; speed before "
+                    f"{_number(speeds.median)} M it/s{_spread(speeds)}; {min(calls)}-{max(calls)} calls after"
                 )
         if (d := _details(table, "g", column)) is not None:
             found.append(
@@ -244,6 +260,8 @@ def notes(rows: list[Row], columns: list[str], table: dict[str, dict[str, Cell]]
                     f"namedVariables={d['namedVariables']}, first {d['first_names']}, "
                     f"last {d['last_names']}; the locals answer holding it took {d['locals_ms']:.1f} ms"
                 )
+        if (d := _details(table, "f-dict-all", column)) is not None:
+            found.append(f"{column} f-dict-all: returned {d['returned']} children ({d['bytes']} bytes)")
     return found
 
 
@@ -259,15 +277,15 @@ def to_json(
         results[row.key] = {
             "title": row.title,
             "kind": row.kind,
-            "goal": row.goal,
-            "goal_text": row.goal_text,
+            "goal": goal_of(row, table),
+            "goal_text": goal_text(row, table),
         }
         for column in columns:
             cell = table[row.key][column]
             entry: dict[str, Any] = {"values": cell.values, "details": cell.details}
             if cell.ok:
                 entry |= {"median": cell.median, "min": min(cell.values), "max": max(cell.values)}
-                entry["verdict"] = verdict(row, cell) if column != BARE else None
+                entry["verdict"] = verdict(row, cell, table) if column != BARE else None
             else:
                 entry["na"] = cell.reason
             results[row.key][column] = entry

@@ -24,7 +24,7 @@ from targets_io import TargetError
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DEBUGPY_VENV = BENCH / ".venv-debugpy"
-RUN_TIMEOUT = 180.0
+RUN_TIMEOUT = 400.0
 
 type Results = tuple[list[Row], dict[str, dict[str, report.Cell]]]
 
@@ -71,7 +71,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--reps", type=int, help="repetitions of each scenario (default 5, quick 1)")
     parser.add_argument("--only", help=f"comma-separated scenarios out of {','.join(keys)}")
     parser.add_argument("--debuggers", default="bare,debugpy,dapattach", help="columns to run")
-    parser.add_argument("--window-ms", type=int, default=100, help="loop-speed window reported by the target")
+    parser.add_argument("--hot-call-ms", type=float, default=250, help="bare hot call in rows b, c, g")
+    parser.add_argument("--quick-call-ms", type=float, default=10, help="bare hot call in rows a, d")
     parser.add_argument("--measure-s", type=float, help="loop speed measured per run (default 2, quick 0.5)")
     parser.add_argument("--steps", type=int, default=50, help="`next` requests in scenario e")
     parser.add_argument("--dapattach-python", default=str(ROOT / ".venv" / "bin" / "python"))
@@ -134,7 +135,9 @@ async def bench(args: argparse.Namespace, config: Config, debuggers: dict[str, D
         order = args.columns[rep % len(args.columns) :] + args.columns[: rep % len(args.columns)]
         for scenario in args.scenarios:
             for column in order:
-                if column == report.BARE and not scenario.with_bare:
+                if (column == report.BARE and not scenario.with_bare) or (
+                    column != report.BARE and scenario.only_bare
+                ):
                     continue
                 earlier = [runs.get((row.key, column), []) for row in scenario.rows]
                 failed_before = next((r for rs in earlier for r in rs if isinstance(r, str)), None)
@@ -176,11 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     config = Config(
         python=target_python,
         target_cpu=target_cpu,
-        window_ms=args.window_ms,
-        warmup_s=0.2 if args.quick else 0.5,
+        hot_call_ms=args.hot_call_ms,
+        quick_call_ms=args.quick_call_ms,
+        before_s=0.5 if args.quick else 2.0,
         settle_s=0.1 if args.quick else 0.3,
         measure_s=args.measure_s,
+        min_calls=2 if args.quick else 4,
         steps=args.steps,
+        idle_s=0.2 if args.quick else 0.5,
         memory_settle_s=0.3 if args.quick else 1.0,
     )
     machine = report.describe_machine(target_python, debugpy_version, ROOT)
@@ -204,13 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     load = ", ".join(f"{x:.2f}" for x in machine["loadavg_at_start"])
     print(
-        f"reps {args.reps}; loop windows {args.window_ms} ms x {config.windows}; load average at start {load}"
+        f"reps {args.reps}; hot calls of {config.hot_call_ms:g} ms (b, c, g) and {config.quick_call_ms:g} ms "
+        f"(a, d), {config.before_s:g} s before and {config.measure_s:g} s after; load average at start {load}"
     )
     print(
         f"CPU used during the bench: {machine['bench_cpu_pct']}% by the bench, "
         f"{machine['others_cpu_pct']}% by other programs, {machine['steal_pct']}% stolen by the host"
     )
-    print("cells: median (min-max) over repetitions; loop rows are slowdowns vs the bare run of the same rep")
+    print("cells: median (min-max) over repetitions; loop rows: speed before ÷ after, within one process")
     print()
     print(report.render(rows, args.columns, table))
     print()

@@ -24,16 +24,26 @@ class Attached:
     """What attaching cost and returned."""
 
     attach_ms: float
+    """From sending `attach` to the `threads` answer."""
     threads: list[Body]
     breakpoints: list[Body]
+    threads_ns: int
+    """When the `threads` answer arrived (`perf_counter_ns`)."""
+    shown_ms: float | None = None
+    """From sending `attach` to the top frames of the first thread (`top_frames=True`)."""
+    frames: list[Body] = dataclasses.field(default_factory=list)
 
 
 type Breakpoints = dict[str, list[dict[str, Any]]]
 
 
 class Session:
-    def __init__(self, client: DapClient) -> None:
+    def __init__(self, client: DapClient, started_ns: int) -> None:
         self.client = client
+        self.started_ns = started_ns
+        """When the adapter process was started (`perf_counter_ns`)."""
+        self.initialize_ms = 0.0
+        """From starting the adapter process to its `initialize` answer."""
         self.detached = False
 
     @classmethod
@@ -41,7 +51,7 @@ class Session:
         """Start the adapter and run `initialize`; returns the session and the ms that took."""
         started = time.perf_counter_ns()
         client = await DapClient.spawn(list(debugger.argv), debugger.name)
-        session = cls(client)
+        session = cls(client, started)
         try:
             await client.request(
                 "initialize",
@@ -55,6 +65,8 @@ class Session:
                     "supportsVariableType": True,
                     "supportsVariablePaging": True,
                     "supportsRunInTerminalRequest": False,
+                    "supportsProgressReporting": True,
+                    "supportsInvalidatedEvent": True,
                     "supportsStartDebuggingRequest": True,
                 },
                 timeout=20.0,
@@ -62,18 +74,21 @@ class Session:
         except BaseException:
             await client.close(timeout=2.0)
             raise
-        return session, (time.perf_counter_ns() - started) / 1e6
+        session.initialize_ms = (time.perf_counter_ns() - started) / 1e6
+        return session, session.initialize_ms
 
     async def attach(
         self,
         pid: int,
         breakpoints: Breakpoints | None = None,
         timeout: float = 30.0,
+        top_frames: bool = False,
         configuration: Body | None = None,
         options: Body | None = None,
     ) -> Attached:
         """Attach to `pid` (with `configuration`, for a child session; `options` added to the attach
-        arguments), configure, and time it up to the first `threads` answer."""
+        arguments), configure, and time it up to the first `threads` answer (and, with `top_frames`, up to
+        the first thread's top 20 frames, which is what an editor shows next)."""
         client = self.client
         started = time.perf_counter_ns()
         base = configuration if configuration is not None else {"processId": pid}
@@ -93,11 +108,17 @@ class Session:
             if not answer.get("success"):
                 raise DapError(f"attach failed: {answer.get('message')}")
             threads = (await client.request("threads", timeout=timeout)).get("threads", [])
+            threads_ns = time.perf_counter_ns()
+            attached = Attached((threads_ns - started) / 1e6, threads, verified, threads_ns)
+            if top_frames and threads:
+                arguments = {"threadId": threads[0]["id"], "startFrame": 0, "levels": 20}
+                trace = await client.request("stackTrace", arguments, timeout=timeout)
+                attached.shown_ms = (time.perf_counter_ns() - started) / 1e6
+                attached.frames = trace.get("stackFrames", [])
         finally:
             attach_answer.cancel()
             initialized.cancel()
-        finished = time.perf_counter_ns()
-        return Attached((finished - started) / 1e6, threads, verified)
+        return attached
 
     async def set_breakpoints(self, path: str, lines: list[dict[str, Any]]) -> list[Body]:
         body = await self.client.request(

@@ -2,9 +2,11 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,16 @@ def marker_line(script: str, marker: str) -> int:
     raise LookupError(f"no '# bench:{marker}' line in {script}")
 
 
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """One call of the target's hot function: when it began, and its speed by wall clock and CPU time."""
+
+    start: int
+    end: int
+    ips: float
+    cpu_ips: float
+
+
 class Target:
     """A target program on its own CPU; its stdout lines are collected as they come."""
 
@@ -30,7 +42,10 @@ class Target:
         self.process = process
         self.script = script
         self.pid = process.pid
+        self.calls: list[Call] = []
         self.windows: list[tuple[int, float, float]] = []
+        """(end, wall speed, CPU speed) of windows a target that reports windows (`printer.py`) printed."""
+        self.hooked_ns: int | None = None
         self.notes: list[dict[str, Any]] = []
         """Other JSON lines the target printed (e.g. when it started a child), in order."""
         self._changed = asyncio.Event()
@@ -85,8 +100,19 @@ class Target:
                 case {"ready": int()}:
                     if not self._ready.done():
                         self._ready.set_result(None)
+                case {
+                    "ips": float(ips) | int(ips),
+                    "cpu_ips": float(cpu) | int(cpu),
+                    "start": int(start),
+                    "t": int(end),
+                }:
+                    self.calls.append(Call(start, end, float(ips), float(cpu)))
+                    self._changed.set()
                 case {"ips": float(ips) | int(ips), "cpu_ips": float(cpu) | int(cpu), "t": int(t)}:
                     self.windows.append((t, float(ips), float(cpu)))
+                    self._changed.set()
+                case {"hooked": int(when)}:
+                    self.hooked_ns = when
                     self._changed.set()
                 case dict():
                     self.notes.append(message)
@@ -94,6 +120,41 @@ class Target:
         if not self._ready.done():
             self._ready.set_exception(TargetError(f"{self.script} exited before it was ready"))
         self._changed.set()
+
+    async def calls_after(self, start_ns: int, count: int, timeout: float) -> list[Call]:
+        """The first `count` calls of the hot function that began at or after `start_ns`.
+
+        The target stamps calls with `perf_counter_ns`, the same monotonic clock as ours.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            chosen = [call for call in self.calls if call.start >= start_ns]
+            if len(chosen) >= count:
+                return chosen[:count]
+            if self.process.returncode is not None or self._reader.done():
+                raise TargetError(f"{self.script} (pid {self.pid}) exited while being measured")
+            self._changed.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TargetError(
+                    f"{self.script} finished {len(chosen)} of {count} hot calls in {timeout:g} s "
+                    "(stopped, or slowed down that much, by the debugger?)"
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
+
+    async def wait_for(self, condition: Callable[[], bool], timeout: float) -> None:
+        """Until `condition()` holds after something the target printed."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if self.process.returncode is not None or self._reader.done():
+                raise TargetError(f"{self.script} (pid {self.pid}) exited")
+            self._changed.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TargetError(f"{self.script} did not report what was expected within {timeout:g} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
 
     async def windows_after(
         self, start_ns: int, count: int, window_ns: int, timeout: float

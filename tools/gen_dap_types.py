@@ -113,7 +113,7 @@ class Generator:
         node = self.merged(node)
         required = set(node.get("required", []))
         is_open = OPEN_MARKER in node.get("description", "")
-        lines = ["", "", "@attrs.frozen(kw_only=True)", f"class {name}:"]
+        lines = ["", "", "@frozen", f"class {name}:"]
         lines += docstring(node.get("description") or f"The `{name}` object.", "    ")
         fields: list[list[str]] = []
         for prop, sub in node.get("properties", {}).items():
@@ -184,12 +184,15 @@ class Generator:
             '"""DAP types generated from debugAdapterProtocol.json: generated, do not edit.',
             "",
             "Regenerate with `python tools/gen_dap_types.py`. Attribute names are snake_case; the converter",
-            "in `dapattach.protocol.converter` maps them to the protocol's camelCase names.",
+            "in `dapattach.protocol.converter` maps them to the protocol's camelCase names. Each class",
+            "becomes a frozen attrs class when first used (`dapattach.protocol.deferred`).",
             '"""',
             "",
             "from typing import Any, Literal",
             "",
             "import attrs",
+            "",
+            "from dapattach.protocol.deferred import frozen",
             "",
             *self.aliases,
         ]

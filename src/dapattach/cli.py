@@ -1,8 +1,11 @@
 """Command line: `dapattach [adapter options]` serves DAP; `dapattach ps|snapshot|demo ...` are tools.
 
 Subcommands live in their own modules, each exposing `main(argv) -> int`, so this file only routes.
+Started with no arguments (as editors do), the adapter answers `initialize` first (`dapattach.greeting`)
+and only then imports the rest of itself.
 """
 
+import gc
 import importlib
 import sys
 
@@ -19,6 +22,17 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(_SUBCOMMANDS[args[0]])
         result: int = module.main(args[1:])
         return result
-    from dapattach.server import main as serve
+    opening = None
+    if not args:  # how editors start it: DAP on stdio, and `initialize` is the first thing they send
+        from dapattach import greeting
 
-    return serve(args)
+        try:
+            opening = greeting.answer_initialize(sys.stdin.fileno(), sys.stdout.fileno())
+        except KeyboardInterrupt:
+            return 0
+    gc.disable()  # the imports create tens of thousands of objects that all live on: nothing to collect
+    try:
+        from dapattach.server import main as serve
+    finally:
+        gc.enable()
+    return serve(args, opening)

@@ -45,8 +45,13 @@ type Arrival = Callable[[Body | None], None]
 type BreakpointListener = Callable[[str, Body], Any]
 
 TERMINATE_GRACE = 5.0
-ATTACH_GRACE = 0.5
-"""How long `attach` waits for the agent before answering from a snapshot (busy targets take ms)."""
+PICKUP_GRACE = 0.015
+"""A busy main thread starts the bootstrap within a millisecond, one in `sleep(0.01)` steps within 10 ms;
+one that has not after this is blocked, and `attach` is answered from a snapshot at once (the editor is
+switched to the agent when it is in)."""
+ARRIVAL_GRACE = 2.0
+"""Once a thread runs the bootstrap the agent says hello within 5-10 ms (longer on a loaded machine), or
+its bootstrap refuses; one displaced by another attach at the same moment is asked again first."""
 
 
 class EndedEarly(AttachError):
@@ -116,21 +121,16 @@ class Debuggee:
 
         Raises `AttachError` with the user's message when the target cannot be attached at all.
         """
+        began = time.monotonic()
         stat = tree.read_stat(self.pid)
         self._image = stat.image if stat is not None else None
         await self.attempt.start()
         if self.options.sub_process_of is not None:
             await self._claim()
-        grace = min(ATTACH_GRACE, self.options.timeout) if self.options.timeout else ATTACH_GRACE
-        try:
-            link = await self.attempt.arrival(grace)
-        except TimeoutError:
-            if self.options.timeout is not None and self.options.timeout <= grace:
-                message = self.attempt.stalled(self.options.timeout)
-                await self.attempt.withdraw()
-                raise AttachError(self.pid, message) from None
+        link = await self.attempt.arrival_soon(PICKUP_GRACE, ARRIVAL_GRACE)
+        if link is None:
             self.attempt.stand_in()
-            self._spawn(self._wait_for_agent(time.monotonic() - grace))
+            self._spawn(self._wait_for_agent(began))
             return False
         await self._agent_in(link)
         return True
@@ -191,35 +191,52 @@ class Debuggee:
             self.on_arrival(None)
 
     async def _agent_in(self, link: AgentLink) -> None:
+        """Configure the agent, replay the breakpoints, and let the thread that ran the bootstrap go on.
+        `configure` is not waited for before the rest: the agent takes requests in order."""
         link.flow = self._drain
         log.info("the agent is in process %d", self.pid)
         stopped = link.hello.get("stopped")
         self.initial_stop = dict(stopped) if isinstance(stopped, dict) else None
+        options = {
+            "justMyCode": self.options.just_my_code,
+            "showReturnValue": self.options.show_return_value,
+            "stopAll": self.options.stop_all,
+            "asyncioTasks": self.options.asyncio_tasks,
+            **self.configure_extra,
+        }
+        configured = asyncio.ensure_future(self._ask_agent(link.send("configure", options)))
         try:
-            await self.request(
-                "configure",
-                {
-                    "justMyCode": self.options.just_my_code,
-                    "showReturnValue": self.options.show_return_value,
-                    "stopAll": self.options.stop_all,
-                    "asyncioTasks": self.options.asyncio_tasks,
-                    **self.configure_extra,
-                },
-            )
             if self.options.redirect_output:
                 await self.request("captureOutput", {"enabled": True})
-            for body in await self.breakpoints.replay(self._ask_agent):
+            for body in await self.breakpoints.replay(self._ask_agent_now):
                 self.map_sources(body)
                 self._send_event("breakpoint", body)
             await self.request("ready")
+            await configured
         except RequestError:
             if not link.closed.is_set():
                 raise
             # The process exited or exec'd at once: `_watch` says which, and attaches again after an exec.
+        finally:
+            if not configured.done():
+                configured.cancel()
+            elif not configured.cancelled():
+                configured.exception()  # seen: a failure of `configure` alone is raised above
         self._spawn(self._watch(link))
 
-    async def _ask_agent(self, command: str, arguments: Body) -> Body:
+    async def _ask_agent_now(self, command: str, arguments: Body) -> Body:
         return await self.request(command, arguments)
+
+    async def _ask_agent(self, answer: Awaitable[Body]) -> Body:
+        """The agent's answer to a request already sent; a failure becomes a `RequestError`."""
+        try:
+            return await answer
+        except AgentGone:
+            raise RequestError(
+                f"Process {self.pid} is no longer attached (it exited or the agent was stopped)."
+            ) from None
+        except AgentError as error:
+            raise RequestError(str(error)) from None
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(work, name=f"debuggee-{self.pid}")
@@ -237,14 +254,7 @@ class Debuggee:
             return await self._answer_without_agent(command, arguments)
         if command in BREAKPOINT_COMMANDS:
             self.breakpoints.record(command, arguments)
-        try:
-            body = await link.request(command, arguments)
-        except AgentGone:
-            raise RequestError(
-                f"Process {self.pid} is no longer attached (it exited or the agent was stopped)."
-            ) from None
-        except AgentError as error:
-            raise RequestError(str(error)) from None
+        body = await self._ask_agent(link.send(command, arguments))
         if command in BREAKPOINT_COMMANDS:
             self.breakpoints.adopted(body)
         return body

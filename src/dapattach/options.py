@@ -5,6 +5,7 @@ are ignored; keys we know are checked strictly and every problem is named by its
 way a user would look for it.
 """
 
+import functools
 from collections.abc import Callable
 
 import attrs
@@ -86,7 +87,9 @@ class AttachOptions:
     sub_process_of: SubProcessOf | None = None
 
 
+@functools.cache
 def _converter() -> cattrs.Converter:
+    """Built on the first `attach`, not at import: its structuring functions are compiled code."""
     converter = cattrs.Converter(forbid_extra_keys=False)
     converter.register_structure_hook(bool, _strict(bool, "true or false"))
     converter.register_structure_hook(str, _strict(str, "a string"))
@@ -133,9 +136,6 @@ def _converter() -> cattrs.Converter:
     return converter
 
 
-_CONVERTER = _converter()
-
-
 def parse_attach_options(raw: object) -> AttachOptions:
     """Check an `attach` request's arguments; raises `OptionsError` naming every bad field."""
     if raw is None:
@@ -148,6 +148,6 @@ def parse_attach_options(raw: object) -> AttachOptions:
                 "(`dapattach ps` lists them)"
             )
     try:
-        return _CONVERTER.structure(raw, AttachOptions)
+        return _converter().structure(raw, AttachOptions)
     except Exception as error:
         raise OptionsError(describe_error(error, root="attach")) from error

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dapattach import logs, transport
 from dapattach.access import Access
+from dapattach.greeting import Opening
 from dapattach.handlers import build_table
 from dapattach.peers import user_name
 from dapattach.session import Connection, Gate, HandlerTable, Session
@@ -67,13 +68,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-async def serve(args: argparse.Namespace, table: HandlerTable, access: Access) -> None:
+async def serve(
+    args: argparse.Namespace, table: HandlerTable, access: Access, opening: Opening | None = None
+) -> None:
     numbers = itertools.count(1)
 
     async def run_session(connection: Connection, gate: Gate | None) -> None:
         number = next(numbers)
         log.info("session %d starts", number)
-        await Session(connection, table, label=f"session {number}", gate=gate).run()
+        first = opening if number == 1 else None
+        await Session(connection, table, label=f"session {number}", gate=gate, opening=first).run()
         log.info("session %d ended", number)
 
     loop = asyncio.get_running_loop()
@@ -88,7 +92,8 @@ async def serve(args: argparse.Namespace, table: HandlerTable, access: Access) -
         await transport.serve_stdio(run_session)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], opening: Opening | None = None) -> int:
+    """Serve DAP; `opening` is the stdio stream as `dapattach.greeting` left it, if it went first."""
     args = parse_args(argv)
     try:
         logs.configure(args.log_dir, args.log_level)
@@ -104,7 +109,7 @@ def main(argv: list[str]) -> int:
         _say_token(access)
     try:
         table = build_table()
-        asyncio.run(serve(args, table, access))
+        asyncio.run(serve(args, table, access, opening))
     except transport.TransportError as error:
         print(f"dapattach: {error}", file=sys.stderr)
         return 2

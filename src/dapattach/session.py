@@ -16,7 +16,9 @@ from typing import Any, Protocol
 
 import attrs
 
+from dapattach.greeting import Opening
 from dapattach.protocol import types
+from dapattach.protocol.converter import structure
 from dapattach.protocol.endpoint import Endpoint, Event, InvalidMessage, Request, Response
 from dapattach.protocol.errors import ProtocolError
 
@@ -88,7 +90,9 @@ class HandlerTable:
     """
 
     def __init__(self, **capabilities: Any) -> None:
-        types.Capabilities(**capabilities)
+        unknown = capabilities.keys() - types.Capabilities.__annotations__.keys()
+        if unknown:
+            raise TypeError(f"not capabilities of DAP: {sorted(unknown)}")
         self.capabilities: dict[str, Any] = dict(capabilities)
         self.handlers: dict[str, Registration] = {}
 
@@ -139,14 +143,23 @@ class Session:
     """Serves one client connection until disconnect, end of stream or a broken stream."""
 
     def __init__(
-        self, connection: Connection, table: HandlerTable, *, label: str = "session", gate: Gate | None = None
+        self,
+        connection: Connection,
+        table: HandlerTable,
+        *,
+        label: str = "session",
+        gate: Gate | None = None,
+        opening: Opening | None = None,
     ) -> None:
+        """`opening`: the stream as `dapattach.greeting` left it, `initialize` perhaps answered already."""
         self.connection = connection
         self.label = label
         self.table = table
         self.gate = gate
         """Asked before each request when the peer was not admitted at once (`--listen`)."""
-        self.endpoint = Endpoint()
+        self.endpoint = (
+            Endpoint() if opening is None else Endpoint(decoder=opening.decoder, next_seq=opening.next_seq)
+        )
         self.converter = self.endpoint.converter
         self.state: dict[str, Any] = {}
         """Per-session data of the handler areas (the attached target, its agent link, ...)."""
@@ -162,6 +175,9 @@ class Session:
         self._ending = False
         self._closed = False
         self._reader: asyncio.Task[None] | None = None
+        if opening is not None and opening.initialize is not None:
+            self.client = structure(self.converter, opening.initialize, types.InitializeRequestArguments)
+            self.initialized_response_sent = True
 
     @property
     def capabilities(self) -> types.Capabilities:
@@ -235,6 +251,8 @@ class Session:
 
     async def _read_loop(self) -> None:
         try:
+            while not self._ending and self._receive_next():
+                pass
             while not self._ending:
                 data = await self.connection.read()
                 if not data:

@@ -19,11 +19,10 @@ import sys
 import sysconfig
 from typing import Any
 
-import attrs
-
 from dapattach import namespaces, pyinfo, remote_frames
 from dapattach.attach.pep768 import AttachError
 from dapattach.processes import Problem, ProcessError, ProcessInfo, describe_process
+from dapattach.protocol import deferred
 
 HELPER_TIMEOUT = 10.0
 
@@ -32,14 +31,17 @@ class SnapshotError(Exception):
     """A snapshot that could not be taken; the message names the PID and what to do."""
 
 
-@attrs.frozen
+@deferred.frozen
 class Frame:
     function: str
     path: str
     line: int
 
+    def to_json(self) -> dict[str, Any]:
+        return {"function": self.function, "path": self.path, "line": self.line}
 
-@attrs.frozen
+
+@deferred.frozen
 class ThreadStack:
     id: int
     """The native thread id as the process knows it (the main thread's is its PID inside)."""
@@ -53,7 +55,7 @@ class ThreadStack:
     """The same thread's id here (what `ps -L` and /proc/PID/task show); `id` outside PID namespaces."""
 
 
-@attrs.frozen
+@deferred.frozen
 class TaskStack:
     id: int
     name: str
@@ -62,7 +64,7 @@ class TaskStack:
     awaited_by: tuple[str, ...]
 
 
-@attrs.frozen
+@deferred.frozen
 class Snapshot:
     pid: int
     python: str
@@ -87,7 +89,7 @@ class Snapshot:
                     "hostId": thread.host_id or thread.id,
                     "name": thread.name,
                     "interpreter": thread.interpreter,
-                    "frames": [attrs.asdict(f) for f in thread.frames],
+                    "frames": [f.to_json() for f in thread.frames],
                 }
                 for thread in self.threads
             ],
@@ -96,7 +98,7 @@ class Snapshot:
                     "id": task.id,
                     "name": task.name,
                     "threadId": task.thread_id,
-                    "frames": [attrs.asdict(f) for f in task.frames],
+                    "frames": [f.to_json() for f in task.frames],
                     "awaitedBy": list(task.awaited_by),
                 }
                 for task in self.tasks
@@ -271,7 +273,9 @@ def _merged(
         name = _thread_name(pid, host_id, thread_id == inside)
         if running:
             name = f"{name} (interpreter {running})"
-        result.append(ThreadStack(thread_id, name, frames, interpreter=running, host_id=host_id))
+        result.append(
+            ThreadStack(id=thread_id, name=name, frames=frames, interpreter=running, host_id=host_id)
+        )
     return tuple(result)
 
 

@@ -18,6 +18,9 @@ from dapattach.snapshot import Frame, Snapshot, SnapshotError, take_snapshot
 
 FRAME_ID_BASE = 1 << 30
 """Snapshot frame ids live above the agent's, so a late request for one is recognised as stale."""
+FRESH_FOR = 0.05
+"""A snapshot younger than this (seconds) answers `threads` again: the one `attach` took to say where the
+target is blocked serves the editor's first `threads` request, which follows within milliseconds."""
 TASK_BASE = 1 << 30
 """The first DAP id of an asyncio task entry; the same rule as the agent's `tasks.task_dap_id`."""
 
@@ -52,7 +55,7 @@ class SnapshotStandIn:
         return self._snapshot
 
     async def threads(self) -> dict[str, Any]:
-        snapshot = await self.snapshot()
+        snapshot = await self.snapshot(fresh=time.time() - self._taken_at > FRESH_FOR)
         entries = [{"id": thread.id, "name": f"{thread.name} (snapshot)"} for thread in snapshot.threads]
         if self.tasks:
             names = {thread.id: thread.name for thread in snapshot.threads}

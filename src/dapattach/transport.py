@@ -8,7 +8,6 @@ Nagle's algorithm and the peer's delayed ACK.
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import os
 import socket
@@ -193,6 +192,8 @@ def parse_listen(text: str) -> tuple[str, int] | UnixAddress:
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
+    import ipaddress  # only `--listen` asks: editors start the adapter on stdio
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

@@ -109,6 +109,26 @@ async def test_condition_and_hit_conditions(jobs: tuple[Target, AgentLink]) -> N
     assert bad[0]["id"] == placed[0]["id"]
 
 
+async def test_a_condition_compiled_into_the_callback_reads_the_frames_names(
+    jobs: tuple[Target, AgentLink],
+) -> None:
+    """A lone condition on a local becomes part of the LINE callback after its first event: later events
+    must still see the frame's locals, the module's globals and builtins, and leave the module clean."""
+    target, link = jobs
+    await set_lines(link, {"line": line_of("fact-test"), "condition": "n == len(requests) + 1"})
+    await run_job(link, "job_recursion")  # fact(4): n = 4, 3, 2, then 1 == len([]) + 1 stops
+    stopped = await next_event(link, "stopped")
+    frame = (await top_frame(link, stopped["threadId"]))["id"]
+    assert await value_of(link, frame, "n") == "1"
+    leaked = await link.request(
+        "evaluate", {"expression": "[k for k in globals() if k.startswith('_dapattach')]", "frameId": frame}
+    )
+    assert leaked["result"] == "[]"
+    await set_lines(link)
+    await resume(link)
+    await target.expect(r"^fact 24$")
+
+
 async def test_a_failing_condition_stops_and_says_why(jobs: tuple[Target, AgentLink]) -> None:
     target, link = jobs
     placed = await set_lines(link, {"line": line_of("add-total"), "condition": "undefined_name > 1"})

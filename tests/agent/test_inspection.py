@@ -77,6 +77,35 @@ async def test_a_thousand_items_page_by_start_and_count(link: AgentLink) -> None
     assert named["len()"]["value"] == "1000"
 
 
+async def test_a_big_dict_pages_by_start_and_count_in_its_order(link: AgentLink) -> None:
+    keys: list[object] = [index if index % 2 else f"k{index}" for index in range(3000)]
+    keys += [(1, 2), "y" * 300]
+    big = (await locals_of(link, "nested-worker", "inner"))["big_dict"]
+    assert big["indexedVariables"] == len(keys)
+    page = await variables(link, big["variablesReference"], filter="indexed", start=1498, count=4)
+    assert list(page) == [repr(key) for key in keys[1498:1502]] == ["'k1498'", "1499", "'k1500'", "1501"]
+    assert page["1499"] == {"name": "1499", "value": "1499", "type": "int", "variablesReference": 0,
+                            "evaluateName": "big_dict[1499]"}  # fmt: skip
+    as_list = page["'k1500'"]
+    assert (as_list["value"], as_list["type"], as_list["evaluateName"]) == (
+        "[1500]",
+        "list",
+        "big_dict['k1500']",
+    )
+    inside = await variables(link, as_list["variablesReference"], filter="indexed")
+    assert inside["0"]["value"] == "1500" and inside["0"]["evaluateName"] == "big_dict['k1500'][0]"
+    tail = await variables(link, big["variablesReference"], filter="indexed", start=len(keys) - 2, count=10)
+    long_name = repr("y" * 300)[:200] + "..."
+    assert list(tail) == ["(1, 2)", long_name]
+    assert tail["(1, 2)"]["value"] == "'tuple key'" and tail["(1, 2)"]["evaluateName"] == "big_dict[(1, 2)]"
+    assert (
+        tail[long_name]["evaluateName"] == f"big_dict[{'y' * 300!r}]" and tail[long_name]["type"] == "float"
+    )
+    whole = await variables(link, big["variablesReference"])
+    assert len(whole) == 1 + 1000 and whole["len()"]["value"] == str(len(keys))
+    assert list(whole)[1:] == [repr(key) for key in keys[:1000]]
+
+
 async def test_dict_tuple_and_set_items(link: AgentLink) -> None:
     found = await locals_of(link, "nested-worker", "inner")
     items = await variables(link, found["small_dict"]["variablesReference"], filter="indexed")

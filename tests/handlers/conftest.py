@@ -10,13 +10,21 @@ from agent_harness import Target, start_target
 from dapclient import DapClient
 
 
-async def attach_session(client: DapClient, pid: int, **options: Any) -> dict[str, Any]:
-    """Run DAP's attach sequence as VS Code does and return the `initialized`-time capabilities."""
+async def attach_session(
+    client: DapClient, pid: int, *, agent: bool = True, **options: Any
+) -> dict[str, Any]:
+    """Run DAP's attach sequence as VS Code does and return the `initialized`-time capabilities.
+
+    `attach` is answered from a snapshot when the target did not run the bootstrap at once (a main thread
+    that sleeps on a loaded machine): with `agent`, also wait until the adapter says the agent is in.
+    """
     capabilities = await client.initialize(supportsProgressReporting=True)
     attach = asyncio.create_task(client.request("attach", {"processId": pid, **options}))
     await client.wait_event("initialized")
     await client.request("configurationDone")
     await attach
+    if agent:
+        await client.wait_event("output", lambda e: f"Attached to process {pid} " in e["body"]["output"])
     return dict(capabilities)
 
 

@@ -299,7 +299,7 @@ async def test_a_blocked_target_that_later_cannot_open_the_bootstrap_ends_the_wa
 ) -> None:
     async with start_target("refuses_debugger_scripts.py", "blocked") as target:
         await asyncio.to_thread(wait_until_blocked, target.pid)
-        await attach_session(adapter, target.pid)
+        await attach_session(adapter, target.pid, agent=False)
         await adapter.wait_event("output", lambda event: "has not run Python code" in event["body"]["output"])
         os.kill(target.pid, signal.SIGUSR1)
         ended = await adapter.wait_event(

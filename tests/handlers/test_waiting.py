@@ -23,7 +23,7 @@ def _line_of(program: str, marker: str) -> int:
 
 async def _attach_quickly(adapter: DapClient, pid: int) -> float:
     started = time.perf_counter()
-    await attach_session(adapter, pid)
+    await attach_session(adapter, pid, agent=False)
     return time.perf_counter() - started
 
 
@@ -80,6 +80,32 @@ async def test_breakpoint_in_an_idle_servers_handler_hits_on_the_next_request(ad
         await adapter.request("disconnect", {})
 
 
+async def test_the_editor_is_switched_from_the_snapshot_to_the_agent_with_the_same_threads(
+    adapter: DapClient,
+) -> None:
+    async with start_target("idle_server.py", ready="LISTENING") as target:
+        port = int(target.lines[-1].split()[1])
+        await adapter.initialize(supportsInvalidatedEvent=True)
+        attach = asyncio.create_task(adapter.request("attach", {"processId": target.pid}))
+        await adapter.wait_event("initialized")
+        await adapter.request("configurationDone")
+        await attach
+        snapshot = (await adapter.request("threads"))["threads"]
+        assert snapshot == [{"id": target.pid, "name": "MainThread (snapshot)"}]
+        frames = (await adapter.request("stackTrace", {"threadId": target.pid}))["stackFrames"]
+        assert "snapshot" in frames[0]["name"] and frames[1]["name"] == "socket.accept"
+        assert not [e for e in adapter.events if e["event"] == "invalidated"]
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"wake up\n")
+        await writer.drain()
+        invalidated = await adapter.wait_event("invalidated")
+        assert invalidated["body"]["areas"] == ["threads", "stacks"]
+        assert (await adapter.request("threads"))["threads"] == [{"id": target.pid, "name": "MainThread"}]
+        assert await asyncio.wait_for(reader.readline(), 10) == b"WAKE UP\n"
+        writer.close()
+
+
 async def test_idle_asyncio_server_breakpoint_hits_on_the_next_request(adapter: DapClient) -> None:
     line = _line_of("idle_asyncio_server.py", "# handler line")
     async with start_target("idle_asyncio_server.py", ready="LISTENING") as target:
@@ -122,16 +148,20 @@ async def test_agent_comes_in_through_a_worker_while_main_sleeps(adapter: DapCli
 
 async def test_a_timeout_gives_up_waiting_and_says_how_long(adapter: DapClient) -> None:
     async with start_target("blocked_main.py", "3600") as target:
-        await adapter.initialize()
-        with pytest.raises(DapError) as error:
-            await adapter.request("attach", {"processId": target.pid, "timeout": 0.2})
-        assert f"process {target.pid} did not run the attach bootstrap within 0.2 s" in str(error.value)
-        assert "seems blocked" in str(error.value)
+        await attach_session(adapter, target.pid, agent=False, timeout=0.2)  # answered from a snapshot
+        gave_up = await adapter.wait_event(
+            "output", lambda e: "did not run the attach" in e["body"]["output"]
+        )
+        assert (
+            f"process {target.pid} did not run the attach bootstrap within 0.2 s" in gave_up["body"]["output"]
+        )
+        assert "seems blocked" in gave_up["body"]["output"]
+        await adapter.wait_event("terminated")
 
 
 async def test_disconnect_while_waiting_withdraws_the_request(adapter: DapClient) -> None:
     async with start_target("blocked_main.py", "3600") as target:
-        await attach_session(adapter, target.pid)
+        await attach_session(adapter, target.pid, agent=False)
         await adapter.request("disconnect", {})
         await adapter.close()
         target.process.send_signal(2)
@@ -188,7 +218,7 @@ async def test_snapshot_request_shows_a_blocked_process_without_attaching(adapte
 
 async def test_cancelling_the_wait_gives_up_and_says_so(adapter: DapClient) -> None:
     async with start_target("blocked_main.py", "3600") as target:
-        await attach_session(adapter, target.pid)
+        await attach_session(adapter, target.pid, agent=False)
         update = await adapter.wait_event("progressUpdate")
         start = await adapter.wait_event("progressStart")
         assert start["body"]["cancellable"] is True

@@ -111,7 +111,7 @@ async def test_an_impostor_that_read_the_secret_is_refused_and_the_session_attac
             await asyncio.to_thread(wait_until_blocked, target.pid)
             adapter = await DapClient.start("stdio", env={"TMPDIR": str(shared_tmp)})
             try:
-                await attach_session(adapter, target.pid)  # answered from a snapshot: the target is blocked
+                await attach_session(adapter, target.pid, agent=False)  # a snapshot: the target is blocked
                 impostor = await asyncio.to_thread(
                     subprocess.run,
                     [*AS_NOBODY, PY314, str(HOSTILE / "impostor.py"), str(shared_tmp)],
@@ -142,13 +142,13 @@ async def test_the_folder_of_an_adapter_killed_mid_attach_goes_with_the_next_att
         async with start_target("blocked_main.py", "600") as blocked, start_target("showcase.py") as busy:
             await asyncio.to_thread(wait_until_blocked, blocked.pid)
             killed = await DapClient.start("stdio", env=env)
-            await attach_session(killed, blocked.pid)  # pending: the target is blocked
+            await attach_session(killed, blocked.pid, agent=False)  # pending: the target is blocked
             [left] = shared_tmp.glob(f"dapattach-{killed.process.pid}-*")
             killed.process.kill()
             await killed.process.wait()
             assert (left / "agent.sock").exists(), "SIGKILL leaves the folder: nothing can run at exit"
             alive = await DapClient.start("stdio", env=env)
-            await attach_session(alive, blocked.pid)
+            await attach_session(alive, blocked.pid, agent=False)
             [kept] = shared_tmp.glob(f"dapattach-{alive.process.pid}-*")
             adapter = await DapClient.start("stdio", env=env)
             try:

@@ -57,6 +57,11 @@ def inner(values):
     big_list = list(range(1000))
     small_tuple = (1, 2)
     small_dict = {"a": 1, "b": [1, 2], 3: "three"}
+    big_dict = {
+        (index if index % 2 else f"k{index}"): ([index] if index % 3 == 0 else index) for index in range(3000)
+    }
+    big_dict[(1, 2)] = "tuple key"
+    big_dict["y" * 300] = 2.5
     small_set = {"x", "y"}
     empty_list = []
     point = Point(3, 4)
@@ -67,8 +72,8 @@ def inner(values):
     long_text = "x" * 5000
     while not stop.is_set():
         time.sleep(0.005)
-    return (small_list, big_list, small_tuple, small_dict, small_set, empty_list, point, slotted, bad, tree,
-            text, long_text)  # fmt: skip
+    return (small_list, big_list, small_tuple, small_dict, big_dict, small_set, empty_list, point, slotted,
+            bad, tree, text, long_text)  # fmt: skip
 
 
 def middle(values):

@@ -289,57 +289,162 @@ def _spot(code, line, bps):
     if len(bps) == 1 and bps[0].condition is not None:
         fast = _fast_condition(bps[0].texts.get("condition"), code)
         if fast is not None:
-            cached_globals = condition = None
-
-            def spot(frame):
-                nonlocal cached_globals, condition
-                try:
-                    if frame.f_globals is not cached_globals:
-                        condition = eval(fast, frame.f_globals)
-                        cached_globals = frame.f_globals
-                    if not condition(frame.f_locals):
-                        return None
-                except KeyboardInterrupt:
-                    raise
-                except BaseException:
-                    return _hits(frame, line, bps)  # `eval` gives the exact value or the exact error
-                return _hits(frame, line, bps, tested=True)
-
-            def specialise(miss, stop, _getframe=sys._getframe):
-                """The whole LINE callback for this one location: one call fewer, no table lookup."""
-
-                def on_line(event_code, event_line):
-                    if event_line != line or event_code is not code:
-                        return miss(event_code, event_line)
-                    frame = _getframe(1)
-                    try:
-                        if frame.f_globals is cached_globals:
-                            if not condition(frame.f_locals):
-                                return None
-                            answer = _hits(frame, line, bps, tested=True)
-                        else:
-                            answer = spot(frame)
-                    except KeyboardInterrupt:
-                        raise
-                    except BaseException:
-                        answer = _hits(frame, line, bps)  # `eval` gives the exact value or the exact error
-                    try:
-                        stop(frame, answer)
-                    except KeyboardInterrupt:
-                        raise
-                    except BaseException:
-                        pass
-                    return None
-
-                return on_line
-
-            spot.specialise = specialise
-            return spot
+            return _condition_spot(code, line, bps, fast)
     return lambda frame: _hits(frame, line, bps)
 
 
+def _condition_spot(code, line, bps, fast):
+    """The spot of a lone condition on a local (see `_fast_condition`), which can also `specialise` into
+    the whole LINE callback for its location once it has seen the globals of the frames that run it."""
+    cached_globals = condition = None
+    inlined = {}
+
+    def spot(frame):
+        nonlocal cached_globals, condition
+        try:
+            if frame.f_globals is not cached_globals:
+                condition = eval(fast.function, frame.f_globals)
+                cached_globals = frame.f_globals
+            if not condition(frame.f_locals):
+                return None
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            return _hits(frame, line, bps)  # `eval` gives the exact value or the exact error
+        return _hits(frame, line, bps, tested=True)
+
+    def answer_and_stop(frame, stop):
+        try:
+            stop(frame, spot(frame))
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            pass
+
+    def specialise(miss, stop):
+        """One callback for this one location: no table lookup, and the condition compiled into it (once
+        the globals its names need are known), so an event calls nothing but `_getframe` and the proxy."""
+        if "callback" not in inlined and not fast.reads_globals:
+            inlined["callback"] = _inline(fast, code, line, None, miss, stop, bps, answer_and_stop)
+        if "callback" in inlined:
+            return inlined["callback"]
+
+        def first_events(event_code, event_line):
+            if event_line != line or event_code is not code:
+                return miss(event_code, event_line)
+            frame = sys._getframe(1)
+            answer_and_stop(frame, stop)
+            if "callback" not in inlined and cached_globals is not None:
+                inlined["callback"] = _inline(
+                    fast, code, line, cached_globals, miss, stop, bps, answer_and_stop
+                )
+                monitor.choose_line_callback()
+            return None
+
+        return first_events
+
+    spot.specialise = specialise
+    return spot
+
+
+_INLINED = """
+def _dapattach_on_line(_dapattach_event_code, _dapattach_event_line):
+    if _dapattach_event_line != _dapattach_line or _dapattach_event_code is not _dapattach_code:
+        return _dapattach_miss(_dapattach_event_code, _dapattach_event_line)
+    _dapattach_frame = _dapattach_getframe(1)
+    if _dapattach_frame.f_globals is not _dapattach_globals:
+        return _dapattach_other(_dapattach_frame, _dapattach_stop)
+    try:
+        _dapattach_frame_locals = _dapattach_frame.f_locals
+        if not (CONDITION):
+            return None
+        _dapattach_answer = _dapattach_hits(_dapattach_frame, _dapattach_line, _dapattach_bps, tested=True)
+    except _dapattach_interrupt:
+        raise
+    except _dapattach_any:
+        _dapattach_answer = _dapattach_hits(_dapattach_frame, _dapattach_line, _dapattach_bps)
+    try:
+        _dapattach_stop(_dapattach_frame, _dapattach_answer)
+    except _dapattach_interrupt:
+        raise
+    except _dapattach_any:
+        pass
+    return None
+"""
+
+
+def _inline(fast, code, line, frame_globals, miss, stop, bps, other):
+    """The LINE callback of `_INLINED` with the condition in place of CONDITION, as lean as the monitoring
+    floor allows (an event costs one call of it, `_getframe` and the locals proxy, and little else).
+
+    A condition that names only locals gets a private module holding everything of ours, read as
+    specialised globals, and neither compares the frame's globals nor keeps the proxy in a variable
+    when it reads it once. One that names globals or builtins (`frame_globals`) runs in the frame's
+    module, so its names mean what they mean there; ours then come in as defaults of parameters the
+    monitoring call never fills (positional: keyword-only ones are looked up in a dict at every call).
+    """
+    import ast
+    import copy
+
+    ours = {
+        "_dapattach_line": line,
+        "_dapattach_code": code,
+        "_dapattach_miss": miss,
+        "_dapattach_getframe": sys._getframe,
+        "_dapattach_globals": frame_globals,
+        "_dapattach_other": other,
+        "_dapattach_hits": _hits,
+        "_dapattach_bps": bps,
+        "_dapattach_stop": stop,
+        "_dapattach_interrupt": KeyboardInterrupt,
+        "_dapattach_any": BaseException,
+    }
+    function = ast.parse(_INLINED, FILENAME).body[0]
+    condition = fast.expression
+    body = function.body
+    if frame_globals is None:
+        del body[2]  # no `f_globals` check
+        if sum(isinstance(node, ast.Name) and node.id == PROXY for node in ast.walk(condition)) == 1:
+            del body[2].body[0]  # no proxy variable: `f_locals` read where the condition reads it
+            proxy = ast.Attribute(ast.Name("_dapattach_frame", ast.Load()), "f_locals", ast.Load())
+            condition = _replace(copy.deepcopy(condition), PROXY, proxy)
+    else:
+        function.args.args += [ast.arg(name) for name in ours]
+        function.args.defaults = [ast.Constant(None) for _ in ours]
+    function = _replace(function, "CONDITION", condition)
+    module = ast.fix_missing_locations(ast.Module([function], []))
+    compiled = compile(module, FILENAME, "exec", dont_inherit=True)
+    function_code = next(const for const in compiled.co_consts if hasattr(const, "co_code"))
+    if frame_globals is None:
+        return type(_inline)(function_code, {"__builtins__": {}, **ours}, "_dapattach_on_line")
+    return type(_inline)(function_code, frame_globals, "_dapattach_on_line", tuple(ours.values()))
+
+
+def _replace(tree, name, node):
+    """`tree` with `node` wherever the name `name` is read."""
+    import ast
+
+    class Replace(ast.NodeTransformer):
+        def visit_Name(self, found):
+            return node if found.id == name else found
+
+    return Replace().visit(tree)
+
+
+class _FastCondition:
+    __slots__ = ("expression", "function", "reads_globals")
+
+    def __init__(self, expression, function, reads_globals):
+        self.expression = expression
+        """The condition with the frame's locals read from the proxy `PROXY` (an `ast` expression)."""
+        self.function = function
+        """Code of `lambda PROXY: expression`, to `eval` into a function with the frame's globals."""
+        self.reads_globals = reads_globals
+        """Whether a name in it is not a local of the frame (a global, or a builtin such as `len`)."""
+
+
 def _fast_condition(text, code):
-    """Code of a lambda taking the frame's locals proxy that computes the condition, or None.
+    """The condition as an expression of the frame's locals proxy (`_FastCondition`), or None.
 
     Names that are locals of `code` become lookups in the proxy, others stay global, so a function call
     replaces `eval` with a mapping for locals, whose every name lookup goes the slow way. Only plain
@@ -356,7 +461,7 @@ def _fast_condition(text, code):
         return None
     scoped = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr)
     for node in ast.walk(tree):
-        if isinstance(node, scoped) or (isinstance(node, ast.Name) and node.id == PROXY):
+        if isinstance(node, scoped) or (isinstance(node, ast.Name) and node.id.startswith("_dapattach_")):
             return None
     local = {*code.co_varnames, *code.co_cellvars, *code.co_freevars}
 
@@ -367,9 +472,12 @@ def _fast_condition(text, code):
             lookup = ast.Subscript(ast.Name(PROXY, ast.Load()), ast.Constant(node.id), ast.Load())
             return ast.copy_location(lookup, node)
 
+    expression = ToProxy().visit(tree.body)
+    reads_globals = any(isinstance(node, ast.Name) and node.id != PROXY for node in ast.walk(expression))
     arguments = ast.arguments(args=[ast.arg(PROXY)])
-    function = ast.Expression(ast.Lambda(arguments, ToProxy().visit(tree.body)))
-    return compile(ast.fix_missing_locations(function), FILENAME, "eval", dont_inherit=True)
+    function = ast.Expression(ast.Lambda(arguments, expression))
+    compiled = compile(ast.fix_missing_locations(function), FILENAME, "eval", dont_inherit=True)
+    return _FastCondition(expression, compiled, reads_globals)
 
 
 def _hits(frame, line, bps, tested=False):

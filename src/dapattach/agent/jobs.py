@@ -117,7 +117,8 @@ class Job:
         return row
 
     def render(self, cells):
-        """The rows of `cells` [(name, work)], each a `row`; a stuck row lets a worker go on with the rest."""
+        """The rows of `cells` [(name, work)], each a `row` (a `work` that is a row already is taken as it
+        is); a stuck row lets a worker go on with the rest."""
         self.listing = Listing(cells)
         self._drain()
         return self.listing.rows
@@ -143,7 +144,7 @@ class Job:
                 return
             listing.current = index
             name, work = listing.cells[index]
-            row = self.row(name, work)
+            row = work if type(work) is dict else self.row(name, work)
             if listing.rows[index] is None:
                 listing.rows[index] = row
 

@@ -5,13 +5,16 @@
     withdraw, fail, target gone, hand over: from any phase to detached
 
 `start` checks the target, has the driver place the files and open the agent's socket, checks that the
-target sees the bootstrap as the adapter wrote it, and asks the target to run it. `arrival` waits for the
-agent: a target whose threads are all blocked runs the bootstrap only when it next runs Python code, so
-the session goes on meanwhile with answers from a snapshot (`stand_in`) and calls `arrival` again. A target
-that takes the request but does not open the bootstrap ends the attach within `OPEN_GRACE`, with the
-reason. The agent is in once its connection passes the listener's checks. `withdraw` takes back a request
-the target has not run; `detach` lets the agent remove itself. Whatever way an attach ends, nothing of it
-stays behind: no request in the target, no folder, no socket.
+target sees the bootstrap as the adapter wrote it, and asks the target to run it (in the background, a
+request the thread asked has not started within `HAND_ON_AFTER` is handed to a thread that runs Python
+now, if one does). `arrival_soon` tells within milliseconds whether the agent is coming (a busy target
+starts the bootstrap at once); `arrival` waits for it. A target whose threads are all blocked runs the
+bootstrap only when it next runs Python code, so the session goes on meanwhile with answers from a
+snapshot (`stand_in`) and calls `arrival` again. A target that takes the request but does not open the
+bootstrap ends the attach within `OPEN_GRACE`, with the reason. The agent is in once its connection
+passes the listener's checks. `withdraw` takes back a request the target has not run; `detach` lets the
+agent remove itself. Whatever way an attach ends, nothing of it stays behind: no request in the target,
+no folder, no socket.
 """
 
 import asyncio
@@ -38,6 +41,8 @@ from dapattach.attach.watch import OpenWatch
 log = logging.getLogger(__name__)
 
 PROTOCOL = 1
+HAND_ON_AFTER = 0.03
+"""Seconds the thread first asked (the main thread) has to start the bootstrap before it counts as blocked."""
 FOLLOW_EVERY = (0.005, 0.05)
 """How often an attach looks at its request until the agent says hello: every 5 ms for a second, then every
 50 ms (a look is two reads of the target's memory and a stat, about 50 µs)."""
@@ -90,6 +95,10 @@ class Attempt:
         self._listener: AgentListener | None = None
         self._injection: object | None = None
         self._following: asyncio.Task[None] | None = None
+        self._handing_on: asyncio.Task[None] | None = None
+        self._moving: asyncio.Future[object] | None = None
+        self._handing = False
+        """True while the request moves to another thread: the one withdrawn looks taken meanwhile."""
         self._watch: OpenWatch | None = None
         self._script = ""
         self._since = time.monotonic()
@@ -130,6 +139,46 @@ class Attempt:
             raise
         self._move("inject")
         self._following = asyncio.create_task(self._follow(script), name=f"attach-follow-{self.pid}")
+        self._handing_on = asyncio.create_task(self._hand_on(script), name=f"attach-hand-on-{self.pid}")
+
+    async def _hand_on(self, script: str) -> None:
+        if await self.picked_up(HAND_ON_AFTER):
+            return
+        assert self._driver is not None and self.target is not None
+        self._moving = asyncio.ensure_future(
+            asyncio.to_thread(self._driver.hand_on, self.target, script, self._injection)
+        )
+        self._handing = True
+        try:
+            self._injection = await asyncio.shield(self._moving)
+        except AttachError as error:
+            log.info("process %d: the request stays where it was: %s", self.pid, error)
+        finally:
+            self._handing = False
+
+    async def picked_up(self, within: float) -> bool:
+        """Whether the target starts running the bootstrap within `within` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while self._driver is not None and not self._driver.picked_up(self._injection):
+            if loop.time() >= deadline or self.phase is Phase.DETACHED:
+                return False
+            await asyncio.sleep(0.001)
+        return True
+
+    async def arrival_soon(self, pickup: float, arrival: float) -> AgentLink | None:
+        """The agent's link if the target starts the bootstrap within `pickup` seconds and the agent says
+        hello within `arrival` seconds more; None otherwise, the attach as it was (`stand_in`, then
+        `arrival` later). Errors as `arrival`'s. A thread that looks up only now and then (an agent's,
+        asked when one is in already) gets the time the driver says it needs."""
+        if self._driver is not None and self.target is not None:
+            pickup = max(pickup, self._driver.pickup_within(self.target, self._injection))
+        if not await self.picked_up(pickup):
+            return None
+        try:
+            return await self.arrival(arrival)
+        except TimeoutError:
+            return None
 
     async def _follow(self, script: str) -> None:
         """Until the agent says hello: send the request again if another attach displaced it.
@@ -248,7 +297,7 @@ class Attempt:
         socket), or when the driver cannot tell."""
         started = time.monotonic()
         while (watch := self._watch) is not None and self._driver is not None and self._injection is not None:
-            match self._driver.taken(self._injection):
+            match "moving" if self._handing else self._driver.taken(self._injection):
                 case None:
                     break
                 case True:
@@ -296,6 +345,11 @@ class Attempt:
         self.close("withdraw")
 
     async def _take_back(self) -> None:
+        if self._handing_on is not None:
+            self._handing_on.cancel()
+        if self._moving is not None:
+            with contextlib.suppress(AttachError):
+                self._injection = await self._moving
         withdrawn = True
         if self._injection is not None and self._driver is not None:
             withdrawn = await asyncio.to_thread(self._driver.withdraw, self._injection)
@@ -357,6 +411,8 @@ class Attempt:
         if self._following is not None:
             self._following.cancel()
             self._following = None
+        if self._handing_on is not None:
+            self._handing_on.cancel()
         if self._watch is not None:
             self._watch.close()
             self._watch = None

@@ -2,11 +2,12 @@
 
 An attach (`attempt.Attempt`) asks its driver these things: where to place the files the target reads and
 the socket its agent connects to (`place`), to ask the target to run the bootstrap (`inject`), whether the
-target has taken that request (`taken`), whether a connection to that socket comes from the target itself
-(`verify_peer`), to take back a request the target has not run yet (`withdraw`), and whether another
-debugger's request took its place (`displaced`, then `resend`). Checks, the bootstrap, the secret, the
-snapshot stand-in and the link are the same whichever driver is used, so another way in (`sys.remote_exec`
-run by the target's own interpreter) is another driver.
+target has started it (`picked_up`), to give the request to another thread when the one asked is blocked
+(`hand_on`), whether the target has taken that request (`taken`), whether a connection to that socket
+comes from the target itself (`verify_peer`), to take back a request the target has not run yet
+(`withdraw`), and whether another debugger's request took its place (`displaced`, then `resend`). Checks,
+the bootstrap, the secret, the snapshot stand-in and the link are the same whichever driver is used, so
+another way in (`sys.remote_exec` run by the target's own interpreter) is another driver.
 
 `DirectDriver` speaks PEP 768 itself (`pep768`, Linux): any 3.14+ version, any thread of the target, in
 any namespaces (`placement` puts the files inside a container's own filesystem; `SO_PEERCRED` gives the
@@ -24,7 +25,8 @@ from dapattach.attach.checks import AttachError, disabled_error, permission_erro
 from dapattach.attach.folder import AttachFolder
 from dapattach.attach.target import Target
 
-MAIN_THREAD_GRACE = 0.03
+AGENT_TICK = 0.25
+"""An agent's thread runs Python at least this often, even while it waits for requests (`agent/core.py`)."""
 AGENT_THREAD_NAME = b"dapattach-agent"
 """The agent thread's name (`agent/core.py`), which Python gives the OS thread too."""
 DISPLACER_WAIT = 1.0
@@ -40,7 +42,22 @@ class Driver(Protocol):
 
     def inject(self, target: Target, script: str) -> object:
         """Ask the target to run the file `script` (a path as the target sees it); returns a handle for
-        `withdraw`. Blocking (run it in a worker thread); failures are `AttachError`s for the user."""
+        `withdraw`. Blocking but quick (run it in a worker thread); failures are `AttachError`s for the
+        user."""
+        ...
+
+    def picked_up(self, injection: object) -> bool:
+        """Whether the target has started running the script; quick. A driver that cannot tell says True
+        (the attach then waits for the agent's hello instead)."""
+        ...
+
+    def pickup_within(self, target: Target, injection: object) -> float:
+        """Seconds the thread asked may take to start the script although it is not blocked (0: at once)."""
+        ...
+
+    def hand_on(self, target: Target, script: str, injection: object) -> object:
+        """The request, given to a thread that runs Python now if the one asked has not started it (it is
+        blocked in C); returns the handle in effect. Blocking (run it in a worker thread)."""
         ...
 
     def withdraw(self, injection: object) -> bool:
@@ -82,6 +99,16 @@ class HandOverDriver:
     def inject(self, target: Target, script: str) -> None:
         return None
 
+    def picked_up(self, injection: object) -> bool:
+        """Nothing was asked of a thread: the attach waits for the agent's hello."""
+        return True
+
+    def pickup_within(self, target: Target, injection: object) -> float:
+        return 0.0
+
+    def hand_on(self, target: Target, script: str, injection: object) -> None:
+        return None
+
     def withdraw(self, injection: object) -> bool:
         return True
 
@@ -112,17 +139,49 @@ class DirectDriver:
     def inject(self, target: Target, script: str) -> pep768.InjectResult:
         """When a dapattach agent is already in, its own thread: it runs Python code at least every quarter
         of a second even when every other thread is stopped at a breakpoint, so the bootstrap there
-        refuses this attach at once, naming the adapter that holds it. Otherwise the main thread first: it
-        costs a millisecond, and a busy or briefly sleeping main thread takes it at once. If it has not
-        within `MAIN_THREAD_GRACE` it is blocked (sleep, accept, an idle loop): withdraw the request (only
-        if the slot still holds ours) and let `pep768` pick a thread that runs Python now (sampled for
-        16-100 ms)."""
+        refuses this attach at once, naming the adapter that holds it. Otherwise the main thread: it costs a
+        millisecond, and a busy or briefly sleeping main thread runs it at once. A main thread that is
+        blocked (sleep, accept, an idle loop) is left to `hand_on`."""
         if (injection := _to_agent(target.pid, script)) is not None:
             return injection
-        injection = _inject(target.pid, script, "main")
-        if _picked_up(injection, MAIN_THREAD_GRACE) or not self.withdraw(injection):
+        return _inject(target.pid, script, "main")
+
+    def picked_up(self, injection: object) -> bool:
+        """The pending flag the target clears is the protocol's only sign (about 20 µs a read); a process
+        that is gone has nothing pending."""
+        assert isinstance(injection, pep768.InjectResult)
+        try:
+            return not pep768.is_pending(injection)
+        except OSError, pep768.AttachError:
+            return True
+
+    def pickup_within(self, target: Target, injection: object) -> float:
+        """An agent's thread (the bootstrap there refuses this attach) looks up every `AGENT_TICK`."""
+        assert isinstance(injection, pep768.InjectResult)
+        return 2 * AGENT_TICK if injection.thread.native_id == agent_thread(target.pid) else 0.0
+
+    def hand_on(self, target: Target, script: str, injection: object) -> pep768.InjectResult:
+        """To an agent that came in meanwhile, else to the thread running Python now (sampled for 16-100
+        ms), if there is one. Until one is found the request stays with the thread first asked (only if
+        the slot still holds ours is it withdrawn), so a main thread that wakes meanwhile (an idle
+        server's next client) still runs it."""
+        assert isinstance(injection, pep768.InjectResult)
+        running: int | None = None
+        if agent_thread(target.pid) is None:
+            try:
+                running = pep768.running_thread(target.pid)
+            except OSError, pep768.AttachError:
+                return injection
+            if running is None or running == injection.thread.native_id:
+                return injection
+        if not self.withdraw(injection):
             return injection
-        return _to_agent(target.pid, script) or _inject(target.pid, script, "auto")
+        if (moved := _to_agent(target.pid, script)) is not None:
+            return moved
+        try:
+            return _inject(target.pid, script, "main" if running is None else running)
+        except AttachError:  # that thread exited meanwhile
+            return _inject(target.pid, script, "main")
 
     def withdraw(self, injection: object) -> bool:
         assert isinstance(injection, pep768.InjectResult)
@@ -167,17 +226,6 @@ class DirectDriver:
         if not target.alive():
             return f"process {target.pid} has exited, so PID {pid} may be another process now"
         return None
-
-
-def _picked_up(injection: pep768.InjectResult, within: float) -> bool:
-    """Whether the target starts the script within `within` seconds. The protocol's only completion
-    signal is the pending flag the target clears, so it is read (about 20 µs a read) every millisecond."""
-    deadline = time.monotonic() + within
-    while pep768.is_pending(injection):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.001)
-    return True
 
 
 def agent_thread(pid: int) -> int | None:

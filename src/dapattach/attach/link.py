@@ -72,8 +72,14 @@ class AgentLink:
 
     async def request(self, command: str, arguments: Mapping[str, Any] | None = None) -> Body:
         """Send a request and return the response body; raises `AgentError` when the agent says no."""
+        return await self.send(command, arguments)
+
+    def send(self, command: str, arguments: Mapping[str, Any] | None = None) -> Awaitable[Body]:
+        """Write a request now and return what to await for its answer: requests sent one after another
+        reach the agent in that order without waiting for each other's answers (on a busy target each
+        wait for an answer is a wait for the GIL). Failures are raised when the answer is awaited."""
         if self.closed.is_set():
-            raise AgentGone(command, f"the agent in process {self.pid} is no longer connected")
+            return _raise(AgentGone(command, f"the agent in process {self.pid} is no longer connected"))
         self._seq += 1
         seq = self._seq
         future: asyncio.Future[Body] = asyncio.get_running_loop().create_future()
@@ -81,6 +87,13 @@ class AgentLink:
         message = {"type": "request", "seq": seq, "command": command, "arguments": dict(arguments or {})}
         try:
             self._writer.write(json.dumps(message).encode() + b"\n")
+        except (ConnectionError, OSError) as error:
+            self._pending.pop(seq, None)
+            return _raise(AgentGone(command, f"lost the agent in process {self.pid}: {error}"))
+        return self._answer(command, seq, future)
+
+    async def _answer(self, command: str, seq: int, future: asyncio.Future[Body]) -> Body:
+        try:
             await self._writer.drain()
             return await future
         except (ConnectionError, OSError) as error:
@@ -185,3 +198,7 @@ class AgentLink:
         future = self._pending.get(seq)
         if future is not None and not future.done():
             settle(future)
+
+
+async def _raise(error: AgentError) -> Body:
+    raise error

@@ -57,6 +57,7 @@ __all__ = [
     "python_version",
     "read_version",
     "request_state",
+    "running_thread",
 ]
 
 _COOKIE = b"xdebugpy"
@@ -228,6 +229,16 @@ def list_threads(pid: int, *, sample: bool = True) -> list[ThreadInfo]:
         threads = target.threads()
         running = target.sample_running(threads) if sample else None
         return [target.describe(t, running) for t in threads]
+
+
+def running_thread(pid: int) -> int | None:
+    """The native id of the thread "auto" would choose, sampled the same way, or None when no thread is
+    running Python: a caller can then leave a request where it is rather than move it."""
+    with _Target.open(pid) as target:
+        target.require_supported()
+        threads = target.threads()
+        chosen = target.best_running(threads, target.sample_running(threads)) if threads else None
+        return None if chosen is None else target.native_id(chosen)
 
 
 def inject(
@@ -584,15 +595,9 @@ class _Target:
                 return main, None
             case "auto":
                 running = self.sample_running(threads)
-                if main is not None and main in running:
-                    return main, running
-                holder = self.pointer(
-                    self.main_interpreter() + self.offset("interpreter_state.gil_runtime_state_holder")
-                )
-                if holder in running:
-                    return holder, running
-                if running:
-                    return next(t for t in threads if t in running), running
+                chosen = self.best_running(threads, running)
+                if chosen is not None:
+                    return chosen, running
                 return (main if main is not None else threads[0]), running
             case int() as native_id:
                 for t in threads:
@@ -605,6 +610,19 @@ class _Target:
                 )
             case _:
                 raise ValueError(f"thread must be 'main', 'auto' or a native thread id, not {wanted!r}")
+
+    def best_running(self, threads: list[int], running: set[int]) -> int | None:
+        """Among the threads seen running Python: the main thread, else the GIL holder, else the first."""
+        if not running:
+            return None
+        if threads[0] in running and self.is_main(threads[0]):
+            return threads[0]
+        holder = self.pointer(
+            self.main_interpreter() + self.offset("interpreter_state.gil_runtime_state_holder")
+        )
+        if holder in running:
+            return holder
+        return next(t for t in threads if t in running)
 
     def set_please_stop(self, tstate: int) -> None:
         """OR the stop bit into the thread's eval breaker, writing only the byte that holds it.

@@ -112,8 +112,10 @@ def _say_attached(session: Session, debuggee: Debuggee) -> None:
 
 
 async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Progress) -> None:
-    """Tell the user what we wait for, and what happens when the agent arrives (or never does)."""
+    """Tell the user what we wait for (`_arrival` says when it ends)."""
     where = await _where_blocked(debuggee)
+    if not debuggee.waiting:
+        return  # the agent came (or waiting ended) while the snapshot was read: `arrived` said so
     who = debuggee.describe()
     session.send_event(
         "output",

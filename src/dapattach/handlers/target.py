@@ -4,9 +4,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from dapattach.debuggee import Debuggee
+from dapattach.protocol.endpoint import Json
 from dapattach.session import HandlerTable, RequestContext, RequestError, Session
 
 KEY = "debuggee"
+WITHOUT_SOURCES = frozenset({"threads", "variables"})
+"""Requests whose answers name no source (nothing to map, and a `variables` answer can be 1,000 rows)."""
 
 
 def current(session: Session) -> Debuggee | None:
@@ -32,11 +35,14 @@ def plain(context: RequestContext, arguments: object) -> dict[str, Any]:
 
 
 async def forward(context: RequestContext, arguments: object) -> dict[str, Any]:
-    """Ask the agent the same request; answers come back with paths mapped to the editor's."""
+    """Ask the agent the same request; answers come back with paths mapped to the editor's, and are
+    sent on as the JSON they are."""
     debuggee = require(context)
-    body = await debuggee.request(context.request.command, plain(context, arguments))
-    debuggee.map_sources(body)
-    return body
+    command = context.request.command
+    body = await debuggee.request(command, plain(context, arguments))
+    if command not in WITHOUT_SOURCES:
+        debuggee.map_sources(body)
+    return Json(body)
 
 
 def forward_each(

@@ -17,7 +17,7 @@ import cattrs.cols
 from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from dapattach.protocol import types
+from dapattach.protocol import deferred, types
 
 WIRE_NAME = "dap_name"
 
@@ -111,7 +111,7 @@ def _is_dict(tp: Any) -> bool:
 
 
 def _is_generated(tp: Any) -> bool:
-    return isinstance(tp, type) and attrs.has(tp)
+    return isinstance(tp, type) and deferred.materialize(tp)
 
 
 def make_converter() -> cattrs.Converter:

@@ -44,6 +44,11 @@ class Event:
 type Message = Request | Response | Event
 
 
+class Json(dict[str, Any]):
+    """A body that is plain JSON already (an agent's answer, decoded): sent as it is, not unstructured
+    value by value (1.3 ms for a `variables` answer of 1,000 rows)."""
+
+
 class InvalidMessage(ProtocolError):
     """A well-framed JSON object that is not a DAP message; `seq`/`command` are set when a request
     can still be answered with an error response."""
@@ -61,10 +66,18 @@ def _is_int(value: object) -> bool:
 class Endpoint:
     """The protocol state of one connection; see the module docstring."""
 
-    def __init__(self, converter: cattrs.Converter | None = None, max_body: int = codec.DEFAULT_MAX_BODY):
+    def __init__(
+        self,
+        converter: cattrs.Converter | None = None,
+        max_body: int = codec.DEFAULT_MAX_BODY,
+        *,
+        decoder: codec.Decoder | None = None,
+        next_seq: int = 1,
+    ) -> None:
+        """`decoder` and `next_seq` take over a stream someone else began (`dapattach.greeting`)."""
         self.converter = converter or make_converter()
-        self._decoder = codec.Decoder(max_body)
-        self._next_seq = 1
+        self._decoder = decoder or codec.Decoder(max_body)
+        self._next_seq = next_seq
         self.unanswered: dict[int, Request] = {}
         """Incoming requests we have not answered yet, by seq."""
         self.awaiting: dict[int, Request] = {}
@@ -200,7 +213,9 @@ class Endpoint:
         }
 
     def _plain(self, value: object) -> Any:
-        return None if value is None else self.converter.unstructure(value)
+        if value is None or isinstance(value, Json):
+            return value
+        return self.converter.unstructure(value)
 
     def _frame(self, message: dict[str, Any]) -> bytes:
         seq, self._next_seq = self._next_seq, self._next_seq + 1

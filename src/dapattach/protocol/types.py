@@ -1,12 +1,15 @@
 """DAP types generated from debugAdapterProtocol.json: generated, do not edit.
 
 Regenerate with `python tools/gen_dap_types.py`. Attribute names are snake_case; the converter
-in `dapattach.protocol.converter` maps them to the protocol's camelCase names.
+in `dapattach.protocol.converter` maps them to the protocol's camelCase names. Each class
+becomes a frozen attrs class when first used (`dapattach.protocol.deferred`).
 """
 
 from typing import Any, Literal
 
 import attrs
+
+from dapattach.protocol.deferred import frozen
 
 DataBreakpointAccessType = Literal["read", "write", "readWrite"]
 SteppingGranularity = Literal["statement", "line", "instruction"]
@@ -37,7 +40,7 @@ InvalidatedAreas = str
 BreakpointModeApplicability = str
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ErrorResponseBody:
     """The `ErrorResponseBody` object."""
 
@@ -45,7 +48,7 @@ class ErrorResponseBody:
     """A structured error message."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class CancelArguments:
     """Arguments for `cancel` request."""
 
@@ -60,7 +63,7 @@ class CancelArguments:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class StoppedEventBody:
     """The `StoppedEventBody` object."""
 
@@ -95,7 +98,7 @@ class StoppedEventBody:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ContinuedEventBody:
     """The `ContinuedEventBody` object."""
 
@@ -106,7 +109,7 @@ class ContinuedEventBody:
     """If omitted or set to `true`, this event signals to the client that all threads have been resumed. The value `false` indicates that not all threads were resumed."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ExitedEventBody:
     """The `ExitedEventBody` object."""
 
@@ -114,7 +117,7 @@ class ExitedEventBody:
     """The exit code returned from the debuggee."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class TerminatedEventBody:
     """The `TerminatedEventBody` object."""
 
@@ -124,7 +127,7 @@ class TerminatedEventBody:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ThreadEventBody:
     """The `ThreadEventBody` object."""
 
@@ -135,7 +138,7 @@ class ThreadEventBody:
     """The identifier of the thread."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class OutputEventBody:
     """The `OutputEventBody` object."""
 
@@ -175,7 +178,7 @@ class OutputEventBody:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class BreakpointEventBody:
     """The `BreakpointEventBody` object."""
 
@@ -186,7 +189,7 @@ class BreakpointEventBody:
     """The `id` attribute is used to find the target breakpoint, the other attributes are used as the new values."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ModuleEventBody:
     """The `ModuleEventBody` object."""
 
@@ -197,7 +200,7 @@ class ModuleEventBody:
     """The new, changed, or removed module. In case of `removed` only the module id is used."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class LoadedSourceEventBody:
     """The `LoadedSourceEventBody` object."""
 
@@ -208,7 +211,7 @@ class LoadedSourceEventBody:
     """The new, changed, or removed source."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ProcessEventBody:
     """The `ProcessEventBody` object."""
 
@@ -228,7 +231,7 @@ class ProcessEventBody:
     """The size of a pointer or address for this process, in bits. This value may be used by clients when formatting addresses for display."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class CapabilitiesEventBody:
     """The `CapabilitiesEventBody` object."""
 
@@ -236,7 +239,7 @@ class CapabilitiesEventBody:
     """The set of updated capabilities."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ProgressStartEventBody:
     """The `ProgressStartEventBody` object."""
 
@@ -266,7 +269,7 @@ class ProgressStartEventBody:
     """Progress percentage to display. If omitted no percentage is shown."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ProgressUpdateEventBody:
     """The `ProgressUpdateEventBody` object."""
 
@@ -280,7 +283,7 @@ class ProgressUpdateEventBody:
     """Progress percentage to display. If omitted no percentage is shown."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ProgressEndEventBody:
     """The `ProgressEndEventBody` object."""
 
@@ -291,7 +294,7 @@ class ProgressEndEventBody:
     """More detailed progress message. If omitted, the previous message (if any) is used."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class InvalidatedEventBody:
     """The `InvalidatedEventBody` object."""
 
@@ -305,7 +308,7 @@ class InvalidatedEventBody:
     """If specified, the client only needs to refetch data related to this stack frame (and the `threadId` is ignored)."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class MemoryEventBody:
     """The `MemoryEventBody` object."""
 
@@ -319,7 +322,7 @@ class MemoryEventBody:
     """Number of bytes updated."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class RunInTerminalRequestArguments:
     """Arguments for `runInTerminal` request."""
 
@@ -342,7 +345,7 @@ class RunInTerminalRequestArguments:
     """This property should only be set if the corresponding capability `supportsArgsCanBeInterpretedByShell` is true. If the client uses an intermediary shell to launch the application, then the client must not attempt to escape characters with special meanings for the shell. The user is fully responsible for escaping as needed and that arguments using special characters may not be portable across shells."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class RunInTerminalResponseBody:
     """The `RunInTerminalResponseBody` object."""
 
@@ -353,7 +356,7 @@ class RunInTerminalResponseBody:
     """The process ID of the terminal shell."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class StartDebuggingRequestArguments:
     """Arguments for `startDebugging` request."""
 
@@ -367,7 +370,7 @@ class StartDebuggingRequestArguments:
     """Indicates whether the new debug session should be started with a `launch` or `attach` request."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class InitializeRequestArguments:
     """Arguments for `initialize` request."""
 
@@ -425,12 +428,12 @@ class InitializeRequestArguments:
     """The client will interpret ANSI escape sequences in the display of `OutputEvent.output` and `Variable.value` fields when `Capabilities.supportsANSIStyling` is also enabled."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ConfigurationDoneArguments:
     """Arguments for `configurationDone` request."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class LaunchRequestArguments:
     """Arguments for `launch` request. Additional attributes are implementation specific."""
 
@@ -447,7 +450,7 @@ class LaunchRequestArguments:
     """Keys the schema does not name, kept as sent (clients add their own)."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class AttachRequestArguments:
     """Arguments for `attach` request. Additional attributes are implementation specific."""
 
@@ -461,7 +464,7 @@ class AttachRequestArguments:
     """Keys the schema does not name, kept as sent (clients add their own)."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class RestartArguments:
     """Arguments for `restart` request."""
 
@@ -469,7 +472,7 @@ class RestartArguments:
     """The latest version of the `launch` or `attach` configuration."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class DisconnectArguments:
     """Arguments for `disconnect` request."""
 
@@ -489,7 +492,7 @@ class DisconnectArguments:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class TerminateArguments:
     """Arguments for `terminate` request."""
 
@@ -497,7 +500,7 @@ class TerminateArguments:
     """A value of true indicates that this `terminate` request is part of a restart sequence."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class BreakpointLocationsArguments:
     """Arguments for `breakpointLocations` request."""
 
@@ -517,7 +520,7 @@ class BreakpointLocationsArguments:
     """End position within `endLine` to search possible breakpoint locations in. It is measured in UTF-16 code units and the client capability `columnsStartAt1` determines whether it is 0- or 1-based. If no end column is given, the last position in the end line is assumed."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class BreakpointLocationsResponseBody:
     """The `BreakpointLocationsResponseBody` object."""
 
@@ -525,7 +528,7 @@ class BreakpointLocationsResponseBody:
     """Sorted set of possible breakpoint locations."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetBreakpointsArguments:
     """Arguments for `setBreakpoints` request."""
 
@@ -542,7 +545,7 @@ class SetBreakpointsArguments:
     """A value of true indicates that the underlying source has been modified which results in new breakpoint locations."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetBreakpointsResponseBody:
     """The `SetBreakpointsResponseBody` object."""
 
@@ -552,7 +555,7 @@ class SetBreakpointsResponseBody:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetFunctionBreakpointsArguments:
     """Arguments for `setFunctionBreakpoints` request."""
 
@@ -560,7 +563,7 @@ class SetFunctionBreakpointsArguments:
     """The function names of the breakpoints."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetFunctionBreakpointsResponseBody:
     """The `SetFunctionBreakpointsResponseBody` object."""
 
@@ -568,7 +571,7 @@ class SetFunctionBreakpointsResponseBody:
     """Information about the breakpoints. The array elements correspond to the elements of the `breakpoints` array."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetExceptionBreakpointsArguments:
     """Arguments for `setExceptionBreakpoints` request."""
 
@@ -584,7 +587,7 @@ class SetExceptionBreakpointsArguments:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetExceptionBreakpointsResponseBody:
     """The `SetExceptionBreakpointsResponseBody` object."""
 
@@ -594,7 +597,7 @@ class SetExceptionBreakpointsResponseBody:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class DataBreakpointInfoArguments:
     """Arguments for `dataBreakpointInfo` request."""
 
@@ -626,7 +629,7 @@ class DataBreakpointInfoArguments:
     """The mode of the desired breakpoint. If defined, this must be one of the `breakpointModes` the debug adapter advertised in its `Capabilities`."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class DataBreakpointInfoResponseBody:
     """The `DataBreakpointInfoResponseBody` object."""
 
@@ -643,7 +646,7 @@ class DataBreakpointInfoResponseBody:
     """Attribute indicates that a potential data breakpoint could be persisted across sessions."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetDataBreakpointsArguments:
     """Arguments for `setDataBreakpoints` request."""
 
@@ -651,7 +654,7 @@ class SetDataBreakpointsArguments:
     """The contents of this array replaces all existing data breakpoints. An empty array clears all data breakpoints."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetDataBreakpointsResponseBody:
     """The `SetDataBreakpointsResponseBody` object."""
 
@@ -659,7 +662,7 @@ class SetDataBreakpointsResponseBody:
     """Information about the data breakpoints. The array elements correspond to the elements of the input argument `breakpoints` array."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetInstructionBreakpointsArguments:
     """Arguments for `setInstructionBreakpoints` request"""
 
@@ -667,7 +670,7 @@ class SetInstructionBreakpointsArguments:
     """The instruction references of the breakpoints"""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetInstructionBreakpointsResponseBody:
     """The `SetInstructionBreakpointsResponseBody` object."""
 
@@ -675,7 +678,7 @@ class SetInstructionBreakpointsResponseBody:
     """Information about the breakpoints. The array elements correspond to the elements of the `breakpoints` array."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ContinueArguments:
     """Arguments for `continue` request."""
 
@@ -686,7 +689,7 @@ class ContinueArguments:
     """If this flag is true, execution is resumed only for the thread with given `threadId`."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ContinueResponseBody:
     """The `ContinueResponseBody` object."""
 
@@ -694,7 +697,7 @@ class ContinueResponseBody:
     """If omitted or set to `true`, this response signals to the client that all threads have been resumed. The value `false` indicates that not all threads were resumed."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class NextArguments:
     """Arguments for `next` request."""
 
@@ -708,7 +711,7 @@ class NextArguments:
     """Stepping granularity. If no granularity is specified, a granularity of `statement` is assumed."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class StepInArguments:
     """Arguments for `stepIn` request."""
 
@@ -725,7 +728,7 @@ class StepInArguments:
     """Stepping granularity. If no granularity is specified, a granularity of `statement` is assumed."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class StepOutArguments:
     """Arguments for `stepOut` request."""
 
@@ -739,7 +742,7 @@ class StepOutArguments:
     """Stepping granularity. If no granularity is specified, a granularity of `statement` is assumed."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class StepBackArguments:
     """Arguments for `stepBack` request."""
 
@@ -753,7 +756,7 @@ class StepBackArguments:
     """Stepping granularity to step. If no granularity is specified, a granularity of `statement` is assumed."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ReverseContinueArguments:
     """Arguments for `reverseContinue` request."""
 
@@ -764,7 +767,7 @@ class ReverseContinueArguments:
     """If this flag is true, backward execution is resumed only for the thread with given `threadId`."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class RestartFrameArguments:
     """Arguments for `restartFrame` request."""
 
@@ -772,7 +775,7 @@ class RestartFrameArguments:
     """Restart the stack frame identified by `frameId`. The `frameId` must have been obtained in the current suspended state. See 'Lifetime of Object References' in the Overview section for details."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class GotoArguments:
     """Arguments for `goto` request."""
 
@@ -783,7 +786,7 @@ class GotoArguments:
     """The location where the debuggee will continue to run."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class PauseArguments:
     """Arguments for `pause` request."""
 
@@ -791,7 +794,7 @@ class PauseArguments:
     """Pause execution for this thread."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class StackTraceArguments:
     """Arguments for `stackTrace` request."""
 
@@ -810,7 +813,7 @@ class StackTraceArguments:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class StackTraceResponseBody:
     """The `StackTraceResponseBody` object."""
 
@@ -823,7 +826,7 @@ class StackTraceResponseBody:
     """The total number of frames available in the stack. If omitted or if `totalFrames` is larger than the available frames, a client is expected to request frames until a request returns less frames than requested (which indicates the end of the stack). Returning monotonically increasing `totalFrames` values for subsequent requests can be used to enforce paging in the client."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ScopesArguments:
     """Arguments for `scopes` request."""
 
@@ -831,7 +834,7 @@ class ScopesArguments:
     """Retrieve the scopes for the stack frame identified by `frameId`. The `frameId` must have been obtained in the current suspended state. See 'Lifetime of Object References' in the Overview section for details."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ScopesResponseBody:
     """The `ScopesResponseBody` object."""
 
@@ -839,7 +842,7 @@ class ScopesResponseBody:
     """The scopes of the stack frame. If the array has length zero, there are no scopes available."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class VariablesArguments:
     """Arguments for `variables` request."""
 
@@ -865,7 +868,7 @@ class VariablesArguments:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class VariablesResponseBody:
     """The `VariablesResponseBody` object."""
 
@@ -873,7 +876,7 @@ class VariablesResponseBody:
     """All (or a range) of variables for the given variable reference."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetVariableArguments:
     """Arguments for `setVariable` request."""
 
@@ -890,7 +893,7 @@ class SetVariableArguments:
     """Specifies details on how to format the response value."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetVariableResponseBody:
     """The `SetVariableResponseBody` object."""
 
@@ -931,7 +934,7 @@ class SetVariableResponseBody:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SourceArguments:
     """Arguments for `source` request."""
 
@@ -944,7 +947,7 @@ class SourceArguments:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SourceResponseBody:
     """The `SourceResponseBody` object."""
 
@@ -955,7 +958,7 @@ class SourceResponseBody:
     """Content type (MIME type) of the source."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ThreadsResponseBody:
     """The `ThreadsResponseBody` object."""
 
@@ -963,7 +966,7 @@ class ThreadsResponseBody:
     """All threads."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class TerminateThreadsArguments:
     """Arguments for `terminateThreads` request."""
 
@@ -971,7 +974,7 @@ class TerminateThreadsArguments:
     """Ids of threads to be terminated."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ModulesArguments:
     """Arguments for `modules` request."""
 
@@ -982,7 +985,7 @@ class ModulesArguments:
     """The number of modules to return. If `moduleCount` is not specified or 0, all modules are returned."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ModulesResponseBody:
     """The `ModulesResponseBody` object."""
 
@@ -993,12 +996,12 @@ class ModulesResponseBody:
     """The total number of modules available."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class LoadedSourcesArguments:
     """Arguments for `loadedSources` request."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class LoadedSourcesResponseBody:
     """The `LoadedSourcesResponseBody` object."""
 
@@ -1006,7 +1009,7 @@ class LoadedSourcesResponseBody:
     """Set of loaded sources."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class EvaluateArguments:
     """Arguments for `evaluate` request."""
 
@@ -1037,7 +1040,7 @@ class EvaluateArguments:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class EvaluateResponseBody:
     """The `EvaluateResponseBody` object."""
 
@@ -1080,7 +1083,7 @@ class EvaluateResponseBody:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetExpressionArguments:
     """Arguments for `setExpression` request."""
 
@@ -1097,7 +1100,7 @@ class SetExpressionArguments:
     """Specifies how the resulting value should be formatted."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SetExpressionResponseBody:
     """The `SetExpressionResponseBody` object."""
 
@@ -1140,7 +1143,7 @@ class SetExpressionResponseBody:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class StepInTargetsArguments:
     """Arguments for `stepInTargets` request."""
 
@@ -1148,7 +1151,7 @@ class StepInTargetsArguments:
     """The stack frame for which to retrieve the possible step-in targets."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class StepInTargetsResponseBody:
     """The `StepInTargetsResponseBody` object."""
 
@@ -1156,7 +1159,7 @@ class StepInTargetsResponseBody:
     """The possible step-in targets of the specified source location."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class GotoTargetsArguments:
     """Arguments for `gotoTargets` request."""
 
@@ -1170,7 +1173,7 @@ class GotoTargetsArguments:
     """The position within `line` for which the goto targets are determined. It is measured in UTF-16 code units and the client capability `columnsStartAt1` determines whether it is 0- or 1-based."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class GotoTargetsResponseBody:
     """The `GotoTargetsResponseBody` object."""
 
@@ -1178,7 +1181,7 @@ class GotoTargetsResponseBody:
     """The possible goto targets of the specified location."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class CompletionsArguments:
     """Arguments for `completions` request."""
 
@@ -1195,7 +1198,7 @@ class CompletionsArguments:
     """A line for which to determine the completion proposals. If missing the first line of the text is assumed."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class CompletionsResponseBody:
     """The `CompletionsResponseBody` object."""
 
@@ -1203,7 +1206,7 @@ class CompletionsResponseBody:
     """The possible completions for ."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ExceptionInfoArguments:
     """Arguments for `exceptionInfo` request."""
 
@@ -1211,7 +1214,7 @@ class ExceptionInfoArguments:
     """Thread for which exception information should be retrieved."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ExceptionInfoResponseBody:
     """The `ExceptionInfoResponseBody` object."""
 
@@ -1228,7 +1231,7 @@ class ExceptionInfoResponseBody:
     """Detailed information about the exception."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ReadMemoryArguments:
     """Arguments for `readMemory` request."""
 
@@ -1242,7 +1245,7 @@ class ReadMemoryArguments:
     """Number of bytes to read at the specified location and offset."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ReadMemoryResponseBody:
     """The `ReadMemoryResponseBody` object."""
 
@@ -1260,7 +1263,7 @@ class ReadMemoryResponseBody:
     """The bytes read from memory, encoded using base64. If the decoded length of `data` is less than the requested `count` in the original `readMemory` request, and `unreadableBytes` is zero or omitted, then the client should assume it's reached the end of readable memory."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class WriteMemoryArguments:
     """Arguments for `writeMemory` request."""
 
@@ -1279,7 +1282,7 @@ class WriteMemoryArguments:
     """Bytes to write, encoded using base64."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class WriteMemoryResponseBody:
     """The `WriteMemoryResponseBody` object."""
 
@@ -1290,7 +1293,7 @@ class WriteMemoryResponseBody:
     """Property that should be returned when `allowPartial` is true to indicate the number of bytes starting from address that were successfully written."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class DisassembleArguments:
     """Arguments for `disassemble` request."""
 
@@ -1312,7 +1315,7 @@ class DisassembleArguments:
     """If true, the adapter should attempt to resolve memory addresses and other values to symbolic names."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class DisassembleResponseBody:
     """The `DisassembleResponseBody` object."""
 
@@ -1320,7 +1323,7 @@ class DisassembleResponseBody:
     """The list of disassembled instructions."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class LocationsArguments:
     """Arguments for `locations` request."""
 
@@ -1328,7 +1331,7 @@ class LocationsArguments:
     """Location reference to resolve."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class LocationsResponseBody:
     """The `LocationsResponseBody` object."""
 
@@ -1348,7 +1351,7 @@ class LocationsResponseBody:
     """End position of the location within `endLine`, present if the location refers to a range. It is measured in UTF-16 code units and the client capability `columnsStartAt1` determines whether it is 0- or 1-based."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class Capabilities:
     """Information about the capabilities of a debug adapter."""
 
@@ -1484,7 +1487,7 @@ class Capabilities:
     """The debug adapter supports ANSI escape sequences in styling of `OutputEvent.output` and `Variable.value` fields."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ExceptionBreakpointsFilter:
     """An `ExceptionBreakpointsFilter` is shown in the UI as an filter option for configuring how exceptions are dealt with."""
 
@@ -1507,7 +1510,7 @@ class ExceptionBreakpointsFilter:
     """A help text providing information about the condition. This string is shown as the placeholder text for a text box and can be translated."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class Message:
     """A structured message object. Used to return errors from requests."""
 
@@ -1535,7 +1538,7 @@ class Message:
     """A label that is presented to the user as the UI for opening the url."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class Module:
     """A Module object represents a row in the modules view.
     The `id` attribute identifies a module in the modules view and is used in a `module` event for identifying a module for adding, updating or deleting.
@@ -1577,7 +1580,7 @@ class Module:
     """Address range covered by this module."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ColumnDescriptor:
     """A `ColumnDescriptor` specifies what module attribute to show in a column of the modules view, how to format it,
     and what the column's label should be.
@@ -1600,7 +1603,7 @@ class ColumnDescriptor:
     """Width of this column in characters (hint only)."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class Thread:
     """A Thread"""
 
@@ -1611,7 +1614,7 @@ class Thread:
     """The name of the thread."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class Source:
     """A `Source` is a descriptor for source code.
     It is returned from the debug adapter as part of a `StackFrame` and it is used by clients when specifying breakpoints.
@@ -1653,7 +1656,7 @@ class Source:
     """The checksums associated with this file."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class StackFrame:
     """A Stackframe contains the source location."""
 
@@ -1695,7 +1698,7 @@ class StackFrame:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class Scope:
     """A `Scope` is a named container for variables. Optionally a scope can map to a source or a range within a source."""
 
@@ -1737,7 +1740,7 @@ class Scope:
     """End position of the range covered by the scope. It is measured in UTF-16 code units and the client capability `columnsStartAt1` determines whether it is 0- or 1-based."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class Variable:
     """A Variable is a name/value pair.
     The `type` attribute is shown if space permits or when hovering over the variable's name.
@@ -1801,7 +1804,7 @@ class Variable:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class VariablePresentationHint:
     """Properties of a variable that can be used to determine how to render the variable in the UI."""
 
@@ -1821,7 +1824,7 @@ class VariablePresentationHint:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class BreakpointLocation:
     """Properties of a breakpoint location returned from the `breakpointLocations` request."""
 
@@ -1838,7 +1841,7 @@ class BreakpointLocation:
     """The end position of a breakpoint location (if the location covers a range). Position is measured in UTF-16 code units and the client capability `columnsStartAt1` determines whether it is 0- or 1-based."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class SourceBreakpoint:
     """Properties of a breakpoint or logpoint passed to the `setBreakpoints` request."""
 
@@ -1871,7 +1874,7 @@ class SourceBreakpoint:
     """The mode of this breakpoint. If defined, this must be one of the `breakpointModes` the debug adapter advertised in its `Capabilities`."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class FunctionBreakpoint:
     """Properties of a breakpoint passed to the `setFunctionBreakpoints` request."""
 
@@ -1890,7 +1893,7 @@ class FunctionBreakpoint:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class DataBreakpoint:
     """Properties of a data breakpoint passed to the `setDataBreakpoints` request."""
 
@@ -1909,7 +1912,7 @@ class DataBreakpoint:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class InstructionBreakpoint:
     """Properties of a breakpoint passed to the `setInstructionBreakpoints` request"""
 
@@ -1938,7 +1941,7 @@ class InstructionBreakpoint:
     """The mode of this breakpoint. If defined, this must be one of the `breakpointModes` the debug adapter advertised in its `Capabilities`."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class Breakpoint:
     """Information about a breakpoint created in `setBreakpoints`, `setFunctionBreakpoints`, `setInstructionBreakpoints`, or `setDataBreakpoints` requests."""
 
@@ -1986,7 +1989,7 @@ class Breakpoint:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class StepInTarget:
     """A `StepInTarget` can be used in the `stepIn` request and determines into which single target the `stepIn` request should step."""
 
@@ -2009,7 +2012,7 @@ class StepInTarget:
     """End position of the range covered by the step in target. It is measured in UTF-16 code units and the client capability `columnsStartAt1` determines whether it is 0- or 1-based."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class GotoTarget:
     """A `GotoTarget` describes a code location that can be used as a target in the `goto` request.
     The possible goto targets can be determined via the `gotoTargets` request.
@@ -2037,7 +2040,7 @@ class GotoTarget:
     """A memory reference for the instruction pointer value represented by this target."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class CompletionItem:
     """`CompletionItems` are the suggestions returned from the `completions` request."""
 
@@ -2069,7 +2072,7 @@ class CompletionItem:
     """Determines the length of the new selection after the text has been inserted (or replaced) and it is measured in UTF-16 code units. The selection can not extend beyond the bounds of the completion text. If omitted the length is assumed to be 0."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class Checksum:
     """The checksum of an item calculated by the specified algorithm."""
 
@@ -2080,7 +2083,7 @@ class Checksum:
     """Value of the checksum, encoded as a hexadecimal value."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ValueFormat:
     """Provides formatting information for a value."""
 
@@ -2088,7 +2091,7 @@ class ValueFormat:
     """Display the value in hex."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class StackFrameFormat:
     """Provides formatting information for a stack frame."""
 
@@ -2117,7 +2120,7 @@ class StackFrameFormat:
     """Includes all stack frames, including those the debug adapter might otherwise hide."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ExceptionFilterOptions:
     """An `ExceptionFilterOptions` is used to specify an exception filter together with a condition for the `setExceptionBreakpoints` request."""
 
@@ -2133,7 +2136,7 @@ class ExceptionFilterOptions:
     """The mode of this exception breakpoint. If defined, this must be one of the `breakpointModes` the debug adapter advertised in its `Capabilities`."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ExceptionOptions:
     """An `ExceptionOptions` assigns configuration options to a set of exceptions."""
 
@@ -2146,7 +2149,7 @@ class ExceptionOptions:
     """Condition when a thrown exception should result in a break."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ExceptionPathSegment:
     """An `ExceptionPathSegment` represents a segment in a path that is used to match leafs or nodes in a tree of exceptions.
     If a segment consists of more than one name, it matches the names provided if `negate` is false or missing, or it matches anything except the names provided if `negate` is true.
@@ -2159,7 +2162,7 @@ class ExceptionPathSegment:
     """Depending on the value of `negate` the names that should match or not match."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class ExceptionDetails:
     """Detailed information about an exception that has occurred."""
 
@@ -2182,7 +2185,7 @@ class ExceptionDetails:
     """Details of the exception contained by this exception, if any."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class DisassembledInstruction:
     """Represents a single disassembled instruction."""
 
@@ -2223,7 +2226,7 @@ class DisassembledInstruction:
     """
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class BreakpointMode:
     """A `BreakpointMode` is provided as a option when setting breakpoints on sources or instructions."""
 
@@ -2240,7 +2243,7 @@ class BreakpointMode:
     """Describes one or more type of breakpoint this mode applies to."""
 
 
-@attrs.frozen(kw_only=True)
+@frozen
 class EmptyArguments:
     """Arguments of a request the schema gives none."""
 

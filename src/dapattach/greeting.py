@@ -1,0 +1,158 @@
+"""The editor's `initialize`, answered over stdio before the rest of the adapter is imported.
+
+An editor starts the adapter, sends `initialize` and waits for the answer before it sends `attach`. Most of
+the adapter's start-up is importing asyncio, attrs, cattrs and the attach machinery, and none of it is
+needed for that answer, which is a fixed list of capabilities. So the first message is read here with the
+sans-IO codec alone; when it is a plain `initialize` it is answered at once, and the session that takes the
+stream over (`Opening`) goes on as if it had answered it itself. Anything else (another first message,
+arguments the converter might reject, a terminal or a file on stdin) is left untouched to the session,
+which answers it exactly as it always does.
+"""
+
+import os
+import stat
+from typing import Any
+
+from dapattach.protocol import codec
+from dapattach.protocol.errors import ProtocolError
+
+READ_SIZE = 256 * 1024
+
+CAPABILITIES: dict[str, Any] = {
+    "supportsConfigurationDoneRequest": True,
+    "supportsFunctionBreakpoints": True,
+    "supportsConditionalBreakpoints": True,
+    "supportsHitConditionalBreakpoints": True,
+    "supportsEvaluateForHovers": True,
+    "exceptionBreakpointFilters": [
+        {
+            "filter": "raised",
+            "label": "Raised Exceptions",
+            "description": "Stop whenever an exception is raised, even if it is caught later.",
+            "default": False,
+            "supportsCondition": True,
+            "conditionDescription": "A Python expression; `__exception__` is the exception, e.g. "
+            "isinstance(__exception__, KeyError)",
+        },
+        {
+            "filter": "uncaught",
+            "label": "Uncaught Exceptions",
+            "description": "Stop when an exception is about to end a thread or the program.",
+            "default": True,
+            "supportsCondition": True,
+            "conditionDescription": "A Python expression; `__exception__` is the exception",
+        },
+        {
+            "filter": "userUnhandled",
+            "label": "User Uncaught Exceptions",
+            "description": "Stop when an exception leaves your code into library code (with justMyCode).",
+            "default": False,
+            "supportsCondition": True,
+            "conditionDescription": "A Python expression; `__exception__` is the exception",
+        },
+    ],
+    "supportsSetVariable": True,
+    "supportsGotoTargetsRequest": True,
+    "supportsStepInTargetsRequest": True,
+    "supportsCompletionsRequest": True,
+    "completionTriggerCharacters": [".", "["],
+    "supportsModulesRequest": True,
+    "supportsExceptionOptions": True,
+    "supportsValueFormattingOptions": True,
+    "supportsExceptionInfoRequest": True,
+    "supportTerminateDebuggee": True,
+    "supportsDelayedStackTraceLoading": True,
+    "supportsLoadedSourcesRequest": True,
+    "supportsLogPoints": True,
+    "supportsSetExpression": True,
+    "supportsTerminateRequest": True,
+    "supportsCancelRequest": True,
+    "supportsBreakpointLocationsRequest": True,
+    "supportsClipboardContext": True,
+    "supportsExceptionFilterOptions": True,
+    "supportsSingleThreadExecutionRequests": False,
+}
+"""What the handler tables announce (`Session.capabilities`), precomputed; a test keeps the two equal."""
+
+_STRINGS = frozenset({"clientID", "clientName", "adapterID", "locale", "pathFormat"})
+_BOOLEANS = frozenset(
+    {
+        "linesStartAt1",
+        "columnsStartAt1",
+        "supportsVariableType",
+        "supportsVariablePaging",
+        "supportsRunInTerminalRequest",
+        "supportsMemoryReferences",
+        "supportsProgressReporting",
+        "supportsInvalidatedEvent",
+        "supportsMemoryEvent",
+        "supportsArgsCanBeInterpretedByShell",
+        "supportsStartDebuggingRequest",
+        "supportsANSIStyling",
+    }
+)
+"""The fields of `InitializeRequestArguments` by JSON kind; a test keeps them equal to the schema's."""
+
+
+class Opening:
+    """The stream as the greeting leaves it: undecoded input, and the `initialize` it answered, if any."""
+
+    def __init__(self, decoder: codec.Decoder, initialize: dict[str, Any] | None, next_seq: int) -> None:
+        self.decoder = decoder
+        self.initialize = initialize
+        """The arguments of the `initialize` answered here; None when the session answers everything."""
+        self.next_seq = next_seq
+
+
+def answer_initialize(dap_in: int, dap_out: int) -> Opening | None:
+    """Read up to the first message from `dap_in` and answer it on `dap_out` if it is a plain `initialize`.
+
+    Returns None, reading nothing, when `dap_in` is not a pipe or a socket (a person at a terminal gets
+    the session's own help at once). Blocks until the first message has arrived, as the session would.
+    """
+    if not stat.S_ISFIFO(mode := os.fstat(dap_in).st_mode) and not stat.S_ISSOCK(mode):
+        return None
+    received = bytearray()
+    scratch = codec.Decoder()
+    message = None
+    while message is None:
+        data = os.read(dap_in, READ_SIZE)
+        if not data:
+            break
+        received += data
+        scratch.feed(data)
+        try:
+            message = scratch.next_message()
+        except ProtocolError:
+            break
+    if message is None or not _plain_initialize(message):
+        untouched = codec.Decoder()
+        untouched.feed(bytes(received))
+        return Opening(untouched, None, 1)
+    response = {"seq": 1, "type": "response", "request_seq": message["seq"], "success": True}
+    _write_all(dap_out, codec.encode(response | {"command": "initialize", "body": CAPABILITIES}))
+    return Opening(scratch, message["arguments"], 2)
+
+
+def _plain_initialize(message: dict[str, Any]) -> bool:
+    """Whether `message` is an `initialize` request the converter certainly accepts."""
+    match message:
+        case {"type": "request", "seq": int() as seq, "command": "initialize", "arguments": dict(arguments)}:
+            return (
+                type(seq) is int
+                and type(arguments.get("adapterID")) is str
+                and all(_plain_value(key, value) for key, value in arguments.items())
+            )
+    return False
+
+
+def _plain_value(key: str, value: object) -> bool:
+    if value is None or (key not in _STRINGS and key not in _BOOLEANS):
+        return True
+    return type(value) is (str if key in _STRINGS else bool)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
