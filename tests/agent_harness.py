@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import dapattach
-from dapattach.attach import AgentLink, inject_agent
+from dapattach.attach import AgentLink, inject_agent, pep768
 from interpreters import PY314
 
 TARGETS = Path(__file__).parent / "targets"
@@ -77,13 +77,16 @@ async def start_target(
     env: dict[str, str] | None = None,
     ready: str = "READY",
     run_as: Sequence[str] = (),
+    stdin: bool = False,
 ) -> AsyncIterator[Target]:
     """Run `program` (a name in tests/targets/ or a path) and yield it once it printed `ready`.
 
-    `run_as` is a command prefix that runs it as another user (`users.AS_NOBODY`)."""
+    `run_as` is a command prefix that runs it as another user (`users.AS_NOBODY`); with `stdin`, the test
+    writes the target's standard input (`target.process.stdin`)."""
     path = Path(program) if os.sep in str(program) else TARGETS / program
     process = await asyncio.create_subprocess_exec(
         *run_as, python, *python_args, str(path), *args,
+        stdin=asyncio.subprocess.PIPE if stdin else None,
         stdout=asyncio.subprocess.PIPE,
         env={**os.environ, **(env or {})},
     )  # fmt: skip
@@ -167,14 +170,20 @@ del _probe
 """
 
 
-async def probe(pid: int, timeout: float = 10.0) -> dict[str, Any]:
-    """Run the probe script in `pid` and return its report."""
-    return await run_in_target(pid, PROBE % {"ours": OURS, "socket": "%r"}, timeout)
+async def probe(pid: int, timeout: float = 10.0, *, main_interpreter: bool = False) -> dict[str, Any]:
+    """Run the probe script in `pid` and return its report (see `run_in_target`)."""
+    script = PROBE % {"ours": OURS, "socket": "%r"}
+    return await run_in_target(pid, script, timeout, main_interpreter=main_interpreter)
 
 
-async def run_in_target(pid: int, script_template: str, timeout: float = 10.0) -> dict[str, Any]:
+async def run_in_target(
+    pid: int, script_template: str, timeout: float = 10.0, *, main_interpreter: bool = False
+) -> dict[str, Any]:
     """Run `script_template` (with `%r` for a Unix socket path) in `pid` through `sys.remote_exec`, and
-    return the JSON object it sends to that socket. A target of another user gets the files as its own."""
+    return the JSON object it sends to that socket. A target of another user gets the files as its own.
+
+    `sys.remote_exec` asks the main thread of the *newest* interpreter, a sub-interpreter when there is
+    one; `main_interpreter` asks the main interpreter's main thread instead (`pep768.inject`)."""
     with tempfile.TemporaryDirectory(prefix="target-probe-") as directory:
         socket_path = os.path.join(directory, "probe.sock")
         script = os.path.join(directory, "probe.py")
@@ -191,7 +200,10 @@ async def run_in_target(pid: int, script_template: str, timeout: float = 10.0) -
             if owner != os.geteuid():
                 for path in (directory, socket_path, script):
                     os.chown(path, owner, -1)
-            await asyncio.to_thread(sys.remote_exec, pid, script)
+            if main_interpreter:
+                await asyncio.to_thread(pep768.inject, pid, script)
+            else:
+                await asyncio.to_thread(sys.remote_exec, pid, script)
             async with asyncio.timeout(timeout):
                 report: dict[str, Any] = json.loads(await received)
         finally:

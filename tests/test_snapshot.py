@@ -16,7 +16,7 @@ import pytest
 from agent_harness import wait_until_blocked
 from containers import needs, start_container
 from dapattach import namespaces
-from dapattach.snapshot import SnapshotError, TaskStack, take_snapshot
+from dapattach.snapshot import SnapshotError, TaskStack, format_snapshot, take_snapshot
 from interpreters import PY315, needs_315
 from test_processes import Targets, interpreter
 
@@ -166,6 +166,12 @@ def test_asyncio_tasks_and_what_awaits_them(targets: Targets, version: str) -> N
     assert len(leaves) == 2
     assert all(task.awaited_by == ("parent-task",) for task in leaves)
     assert all(task.thread_id == process.pid for task in snapshot.tasks)
+    text = format_snapshot(snapshot)
+    heading = (
+        f"Task {leaves[0].name!r} on thread {process.pid}, awaited by 'parent-task' (await chain, outermost"
+    )
+    chain = text.split(heading, 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    assert [line.rsplit(" in ", 1)[1] for line in chain] == ["leaf", "sleep"], "outermost coroutine first"
 
 
 def task_frames(task: TaskStack) -> list[tuple[str, int]]:

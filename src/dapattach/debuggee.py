@@ -79,7 +79,7 @@ class Debuggee:
             self.pid, on_event=self._forward_event, driver=HandOverDriver() if handed_over else None
         )
         self.sources = TargetSources(self.paths, lambda: self.attempt.target)
-        self.standin = SnapshotStandIn(self.pid)
+        self.standin = SnapshotStandIn(self.pid, tasks=options.asyncio_tasks)
         self.breakpoints = BreakpointBook()
         self.on_arrival: Arrival = lambda error: None
         """Called once the agent is in (None) or waiting for it failed (the error's body)."""
@@ -200,6 +200,8 @@ class Debuggee:
         options = {
             "justMyCode": self.options.just_my_code,
             "showReturnValue": self.options.show_return_value,
+            "stopAll": self.options.stop_all,
+            "asyncioTasks": self.options.asyncio_tasks,
             **self.configure_extra,
         }
         configured = asyncio.ensure_future(self._ask_agent(link.send("configure", options)))
@@ -267,6 +269,8 @@ class Debuggee:
                 return await self.standin.stack_trace(arguments)
             case "scopes" | "variables" | "evaluate":
                 return self.standin.scopes()
+            case "breakpointLocations":
+                return {"breakpoints": []}  # VS Code asks where the cursor is; no code is known yet
             case _ if command in BREAKPOINT_COMMANDS:
                 why = (
                     f"pending: applied when process {self.pid} next runs Python code "

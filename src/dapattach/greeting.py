@@ -70,7 +70,7 @@ CAPABILITIES: dict[str, Any] = {
     "supportsBreakpointLocationsRequest": True,
     "supportsClipboardContext": True,
     "supportsExceptionFilterOptions": True,
-    "supportsSingleThreadExecutionRequests": False,
+    "supportsSingleThreadExecutionRequests": True,
 }
 """What the handler tables announce (`Session.capabilities`), precomputed; a test keeps the two equal."""
 

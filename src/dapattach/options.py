@@ -76,6 +76,10 @@ class AttachOptions:
     session lasts (an idle server runs it only when its next request comes in)."""
     path_mappings: tuple[PathMapping, ...] = ()
     log_to_file: bool = False
+    stop_all: bool = True
+    """All-stop (a stop stops every thread) or, when False, non-stop (only the thread that hits stops)."""
+    asyncio_tasks: bool = True
+    """List each asyncio task as an entry of its own in `threads`, with its await chain as its stack."""
     redirect_output: bool = True
     """Show what the program writes to stdout and stderr in the editor's console as well."""
     sub_process: bool = True
@@ -122,6 +126,8 @@ def _converter() -> cattrs.Converter:
         timeout=override(struct_hook=_seconds),
         path_mappings=override(rename="pathMappings"),
         log_to_file=override(rename="logToFile"),
+        stop_all=override(rename="stopAll"),
+        asyncio_tasks=override(rename="asyncioTasks"),
         redirect_output=override(rename="redirectOutput"),
         sub_process=override(rename="subProcess"),
         sub_process_of=override(rename="subProcessOf"),

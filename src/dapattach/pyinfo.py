@@ -10,7 +10,7 @@ to its own major.minor): the portable attach driver runs it with the target's in
 `python -I -S pyinfo.py --own-view PID` reads a process that names its files otherwise (a container): see
 `enter_view`.
 
-Output: `{"python": "3.14.10", "threads": [{"id": TID, "frames": [FRAME, ...]}],
+Output: `{"python": "3.14.10", "threads": [{"id": TID, "interpreter": ID | null, "frames": [FRAME, ...]}],
 "tasks": [{"id", "name", "threadId", "frames", "awaitedBy": [task id, ...]}], "tasksError": str | null}` with
 FRAME = `{"path", "line", "function"}`, innermost frame first. On failure: `{"error": {"type", "message"}}`
 and exit status 1.
@@ -39,14 +39,16 @@ def _frame(info: Any) -> Json:
     return {"path": info.filename, "line": line or 0, "function": info.funcname}
 
 
-def _threads(trace: list[Any]) -> list[Any]:
-    # 3.15 groups threads by interpreter (InterpreterInfo.threads); 3.14 returns the threads directly.
-    threads: list[Any] = []
+def _threads(trace: list[Any]) -> list[tuple[int | None, Any]]:
+    """(interpreter id, thread) pairs. 3.15 groups threads by interpreter (InterpreterInfo.threads), so
+    a thread that runs code in a sub-interpreter comes twice; 3.14 returns the newest interpreter's
+    threads, with no id (see `remote_frames.py`)."""
+    threads: list[tuple[int | None, Any]] = []
     for item in trace:
         if hasattr(item, "threads"):
-            threads.extend(item.threads)
+            threads.extend((item.interpreter_id, thread) for thread in item.threads)
         else:
-            threads.append(item)
+            threads.append((None, item))
     return threads
 
 
@@ -76,8 +78,12 @@ def read_stacks(pid: int) -> Json:
 
     unwinder = _remote_debugging.RemoteUnwinder(pid, all_threads=True)
     threads = [
-        {"id": thread.thread_id, "frames": [_frame(frame) for frame in thread.frame_info]}
-        for thread in _threads(unwinder.get_stack_trace())
+        {
+            "id": thread.thread_id,
+            "interpreter": interpreter,
+            "frames": [_frame(frame) for frame in thread.frame_info],
+        }
+        for interpreter, thread in _threads(unwinder.get_stack_trace())
     ]
     tasks: list[Json] = []
     tasks_error = None

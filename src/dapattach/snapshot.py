@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from typing import Any
 
 from dapattach import host, pyinfo
@@ -45,7 +46,10 @@ class ThreadStack:
     """The native thread id as the process knows it (the main thread's is its PID inside)."""
     name: str
     frames: tuple[Frame, ...]
-    """Innermost first, as DAP's stackTrace orders them."""
+    """Innermost first, as DAP's stackTrace orders them; a thread that runs code in a sub-interpreter has
+    its frames there above its frames in the interpreter it entered it from."""
+    interpreter: int = 0
+    """The interpreter whose code the thread runs now (0: the main one)."""
     host_id: int = 0
     """The same thread's id here (what `ps -L` and /proc/PID/task show); `id` outside PID namespaces."""
 
@@ -83,6 +87,7 @@ class Snapshot:
                     "id": thread.id,
                     "hostId": thread.host_id or thread.id,
                     "name": thread.name,
+                    "interpreter": thread.interpreter,
                     "frames": [f.to_json() for f in thread.frames],
                 }
                 for thread in self.threads
@@ -201,7 +206,9 @@ def take_snapshot(pid: int) -> Snapshot:
     if info.problem not in (None, Problem.REMOTE_DEBUG_DISABLED):
         raise SnapshotError(f"cannot take a snapshot: {info.reason}")
     ours = "{}.{}".format(*sys.version_info[:2])
-    cross_version = info.version != ours
+    free_threaded = (info.python or "").endswith("t")
+    # `_remote_debugging` reads only a process of its own version and build (GIL or free-threaded).
+    cross_version = info.version != ours or free_threaded != bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     shares, inside, host_ids = _namespaces(pid)
     if not shares and cross_version:
         raise SnapshotError(
@@ -218,15 +225,9 @@ def take_snapshot(pid: int) -> Snapshot:
             data = _run_in_view(info)
     if "error" in data:
         raise _explain(info, data["error"])
-    threads = tuple(
-        ThreadStack(
-            id=thread["id"],
-            name=_thread_name(pid, host_ids.get(thread["id"], thread["id"]), thread["id"] == inside),
-            frames=_frames(thread["frames"]),
-            host_id=host_ids.get(thread["id"], thread["id"]),
-        )
-        for thread in data["threads"]
-    )
+    if info.version == "3.14" and not free_threaded:  # a free-threaded build's frames use per-thread code
+        data["threads"] = _every_interpreter(pid, data["threads"])
+    threads = _merged(pid, data["threads"], inside, host_ids)
     task_names = {task["id"]: task["name"] for task in data["tasks"]}
     tasks = tuple(
         TaskStack(
@@ -250,6 +251,44 @@ def take_snapshot(pid: int) -> Snapshot:
     )
 
 
+def _every_interpreter(pid: int, threads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """3.14 reads the newest interpreter only: with sub-interpreters, read every one ourselves (Linux:
+    through the direct driver's memory reader; elsewhere the newest interpreter's stacks stay)."""
+    if sys.platform == "linux":
+        from dapattach import remote_frames
+        from dapattach.attach.pep768 import AttachError
+
+        try:
+            if remote_frames.count_interpreters(pid) > 1:
+                return remote_frames.read_stacks(pid)
+        except AttachError:
+            pass
+    return threads
+
+
+def _merged(
+    pid: int, raw: list[dict[str, Any]], inside: int, host_ids: dict[int, int]
+) -> tuple[ThreadStack, ...]:
+    """One stack per OS thread: the frames of the interpreters it runs in, the newest interpreter's on
+    top (a sub-interpreter is entered from an older one), named with the interpreter it runs code in."""
+    by_thread: dict[int, list[dict[str, Any]]] = {}
+    for thread in raw:
+        by_thread.setdefault(thread["id"], []).append(thread)
+    result = []
+    for thread_id, parts in by_thread.items():
+        parts.sort(key=lambda part: -(part.get("interpreter") or 0))
+        frames = tuple(frame for part in parts for frame in _frames(part["frames"]))
+        running = next((part.get("interpreter") or 0 for part in parts if part["frames"]), 0)
+        host_id = host_ids.get(thread_id, thread_id)
+        name = _thread_name(pid, host_id, thread_id == inside)
+        if running:
+            name = f"{name} (interpreter {running})"
+        result.append(
+            ThreadStack(id=thread_id, name=name, frames=frames, interpreter=running, host_id=host_id)
+        )
+    return tuple(result)
+
+
 def format_snapshot(snapshot: Snapshot) -> str:
     inside = snapshot.pid_inside
     own = f" (PID {inside} in its PID namespace)" if inside and inside != snapshot.pid else ""
@@ -263,9 +302,9 @@ def format_snapshot(snapshot: Snapshot) -> str:
         lines.extend(f'  File "{f.path}", line {f.line}, in {f.function}' for f in thread.frames)
     for task in snapshot.tasks:
         lines.append("")
-        waiter = f", awaited by {', '.join(task.awaited_by)}" if task.awaited_by else ""
-        lines.append(f"Task {task.name!r} on thread {task.thread_id}{waiter}:")
-        lines.extend(f'  File "{f.path}", line {f.line}, in {f.function}' for f in task.frames)
+        waiter = f", awaited by {', '.join(map(repr, task.awaited_by))}" if task.awaited_by else ""
+        lines.append(f"Task {task.name!r} on thread {task.thread_id}{waiter} (await chain, outermost first):")
+        lines.extend(f'  File "{f.path}", line {f.line}, in {f.function}' for f in reversed(task.frames))
     return "\n".join(lines)
 
 

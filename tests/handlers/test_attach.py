@@ -203,6 +203,24 @@ async def test_attaching_to_the_adapter_itself_or_to_its_parent_is_refused(adapt
     assert "is this dapattach adapter's parent, which started it" in str(parent.value)
 
 
+SHOWCASE_WITHOUT_GIL = (
+    "import runpy, sys\n"
+    "sys._is_gil_enabled = lambda: False\n"
+    "runpy.run_path(sys.argv[1], run_name='__main__')\n"
+)
+
+
+async def test_a_target_without_the_gil_is_said_to_be_read_only_where_threads_are_stopped(
+    adapter: DapClient,
+) -> None:
+    """No 3.14t binary is at hand: the target answers the one question the agent asks as such a build does."""
+    async with start_target("showcase.py", python_args=("-c", SHOWCASE_WITHOUT_GIL)) as target:
+        await attach_session(adapter, target.pid)
+        attached = await adapter.wait_event("output", lambda e: "Attached to process" in e["body"]["output"])
+        assert "runs without the GIL" in attached["body"]["output"]
+        assert "read only from stopped threads" in attached["body"]["output"]
+
+
 def marked_line(script: str, marker: str) -> int:
     lines = (TARGETS / script).read_text().splitlines()
     return next(number for number, text in enumerate(lines, start=1) if marker in text)

@@ -25,8 +25,9 @@ from dapclient import DapClient
 from handlers.conftest import attach_session
 
 EXAMPLES = int(os.environ.get("DAPATTACH_FUZZ_EXAMPLES", "25"))
-UNSAFE = {"disconnect"}
-"""Sent once at the end of every session: a random `terminateDebuggee: true` would end the target."""
+UNSAFE = {"disconnect", "terminate"}
+"""Requests that end the target when they succeed (`terminate`, `disconnect` with `terminateDebuggee`):
+the target is shared by every example, so `disconnect` is sent once at the end of every session."""
 COMMANDS = [*sorted(set(types.REQUESTS) - UNSAFE), "", "notACommand", "threads\n", "ünïcode"]
 KEYS = [
     "threadId",

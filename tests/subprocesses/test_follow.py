@@ -109,6 +109,24 @@ async def test_a_worker_forked_after_the_attach_is_covered_from_its_start(adapte
         assert await answer == f"{worker} LATE"
 
 
+async def test_a_worker_forked_after_a_non_stop_attach_is_non_stop_from_its_start(adapter: DapClient) -> None:
+    """`stopAll: false` reaches the child's agent before its session takes it over: the stop at its first
+    line, made while the root's adapter still held it, is reported as that one thread's."""
+    async with start_target(PREFORK, "0") as server:
+        await attach_tree(adapter, server.pid, {PREFORK: [START_LINE]}, stopAll=False)
+        server.process.send_signal(signal.SIGUSR1)
+        worker = int((await server.expect(r"^WORKER (\d+)$"))[1])
+        [child] = await adapter.wait_children(1)
+        assert child.child_pid == worker and child.configuration["stopAll"] is False
+        stopped = (await child.wait_event("stopped"))["body"]
+        assert stopped["allThreadsStopped"] is False
+        child.events.clear()
+        answer = await child.request("continue", {"threadId": stopped["threadId"]})
+        assert answer == {"allThreadsContinued": False}
+        assert (await child.wait_event("continued"))["body"]["allThreadsContinued"] is False
+        assert await ask(port_of(server), "late") == f"{worker} LATE"
+
+
 @needs_315
 async def test_a_tree_on_python_315_is_followed_across_versions() -> None:
     """The adapter on 3.14, the prefork server and its workers on 3.15: existing and forked workers."""

@@ -176,8 +176,11 @@ def monitoring_report():
     for tool in range(6):
         if sys.monitoring.get_tool(tool) is None:
             continue
-        local = {code.co_qualname: sys.monitoring.get_local_events(tool, code) for code in codes}
-        report[tool] = [sys.monitoring.get_events(tool), {k: v for k, v in local.items() if v}]
+        local = {}
+        for code in codes:  # several codes share a name (`<module>`): their events are merged
+            if events := sys.monitoring.get_local_events(tool, code):
+                local[code.co_qualname] = local.get(code.co_qualname, 0) | events
+        report[tool] = [sys.monitoring.get_events(tool), dict(sorted(local.items()))]
     return report
 
 

@@ -32,6 +32,8 @@ export interface AttachConfiguration {
   readonly pathMappings?: readonly PathMapping[];
   readonly python?: string;
   readonly timeout?: number;
+  readonly stopAll?: boolean;
+  readonly asyncioTasks?: boolean;
 }
 
 export type CheckResult =
@@ -69,7 +71,16 @@ export function checkConfiguration(config: RawConfiguration): CheckResult {
   if (typeof pid === 'string') {
     problems.push(pid);
   }
-  for (const key of ['justMyCode', 'showReturnValue', 'logToFile', 'redirectOutput', 'subProcess'] as const) {
+  const booleans = [
+    'justMyCode',
+    'showReturnValue',
+    'logToFile',
+    'redirectOutput',
+    'subProcess',
+    'stopAll',
+    'asyncioTasks',
+  ] as const;
+  for (const key of booleans) {
     if (config[key] !== undefined && typeof config[key] !== 'boolean') {
       problems.push(`"${key}" must be true or false, not ${JSON.stringify(config[key])}.`);
     }

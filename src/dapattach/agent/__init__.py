@@ -17,6 +17,7 @@ features `breakpoints`, `exceptions`, `stepping` and `exits`, `inspection` (thre
 sources), `values` (variables), `evaluation` (evaluate and assignments).
 """
 
+import contextlib
 import functools
 import operator
 
@@ -43,3 +44,17 @@ def start(socket_path, secret, module_name, adapter_pid=0, hold=True, **hello_ex
         Agent(socket_path, secret, module_name, adapter_pid, hello_extra).start(READY_WAIT if hold else 0)
     except Exception:
         pass
+
+
+def start_sub(fd, interpreter_id, slot, module_name):
+    """Start the agent of a sub-interpreter, talking to the main agent over socket `fd` (see
+    `subinterpreters.py`); never raises into the target."""
+    try:
+        from .core import Agent
+
+        Agent(None, None, module_name, 0, sub=(fd, interpreter_id, slot)).start()
+    except Exception:
+        import os
+
+        with contextlib.suppress(OSError):
+            os.close(fd)

@@ -12,6 +12,7 @@ import sys
 import threading
 import types
 
+from . import suspend
 from .inspection import AGENT_DIR
 
 _paths = {}
@@ -108,7 +109,7 @@ def _module_roots(path):
 
 def _frame_roots(path):
     basename = os.path.basename(path)
-    for frame in list(sys._current_frames().values()):
+    for frame in list(suspend.walkable_frames().values()):
         while frame is not None:
             if _same_file(frame.f_code.co_filename, path, basename):
                 yield frame.f_code

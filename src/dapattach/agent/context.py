@@ -6,7 +6,7 @@ The agent thread fills this in when the adapter has said welcome (`connect`) and
 
 from . import codeindex
 
-options = {"justMyCode": True, "showReturnValue": False}
+options = {"justMyCode": True, "showReturnValue": False, "stopAll": True, "asyncioTasks": True}
 _link = {"send": None}
 
 

@@ -29,12 +29,16 @@ from . import (
     jobs,
     modules,
     output,
+    router,
     stepping,
+    subinterpreters,
     suspend,
+    tasks,
     ticker,
     values,
     wire,
 )
+from . import monitor as monitoring
 from .commands import COMMANDS, RequestError, command
 from .monitor import E, MonitorBusy, monitor
 
@@ -42,6 +46,8 @@ FEATURES = (breakpoints, calltargets, completions, exceptions, exits, stepping)
 """Imported for their commands and monitoring hooks, which they register when loaded."""
 
 THREAD_NAME = "dapattach-agent"
+SUB_THREAD_NAME = "dapattach-sub"
+"""The agent thread of a sub-interpreter: not the name a new attach looks for (see `attach/inject.py`)."""
 LEAVING_NAME = "dapattach-gone"
 READY_WAIT = 5.0
 IDLE_TICK = 0.25
@@ -51,26 +57,35 @@ HELLO_WAIT = 10.0
 """How long the agent waits for the adapter's welcome (or, after an error hello, for it to close)."""
 LEAVE_WAIT = 1.0
 """How long a detach waits for the threads it released to leave the agent's code before collecting."""
+FREE_THREADED_LEAVE = 0.05
+"""Without the GIL, the running threads' frames are not walked: a detach gives them this long instead."""
 
 
 class Agent:
-    def __init__(self, socket_path, secret, module_name, adapter_pid, hello_extra=None):
+    def __init__(self, socket_path, secret, module_name, adapter_pid, hello_extra=None, sub=None):
+        """`sub` is (socket fd, interpreter id, slot) for the agent of a sub-interpreter, which talks to
+        the main agent over that socket (`router.py`); None for the main agent, which talks to the
+        adapter over `socket_path`. `hello_extra` goes into the main agent's hello."""
         self.socket_path = socket_path
         self.secret = secret
         self.module_name = module_name
         self.adapter_pid = adapter_pid
+        self.sub = sub
         self.hello_extra = hello_extra or {}
         self.channel = None
         self.subprocesses = None
         """Where a forked child's own agent reports (`{"socket", "secret", "adapterPid", "agentDir"}`),
         when the adapter follows subprocesses; set by `configure`."""
         self._switching = threading.Lock()
-        self.frames = values.Handles()
-        self.variables = values.Handles()
-        self.sources = inspection.Sources()
+        first, end = router.id_range(0 if sub is None else sub[2])
+        self.frames = values.Handles(first, end)
+        self.variables = values.Handles(first, end)
+        self.sources = inspection.Sources(first)
         self.detaching = False
         self.after_response = []
         self.configured = threading.Event()
+        self.router = None
+        self.presence = None
         self._fork_cell = fork_cell
 
     def start(self, wait=READY_WAIT):
@@ -80,14 +95,26 @@ class Agent:
         the user is waiting for (the next request of an idle server): holding it briefly lets the
         breakpoints set meanwhile catch exactly that code.
         """
-        self._fork_cell.append(self._after_fork_in_child)
-        os.register_at_fork(after_in_child=fork_hook)
+        if self.sub is None:
+            self._fork_cell.append(self._after_fork_in_child)
+            os.register_at_fork(after_in_child=fork_hook)
+        else:
+            # An isolated sub-interpreter refuses daemon threads; this one ends when it is closed.
+            threading._register_atexit(self._leave)
+        name = THREAD_NAME if self.sub is None else SUB_THREAD_NAME
         thread = threading.Thread(
-            target=_collecting_after(), args=([self._main],), name=THREAD_NAME, daemon=True
+            target=_collecting_after(), args=([self._main],), name=name, daemon=self.sub is None
         )
         thread.start()
         if wait:
             self.configured.wait(wait)
+
+    def _leave(self):
+        """The sub-interpreter is being closed: stop serving, so that its threads can be joined."""
+        self.detaching = True
+        channel = self.channel
+        if channel is not None:
+            channel.shutdown()
 
     def _main(self):
         """Serve until detached. Returns what closes the socket, which `_collecting_after` calls last: the
@@ -109,6 +136,8 @@ class Agent:
         return sock.close
 
     def _connect(self):
+        if self.sub is not None:
+            return self._connect_sub()
         try:
             self.channel = wire.Channel(self.socket_path)
         except OSError:
@@ -123,15 +152,53 @@ class Agent:
             self.channel.send(wire.hello(self.secret, nonce, error=str(error)))
             self.channel.receive(timeout=HELLO_WAIT)  # until the adapter has read it (and closes)
             return False
+        self.router = router.Router(self._answer_here, self.send)
+        self.presence = subinterpreters.Presence(self.router, self.module_name, self._agent_in_folder())
+        self.router.on_drop = self.presence.forget
         self.channel.send(wire.hello(self.secret, nonce, **self.hello_extra))
         if not wire.welcomed(self.channel.receive(timeout=HELLO_WAIT), self.secret, nonce):
             return False
         context.connect(self.send)
         exits.watch()
-        suspend.wire(self.send, self._line_events)
+        suspend.wire(self._send_from_target, self._line_events, self._pause_codes)
         suspend.resume_hooks.append(self._forget_handles)
         jobs.interrupted_hooks.append(evaluation.release_streams)
         return True
+
+    def _connect_sub(self):
+        """The agent of a sub-interpreter: its socket is already connected to the main agent, which
+        sends the options and breakpoints first; it says hello only to report its interpreter."""
+        import socket
+
+        fd, interpreter_id, _slot = self.sub
+        self.channel = wire.Channel(sock=socket.socket(fileno=fd))
+        try:
+            monitor.claim()
+        except MonitorBusy as error:
+            context.connect(self.channel.send)
+            context.output(
+                "console", f"dapattach: no breakpoints in sub-interpreter {interpreter_id}: {error}\n"
+            )
+            return False
+        context.connect(self.channel.send)
+        suspend.wire(self.channel.send, self._line_events, self._pause_codes)
+        suspend.resume_hooks.append(self._forget_handles)
+        jobs.interrupted_hooks.append(evaluation.release_streams)
+        return True
+
+    def _agent_in_folder(self):
+        """Whether this agent was loaded from a copy in the attach folder, which the adapter removes once
+        it has our hello: then its sources are read before, for sub-interpreters it may enter later."""
+        folder = os.path.dirname(os.path.abspath(self.socket_path)) + os.sep
+        return inspection.AGENT_DIR.startswith(folder)
+
+    def _send_from_target(self, message):
+        """A `stopped` event from a thread of this interpreter; all-stop reaches the others too."""
+        sent = self.send(message)
+        found = self.router
+        if found is not None:
+            found.on_local_event(message)
+        return sent
 
     def _say_failed(self, error):
         """The agent could not start: tell the adapter why (it would otherwise wait for a hello)."""
@@ -171,6 +238,8 @@ class Agent:
             if self.channel is not None:
                 self.channel.abandon()
                 self.channel = None
+            if self.router is not None:
+                self.router.abandon()  # the sub-interpreters and their agents stayed in the parent
             self._remove_traces(wait=False)
         except Exception:
             pass
@@ -183,26 +252,62 @@ class Agent:
         else:
             monitor.unwant("all-stop")
 
-    def _forget_handles(self, kind):
-        self.frames.clear()
-        self.variables.clear()
+    def _pause_codes(self, codes):
+        """LINE events for a non-stop pause: on `codes` only, or on every line when None."""
+        if codes is None:
+            monitor.want("pause", E.LINE)
+            return
+        monitor.unwant("pause")
+        for code in monitor.local_codes("pause"):
+            if code not in codes:
+                monitor.set_local("pause", code, 0)
+        for code in codes:
+            monitor.set_local("pause", code, E.LINE)
+        monitoring.keep_lines("pause", bool(codes))
+
+    def _forget_handles(self, kind, idents):
+        """Ids of the threads resumed die (all of them when every thread was); others stay valid."""
+        if idents is None:
+            self.frames.clear()
+            self.variables.clear()
+            return
+        dying = {id(frame) for frame in self.frames.drop(lambda frame, owner: owner in idents)}
+        self.variables.drop(lambda ref, owner: ref.frame is None or id(ref.frame) in dying)
 
     def _serve(self):
         while not self.detaching:
-            message = self.channel.receive(jobs.TICK if jobs.jobs.busy() else IDLE_TICK)
-            if message is None:
-                return
-            if message is not wire.QUIET and message.get("type") == "request":
-                channel = self.channel  # a `rehome` answers on the channel it came from
-                response = self._answer(message)
-                if response is not None:
-                    channel.send(response)
-                while self.after_response:
-                    self.after_response.pop(0)()
+            timeout = jobs.TICK if jobs.jobs.busy() else IDLE_TICK
+            if self.router is not None and self.router.links:
+                arrived = self.router.wait(self.channel, timeout)
+            else:
+                arrived = [(self.channel, self.channel.receive(timeout))]
+            for source, message in arrived:
+                if source is not self.channel:
+                    self.router.on_message(source, message)
+                    continue
+                if message is None:
+                    return
+                if message is not wire.QUIET and message.get("type") == "request":
+                    channel = self.channel  # a `rehome` answers on the channel it came from
+                    response = self._answer(message)
+                    if response is not None:
+                        channel.send(response)
+                    while self.after_response:
+                        self.after_response.pop(0)()
             jobs.jobs.tick()
+            if self.presence is not None:
+                self.presence.tick()
 
     def _answer(self, message):
-        """The response to `message`, or None when a job will answer it."""
+        """The response to `message`, or None when a job or another interpreter's agent will answer it."""
+        if self.router is not None:
+            routed = self.router.route(message)
+            if routed is not router.NOT_MINE:
+                return routed
+        return self._answer_here(message)
+
+    def _answer_here(self, message):
+        """The response to `message` from this interpreter, or None when a job will answer it."""
         name = message.get("command")
         response = {"type": "response", "request_seq": message.get("seq"), "command": name, "success": True}
         found = COMMANDS.get(name)
@@ -211,7 +316,11 @@ class Agent:
                 raise RequestError(f"the agent does not support {name!r}")
             arguments = message.get("arguments") or {}
             if found.job:
-                jobs.jobs.start(jobs.Job(self, message, found), self._thread_for(name, arguments))
+                job = jobs.Job(self, message, found)
+                place = self._thread_for(name, arguments)
+                if isinstance(place, tuple):
+                    place, job.context = place
+                jobs.jobs.start(job, place)
                 return None
             response["body"] = found.handler(self, arguments) or {}
         except RequestError as error:
@@ -221,27 +330,50 @@ class Agent:
         return response
 
     def _thread_for(self, name, arguments):
-        """The stopped thread a job is about (its frame's, or the one named), or None for a worker."""
+        """The stopped thread a job is about (its frame's, or the one named), or None for a worker;
+        a job about a suspended asyncio task's frame runs there in that task's context."""
         match name:
             case "evaluate" | "setExpression":
                 frame = self.frame(arguments)
-                entry = None if frame is None else suspend.owner_of(frame)
-                if frame is not None and entry is None:
-                    _say_not_stopped(inspection.thread_of(frame))
-                return entry
+                if frame is None:
+                    return None
+                return self._place(frame) or _not_stopped(inspection.thread_of(frame))
             case "variables" | "setVariable":
-                return suspend.owner_of(self.variable_ref(arguments).frame)
+                frame = self.variable_ref(arguments).frame
+                return None if frame is None else self._place(frame) or _not_stopped(None, quiet=True)
             case "completions":
                 frame = self.frame(arguments)
-                entry = None if frame is None else suspend.owner_of(frame)
+                entry = None if frame is None else self._place(frame)
+                if isinstance(entry, tuple):
+                    entry = entry[0]
                 return None if entry is None or entry.ident in jobs.jobs.blocked() else entry
             case _:
                 return suspend.by_thread_id(arguments.get("threadId"))
 
+    def _place(self, frame):
+        """The stopped thread `frame` is on; else, for a frame of a task whose loop's thread is stopped,
+        that thread and the task's context (as a pair)."""
+        entry = suspend.owner_of(frame)
+        if entry is not None:
+            return entry
+        for ident in self.frames.owners_of(frame):
+            entry = suspend.stopped_thread(ident)
+            task = None if entry is None else tasks.task_of(frame, ident)
+            if task is not None:
+                return entry, task.get_context()
+        return None
+
     def _remove_traces(self, wait=True):
         self._fork_cell.clear()
+        if self.presence is not None:
+            self.presence.leave()
         jobs.jobs.stop_all("the debugger detached")
         released = suspend.close()
+        if self.router is not None:
+            self.router.close()
+        if self.sub is not None:
+            with contextlib.suppress(Exception):
+                threading._threading_atexits.remove(self._leave)
         if wait:
             _wait_until_left(released)
         context.disconnect()
@@ -315,13 +447,24 @@ def _start_fresh_agent(follow, module_name):
         pass
 
 
-def _say_not_stopped(thread_id):
+def _not_stopped(thread_id, quiet=False):
+    """A frame of a thread that is not stopped: with the GIL its values are read on a helper thread (and
+    the debug console says so); without it they are not read at all, as that thread may change them."""
     where = "its thread has ended" if thread_id is None else f"thread {thread_id} is not stopped"
+    if suspend.free_threaded():
+        raise RequestError(
+            f"{'this frame is not on a stopped thread' if quiet else where}, and this process runs without "
+            "the GIL (free-threaded Python): values are read only from stopped threads. Pause the thread "
+            "or stop it at a breakpoint first"
+        )
+    if quiet:
+        return None
     context.output(
         "console",
         f"dapattach: {where} (it runs, or waits outside Python), so this runs on a helper thread: "
         "thread-locals and context variables are not that thread's\n",
     )
+    return None
 
 
 def _rename_thread(name):
@@ -337,6 +480,9 @@ def _wait_until_left(idents):
     interruption (the monitoring events that deliver it are still on), and the collection after the
     detach frees the agent at once instead of leaving it to the target's next one. A thread blocked in C
     in a request's code (a sleep, a lock) is not waited for once that is clear."""
+    if suspend.free_threaded():
+        time.sleep(FREE_THREADED_LEAVE)  # their frames cannot be looked at while they run
+        return
     deadline = time.monotonic() + LEAVE_WAIT
     waiting = set(idents) | jobs.jobs.threads()
     while waiting and time.monotonic() < deadline:
@@ -390,11 +536,17 @@ def _collecting_after():
 
 @command("threads")
 def _threads(agent, arguments):
-    return inspection.threads()
+    body = inspection.threads(idents=bool(arguments.get("idents")))
+    names = {ident: name for ident, (_dap_id, name) in inspection.thread_ids().items()}
+    for dap_id, name, _task, _ident in tasks.listing(names):
+        body["threads"].append({"id": dap_id, "name": name})
+    return body
 
 
 @command("stackTrace")
 def _stack_trace(agent, arguments):
+    if tasks.is_task_id(arguments.get("threadId")):
+        return tasks.stack_trace(arguments, agent.frames, agent.sources)
     return inspection.stack_trace(arguments, agent.frames, agent.sources)
 
 
@@ -437,20 +589,40 @@ def _set_expression(agent, arguments, job):
     return job.guard(lambda: evaluation.set_expression(arguments, frame, agent.variables))
 
 
+def _thread_of_request(arguments):
+    """The thread a run-control request names: (DAP id of an OS thread, or None for every thread, and the
+    task it named, if any). A task stands for the thread that runs its loop."""
+    thread_id = arguments.get("threadId") or None
+    if not tasks.is_task_id(thread_id):
+        return thread_id, None
+    task, ident = tasks.require(thread_id)
+    return inspection.thread_ids()[ident][0], task
+
+
 @command("pause")
 def _pause(agent, arguments):
-    suspend.request_pause()
+    """`silent` (from `router.py`): another interpreter's thread stopped and said so; `ident` names a
+    thread this interpreter's `threading` does not know (a pool worker that entered it)."""
+    thread_id, _task = _thread_of_request(arguments)
+    ident = arguments.get("ident") or (thread_id and inspection.ident_of(thread_id))
+    suspend.request_pause(None if thread_id is None else {ident}, silent=bool(arguments.get("silent")))
     return {}
 
 
 @command("continue")
 def _continue(agent, arguments):
     """Answered before the threads go on: a program that then ends at once takes this daemon thread
-    with it, and the answer would be lost."""
-    body = {"threadId": arguments.get("threadId") or 0, "allThreadsContinued": True}
-    agent.after_response.append(suspend.resume)
-    agent.after_response.append(lambda: context.emit("continued", body))
-    return {"allThreadsContinued": True}
+    with it, and the answer would be lost. Non-stop (or `singleThread`) resumes the thread named only."""
+    thread_id, _task = _thread_of_request(arguments)
+    single = bool(arguments.get("singleThread"))
+    alone = thread_id is not None and (single or not suspend.all_stop())
+    if alone and suspend.by_thread_id(thread_id) is None:
+        raise RequestError(f"thread {thread_id} is not stopped")
+    body = {"threadId": thread_id or 0, "allThreadsContinued": not alone}
+    agent.after_response.append(lambda: suspend.resume("continue", thread_id, single))
+    if not arguments.get("quiet"):  # `router.py` resumes other interpreters quietly: one event is enough
+        agent.after_response.append(lambda: context.emit("continued", body))
+    return {"allThreadsContinued": not alone}
 
 
 @command("cancel")
@@ -465,6 +637,7 @@ def _configure(agent, arguments):
     for key in context.options:
         if key in arguments:
             context.options[key] = bool(arguments[key])
+    suspend.set_all_stop(context.option("stopAll"))
     if "subProcess" in arguments:
         follow = arguments["subProcess"]
         agent.subprocesses = dict(follow) if isinstance(follow, dict) else None

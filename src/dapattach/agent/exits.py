@@ -18,7 +18,7 @@ import atexit
 import sys
 import threading
 
-from . import context
+from . import context, suspend
 from . import monitor as monitoring
 from .monitor import E, monitor
 
@@ -30,8 +30,8 @@ def watch():
     """Start watching the main thread's outermost frame (called once the adapter is connected)."""
     main = threading.main_thread().ident
     frame = sys._current_frames().get(main)
-    if frame is None:
-        return
+    if frame is None or suspend.free_threaded():
+        return  # without the GIL a running thread's frames are not walked: the kernel tells the code
     while frame.f_back is not None:
         frame = frame.f_back
     _watch.update(bottom=frame.f_code, main=main, code=None)

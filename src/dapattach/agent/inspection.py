@@ -22,38 +22,50 @@ from .commands import RequestError
 AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def _thread_ids():
+def thread_ids():
     """{ident: (dap_id, name)} for every thread of the target except the agent's own."""
     known = {}
     for thread in threading.enumerate():
         if thread.ident is not None:
-            known[thread.ident] = (thread.native_id or thread.ident & 0x7FFFFFFF, thread.name)
+            known[thread.ident] = (thread.native_id or _stand_in_id(thread.ident), thread.name)
     result = {}
     for ident in sys._current_frames():
         if suspend.is_agent_ident(ident):
             continue
-        result[ident] = known.get(ident, (ident & 0x7FFFFFFF, f"Thread-{ident}"))
+        result[ident] = known.get(ident, (_stand_in_id(ident), f"Thread-{ident}"))
     return result
 
 
-def threads():
-    items = sorted(_thread_ids().values())
-    return {"threads": [{"id": dap_id, "name": name} for dap_id, name in items]}
+def _stand_in_id(ident):
+    """A DAP id for a thread `threading` does not know (started by `_thread`, or a pool worker in a
+    sub-interpreter): from its ident, below the ids of asyncio task entries (2**30, `tasks.py`)."""
+    return ident & 0x3FFFFFFF or 1
+
+
+def threads(idents=False):
+    """DAP's `threads`; with `idents`, each entry also carries its thread's ident (for `router.py`)."""
+    items = sorted((dap_id, name, ident) for ident, (dap_id, name) in thread_ids().items())
+    if idents:
+        return {"threads": [{"id": dap_id, "name": name, "ident": ident} for dap_id, name, ident in items]}
+    return {"threads": [{"id": dap_id, "name": name} for dap_id, name, _ident in items]}
 
 
 def thread_of(frame):
     """The DAP id of the thread whose stack holds `frame` now, or None."""
-    for ident, top in sys._current_frames().items():
+    for ident, top in suspend.walkable_frames().items():
         current = top
         while current is not None:
             if current is frame:
-                return _thread_ids().get(ident, (None, None))[0]
+                return thread_ids().get(ident, (None, None))[0]
             current = current.f_back
     return None
 
 
 def ident_of(thread_id):
-    for ident, (dap_id, _name) in _thread_ids().items():
+    stopped = suspend.by_thread_id(thread_id)
+    if stopped is not None:
+        return stopped.ident
+    for ident, (dap_id, _name) in thread_ids().items():
         if dap_id == thread_id:
             return ident
     raise RequestError(f"no thread with id {thread_id} in the target (it may have ended)")
@@ -84,14 +96,15 @@ class Sources:
     namedtuple shares the name "<string>", and each must show its own text.
     """
 
-    def __init__(self):
+    def __init__(self, first=1):
+        self._first = first
         self._by_code = {}
         self._codes = {}
 
     def reference(self, code):
         ref = self._by_code.get(code)
         if ref is None:
-            ref = len(self._by_code) + 1
+            ref = len(self._by_code) + self._first
             self._by_code[code] = ref
             self._codes[ref] = code
         return ref
@@ -132,27 +145,42 @@ def _source(frame, sources):
 
 
 def stack_trace(arguments, frame_handles, sources):
-    ident = ident_of(arguments.get("threadId"))
-    frames = _frames_of(ident)
+    ident = arguments.get("ident") or ident_of(arguments.get("threadId"))
+    if suspend.free_threaded() and ident not in suspend.walkable_frames():
+        running = "running: its stack is shown while it is stopped (this Python runs without the GIL)"
+        label = {"id": frame_handles.add(None, ident), "name": running, "line": 0, "column": 0,
+                 "presentationHint": "label"}  # fmt: skip
+        return {"stackFrames": [label], "totalFrames": 1}
+    shown = arguments.get("format")
+
+    def render(frame):
+        return frame_body(frame, frame_handles, sources, ident, shown=shown)
+
+    return page(_frames_of(ident), arguments, render)
+
+
+def page(items, arguments, render):
+    """DAP's `startFrame`/`levels` paging of a stack: the bodies `render(item)` of the chosen items."""
     start = max(0, int(arguments.get("startFrame") or 0))
     levels = int(arguments.get("levels") or 0)
-    chosen = frames[start : start + levels] if levels > 0 else frames[start:]
-    shown = arguments.get("format")
-    result = []
-    for frame in chosen:
-        line = frame.f_lineno or frame.f_code.co_firstlineno
-        result.append(
-            {
-                "id": frame_handles.add(frame),
-                "name": frame_name(frame, line, shown)
-                if isinstance(shown, dict)
-                else frame.f_code.co_qualname,
-                "source": _source(frame, sources),
-                "line": line,
-                "column": 1,
-            }
-        )
-    return {"stackFrames": result, "totalFrames": len(frames)}
+    chosen = items[start : start + levels] if levels > 0 else items[start:]
+    return {"stackFrames": [render(item) for item in chosen], "totalFrames": len(items)}
+
+
+def frame_body(frame, frame_handles, sources, owner, hint=None, shown=None):
+    """A DAP `StackFrame` for `frame`; its id stays valid while thread `owner` stays stopped. `shown`:
+    the request's `StackFrameFormat`."""
+    line = frame.f_lineno or frame.f_code.co_firstlineno
+    body = {
+        "id": frame_handles.add(frame, owner),
+        "name": frame_name(frame, line, shown) if isinstance(shown, dict) else frame.f_code.co_qualname,
+        "source": _source(frame, sources),
+        "line": line,
+        "column": 1,
+    }
+    if hint is not None:
+        body["presentationHint"] = hint
+    return body
 
 
 PLAIN_REPR = (int, float, complex, bool, str, bytes, type(None))

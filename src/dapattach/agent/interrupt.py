@@ -31,6 +31,7 @@ import threading
 import time
 
 from . import monitor as monitoring
+from . import suspend
 from .monitor import E, monitor
 
 EVENTS = E.LINE | E.JUMP | E.PY_START | E.PY_RESUME
@@ -72,7 +73,10 @@ class Section:
 
     def narrow(self):
         """The thread is blocked in C: watch for its return only in the code it runs for the request
-        (the frames on its stack above the agent's), not in every thread's every line."""
+        (the frames on its stack above the agent's), not in every thread's every line. Without the GIL its
+        frames cannot be walked while it may run: the events stay on for every thread."""
+        if suspend.free_threaded():
+            return
         frame = sys._current_frames().get(self.ident)
         codes = []
         while frame is not None and not frame.f_code.co_filename.startswith(_AGENT_DIR):

@@ -63,6 +63,8 @@ class Job:
         self.budget_end = None
         self._stuck_section = None
         self._answer = [True]
+        self.context = None
+        """The `contextvars.Context` to run in (a suspended asyncio task's), or None: the thread's own."""
 
     # -- on the thread that runs it -----------------------------------------------------------------
 
@@ -74,7 +76,10 @@ class Job:
         self.owner = me
         self.budget_end = time.monotonic() + LISTING_BUDGET
         try:
-            body = self.handler(self.agent, self.arguments, self)
+            if self.context is None:
+                body = self.handler(self.agent, self.arguments, self)
+            else:
+                body = self.context.run(self.handler, self.agent, self.arguments, self)
         except RequestError as error:
             self.fail(str(error))
         except Exception as error:

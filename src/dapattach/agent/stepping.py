@@ -26,7 +26,7 @@ return or an exception cannot jump. The thread stays stopped, at its new line.
 import sys
 import threading
 
-from . import calltargets, codeindex, context, suspend, values
+from . import calltargets, codeindex, context, suspend, tasks, values
 from . import monitor as monitoring
 from .commands import RequestError, command
 from .monitor import E, monitor
@@ -63,6 +63,7 @@ def _after_stop(action, frame):
     """Run on a thread that was stopped, once resumed: arm the step it was given."""
     ident = threading.get_ident()
     _returns.pop(ident, None)
+    frame = action.frame or frame
     match action.kind:
         case "next":
             _begin(ident, Step("over", frame))
@@ -113,7 +114,7 @@ def _rearm():
             local[step.frame.f_code] = local.get(step.frame.f_code, 0) | events
         if step.mode == "into":
             global_events |= E.PY_START | E.PY_RESUME
-            for code in step.codes:
+            for code in tuple(step.codes):  # another thread may add to its own step meanwhile
                 local[code] = local.get(code, 0) | E.LINE
     for code in monitor.local_codes("step"):
         if code not in local:
@@ -255,27 +256,52 @@ def stopped(thread_id):
 
 def _step_command(kind):
     def handler(agent, arguments):
-        thread_id = arguments.get("threadId")
+        thread_id, step, frame = arguments.get("threadId"), kind, None
+        if tasks.is_task_id(thread_id):
+            thread_id, step, frame = _task_step(thread_id, kind)
         entry = stopped(thread_id)
         target = arguments.get("targetId") if kind == "stepIn" else None
         if target is not None:
             if target not in calltargets.call_offsets(entry.frame.f_code):
                 raise RequestError(f"targetId {target} is not a call in {entry.frame.f_code.co_qualname}")
             _targets[entry.ident] = target
-        agent.after_response.append(lambda: suspend.resume(kind, thread_id))  # see core's `continue`
+        single = bool(arguments.get("singleThread"))
+        agent.after_response.append(lambda: suspend.resume(step, thread_id, single, frame))  # see `continue`
         return {}
 
     return handler
+
+
+def _task_step(task_id, kind):
+    """A step of an asyncio task entry: of its thread when it is the task running there; else the thread
+    goes on until that task's innermost coroutine of user code runs its next line (or returns)."""
+    task, ident = tasks.require(task_id)
+    entry = suspend.stopped_thread(ident)
+    if entry is None:
+        raise RequestError(f"task {task_id} runs on a thread that is not stopped: pause it first")
+    coroutine = task.get_coro()
+    if getattr(coroutine, "cr_running", False) or getattr(coroutine, "gi_running", False):
+        return entry.thread_id, kind, None
+    frame = tasks.innermost_user_frame(task, entry.frame)
+    if frame is None:
+        raise RequestError(f"task {task_id} has no coroutine of its own to step in")
+    return entry.thread_id, "stepOut" if kind == "stepOut" else "next", frame
 
 
 for _kind in ("next", "stepIn", "stepOut"):
     command(_kind)(_step_command(_kind))
 
 
-def _on_resume_all(kind):
-    """A continue ends every step in progress, as the user asked the whole program to run."""
-    if kind == "continue":
+def _on_resume_all(kind, idents):
+    """A continue ends the steps in progress of the threads it resumes (every thread's, when it resumes
+    the whole program)."""
+    if kind != "continue":
+        return
+    if idents is None:
         cancel_all()
+        return
+    for ident in idents:
+        _finish(ident)
 
 
 @command("gotoTargets")
@@ -311,7 +337,8 @@ def _goto(agent, arguments, job):
     except ValueError as error:
         raise RequestError(f"cannot jump to line {line}: {error}") from None
     job.succeed({})
-    context.emit("stopped", {"reason": "goto", "threadId": thread_id, "allThreadsStopped": True})
+    body = {"reason": "goto", "threadId": thread_id, "allThreadsStopped": suspend.all_stop()}
+    context.emit("stopped", body)
     return {}
 
 

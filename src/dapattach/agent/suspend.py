@@ -15,15 +15,24 @@ reprs of a `variables` answer, and it runs them in its own context — its threa
 variables, its frame — until it is resumed. Its resume action is its own (`_release`), so one thread
 can be resumed while others stay stopped.
 
-On top of that sits the stop *policy*, today all-stop like debugpy: the first stop makes every other
-thread running Python stop at its next line (silently, `report=None`), and `resume` releases every
-stopped thread, the stepped one with its step. A pause-style stop (`report=None`) that arrives after the
-all-stop ended returns `CONTINUE` at once, so a thread racing a resume never stops alone. After `close()`
-(detach) every call returns `CONTINUE` at once.
+On top of that sits the stop *policy* (`set_all_stop`):
+
+- all-stop (the default, like debugpy): the first stop makes every other thread running Python stop at
+  its next line (silently, `report=None`), and `resume` releases every stopped thread, the stepped one
+  with its step; `single=True` (DAP's `singleThread`) releases only the one named and ends the catching,
+  so it runs while the others stay stopped. A pause-style stop that arrives after the all-stop ended
+  returns `CONTINUE` at once, so a thread racing a resume never stops alone.
+- non-stop: only the thread that hits stops, and reports `allThreadsStopped: false`; the others go on.
+  `request_pause(idents)` asks those threads alone to stop: LINE events only on the code objects on their
+  stacks (a thread blocked in C stops when it is back in one of them), never on every line of the
+  program, which keeps running. `resume` releases only the thread named.
+
+After `close()` (detach) every call returns `CONTINUE` at once.
 
 Functions in `after_stop` run on the thread once it is resumed, `hook(action, frame)` (stepping
-arms its step there); functions in `resume_hooks` run on the agent thread at each resume, `hook(kind)`
-(handles die then, and a continue ends every step in progress); functions in `before_report` run on the
+arms its step there); functions in `resume_hooks` run on the agent thread at each resume,
+`hook(kind, idents)`, where `idents` are the threads released, or None when every thread was (handles
+of those threads die then, and a continue ends their steps); functions in `before_report` run on the
 stopping thread just before its `stopped` event goes out (what the program printed goes first).
 """
 
@@ -39,18 +48,27 @@ _agent_idents = set()
 _serving = set()
 after_stop = []
 resume_hooks = []
-_state = {"stop_all": False, "reported": False, "closed": False, "report": None}
+reported_hooks = []
+"""Functions run on a thread right after its stop was reported, `hook(frame)` (asyncio tasks say their
+loop's thread stopped)."""
+_state = {"stop_all": False, "reported": False, "closed": False, "all_stop": True, "report": None}
+_pausing = set()
+"""Threads asked to stop alone (non-stop `pause`), by ident."""
+_wiring = {"send": None, "line_events": None, "pause_codes": None}
 before_report = []
-_wiring = {"send": None, "line_events": None}
 _AGENT_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class ResumeAction:
-    __slots__ = ("kind", "thread_id")
+    """What a resumed thread does: `kind` is "continue" or a step; `frame`, when set, is the frame a step
+    is about instead of the one the thread stopped in (a suspended asyncio task's coroutine)."""
 
-    def __init__(self, kind="continue", thread_id=None):
+    __slots__ = ("frame", "kind", "thread_id")
+
+    def __init__(self, kind="continue", thread_id=None, frame=None):
         self.kind = kind
         self.thread_id = thread_id
+        self.frame = frame
 
     def __repr__(self):
         return f"ResumeAction({self.kind!r}, {self.thread_id!r})"
@@ -64,7 +82,7 @@ class StoppedThread:
     there may a frame jump). `busy` is the job it runs now, `jobs` those waiting for it."""
 
     __slots__ = ("_wake", "action", "at_line", "busy", "fields", "frame", "ident", "jobs", "reason",
-                 "thread_id")  # fmt: skip
+                 "report", "thread_id")  # fmt: skip
 
     def __init__(self, frame, reason, fields, at_line):
         self.ident = threading.get_ident()
@@ -74,6 +92,8 @@ class StoppedThread:
         self.fields = fields
         self.at_line = at_line
         self.action = None
+        self.report = None
+        """The body of the `stopped` event it sent, if it said so (non-stop: each stopped thread did)."""
         self.busy = None
         self.jobs = collections.deque()
         self._wake = threading.Condition(_lock)
@@ -101,10 +121,40 @@ class StoppedThread:
                 self.busy = None
 
 
-def wire(send, line_events):
-    """Connect to the channel (`send(message)`) and to LINE events for all-stop (`line_events(on)`)."""
+def free_threaded():
+    """Whether the GIL is off now (a 3.14t build; the GIL can be turned back on at run time)."""
+    enabled = getattr(sys, "_is_gil_enabled", None)
+    return enabled is not None and not enabled()
+
+
+def walkable_frames():
+    """{ident: innermost frame} of the threads whose frames this thread may walk now. With the GIL, every
+    thread's: none moves while we hold it. Without it (free-threaded) only the stopped threads' (from
+    where they stopped: parked, their frames cannot change) and this thread's own, as walking the
+    `f_back` chain of a thread that runs can meet a frame being torn down under us."""
+    if not free_threaded():
+        return sys._current_frames()
+    with _lock:
+        found = {ident: entry.frame for ident, entry in _stopped.items()}
+    found[threading.get_ident()] = sys._getframe(1)
+    return found
+
+
+def wire(send, line_events, pause_codes):
+    """Connect to the channel (`send(message)`), to LINE events for all-stop (`line_events(on)`) and to
+    LINE events on chosen code objects for a non-stop pause (`pause_codes(codes)`, empty: none)."""
     _wiring["send"] = send
     _wiring["line_events"] = line_events
+    _wiring["pause_codes"] = pause_codes
+
+
+def set_all_stop(on):
+    """The policy: all-stop (True) or non-stop (False); takes effect at the next stop."""
+    _state["all_stop"] = bool(on)
+
+
+def all_stop():
+    return _state["all_stop"]
 
 
 def add_agent_thread(ident):
@@ -127,7 +177,8 @@ def is_agent_ident(ident):
 
 
 def stop_requested():
-    return _state["stop_all"]
+    """Whether this thread should stop at this line: an all-stop catches it, or it was paused alone."""
+    return _state["stop_all"] or (bool(_pausing) and threading.get_ident() in _pausing)
 
 
 def is_stopped():
@@ -143,9 +194,12 @@ def stopped():
 
 def reported():
     """The body of the `stopped` event of the stop in progress, or None while running: what an adapter that
-    takes over the agent (a child process's own session) needs to show the stop it missed."""
+    takes over the agent (a child process's own session) needs to show the stop it missed. Non-stop: that
+    of one of the threads stopped."""
     with _lock:
-        return _state["report"]
+        if _state["report"] is not None:
+            return _state["report"]
+        return next((entry.report for entry in _stopped.values() if entry.report is not None), None)
 
 
 def stopped_thread(ident):
@@ -188,31 +242,52 @@ def submit(entry, job):
 
 
 def stop(frame, reason, *, report=True, at_line=False, **fields):
-    """Stop this thread at `frame` until resumed; then run the `after_stop` hooks and return the action."""
+    """Stop this thread at `frame` until resumed; then run the `after_stop` hooks and return the action.
+
+    `report=None` is a pause-style stop: it happens only while this thread is asked to stop, and says so
+    only when it is the first of an all-stop or a thread paused alone."""
     if is_agent_thread() or frame.f_code.co_filename.startswith(_AGENT_DIR):
         return CONTINUE
+    ident = threading.get_ident()
+    paused_alone = False
     with _lock:
-        if _state["closed"] or (report is None and not _state["stop_all"]):
+        if _state["closed"]:
             return CONTINUE
         if report is None:
-            report = not _state["reported"]
+            if ident in _pausing:
+                report = True
+            elif not _state["stop_all"]:
+                return CONTINUE
+            else:
+                report = not _state["reported"]
+        if ident in _pausing:
+            _pausing.discard(ident)
+            paused_alone = True
         entry = StoppedThread(frame, reason, fields, at_line)
         _stopped[entry.ident] = entry
-        if report:
-            _state["reported"] = True
-        if not _state["stop_all"]:
-            _begin_all_stop()
+        everyone = _state["all_stop"]
+        if everyone:
+            if report:
+                _state["reported"] = True
+            if not _state["stop_all"]:
+                _begin_all_stop()
+    if paused_alone:
+        _narrow_pause()
     if report:
         for hook in list(before_report):
             with contextlib.suppress(Exception):
                 hook()
-        body = {"reason": reason, "threadId": entry.thread_id, "allThreadsStopped": True, **fields}
+        body = {"reason": reason, "threadId": entry.thread_id, "allThreadsStopped": everyone, **fields}
         with _lock:
-            if _state["stop_all"]:
+            if everyone and _state["stop_all"]:
                 _state["report"] = body
+            entry.report = body
         send = _wiring["send"]
         if send is not None:
             send({"type": "event", "event": "stopped", "body": body})
+        for hook in list(reported_hooks):
+            with contextlib.suppress(Exception):  # a courtesy: the thread stops regardless
+                hook(frame)
     try:
         action = entry._serve()
     finally:
@@ -231,13 +306,50 @@ def _begin_all_stop():
         line_events(True)
 
 
-def request_pause():
-    """Make every thread running Python stop at its next line; the first one reports `pause`."""
+def request_pause(idents=None, silent=False):
+    """All-stop: make every thread running Python stop at its next line; the first one reports `pause`
+    (none does when `silent`: a thread of another interpreter stopped and said so, see `router.py`).
+    Non-stop: make the threads `idents` (every thread when None) stop alone, each reporting its stop."""
     with _lock:
-        if _state["closed"] or _state["stop_all"]:
+        if _state["closed"]:
             return
-        _state["reported"] = False
-        _begin_all_stop()
+        if _state["all_stop"]:
+            if not _state["stop_all"]:
+                _state["reported"] = silent
+                _begin_all_stop()
+            return
+        if idents is None:
+            idents = set(sys._current_frames())
+        _pausing.update(ident for ident in idents if ident not in _stopped and ident not in _agent_idents)
+    _narrow_pause()
+
+
+def _narrow_pause():
+    """LINE events on the code on the stacks of the threads paused alone, and nowhere else; without the
+    GIL, whose stacks cannot be walked while they run, on every line (`pause_codes(None)`) until then."""
+    pause_codes = _wiring["pause_codes"]
+    if pause_codes is None:
+        return
+    if free_threaded():
+        pause_codes(None if _pausing else set())
+        return
+    frames = sys._current_frames()
+    codes = set()
+    with _lock:
+        for ident in list(_pausing):
+            frame = frames.get(ident)
+            if frame is None:
+                _pausing.discard(ident)  # the thread ended
+            while frame is not None:
+                if not frame.f_code.co_filename.startswith(_AGENT_DIR):
+                    codes.add(frame.f_code)
+                frame = frame.f_back
+    pause_codes(codes)
+
+
+def pausing(ident):
+    """Whether thread `ident` was asked to stop alone and has not yet."""
+    return ident in _pausing
 
 
 def _release(entry, action, why):
@@ -250,15 +362,30 @@ def _release(entry, action, why):
     entry._wake.notify()
 
 
-def resume(kind="continue", thread_id=None):
-    """Resume every thread; the one whose DAP id is `thread_id` gets `kind` (a step), others continue."""
+def resume(kind="continue", thread_id=None, single=False, frame=None):
+    """Resume threads and return the DAP ids of those released (None: every thread).
+
+    All-stop: every thread, the one whose DAP id is `thread_id` with `kind` (a step), the others with
+    continue; with `single`, only that one. Non-stop: only that one (a step is then about `frame` when
+    given). Every thread is also what a continue with no `thread_id` resumes."""
     with _lock:
-        for entry in _stopped.values():
+        alone = (single or not _state["all_stop"]) and thread_id
+        released = [entry for entry in _stopped.values() if not alone or entry.thread_id == thread_id]
+        for entry in released:
             stepped = kind != "continue" and entry.thread_id == thread_id
-            _release(entry, ResumeAction(kind, thread_id) if stepped else CONTINUE, "the thread was resumed")
-        _end_all_stop()
+            action = ResumeAction(kind, thread_id, frame) if stepped else CONTINUE
+            _release(entry, action, "the thread was resumed")
+            _pausing.discard(entry.ident)
+        if not alone:
+            _pausing.clear()
+        if _state["all_stop"] or not alone:
+            _end_all_stop()
+        idents = {entry.ident for entry in released} if alone else None
+    if not alone:
+        _narrow_pause()
     for hook in list(resume_hooks):
-        hook(kind)
+        hook(kind, idents)
+    return None if idents is None else [entry.thread_id for entry in released]
 
 
 def _end_all_stop():
@@ -278,6 +405,7 @@ def forget_after_fork():
     _stopped.clear()
     _agent_idents.clear()
     _serving.clear()
+    _pausing.clear()
     close()
 
 
@@ -288,10 +416,13 @@ def close():
         released = list(_stopped)
         for entry in _stopped.values():
             _release(entry, CONTINUE, "the debugger detached")
+        _pausing.clear()
         _end_all_stop()
     _wiring["send"] = None
     _wiring["line_events"] = None
+    _wiring["pause_codes"] = None
     resume_hooks.clear()
     after_stop.clear()
+    reported_hooks.clear()
     before_report.clear()
     return released

@@ -35,27 +35,48 @@ HIDDEN_ATTR_TYPES = (
 
 
 class Handles:
-    """Positive ids below 2**31 for objects, valid until `clear`."""
+    """Positive ids in [first, end) (below 2**31) for objects, valid until `clear`, or until `drop` when
+    they belong to a thread that is resumed while others stay stopped (non-stop). An agent in a
+    sub-interpreter numbers from a range of its own (see `router.py`)."""
 
-    def __init__(self, first=1):
+    def __init__(self, first=1, end=2**31 - 1):
         self._first = first
+        self._end = end
         self._items = {}
         self._next = first
         self._lock = threading.Lock()
 
-    def add(self, item):
+    def add(self, item, owner=None):
+        """A new id for `item`; `owner` is the thread whose stop keeps it valid (None: any)."""
         with self._lock:
-            if self._next >= 2**31 - 1:
+            if self._next >= self._end:
                 self._items.clear()
                 self._next = self._first
             ref = self._next
             self._next += 1
-            self._items[ref] = item
+            self._items[ref] = (item, owner)
             return ref
 
     def get(self, ref):
         with self._lock:
-            return self._items.get(ref)
+            found = self._items.get(ref)
+        return None if found is None else found[0]
+
+    def owner(self, ref):
+        with self._lock:
+            found = self._items.get(ref)
+        return None if found is None else found[1]
+
+    def owners_of(self, item):
+        """The owners under which `item` was handed out."""
+        with self._lock:
+            return {owner for found, owner in self._items.values() if found is item and owner is not None}
+
+    def drop(self, doomed):
+        """Forget every item for which `doomed(item, owner)` holds; returns those items."""
+        with self._lock:
+            gone = [ref for ref, (item, owner) in self._items.items() if doomed(item, owner)]
+            return [self._items.pop(ref)[0] for ref in gone]
 
     def clear(self):
         with self._lock:

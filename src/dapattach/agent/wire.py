@@ -28,8 +28,10 @@ QUIET = object()
 
 
 class Channel:
-    def __init__(self, address):
-        self._sock = connect(address)
+    def __init__(self, address=None, sock=None):
+        """Connect to the adapter's `address` (see `connect`), or talk over the connected `sock` (an agent
+        in a sub-interpreter and the main agent, see `router.py`)."""
+        self._sock = connect(address) if sock is None else sock
         self._send_lock = threading.Lock()
         self._buffer = b""
         self.broken = False
@@ -49,6 +51,13 @@ class Channel:
                 self.broken = True
                 return False
         return True
+
+    def fileno(self):
+        return self._sock.fileno()
+
+    def has_line(self):
+        """Whether a whole message is waiting in the buffer (`receive(0)` returns it without reading)."""
+        return b"\n" in self._buffer
 
     def send_output(self, category, encoding, payload):
         """`{"type": "output", "category": ..., "encoding": ..., "size": N}` then the N bytes of `payload`."""
@@ -153,6 +162,7 @@ def welcomed(message, secret, nonce):
 def hello(secret, nonce, **extra):
     import sys
 
+    gil = getattr(sys, "_is_gil_enabled", None)
     return {
         "type": "hello",
         "protocol": PROTOCOL,
@@ -161,5 +171,6 @@ def hello(secret, nonce, **extra):
         "pid": os.getpid(),
         "python": ".".join(map(str, sys.version_info[:3])),
         "executable": sys.executable,
+        "freeThreaded": gil is not None and not gil(),
         **extra,
     }

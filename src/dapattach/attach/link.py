@@ -55,6 +55,8 @@ class AgentLink:
         """The target's PID as the adapter sees it (the hello's is the one inside its PID namespace)."""
         self.python: str = str(hello.get("python", ""))
         self.executable: str = str(hello.get("executable", ""))
+        self.free_threaded = bool(hello.get("freeThreaded"))
+        """The target ran without the GIL when the agent came in (a 3.14t build)."""
         self.on_event = on_event
         self.flow: Callable[[], Awaitable[None]] | None = None
         self.events: asyncio.Queue[tuple[str, Body]] = asyncio.Queue()

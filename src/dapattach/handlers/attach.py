@@ -110,6 +110,12 @@ def _say_attached(session: Session, debuggee: Debuggee) -> None:
         f"Attached to process {debuggee.pid} ({inside}Python {link.python}, {link.executable}); attach "
         f"driver: {debuggee.attempt.driver_name}. The adapter runs on {adapter}.\n"
     )
+    if link.free_threaded:
+        text += (
+            "It runs without the GIL (free-threaded Python): stacks and values are read only from stopped "
+            "threads, as a running thread may change them under the debugger (`dapattach snapshot` shows "
+            "where running threads are). dapattach has not been tested on such a build.\n"
+        )
     session.send_event("output", {"category": "console", "output": text})
 
 

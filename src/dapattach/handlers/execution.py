@@ -1,28 +1,24 @@
 """Running and stopping: pause, continue, the three steps (`stepIn` into a chosen call), goto.
 
-All-stop like debugpy: when one thread stops every thread running Python stops at its next line, and
-`continue` resumes them all (`allThreadsContinued`).
+All-stop by default, like debugpy: when one thread stops every thread running Python stops at its next
+line, and `continue` resumes them all (`allThreadsContinued`); `singleThread` resumes only the thread
+named. With the attach option `stopAll: false` (non-stop) only the thread that hits a breakpoint stops, and
+`pause`, `continue` and the steps act on the thread named only. The agent decides and says which in its
+answers and events, which are passed on as they are.
 """
 
 from typing import Any
 
-from dapattach.handlers.target import forward, forward_each, plain, require
+from dapattach.handlers.target import forward_each, plain, require
 from dapattach.session import HandlerTable, RequestContext
 
 handlers = HandlerTable(
     supports_goto_targets_request=True,
-    supports_single_thread_execution_requests=False,
+    supports_single_thread_execution_requests=True,
     supports_step_in_targets_request=True,
 )
 
-
-@handlers.on("continue")
-async def continue_(arguments: Any, context: RequestContext) -> dict[str, Any]:
-    body = await forward(context, arguments)
-    return {"allThreadsContinued": True, **body}
-
-
-forward_each(handlers, ("pause", "next", "stepIn", "stepOut", "goto", "gotoTargets"))
+forward_each(handlers, ("continue", "pause", "next", "stepIn", "stepOut", "goto", "gotoTargets"))
 
 
 @handlers.on("stepInTargets")

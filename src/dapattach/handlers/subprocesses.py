@@ -35,6 +35,8 @@ async def follow(session: Session, debuggee: Debuggee, configuration: dict[str, 
         just_my_code=options.just_my_code,
         show_return_value=options.show_return_value,
         sessions=bool(client is not None and client.supports_start_debugging_request),
+        stop_all=options.stop_all,
+        asyncio_tasks=options.asyncio_tasks,
     )
 
     def say(category: str, text: str) -> None:

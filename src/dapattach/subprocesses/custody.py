@@ -91,6 +91,8 @@ class Settings:
     show_return_value: bool
     sessions: bool
     """Whether the editor starts child sessions (`supportsStartDebuggingRequest`)."""
+    stop_all: bool = True
+    asyncio_tasks: bool = True
 
 
 class Custody:
@@ -214,6 +216,8 @@ class Custody:
                 {
                     "justMyCode": self.settings.just_my_code,
                     "showReturnValue": self.settings.show_return_value,
+                    "stopAll": self.settings.stop_all,
+                    "asyncioTasks": self.settings.asyncio_tasks,
                     "subProcess": self._agent_settings(),
                 },
             )

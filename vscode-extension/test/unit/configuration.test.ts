@@ -99,6 +99,17 @@ describe('checkConfiguration', () => {
     assert.match(result.message, /"pathMappings"\[0\] needs string "localRoot" and "remoteRoot"/);
   });
 
+  test('non-stop and asyncio options pass through and must be booleans', () => {
+    const result = checkConfiguration({ ...base, stopAll: false, asyncioTasks: false });
+    assert.ok(result.ok);
+    assert.equal(result.config.stopAll, false);
+    assert.equal(result.config.asyncioTasks, false);
+    const wrong = checkConfiguration({ ...base, stopAll: 'no', asyncioTasks: 1 });
+    assert.ok(!wrong.ok);
+    assert.match(wrong.message, /"stopAll" must be true or false, not "no"/);
+    assert.match(wrong.message, /"asyncioTasks" must be true or false, not 1/);
+  });
+
   test('subProcess must be true or false', () => {
     const result = checkConfiguration({ ...base, subProcess: 'all' });
     assert.ok(!result.ok);

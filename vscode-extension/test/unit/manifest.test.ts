@@ -40,6 +40,7 @@ describe('package.json contributions match the code', () => {
     const { required, properties } = debuggerContribution.configurationAttributes.attach;
     assert.deepEqual(required, ['processId']);
     assert.deepEqual(Object.keys(properties).sort(), [
+      'asyncioTasks',
       'justMyCode',
       'logToFile',
       'pathMappings',
@@ -47,12 +48,15 @@ describe('package.json contributions match the code', () => {
       'python',
       'redirectOutput',
       'showReturnValue',
+      'stopAll',
       'subProcess',
       'timeout',
     ]);
     assert.equal(properties.justMyCode.default, true);
     assert.equal(properties.showReturnValue.default, true);
     assert.equal(properties.logToFile.default, false);
+    assert.equal(properties.stopAll.default, true);
+    assert.equal(properties.asyncioTasks.default, true);
     assert.equal(properties.redirectOutput.default, true);
     assert.equal(properties.subProcess.default, true);
     assert.equal(properties.processId.default, PICK_PROCESS);
@@ -66,16 +70,20 @@ describe('package.json contributions match the code', () => {
     assert.deepEqual(debuggerContribution.initialConfigurations, initialConfigurations());
   });
 
-  test('snippets: attach to a PID and attach by picking', () => {
+  test('snippets: attach to a PID, without stopping the service, and by picking', () => {
     const labels = debuggerContribution.configurationSnippets.map((s) => s.label);
     assert.deepEqual(labels, [
       'Python (dapattach): Attach to PID',
+      'Python (dapattach): Attach without stopping the service',
       'Python (dapattach): Attach by picking a process',
     ]);
     for (const snippet of debuggerContribution.configurationSnippets) {
       assert.equal(snippet.body.type, DEBUG_TYPE);
       assert.equal(snippet.body.request, 'attach');
     }
+    const [, nonStop] = debuggerContribution.configurationSnippets;
+    assert.equal(nonStop.body.stopAll, false, 'the service snippet attaches in non-stop mode');
+    assert.equal(nonStop.body.processId, '\\${command:dapattach.pickProcess}');
   });
 
   test('the picker command is contributed and exposed as a variable', () => {

@@ -1,0 +1,71 @@
+"""Every interpreter's stacks from outside: a pool worker running code in a sub-interpreter shows that
+code above its main-interpreter frames, on 3.14 (read by `remote_frames`, where `_remote_debugging` sees
+only the newest interpreter) and on 3.15 (its per-interpreter stacks, merged); and the line decoder agrees
+with CPython's own positions."""
+
+import asyncio
+import dis
+import json
+import types
+
+import pytest
+
+from agent_harness import start_target
+from dapattach.remote_frames import line_at
+from dapattach.snapshot import format_snapshot, take_snapshot
+from interpreters import PY314, PY315, needs_315
+
+VERSIONS = [pytest.param(PY314, id="3.14"), pytest.param(PY315, id="3.15", marks=needs_315)]
+
+
+@pytest.mark.parametrize("python", VERSIONS)
+async def test_a_worker_in_a_sub_interpreter_shows_its_code_there_above_its_main_frames(python: str) -> None:
+    async with start_target("interpreter_pool.py", python=python, stdin=True) as target:
+        assert target.process.stdin is not None
+        target.process.stdin.write(b"nap\n")
+        await target.process.stdin.drain()
+        interpreter = (await target.expect(r"^napping in interpreter (\d+)$"))[1]
+        async with asyncio.timeout(10):
+            while True:  # `napping` is printed a moment before the sleep starts
+                snapshot = await asyncio.to_thread(take_snapshot, target.pid)
+                napping = [t for t in snapshot.threads if t.frames and t.frames[0].function == "nap"]
+                if napping:
+                    break
+        (worker,) = napping
+        assert worker.name.endswith(f" (interpreter {interpreter})") and worker.interpreter == int(
+            interpreter
+        )
+        functions = [frame.function for frame in worker.frames]
+        assert functions.index("nap") < functions.index("Interpreter.call") < functions.index("_worker")
+        main = next(t for t in snapshot.threads if t.id == target.pid)
+        assert main.name == "MainThread" and "main" in [frame.function for frame in main.frames]
+        assert f"(interpreter {interpreter})" in format_snapshot(snapshot)
+        assert json.loads(json.dumps(snapshot.to_json()))["threads"][-1]["interpreter"] in (
+            0,
+            int(interpreter),
+        )
+
+
+def test_the_line_decoder_agrees_with_cpython_on_every_instruction() -> None:
+    checked = 0
+    for module in (dis, json.decoder, asyncio.base_events):
+        for code in _codes(module):
+            for index, (line, *_rest) in enumerate(code.co_positions()):
+                if line is not None:
+                    assert line_at(code.co_linetable, code.co_firstlineno, index) == line, (code, index)
+                    checked += 1
+    assert checked > 10_000
+
+
+def _codes(module: types.ModuleType) -> list[types.CodeType]:
+    found, stack = [], []
+    for value in vars(module).values():
+        if isinstance(value, types.FunctionType):
+            stack.append(value.__code__)
+        elif isinstance(value, type):
+            stack.extend(v.__code__ for v in vars(value).values() if isinstance(v, types.FunctionType))
+    while stack:
+        code = stack.pop()
+        found.append(code)
+        stack.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
+    return found
