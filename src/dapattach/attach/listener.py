@@ -83,6 +83,10 @@ class AgentListener:
             ):
                 if not self._arrived.done():
                     self._arrived.set_result((reader, writer, hello))
+                    if "refused" in hello or "error" in hello:
+                        # Its peer is proven and it is read: let the sender go now. A refusal may run on
+                        # the thread of an agent that has yet to say its own hello to another attach.
+                        writer.close()
                     return
                 log.warning("refused a second agent connection from process %d", pid)
             case _:
