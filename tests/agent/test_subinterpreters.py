@@ -59,6 +59,7 @@ async def evaluate(link: AgentLink, expression: str, frame_id: int | None = None
     return str((await link.request("evaluate", arguments))["result"])
 
 
+@pytest.mark.direct_only("sys.remote_exec seeks the main thread in the newest interpreter: a sub-interpreter")
 async def test_a_pool_workers_function_stops_at_a_breakpoint_in_its_sub_interpreter_and_steps(
     pool: Target,
 ) -> None:
@@ -104,6 +105,7 @@ async def test_a_pool_workers_function_stops_at_a_breakpoint_in_its_sub_interpre
         await link.detach()
 
 
+@pytest.mark.direct_only("sys.remote_exec seeks the main thread in the newest interpreter: a sub-interpreter")
 async def test_an_interpreter_made_after_the_attach_gets_the_agent_and_detach_leaves_none_anywhere(
     pool: Target,
 ) -> None:
@@ -132,6 +134,7 @@ async def test_an_interpreter_made_after_the_attach_gets_the_agent_and_detach_le
     assert not any(name.startswith("dapattach") for name in report["threads"])
 
 
+@pytest.mark.direct_only("sys.remote_exec seeks the main thread in the newest interpreter: a sub-interpreter")
 @needs_root
 async def test_another_users_pool_gets_the_agent_although_the_copy_it_loaded_from_is_gone() -> None:
     async with start_target("interpreter_pool.py", stdin=True, run_as=AS_NOBODY) as target:

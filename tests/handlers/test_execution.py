@@ -219,6 +219,7 @@ async def pool_command(target: Target, line: str) -> None:
     await target.process.stdin.drain()
 
 
+@pytest.mark.direct_only("sys.remote_exec seeks the main thread in the newest interpreter: a sub-interpreter")
 @pytest.mark.timeout(120)
 async def test_non_stop_a_pool_worker_stopped_in_its_sub_interpreter_while_another_worker_answers(
     client: DapClient,
