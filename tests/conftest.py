@@ -1,11 +1,20 @@
 """Shared fixtures: `adapter` runs the adapter subprocess over each transport (stdio and TCP)."""
 
+import signal
 from collections.abc import AsyncIterator
 
 import pytest
 
 import interpreters
 from dapclient import SCHEMA_PATH, DapClient
+
+
+def pytest_configure() -> None:
+    """Targets get Ctrl-C as a user's program does, however the suite was started: a shell runs a
+    background job (`cmd &`, `nohup`) with SIGINT ignored, children inherit that through exec, and a
+    Python started so installs no KeyboardInterrupt handler. A handled signal is reset on exec."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_report_header() -> list[str]:
