@@ -8,6 +8,7 @@ with that reason in such a run.
 """
 
 import os
+import signal
 from collections.abc import AsyncIterator
 
 import pytest
@@ -26,6 +27,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Targets get Ctrl-C as a user's program does, however the suite was started: a shell runs a
+    background job (`cmd &`, `nohup`) with SIGINT ignored, children inherit that through exec, and a
+    Python started so installs no KeyboardInterrupt handler. A handled signal is reset on exec."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     config.addinivalue_line(
         "markers", "direct_only(reason): needs the direct PEP 768 writer; skipped with --driver portable"
     )
