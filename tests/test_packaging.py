@@ -38,11 +38,26 @@ def run(*command: str | Path, env: dict[str, str] | None = None, timeout: float 
     return done.stdout
 
 
+GENERATED = {".git", ".venv", ".venv-3.15", "node_modules", "__pycache__", "dist", "build", ".mypy_cache",
+             ".ruff_cache", ".pytest_cache"}  # fmt: skip
+"""What a tree without git (a source archive, CI's copy) holds beside its sources."""
+
+
+def _source_files() -> list[str]:
+    """The checkout's files: git's list where there is a repository, else every file but generated ones."""
+    if (ROOT / ".git").exists():
+        return list(filter(None, run("git", "-C", ROOT, "ls-files", "-z").split("\0")))
+    found = []
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [name for name in subfolders if name not in GENERATED]
+        found.extend(str((Path(folder) / name).relative_to(ROOT)) for name in files)
+    return found
+
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     source = tmp_path_factory.mktemp("source")
-    tracked = run("git", "-C", ROOT, "ls-files", "-z").split("\0")
-    for name in filter(None, tracked):
+    for name in _source_files():
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
