@@ -71,6 +71,8 @@ async def run_demo() -> int:
         await client.request("initialize", {"clientID": "dapattach-demo", "adapterID": "dapattach"})
         attach = asyncio.create_task(client.request("attach", {"processId": sample.pid}))
         await client.event("initialized")
+        # attach may be answered before the agent is in (a loaded machine): its breakpoints wait for it
+        await client.event("output", lambda body: "Attached to process" in body.get("output", ""))
         say(f"2. Attached to process {sample.pid} over DAP; the agent is in.")
         try:
             placed = await client.request(
