@@ -750,22 +750,6 @@ def _open_in_root(pid: int, path: str) -> int | None:
         os.close(held)
         return None
     return held
-    try:
-        root = os.open(f"/proc/{pid}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            held = namespaces.open_in_root(root, path.removesuffix(" (deleted)"), os.O_PATH)
-        finally:
-            os.close(root)
-    except OSError:
-        return None
-    if not stat.S_ISREG(os.fstat(held).st_mode):
-        os.close(held)
-        return None
-    _held = held
-    return f"/proc/self/fd/{held}"
-
-
-_held = -1
 
 
 def _kernel_state(pid: int, tid: int) -> str:
