@@ -268,25 +268,34 @@ PRINTER_LINES = 100_000
 PRINTER_WINDOWS = 5
 
 
-def _printer_scenario(key: str, buffering: Literal["buffered", "unbuffered"], work: int = 0) -> Runner:
-    """A program printing 100,000 lines per window (after `work` loop turns each): its speed before ÷
-    after the debugger came to show its output (nothing comes in the bare column)."""
+def _printer_scenario(
+    key: str, buffering: Literal["buffered", "unbuffered"], work: int = 0, lines: int = PRINTER_LINES
+) -> Runner:
+    """A program printing `lines` lines per window (after `work` loop turns each): its speed before ÷
+    after the debugger came to show its output (nothing comes in the bare column), each relative to a
+    twin process that prints the same on the same CPU over the same span and is never attached, as in the
+    loop rows: what the machine does to both meanwhile cancels out. At least 100,000 lines are printed
+    in the windows measured after the attach."""
 
     async def run(cfg: Config, debugger: Debugger | None) -> dict[str, Sample]:
         env = {"PYTHONUNBUFFERED": "1" if buffering == "unbuffered" else ""}
-        args = [str(PRINTER_LINES), str(work), *cfg.cpu_args()]
+        args = [str(lines), str(work), *cfg.cpu_args()]
         target = await Target.start(cfg.python, "printer.py", args, env=env)
+        twin = await Target.start(cfg.python, "printer.py", args, env=env)
         session: Session | None = None
-        details: dict[str, Any] = {"buffering": buffering, "work": work}
+        details: dict[str, Any] = {"buffering": buffering, "work": work, "lines_per_window": lines}
         try:
-            before = await target.windows_after(time.perf_counter_ns(), PRINTER_WINDOWS, 0, 300)
+            began = time.perf_counter_ns()
+            before = await target.windows_after(began, PRINTER_WINDOWS, 0, 300)
+            before_twin = _windows_within(twin, began, time.perf_counter_ns())
             if debugger is not None:
                 session, _ = await Session.open(debugger)
                 await session.attach(target.pid, options={"redirectOutput": True})
             # The window running while the session attached is left out: it began before.
             start = time.perf_counter_ns()
-            speeds = await target.windows_after(start, PRINTER_WINDOWS + 1, 0, 300)
-            speeds = speeds[1:]
+            after = (await target.windows_after(start, PRINTER_WINDOWS + 1, 0, 300))[1:]
+            measured_from = min(t for t, _, _ in target.windows if t >= start)  # the end of the left-out one
+            after_twin = _windows_within(twin, measured_from, time.perf_counter_ns())
             if session is not None:
                 details["console_lines"] = _console_lines(session)
                 await session.detach()
@@ -294,19 +303,38 @@ def _printer_scenario(key: str, buffering: Literal["buffered", "unbuffered"], wo
             if session is not None:
                 await session.close()
             await target.stop()
-        details["windows_lines_per_s"] = [round(s[0]) for s in [*before, *speeds]]
-        details["windows_cpu_lines_per_s"] = [round(s[1]) for s in [*before, *speeds]]
+            await twin.stop()
+        if not before_twin or not after_twin:
+            raise TargetError("the twin printer finished no window in a measured span")
+        details["windows_lines_per_s"] = [round(s[0]) for s in [*before, *after]]
+        details["windows_cpu_lines_per_s"] = [round(s[1]) for s in [*before, *after]]
+        details["twin_windows_cpu_lines_per_s"] = [round(s[1]) for s in [*before_twin, *after_twin]]
         return {
-            key: Sample(_slowdown(before, speeds, 0), details),
-            f"{key}-cpu": Sample(_slowdown(before, speeds, 1), {}),
+            key: Sample(_relative_slowdown(before, before_twin, after, after_twin, 0), details),
+            f"{key}-cpu": Sample(_relative_slowdown(before, before_twin, after, after_twin, 1), {}),
         }
 
     return run
 
 
-def _slowdown(before: list[tuple[float, float]], after: list[tuple[float, float]], which: int) -> float:
-    """Median speed before the debugger came ÷ median speed after, within one process (as the loop rows)."""
-    return statistics.median(s[which] for s in before) / statistics.median(s[which] for s in after)
+def _windows_within(target: Target, start_ns: int, end_ns: int) -> list[tuple[float, float]]:
+    """(wall, CPU) speeds of the windows `target` finished between `start_ns` and `end_ns`."""
+    return [(ips, cpu) for t, ips, cpu in target.windows if start_ns < t <= end_ns]
+
+
+def _relative_slowdown(
+    before: list[tuple[float, float]],
+    before_twin: list[tuple[float, float]],
+    after: list[tuple[float, float]],
+    after_twin: list[tuple[float, float]],
+    which: int,
+) -> float:
+    """The target's median speed relative to its twin's before ÷ the same after."""
+
+    def median(windows: list[tuple[float, float]]) -> float:
+        return statistics.median(window[which] for window in windows)
+
+    return (median(before) / median(before_twin)) / (median(after) / median(after_twin))
 
 
 def _console_lines(session: Session) -> int:
@@ -623,6 +651,6 @@ SCENARIOS: tuple[Scenario, ...] = (
             Row("j-work-cpu", "   same, per process CPU second", "slowdown", 1.05, "≤ 1.05x"),
         ),
         True,
-        _printer_scenario("j-work", "unbuffered", work=1000),
+        _printer_scenario("j-work", "unbuffered", work=1000, lines=PRINTER_LINES // PRINTER_WINDOWS),
     ),
 )
