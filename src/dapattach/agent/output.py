@@ -9,18 +9,23 @@ program's own output is unchanged; a stream that is not a `TextIOWrapper` is hoo
 Removing the attributes puts the streams back exactly as they were.
 
 A hook does as little as it can on the program's thread, as an unbuffered stream calls it for every
-`print` argument: when the stream written to is the one written to last, it appends the bytes object the
-text layer made to its stream's list (no copy, nothing the garbage collector tracks) and counts them;
-anything else (the other stream, a mutable buffer to copy, a partial write, a full list) takes a slower
-path. A switch of streams is noted (`_marks`), so the ticker thread, which takes what is pending, sends
-stdout and stderr in the order they were written, from all threads; only writes that race within
+`print` argument (each check it makes costs a few percent of such a loop): when the stream written to is
+the one written to last and the chunk is a small bytes object written whole, it appends the bytes object
+the text layer made to its stream's list (no copy, nothing the garbage collector tracks), as long as the
+list holds fewer than `SMALL_CHUNKS` of them, which bounds them to `SMALL_CHUNKS * SMALL` bytes without
+counting bytes on every write; anything else (the other stream, a mutable buffer to copy, a partial
+write, a bigger chunk, a full list) takes a slower path that counts what it keeps against `LIMIT`.
+
+A switch of streams is noted (`_marks`), so the ticker thread, which takes what is pending, sends stdout
+and stderr in the order they were written, from all threads; only writes that race within
 microseconds may swap places, never streams. The ticker sends each run as raw bytes in an `output` frame
 (`wire.py`): decoding and JSON happen in the adapter, not in the target. A block-buffered stream (stdout
 to a pipe or a file) holds text back until 8 KB are pending, so the ticker flushes it every `FLUSH_EVERY`
 seconds: the same bytes go out sooner, and the console shows output while it happens. Before a thread
 reports a stop, what is pending is sent from that thread, so the console shows what the program printed
-before the stop ahead of it. When the adapter cannot keep up, at most `LIMIT` bytes wait; what is over
-is dropped and counted, and the console says how much it missed.
+before the stop ahead of it. When the adapter cannot keep up, at most `LIMIT` bytes wait besides the
+small chunks' share (about 23 MB in all, Python's object headers included); what is over is dropped and
+counted, and the console says how much it missed.
 """
 
 import contextlib
@@ -31,12 +36,17 @@ from . import context, suspend, ticker
 from .commands import command
 
 LIMIT = 8 * 1024 * 1024
+SMALL = 64
+SMALL_CHUNKS = 128 * 1024
+CHUNK_COST = 48
+"""What one chunk costs besides its bytes (the bytes object's header and the list's pointer): many tiny
+chunks must not get past `LIMIT` by being counted as nothing."""
 FLUSH_EVERY = 0.1
 STREAMS = (("stdout", "stdout"), ("stderr", "stderr"))
 _streams = []
 _marks = []  # (stream, position): from here on the output is `stream`'s, which had `position` chunks then
 _last = [None]
-_waiting = [0]  # bytes in the lists (an estimate: threads add to it without a lock)
+_waiting = [0]  # bytes kept by the slow path (an estimate: threads add to it without a lock)
 _hooked = []  # (object, previous instance attribute or _NONE, our hook)
 _flushable = []
 _state = {"send": None, "notify": None, "flushed": 0.0}
@@ -64,14 +74,18 @@ class _Stream:
 
 def _hook(original, stream):
     """The replacement `write` of a binary stream: the original first, then the chunk into the list."""
-    append = stream.pending.append
+    pending = stream.pending
+    append = pending.append
     last = _last
-    waiting = _waiting
 
     def write(data, /):
         written = original(data)
-        if type(data) is bytes and written == len(data) and waiting[0] < LIMIT and last[0] is stream:
-            waiting[0] += written
+        if (
+            last[0] is stream
+            and type(data) is bytes
+            and len(data) == written <= SMALL
+            and len(pending) < SMALL_CHUNKS
+        ):
             append(data)
         else:
             _odd_write(stream, data, written)
@@ -82,7 +96,8 @@ def _hook(original, stream):
 
 def _odd_write(stream, data, written):
     """The slow path of a write: the first after the other stream's, a mutable buffer (copied, as its
-    owner may reuse it), a write the stream took in part or not at all, or one over the limit."""
+    owner may reuse it), a write the stream took in part or not at all, a chunk over `SMALL` bytes, or
+    one past the list's share of small chunks; what is kept here is counted against `LIMIT`."""
     if not isinstance(written, int) or written <= 0:
         return
     if _waiting[0] >= LIMIT:
@@ -104,7 +119,7 @@ def _keep(stream, chunk):
         with _switching:
             _marks.append((stream, stream.taken + len(stream.pending)))
             _last[0] = stream
-    _waiting[0] += len(chunk)
+    _waiting[0] += len(chunk) + CHUNK_COST
     stream.pending.append(chunk)
 
 
@@ -221,8 +236,9 @@ def _take():
             stream.taken += count
         if _last[0] is not None:
             _marks.append((_last[0], _last[0].taken))
-    size = sum(sum(map(len, chunks)) for _, chunks in taken.values())
-    _waiting[0] = max(0, _waiting[0] - size) if any(stream.pending for stream in _streams) else 0
+    # What was written since the lists were emptied counts in full, the quick path's chunks too: an
+    # estimate that errs on the side of keeping less.
+    _waiting[0] = sum(len(chunk) + CHUNK_COST for stream in _streams for chunk in list(stream.pending))
     dropped = 0
     for stream in _streams:
         dropped, stream.dropped = dropped + stream.dropped, 0
