@@ -6,8 +6,10 @@ import struct
 import sys
 from pathlib import Path
 
-from agent_harness import run_in_target, start_target
-from dapattach.attach import inject_agent
+import pytest
+
+from agent_harness import attach, run_in_target, start_target
+from dapattach.attach import AttachError, inject_agent
 from dapattach.attach.folder import AttachFolder
 from dapattach.attach.inject import AGENT_DIR, place_agent
 from users import AS_NOBODY, NOBODY, needs_root, reachable_tmp
@@ -67,3 +69,21 @@ async def test_another_users_target_runs_the_copy() -> None:
             assert not folder.exists(), "the copy goes with the attach folder once the agent is in"
         finally:
             await link.detach()
+
+
+async def test_a_child_forked_while_its_parent_was_being_attached_can_be_attached() -> None:
+    """The child inherits the parent's claim of a half-done attach, which no agent serves there: attaching
+    to the child replaces it, with none of the parent's half-loaded modules, while the parent, whose claim
+    is its own, still refuses by the claiming adapter's PID."""
+    async with start_target("forked_mid_attach.py") as target:
+        child = int((await target.expect(r"^CHILD (\d+)$"))[1])
+        link = await attach(child)
+        try:
+            answer = await link.request("evaluate", {"expression": "os.getpid()", "context": "repl"})
+            assert answer["result"] == str(child)
+        finally:
+            await link.detach()
+        with pytest.raises(
+            AttachError, match=rf"process {target.pid} is already attached by adapter PID 4242"
+        ):
+            await attach(target)

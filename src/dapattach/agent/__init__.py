@@ -21,8 +21,9 @@ import contextlib
 import functools
 import operator
 
-# `adapter_pid`, the PID of the adapter this agent serves, is set by the bootstrap before this module's
-# code runs (and so is not assigned here: that would hide it from a second bootstrap meanwhile).
+# `adapter_pid`, the PID of the adapter this agent serves, and `owner_pid`, the process it was loaded in
+# (a forked child's inherited copy is not its own), are set by the bootstrap before this module's code
+# runs (and so are not assigned here: that would hide them from a second bootstrap meanwhile).
 
 fork_cell = []
 fork_hook = functools.partial(functools.reduce, operator.call, fork_cell, operator.call)

@@ -435,6 +435,7 @@ def _start_fresh_agent(follow, module_name):
         module = importlib.util.module_from_spec(spec)
         adapter_pid = follow.get("adapterPid", 0)
         module.adapter_pid = adapter_pid
+        module.owner_pid = os.getpid()
         sys.modules[module_name] = module
         try:
             spec.loader.exec_module(module)

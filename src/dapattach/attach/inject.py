@@ -37,7 +37,18 @@ def _dapattach_bootstrap():
         return  # a child forked while the request was pending inherited it: it is not for this process
     claim = type(sys)({module!r})
     claim.adapter_pid = {adapter_pid!r}
+    claim.owner_pid = os.getpid()
     claimed = sys.modules.setdefault({module!r}, claim)
+    if claimed is not claim and getattr(claimed, "owner_pid", None) not in (None, os.getpid()):
+        # Inherited from a parent that forked while its agent was being loaded, before the agent's
+        # at-fork hook existed: no agent runs here. Claim afresh, without the parent's half-loaded parts.
+        taken = sys.modules.pop({module!r}, None)
+        if taken is not claimed and taken is not None:
+            sys.modules.setdefault({module!r}, taken)  # another adapter's fresh claim: it stands
+        claimed = sys.modules.setdefault({module!r}, claim)
+        if claimed is claim:
+            for name in [name for name in sys.modules if name.startswith({module!r} + ".")]:
+                sys.modules.pop(name, None)
     directory, socket_path, secret = {directory!r}, {socket_path!r}, {secret!r}
     for path in (os.path.join(directory, "bootstrap.py"),):
         try:
@@ -79,6 +90,7 @@ def _dapattach_bootstrap():
                 {module!r}, {init!r}, submodule_search_locations=[{agent_dir!r}])
             module = importlib.util.module_from_spec(spec)
             module.adapter_pid = {adapter_pid!r}
+            module.owner_pid = os.getpid()
             ours.append(module)
             sys.modules[{module!r}] = module
             spec.loader.exec_module(module)
