@@ -255,9 +255,11 @@ async def test_detach_restores_every_event_and_the_loop_speed() -> None:
         finally:
             await second.detach()
         assert again == before, "events were left enabled after detach"
-        # A callback on every line would make the loop several times slower; noise here is about 30 %.
-        assert with_breakpoint > 0.6 * baseline, (baseline, with_breakpoint)
-        assert after > 0.6 * baseline, (baseline, after)
+        # A callback on every line would make the loop several times slower (below a fifth of its speed);
+        # a loaded two-core machine moves these rates by up to half, so only a drop past that fails here.
+        # How fast the loop runs attached and after detach is measured properly in bench rows b, c and g.
+        assert with_breakpoint > 0.35 * baseline, (baseline, with_breakpoint)
+        assert after > 0.35 * baseline, (baseline, after)
 
 
 async def test_pause_reaches_a_hot_loop_whose_lines_were_disabled(jobs: tuple[Target, AgentLink]) -> None:

@@ -97,7 +97,7 @@ async def test_a_dir_that_loops_is_interrupted_after_a_second_once(stopped) -> N
     assert "never" not in first and "__dir__" in first
     started = time.monotonic()
     assert labels(await complete(link, frame_id, "spinning.")) == first
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 0.9  # running the looping __dir__ again would take its second
     assert labels(await complete(link, frame_id, "acc")) == ["account", "accounts"]
 
 
@@ -109,7 +109,7 @@ async def test_a_dir_blocked_in_c_fails_one_request_and_the_session_goes_on(stop
     assert time.monotonic() - started < 5
     started = time.monotonic()
     assert "__dir__" in labels(await complete(link, frame_id, "stuck."))
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 0.9  # calling the blocked __dir__ again would wait its second
     assert (await link.request("threads"))["threads"]
 
 

@@ -139,7 +139,7 @@ def test_a_315_adapter_injects_into_both_versions(
 
     report = json.loads(out)
     assert report["adapter"] == "3.15" and report["python"].startswith(minor_of(python))
-    assert target.expect("injected", timeout=1.0) == f"injected {runs_in} {minor_of(python)}"
+    assert target.expect("injected", timeout=10.0) == f"injected {runs_in} {minor_of(python)}"
 
 
 @pytest.mark.parametrize("blocked_in", ["sleep", "accept", "asyncio"])
@@ -157,7 +157,7 @@ def test_auto_picks_the_worker_that_runs_python_while_main_is_blocked(
         False,
         True,
     )
-    assert target.expect("injected", timeout=1.0) == f"injected worker {minor_of(python)}"
+    assert target.expect("injected", timeout=10.0) == f"injected worker {minor_of(python)}"
 
 
 def test_auto_prefers_the_main_thread_when_it_runs_python_too(spawn: type[Target], script: str) -> None:
@@ -167,7 +167,7 @@ def test_auto_prefers_the_main_thread_when_it_runs_python_too(spawn: type[Target
     result = pep768.inject(target.pid, script, thread="auto")
 
     assert (result.thread.native_id, result.thread.running_python) == (main_tid, True)
-    assert target.expect("injected", timeout=1.0) == "injected MainThread 3.14"
+    assert target.expect("injected", timeout=10.0) == "injected MainThread 3.14"
 
 
 def test_an_explicit_native_thread_id_is_honoured(spawn: type[Target], script: str) -> None:
@@ -177,7 +177,7 @@ def test_an_explicit_native_thread_id_is_honoured(spawn: type[Target], script: s
     result = pep768.inject(target.pid, script, thread=worker_tid)
 
     assert result.thread.native_id == worker_tid and result.thread.running_python is None
-    assert target.expect("injected", timeout=1.0) == "injected worker 3.14"
+    assert target.expect("injected", timeout=10.0) == "injected worker 3.14"
 
 
 def test_list_threads_tells_the_blocked_main_from_the_computing_worker(spawn: type[Target]) -> None:

@@ -45,7 +45,7 @@ async def test_reprs_that_raise_hang_explode_or_recurse(adapter: DapClient) -> N
         assert listing["hanging"]["value"] == "<repr timed out after 1 s>"
         assert "repr raised RuntimeError: this repr always fails" in listing["raising"]["value"]
         assert listing["名前"]["value"] == repr("データ")
-        assert time.monotonic() - started < 10
+        assert time.monotonic() - started < 20  # 3 s + 1 s of budgets, and no 30 s hang; loaded CI is slow
         assert (await watch(adapter, frame_id, "café"))["result"] == repr("naïve — 日本語 ✓")
         await adapter.wait_event(
             "output", lambda e: "still blocked in an earlier request" in e["body"]["output"]
