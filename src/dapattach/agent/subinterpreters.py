@@ -103,6 +103,7 @@ class Presence:
         self._cell = []
         self._present = set()
         self._failed = {}
+        self._not_yet = set()  # idle interpreters the agent thread could not enter: left to their first call
         self._lock = threading.Lock()
         self._blobs = None
         self._sources = _read_sources(module_name) if keep_sources else None
@@ -124,9 +125,10 @@ class Presence:
             if (
                 interpreter_id != main
                 and interpreter_id not in self._present
+                and interpreter_id not in self._not_yet
                 and not self._is_running(module, interpreter_id)
             ):
-                self.ensure(interpreter_id)
+                self.ensure(interpreter_id, early=True)
 
     def _is_running(self, module, interpreter_id):
         try:
@@ -142,9 +144,13 @@ class Presence:
                 self._originals[name] = original
                 setattr(module, name, _entering(original, self._cell))
 
-    def ensure(self, interpreter_id):
+    def ensure(self, interpreter_id, early=False):
         """Before this thread enters `interpreter_id`: put an agent there unless one is there (or could
-        not be put there). Never raises."""
+        not be put there). Never raises.
+
+        `early`: the agent thread tries an idle interpreter ahead of any call. One that was just created
+        may not take code yet (seen on a loaded machine: `InterpreterError: failed to get __main__
+        namespace`): that is no verdict, and the call that enters it tries again, holding that call."""
         try:
             key = int(interpreter_id)
         except Exception:
@@ -157,6 +163,9 @@ class Presence:
             try:
                 self._enter(key)
             except Exception as error:
+                if early:
+                    self._not_yet.add(key)
+                    return
                 self._failed[key] = error
                 context.output(
                     "console",
@@ -188,6 +197,7 @@ class Presence:
     def forget(self, interpreter_id):
         """That interpreter's agent is gone (the interpreter was closed): a new one with the id may come."""
         self._present.discard(interpreter_id)
+        self._not_yet.discard(interpreter_id)
 
     def _code(self):
         """The agent's modules compiled, as ((name, marshalled code), ...) with the package first, and
