@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent_harness import start_target
+from attach.peer_checks import verdict_once_the_peer_ends
 from dapattach.attach.attempt import Attempt
 from dapattach.attach.checks import AttachError
 from dapattach.attach.direct import DirectDriver
@@ -27,23 +28,9 @@ def test_a_connection_is_the_targets_only_while_the_target_lives(tmp_path: Path)
         server.listen()
         with subprocess.Popen([PY314, "-c", CONNECT, path], stdin=subprocess.PIPE) as peer:
             connection, _ = server.accept()
-            target, bystander = Target.open(peer.pid), Target.open(os.getpid())
-            driver = DirectDriver()
-            try:
-                assert driver.verify_peer(target, connection) is None
-                assert driver.verify_peer(bystander, connection) == (
-                    f"it comes from PID {peer.pid} (uid {os.geteuid()}), not from process {os.getpid()}"
-                )
-                assert peer.stdin is not None
-                peer.stdin.close()
-                peer.wait()
-                assert driver.verify_peer(target, connection) == (
-                    f"process {peer.pid} has exited, so PID {peer.pid} may be another process now"
-                )
-            finally:
-                connection.close()
-                target.close()
-                bystander.close()
+            assert verdict_once_the_peer_ends(DirectDriver(), connection, peer) == (
+                f"process {peer.pid} has exited, so PID {peer.pid} may be another process now"
+            )
 
 
 TCP_CONNECT = (

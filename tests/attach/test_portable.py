@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from agent_harness import TARGETS, attach, start_target, wait_until_blocked
+from attach.peer_checks import verdict_once_the_peer_ends
 from containers import kind_params, start_container
 from dapattach.agent import wire
 from dapattach.attach import AttachError, Attempt, Phase, channel
@@ -30,22 +31,8 @@ def test_a_tcp_connection_is_the_targets_only_while_the_target_holds_it_and_live
     port = address.rpartition(":")[2]
     with server, subprocess.Popen([PY314, "-c", CONNECT, port], stdin=subprocess.PIPE) as peer:
         connection, _ = server.accept()
-        target = Target.open(peer.pid, pidfd=False)
-        bystander = Target.open(os.getpid(), pidfd=False)
-        driver = PortableDriver(tcp=True)
-        try:
-            assert driver.verify_peer(target, connection) is None
-            assert driver.verify_peer(bystander, connection) == (
-                f"it comes from PID {peer.pid} (uid {os.geteuid()}), not from process {os.getpid()}"
-            )
-            assert peer.stdin is not None
-            peer.stdin.close()
-            peer.wait()
-            assert driver.verify_peer(target, connection) is not None, "a closed socket is nobody's"
-        finally:
-            connection.close()
-            target.close()
-            bystander.close()
+        verdict = verdict_once_the_peer_ends(PortableDriver(tcp=True), connection, peer, pidfd=False)
+        assert verdict is not None, "a closed socket is nobody's"
 
 
 def test_the_agent_and_the_adapter_compute_the_same_proofs_and_a_squatter_cannot() -> None:
