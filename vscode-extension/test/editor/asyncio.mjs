@@ -409,6 +409,9 @@ async function main() {
 
     await startSession(page, 'Attach to PID', target);
     await page.locator('.debug-call-stack .monaco-list-row', { hasText: "Task 'conn-2'" }).first().waitFor();
+    // The editor loads the stopped thread's other frames a moment later, which moves the task rows down:
+    // a click before that lands on a frame.
+    await page.locator('.debug-call-stack .monaco-list-row', { hasText: '<module>' }).first().waitFor();
     await shot(page, 'all-stop-call-stack');
     console.log(`Call Stack (all-stop):\n  ${(await rows(page, '.debug-call-stack')).join('\n  ')}`);
 
