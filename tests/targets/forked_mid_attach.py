@@ -19,6 +19,7 @@ sys.modules["_dapattach_agent.core"] = type(sys)("_dapattach_agent.core")  # hal
 print("READY", flush=True)
 parent = os.getpid()
 child = os.fork()
-print(f"{'CHILD' if child == 0 else 'PARENT'} {os.getpid()}", flush=True)
+# One write per line: parent and child share the pipe, and `print` may write a line in pieces.
+os.write(1, f"{'CHILD' if child == 0 else 'PARENT'} {os.getpid()}\n".encode())
 while os.getppid() == parent or child != 0:
     time.sleep(0.01)
