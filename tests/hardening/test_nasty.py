@@ -54,6 +54,7 @@ async def test_reprs_that_raise_hang_explode_or_recurse(adapter: DapClient) -> N
         await adapter.request("continue", {"threadId": threads["nasty-holder"]})
         await ticks_after(target)
         target.process.send_signal(signal.SIGUSR1)
+        await target.expect(r"^RELEASED$")  # before the pause, which would hold the signal handler off
         await pause_all(adapter, threads["nasty-holder"])
         frame_id = (await frame_named(adapter, threads["nasty-holder"], "hold"))["id"]
         listing = await locals_of(adapter, frame_id)

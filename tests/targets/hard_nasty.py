@@ -1,11 +1,13 @@
 """A target full of values that fight back, for the hardening tests.
 
-Thread `nasty-holder` sits in `hold()` with locals whose repr raises, hangs (until SIGUSR1), is 10 MB long
-or recursive, an object with a property that prints when it runs, and non-ASCII names and strings.
+Thread `nasty-holder` sits in `hold()` with locals whose repr raises, hangs (until SIGUSR1, which prints
+`RELEASED`), is 10 MB long or recursive, an object with a property that prints when it runs, and non-ASCII
+names and strings.
 Thread `deep` sits 10,000 frames deep in `recurse()`. `--threads N` starts N more threads that count in a
 loop. `ticker` prints `tick N` every 50 ms, so a test sees the target's work go on.
 """
 
+import os
 import signal
 import sys
 import threading
@@ -88,9 +90,16 @@ def tick():
         stop.wait(0.05)
 
 
+def release(*_):
+    """SIGUSR1: the hanging repr returns from now on. Said on stdout, as the handler runs only when the main
+    thread next runs Python, which a debugger's pause right after the signal would hold off."""
+    release_hang.set()
+    os.write(1, b"RELEASED\n")
+
+
 def main():
     sys.setrecursionlimit(DEPTH + 1000)
-    signal.signal(signal.SIGUSR1, lambda *_: release_hang.set())
+    signal.signal(signal.SIGUSR1, release)
     extra = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 0
     counts = [0] * extra
     threads = [
