@@ -40,11 +40,15 @@ IN_CONTAINER_LINE = next(
 
 
 def agent_threads(pid: int) -> list[str]:
-    """The names of the agent's threads in `pid` (Python 3.14 names OS threads after `threading`'s)."""
+    """The names of the agent's threads in `pid` (Python 3.14 names OS threads after `threading`'s); a
+    thread that ends while they are read is not one of them any more."""
     names = []
     for tid in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{tid}/comm") as file:
-            names.append(file.read().strip())
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as file:
+                names.append(file.read().strip())
+        except FileNotFoundError:
+            continue
     return [name for name in names if name.startswith("dapattach")]
 
 
