@@ -1,7 +1,10 @@
 """What the target runs: for a target of the adapter's own user, the installed agent; for another user's,
 a copy in the attach folder that only that user can read, with bytecode that stays valid."""
 
+import asyncio
+import contextlib
 import os
+import signal
 import struct
 import sys
 from pathlib import Path
@@ -87,3 +90,28 @@ async def test_a_child_forked_while_its_parent_was_being_attached_can_be_attache
             AttachError, match=rf"process {target.pid} is already attached by adapter PID 4242"
         ):
             await attach(target)
+
+
+async def test_a_child_forked_while_another_thread_loads_the_agent_runs_on_and_can_be_attached() -> None:
+    """The agent's loading imports `hmac`, which the target holds half done on the loading thread while its
+    main thread forks. The child's own import of `hmac` must not wait for that thread, which the child does
+    not have: the child runs on, and an attach to it works; the parent's attach completes."""
+    async with start_target("forks_mid_import.py", "hmac") as target:
+        attaching = asyncio.ensure_future(attach(target))
+        child = int((await target.expect(r"^CHILD (\d+)$"))[1])
+        try:
+            await target.expect(rf"^IMPORTED {child}$")
+            parent = await attaching
+            try:
+                link = await attach(child)
+                try:
+                    answer = await link.request("evaluate", {"expression": "os.getpid()", "context": "repl"})
+                    assert answer["result"] == str(child)
+                finally:
+                    await link.detach()
+            finally:
+                await parent.detach()
+        finally:
+            attaching.cancel()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)  # stuck in its import, it would outlive the target

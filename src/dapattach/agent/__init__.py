@@ -17,32 +17,90 @@ features `breakpoints`, `exceptions`, `stepping` and `exits`, `inspection` (thre
 sources), `values` (variables), `evaluation` (evaluate and assignments).
 """
 
-import contextlib
-import functools
-import operator
+import _functools
+import _operator
+import _thread
+import os
+import sys
+
+# Only modules that are built in or that the bootstrap has loaded: importing one takes no lock that a fork
+# could copy held before the at-fork hook is registered (see `start`).
 
 # `adapter_pid`, the PID of the adapter this agent serves, and `owner_pid`, the process it was loaded in
 # (a forked child's inherited copy is not its own), are set by the bootstrap before this module's code
 # runs (and so are not assigned here: that would hide them from a second bootstrap meanwhile).
 
 fork_cell = []
-fork_hook = functools.partial(functools.reduce, operator.call, fork_cell, operator.call)
+fork_hook = _functools.partial(_functools.reduce, _operator.call, fork_cell, _operator.call)
 """The hook `os.register_at_fork` keeps for the life of the process (there is no way to unregister).
 
 It must outlive the agent without keeping any of it alive, so it is built of builtins only around
-`fork_cell`, a list holding the child's cleanup while attached and emptied on detach: it calls
-`fork_cell[0]()` when there is one and does nothing otherwise. What stays behind per attach is this
-partial and an empty list, about 250 bytes. They are made here, before the rest of the agent is loaded:
-small objects that outlive it, made among its own, would keep its memory pages from being returned."""
+`fork_cell`, a list holding the child's side of a fork while the agent is here and emptied when it has
+gone: it calls `fork_cell[0]()` when there is one and does nothing otherwise. What stays behind per attach
+is this partial and an empty list, about 250 bytes. They are made here, before the rest of the agent is
+loaded: small objects that outlive it, made among its own, would keep its memory pages from being
+returned."""
 
 
 def start(socket_path, secret, module_name, adapter_pid=0, hold=True, **hello_extra):
     """Start the agent thread; never raises into the target. `hold`: keep the calling thread until the
-    adapter has set the breakpoints. `hello_extra` goes into the hello (a forked child's: `forkedFrom`)."""
+    adapter has set the breakpoints. `hello_extra` goes into the hello (a forked child's: `forkedFrom`).
+
+    The at-fork hook is registered first, before the rest of the agent is imported: another thread of the
+    program may fork while this one imports it (see `release_imports`)."""
     try:
+        fork_cell.append(_functools.partial(forked_meanwhile, {_thread.get_ident()}))
+        os.register_at_fork(after_in_child=fork_hook)
         from .core import READY_WAIT, Agent
 
         Agent(socket_path, secret, module_name, adapter_pid, hello_extra).start(READY_WAIT if hold else 0)
+    except Exception:
+        fork_cell.clear()
+
+
+def forked_meanwhile(idents):
+    """The child's side of a fork made while the agent was loading or leaving (its threads `idents`):
+    nothing of the agent runs in the child, but the import locks those threads held must not stay held."""
+    fork_cell.clear()
+    release_imports(idents)
+
+
+def release_imports(idents):
+    """In a forked child: free the import locks the agent's threads (`idents`) held when the fork copied
+    them, so that the child's own imports of those modules do not wait for ever.
+
+    importlib takes a lock per module while it imports one (`_ModuleLock`, the module already in
+    `sys.modules`, marked initialising). A fork copies every lock as it is and only the forking thread goes
+    on in the child, so a lock held by another thread stays held there for ever. The agent imports on its
+    own threads: the whole agent while it loads (on a thread of its own when the bootstrap runs inside an
+    import), and some modules on first use (`copy`, `dis`, `traceback`, `sysconfig`). A child forked at
+    that moment by another thread (`multiprocessing`'s forkserver forks its workers while its agent loads)
+    blocked in C at its first import of that module (a worker imports `ast`, `copy` and `dis` as it
+    starts) and never ran Python again, so no agent could get in either. Each such lock is dropped (the
+    next import makes a new one) with the module its owner left half executed, which the child then
+    imports afresh; a lock one of them was waiting for gets its inner locks back, as it may have held them
+    for an instant. Locks the program's own threads held are left as they are: that is the fork the program
+    made. When importlib's internals are not as expected, nothing is done.
+    """
+    idents = set(idents)
+    idents.discard(_thread.get_ident())
+    importing = sys.modules.get("_frozen_importlib")
+    locks = getattr(importing, "_module_locks", None)
+    if not idents or not isinstance(locks, dict):
+        return
+    try:
+        for name, ref in list(locks.items()):
+            if getattr(ref(), "owner", None) in idents:
+                locks.pop(name, None)
+                module = sys.modules.get(name)
+                if getattr(getattr(module, "__spec__", None), "_initializing", False):
+                    sys.modules.pop(name, None)
+        waiting = getattr(importing, "_blocking_on", None)
+        for ident in idents:
+            for lock in list(waiting.get(ident) or ()):
+                lock.lock._at_fork_reinit()
+                lock.wakeup._at_fork_reinit()
+                lock.waiters.clear()
     except Exception:
         pass
 
@@ -55,7 +113,7 @@ def start_sub(fd, interpreter_id, slot, module_name):
 
         Agent(None, None, module_name, 0, sub=(fd, interpreter_id, slot)).start()
     except Exception:
-        import os
+        import contextlib
 
         with contextlib.suppress(OSError):
             os.close(fd)

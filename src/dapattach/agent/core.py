@@ -9,6 +9,7 @@ socket closes for any reason, the agent detaches by itself.
 """
 
 import contextlib
+import functools
 import gc
 import os
 import sys
@@ -24,11 +25,12 @@ from . import (
     exceptions,
     exits,
     fork_cell,
-    fork_hook,
+    forked_meanwhile,
     inspection,
     jobs,
     modules,
     output,
+    release_imports,
     router,
     stepping,
     subinterpreters,
@@ -96,8 +98,7 @@ class Agent:
         breakpoints set meanwhile catch exactly that code.
         """
         if self.sub is None:
-            self._fork_cell.append(self._after_fork_in_child)
-            os.register_at_fork(after_in_child=fork_hook)
+            self._fork_cell[:] = [self._after_fork_in_child]  # `start` registered the hook
         else:
             # An isolated sub-interpreter refuses daemon threads; this one ends when it is closed.
             threading._register_atexit(self._leave)
@@ -225,8 +226,11 @@ class Agent:
         """A child of `os.fork()` has no agent thread: drop the agent there at once, touching no lock a
         thread that is not in the child might hold, and leaving the parent's connection up. When the
         adapter follows subprocesses, a fresh agent then starts in the child and reports to it, holding
-        the forking thread until the child's breakpoints are set."""
+        the forking thread until the child's breakpoints are set. First of all, the import locks the
+        agent's threads held go (`release_imports`): the child imports in a moment, and so does the fresh
+        agent."""
         self._fork_cell.clear()
+        release_imports(suspend.agent_threads())
         follow = self.subprocesses
         try:
             suspend.forget_after_fork()
@@ -364,7 +368,14 @@ class Agent:
         return None
 
     def _remove_traces(self, wait=True):
-        self._fork_cell.clear()
+        """Leave. A child forked meanwhile gets no agent, but the import locks its threads held go."""
+        self._fork_cell[:] = [functools.partial(forked_meanwhile, suspend.agent_threads())]
+        try:
+            self._undo(wait)
+        finally:
+            self._fork_cell.clear()
+
+    def _undo(self, wait):
         if self.presence is not None:
             self.presence.leave()
         jobs.jobs.stop_all("the debugger detached")

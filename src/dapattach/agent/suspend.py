@@ -171,6 +171,11 @@ def is_agent_thread():
     return ident in _agent_idents or ident in _serving
 
 
+def agent_threads():
+    """The threads running the agent's code now: its own, and stopped threads running a job."""
+    return set(_agent_idents) | set(_serving)
+
+
 def is_agent_ident(ident):
     """Whether `ident` is one of the agent's own threads (hidden from `threads`)."""
     return ident in _agent_idents

@@ -85,10 +85,11 @@ def _dapattach_bootstrap():
     def load(hold):
         ours = [claim]
         try:
-            import importlib.util
-            spec = importlib.util.spec_from_file_location(
+            # importlib's own modules, always loaded: nothing is imported before the agent's at-fork hook
+            # is registered, as another thread may fork meanwhile (see the agent's `release_imports`)
+            spec = sys.modules["_frozen_importlib_external"].spec_from_file_location(
                 {module!r}, {init!r}, submodule_search_locations=[{agent_dir!r}])
-            module = importlib.util.module_from_spec(spec)
+            module = sys.modules["_frozen_importlib"].module_from_spec(spec)
             module.adapter_pid = {adapter_pid!r}
             module.owner_pid = os.getpid()
             ours.append(module)
