@@ -266,15 +266,7 @@ async def test_without_start_debugging_the_children_are_listed(adapter: DapClien
         assert any(thread["name"] == "MainThread" for thread in threads["threads"])
 
 
-FORKSERVER_RACE = pytest.mark.xfail(
-    strict=False,
-    reason="open bug: workers the forkserver forks while its own agent is being configured can stay "
-    "blocked, never running Python again (no agent arrives from the fork hook nor from outside); seen "
-    "in about 1 run in 4 with a core kept busy",
-)
-
-
-@pytest.mark.parametrize("method", ["fork", pytest.param("forkserver", marks=FORKSERVER_RACE), "spawn"])
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
 async def test_a_pool_started_after_the_attach_stops_in_its_workers(method: str) -> None:
     client = await DapClient.start("stdio")
     try:
