@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from agent_harness import Target, attach, pause, probe, run_in_target, until_stopped
+from agent_harness import Target, attach, pause, probe, run_in_target, start_target, until_stopped
 from dapattach.attach import AttachError
 
 ADAPTER_SCRIPT = """\
@@ -121,6 +121,23 @@ async def test_a_detach_while_stopped_frees_the_agent_at_once(showcase: Target) 
         await until_stopped(link, "nested-worker")
         await link.detach()
         assert (await run_in_target(showcase.pid, AGENT_LEFT))["left"] == 0
+
+
+async def test_a_detach_frees_the_agent_at_once_while_the_thread_it_holds_runs_other_code() -> None:
+    """The thread that ran the attach's bootstrap waits there until the adapter has set its breakpoints
+    (none does here, so it waits through the whole session). A signal handler runs on that thread
+    meanwhile, and is still running when the detach ends: the agent must not depend on that thread
+    leaving before it can be freed."""
+    async with start_target("reloads_on_signal.py", stdin=True) as target:
+        assert target.process.stdin is not None
+        link = await attach(target)
+        os.kill(target.pid, signal.SIGUSR1)
+        assert "_dapattach_bootstrap" in (await target.expect(r"^RELOADING ")).string
+        await link.detach()
+        target.process.stdin.write(b"done\n")
+        await target.process.stdin.drain()
+        await target.expect(r"^RELOADED$")
+        assert (await run_in_target(target.pid, AGENT_LEFT))["left"] == 0
 
 
 @pytest.mark.direct_only(
