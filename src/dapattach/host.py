@@ -43,6 +43,25 @@ def _import_for_attach() -> None:
         pass  # the attach imports them itself, and says what went wrong
 
 
+def temp_dir() -> str:
+    """`tempfile.gettempdir()`, without importing tempfile (and the shutil and compression modules it
+    loads, several ms of the adapter's start-up) in the usual case: on POSIX with none of TMPDIR, TEMP and
+    TMP set, tempfile picks /tmp when this user can write there, and so does this. A `tempfile.tempdir`
+    set by this process still wins."""
+    effective = os.access in os.supports_effective_ids
+    if (
+        getattr(sys.modules.get("tempfile"), "tempdir", None) is None
+        and not WINDOWS
+        and not any(os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP"))
+        and os.path.isdir("/tmp")
+        and os.access("/tmp", os.W_OK | os.X_OK, effective_ids=effective)
+    ):
+        return "/tmp"
+    import tempfile
+
+    return tempfile.gettempdir()
+
+
 def own_uid() -> int | None:
     """The adapter's effective uid; None on Windows, which has users but no uids."""
     if sys.platform == "win32":

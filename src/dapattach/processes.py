@@ -11,7 +11,6 @@ from the names of the executable and the Python library it loaded. On Linux a pr
 shows its PID inside and its container (`runtimes`).
 """
 
-import argparse
 import dataclasses
 import enum
 import json
@@ -498,6 +497,8 @@ def _format_table(infos: list[ProcessInfo], tree: bool = False) -> str:
 
 
 def main(argv: list[str]) -> int:
+    import argparse  # here, not at the top: the adapter imports this module and never needs it
+
     parser = argparse.ArgumentParser(
         prog="dapattach ps", description="List the Python processes dapattach could attach to."
     )

@@ -5,13 +5,14 @@ only the adapter's own user is served unless `--allow-user` / `--allow-token` sa
 `--log-dir` writes the adapter's log and a trace of every DAP message in and out, for bug reports.
 """
 
-import argparse
 import asyncio
 import itertools
 import logging
 import signal
 import sys
 from pathlib import Path
+
+from attrs import Factory, frozen
 
 from dapattach import logs, transport
 from dapattach.access import Access
@@ -23,7 +24,24 @@ from dapattach.session import Connection, Gate, HandlerTable, Session
 log = logging.getLogger("dapattach.server")
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
+@frozen
+class ServerOptions:
+    """The command line's options; their defaults are how editors start the adapter (no arguments)."""
+
+    listen: str | None = None
+    connect: str | None = None
+    allow_user: list[str] = Factory(list)
+    allow_token: bool = False
+    log_dir: Path | None = None
+    log_level: str = "info"
+
+
+def parse_args(argv: list[str]) -> ServerOptions:
+    """The options in `argv`; argparse is imported only when there are any, as editors give none."""
+    if not argv:
+        return ServerOptions()
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="dapattach",
         description="Debug Adapter Protocol server that attaches to running Python 3.14+ processes by PID.",
@@ -65,11 +83,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--allow-user and --allow-token apply to --listen and --connect only")
     if args.allow_token and args.listen is None:
         parser.error("--allow-token applies to --listen only")
-    return args
+    return ServerOptions(**vars(args))
 
 
 async def serve(
-    args: argparse.Namespace, table: HandlerTable, access: Access, opening: Opening | None = None
+    args: ServerOptions, table: HandlerTable, access: Access, opening: Opening | None = None
 ) -> None:
     numbers = itertools.count(1)
 

@@ -11,7 +11,6 @@ An interpreter from inside a container is never run. Thread ids are the target's
 reports too); in another PID namespace each thread also has the id it has here (`host_id`).
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -309,6 +308,8 @@ def format_snapshot(snapshot: Snapshot) -> str:
 
 
 def main(argv: list[str]) -> int:
+    import argparse  # here, not at the top: the adapter imports this module and never needs it
+
     parser = argparse.ArgumentParser(
         prog="dapattach snapshot",
         description="Print every thread's stack of a running Python 3.14+ process without stopping it.",

@@ -16,9 +16,8 @@ would print "Can't open debugger script" on the target's stderr, and nothing wou
 import contextlib
 import os
 import sys
-import tempfile
 
-from dapattach import namespaces
+from dapattach import host, namespaces
 from dapattach.attach.checks import AttachError
 from dapattach.attach.credentials import READ, SEARCH, Credentials
 from dapattach.attach.folder import AttachFolder, remove_stale_at
@@ -132,7 +131,7 @@ def _credentials(target: Target) -> Credentials:
 
 
 def _candidates(target: Target) -> list[str]:
-    first = tempfile.gettempdir() if target.shares_filesystem else _tmpdir_of(target.pid)
+    first = host.temp_dir() if target.shares_filesystem else _tmpdir_of(target.pid)
     return list(dict.fromkeys(path for path in (first, *FALLBACKS) if path))
 
 

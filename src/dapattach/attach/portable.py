@@ -21,7 +21,6 @@ import json
 import socket
 import subprocess
 import sys
-import tempfile
 
 from dapattach import host, peers, pyinfo
 from dapattach.attach.checks import AttachError, disabled_error, permission_error
@@ -76,7 +75,7 @@ class PortableDriver:
             from dapattach.attach.plainfolder import PlainFolder
 
             return PlainFolder.create()  # type: ignore[return-value]
-        parent = tempfile.gettempdir()
+        parent = host.temp_dir()
         if parent not in self._cleaned:
             self._cleaned.add(parent)
             remove_stale(parent)

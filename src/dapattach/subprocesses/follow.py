@@ -20,7 +20,6 @@ import logging
 import os
 import secrets
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -53,7 +52,7 @@ def _place(target: Target) -> AttachFolder:
         from dapattach.attach import placement
 
         return placement.place(target)
-    return AttachFolder.create(tempfile.gettempdir(), target.uid)
+    return AttachFolder.create(host.temp_dir(), target.uid)
 
 
 POLL_INTERVAL = 0.05
