@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from agent_harness import Target, attach, pause, probe, run_in_target, until_stopped
+from agent_harness import Target, attach, pause, probe, run_in_target, start_target, until_stopped
 from dapattach.attach import AttachError
+from dapattach.snapshot import take_snapshot
 
 ADAPTER_SCRIPT = """\
 import asyncio, sys
@@ -121,6 +122,36 @@ async def test_a_detach_while_stopped_frees_the_agent_at_once(showcase: Target) 
         await until_stopped(link, "nested-worker")
         await link.detach()
         assert (await run_in_target(showcase.pid, AGENT_LEFT))["left"] == 0
+
+
+async def test_a_detach_frees_the_agent_at_once_while_the_thread_it_holds_runs_other_code() -> None:
+    """The thread that ran the attach's bootstrap waits there until the adapter has set its breakpoints
+    (none does here, so it waits through the whole session). A signal handler runs on that thread
+    meanwhile, and is still running when the detach ends: the agent must not depend on that thread
+    leaving before it can be freed."""
+    async with start_target("reloads_on_signal.py", stdin=True) as target:
+        assert target.process.stdin is not None
+        link = await attach(target)
+        await until_held_for_ready(target.pid)
+        os.kill(target.pid, signal.SIGUSR1)
+        assert "_dapattach_bootstrap" in (await target.expect(r"^RELOADING ")).string
+        await link.detach()
+        target.process.stdin.write(b"done\n")
+        await target.process.stdin.drain()
+        await target.expect(r"^RELOADED$")
+        assert (await run_in_target(target.pid, AGENT_LEFT))["left"] == 0
+
+
+async def until_held_for_ready(pid: int) -> None:
+    """Wait until the main thread, which ran the bootstrap, waits there for `ready` (on an Event): first it
+    waits, not always briefly, in `Thread.start` for the agent thread it started to run. Seen from
+    outside, by a snapshot, which runs nothing in the target."""
+    async with asyncio.timeout(10):
+        while True:
+            threads = (await asyncio.to_thread(take_snapshot, pid)).threads
+            functions = [frame.function for thread in threads if thread.id == pid for frame in thread.frames]
+            if functions[:2] == ["Condition.wait", "Event.wait"] and "Thread.start" not in functions:
+                return
 
 
 @pytest.mark.direct_only(

@@ -1,13 +1,14 @@
 """The dapattach agent: runs inside the target process, imports nothing but the standard library.
 
 The adapter's bootstrap (run by the target through PEP 768's attach protocol) loads this package from the
-dapattach source tree under a private module name and calls `start`, which only starts the agent thread, so
-the target's thread is back to its own work at once. Before loading it, the bootstrap claims the module
-name in `sys.modules` (one atomic `setdefault`), with `adapter_pid` set: of two adapters attaching at once,
-the second finds the claim and is refused with the first one's PID. The agent thread connects to the
-adapter's socket, says hello with the per-attach secret and serves requests (see `core.py`). On detach,
-or when the adapter goes away, it resumes every thread, gives back its `sys.monitoring` tool id, closes
-its socket and removes its modules from `sys.modules`.
+dapattach source tree under a private module name and calls `start`, which only starts the agent thread and
+returns; the bootstrap then waits (at most `core.READY_WAIT`) until the adapter has set its breakpoints,
+holding nothing of the agent, and its thread is back to its own work. Before loading it, the bootstrap
+claims the module name in `sys.modules` (one atomic `setdefault`), with `adapter_pid` set: of two adapters
+attaching at once, the second finds the claim and is refused with the first one's PID. The agent thread
+connects to the adapter's socket, says hello with the per-attach secret and serves requests (see
+`core.py`). On detach, or when the adapter goes away, it resumes every thread, gives back its
+`sys.monitoring` tool id, closes its socket and removes its modules from `sys.modules`.
 
 Modules: `wire` (the socket), `core` (the agent thread), `commands` (the command table), `context` (the
 options and the way to the adapter, for every feature), `suspend` (the stop core: stopped threads, what
@@ -36,26 +37,28 @@ partial and an empty list, about 250 bytes. They are made here, before the rest 
 small objects that outlive it, made among its own, would keep its memory pages from being returned."""
 
 
-def start(socket_path, secret, module_name, adapter_pid=0, hold=True, **hello_extra):
-    """Start the agent thread; never raises into the target. `hold`: keep the calling thread until the
-    adapter has set the breakpoints. `hello_extra` goes into the hello (a forked child's: `forkedFrom`)."""
+def start(socket_path, secret, module_name, adapter_pid=0, **hello_extra):
+    """Start the agent thread; never raises into the target. Returns `hold` (see `core.Agent.start`), or
+    None when the agent could not start. `hello_extra` goes into the hello (a forked child's:
+    `forkedFrom`)."""
     try:
-        from .core import READY_WAIT, Agent
+        from .core import Agent
 
-        Agent(socket_path, secret, module_name, adapter_pid, hello_extra).start(READY_WAIT if hold else 0)
+        return Agent(socket_path, secret, module_name, adapter_pid, hello_extra).start()
     except Exception:
-        pass
+        return None
 
 
 def start_sub(fd, interpreter_id, slot, module_name):
     """Start the agent of a sub-interpreter, talking to the main agent over socket `fd` (see
-    `subinterpreters.py`); never raises into the target."""
+    `subinterpreters.py`); never raises into the target. Returns `hold`, as `start` does."""
     try:
         from .core import Agent
 
-        Agent(None, None, module_name, 0, sub=(fd, interpreter_id, slot)).start()
+        return Agent(None, None, module_name, 0, sub=(fd, interpreter_id, slot)).start()
     except Exception:
         import os
 
         with contextlib.suppress(OSError):
             os.close(fd)
+        return None

@@ -9,6 +9,7 @@ socket closes for any reason, the agent detaches by itself.
 """
 
 import contextlib
+import functools
 import gc
 import os
 import sys
@@ -87,14 +88,22 @@ class Agent:
         self.router = None
         self.presence = None
         self._fork_cell = fork_cell
+        self._starter = None
+        """(ident, code) of the thread that started the agent and of the function it called `start` from."""
 
-    def start(self, wait=READY_WAIT):
-        """Start the agent thread, and hold the calling thread until the adapter has sent its breakpoints.
+    def start(self):
+        """Start the agent thread; return `hold`, which holds the calling thread (at most `READY_WAIT`)
+        until the adapter has sent its breakpoints.
 
         The bootstrap runs in whichever target thread picked it up, often the one about to run the code
         the user is waiting for (the next request of an idle server): holding it briefly lets the
-        breakpoints set meanwhile catch exactly that code.
+        breakpoints set meanwhile catch exactly that code. The caller holds itself, once it has let go
+        of the agent's modules: `hold` is a `threading.Event`'s `wait`, so the held thread keeps nothing
+        of the agent alive, and a detach meanwhile frees the agent at once even if that thread does not
+        run again soon (a signal handler of the program's may be running on it). Only until `start` has
+        returned does the thread hold the agent; a detach waits for that (`_wait_until_left`).
         """
+        self._starter = (threading.get_ident(), sys._getframe(1).f_code)
         if self.sub is None:
             self._fork_cell.append(self._after_fork_in_child)
             os.register_at_fork(after_in_child=fork_hook)
@@ -106,8 +115,7 @@ class Agent:
             target=_collecting_after(), args=([self._main],), name=name, daemon=self.sub is None
         )
         thread.start()
-        if wait:
-            self.configured.wait(wait)
+        return functools.partial(self.configured.wait, READY_WAIT)
 
     def _leave(self):
         """The sub-interpreter is being closed: stop serving, so that its threads can be joined."""
@@ -375,7 +383,7 @@ class Agent:
             with contextlib.suppress(Exception):
                 threading._threading_atexits.remove(self._leave)
         if wait:
-            _wait_until_left(released)
+            _wait_until_left(released, self._starter)
         context.disconnect()
         exits.forget()
         monitor.release()
@@ -424,7 +432,7 @@ def _forked_to_exec():
 
 def _start_fresh_agent(follow, module_name):
     """Load a new copy of the agent package in a forked child (the parent's copy was just dropped) and
-    start it on the adapter's subprocess socket, as the attach bootstrap would."""
+    start it on the adapter's subprocess socket, holding this thread as the attach bootstrap would."""
     try:
         import importlib.util
 
@@ -443,9 +451,14 @@ def _start_fresh_agent(follow, module_name):
             sys.modules.pop(module_name, None)
             sys.path_importer_cache.pop(agent_dir, None)
             raise
-        module.start(follow["socket"], follow["secret"], module_name, adapter_pid, forkedFrom=os.getppid())
+        del module  # while held, this frame keeps nothing of the new agent alive (see `Agent.start`)
+        hold = sys.modules[module_name].start(
+            follow["socket"], follow["secret"], module_name, adapter_pid, forkedFrom=os.getppid()
+        )
     except Exception:
-        pass
+        return
+    if hold is not None:
+        hold()
 
 
 def _not_stopped(thread_id, quiet=False):
@@ -476,17 +489,21 @@ def _rename_thread(name):
         _thread.set_name(name)
 
 
-def _wait_until_left(idents):
+def _wait_until_left(idents, starter):
     """Give the threads a detach released a moment to leave the agent's code: a job they run takes its
     interruption (the monitoring events that deliver it are still on), and the collection after the
     detach frees the agent at once instead of leaving it to the target's next one. A thread blocked in C
-    in a request's code (a sleep, a lock) is not waited for once that is clear."""
+    in a request's code (a sleep, a lock) is not waited for once that is clear.
+
+    `starter` is (ident, code) from `Agent.start`: that thread holds the agent in its frames until it has
+    returned from `code` (a detach can come before it got the CPU back after starting the agent thread)."""
     if suspend.free_threaded():
         time.sleep(FREE_THREADED_LEAVE)  # their frames cannot be looked at while they run
         return
     deadline = time.monotonic() + LEAVE_WAIT
     waiting = set(idents) | jobs.jobs.threads()
-    while waiting and time.monotonic() < deadline:
+    starting, entry = starter or (None, None)
+    while (waiting or starting is not None) and time.monotonic() < deadline:
         frames = sys._current_frames()
         blocked = jobs.jobs.blocked()
         waiting = {
@@ -494,13 +511,24 @@ def _wait_until_left(idents):
             for ident in waiting
             if ident in frames and ident not in blocked and _in_agent_code(frames[ident])
         }
-        if waiting:
+        if starting not in frames or not _calls(frames[starting], entry):
+            starting = None
+        if waiting or starting is not None:
             time.sleep(0.001)
 
 
 def _in_agent_code(frame):
     while frame is not None:
         if frame.f_code.co_filename.startswith(inspection.AGENT_DIR):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _calls(frame, code):
+    """Whether `code` runs on the stack ending at `frame`."""
+    while frame is not None:
+        if frame.f_code is code:
             return True
         frame = frame.f_back
     return False

@@ -83,7 +83,10 @@ def _dapattach_enter(given):
         raise
     finally:
         sys.meta_path.remove(Finder)
-    module.start_sub(fd, interpreter_id, slot, name)
+    del module  # while held, this thread keeps nothing of the agent alive
+    hold = sys.modules[name].start_sub(fd, interpreter_id, slot, name)
+    if hold is not None:
+        hold()
 
 
 try:

@@ -82,7 +82,7 @@ def _dapattach_bootstrap():
             pass
         return
 
-    def load(hold):
+    def load():
         ours = [claim]
         try:
             import importlib.util
@@ -108,8 +108,9 @@ def _dapattach_bootstrap():
                     os.rmdir(directory)
                 except OSError:
                     pass
-            return
-        module.start(socket_path, secret, {module!r}, {adapter_pid!r}, hold=hold)
+            return None
+        del module
+        return sys.modules[{module!r}].start(socket_path, secret, {module!r}, {adapter_pid!r})
 
     # Inside an import (a process still starting up), modules may be half imported here: load the agent on
     # a thread of its own, which waits for them to be complete, and do not hold this thread for it.
@@ -117,10 +118,15 @@ def _dapattach_bootstrap():
     while frame is not None and not frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
         frame = frame.f_back
     if frame is None:
-        load(True)
+        hold = load()
+        # Held until the adapter has set its breakpoints, this thread keeps nothing of the agent alive: a
+        # detach meanwhile frees it at once, whatever this thread runs then (a signal handler).
+        del claim, claimed
+        if hold is not None:
+            hold()
     else:
         import _thread
-        _thread.start_new_thread(load, (False,))
+        _thread.start_new_thread(load, ())
 
 
 try:
