@@ -1,4 +1,5 @@
-"""Fixtures for agent tests: a running showcase target and a link to the agent inside it."""
+"""Fixtures for agent tests: a running showcase target and a link to the agent inside it, and the
+bp_jobs target with its link for breakpoint, stepping and exception tests."""
 
 import sys
 from collections.abc import AsyncIterator
@@ -8,6 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from agent.bp_support import jobs_target
 from agent_harness import Target, attach, start_target
 from dapattach.attach import AgentLink
 
@@ -23,3 +25,9 @@ async def link(showcase: Target) -> AsyncIterator[AgentLink]:
     agent = await attach(showcase)
     yield agent
     await agent.detach()
+
+
+@pytest.fixture
+async def jobs() -> AsyncIterator[tuple[Target, AgentLink]]:
+    async with jobs_target() as pair:
+        yield pair

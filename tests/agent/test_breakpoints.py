@@ -1,14 +1,9 @@
 """Line and function breakpoints, conditions, hit counts, logpoints and pending files on a real target."""
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from agent.bp_support import (
     JOBS,
     LATER,
     done,
-    jobs_target,
     line_of,
     next_event,
     resume,
@@ -20,12 +15,6 @@ from agent.bp_support import (
 )
 from agent_harness import TARGETS, Target, attach, start_target
 from dapattach.attach import AgentLink
-
-
-@pytest.fixture
-async def jobs() -> AsyncIterator[tuple[Target, AgentLink]]:
-    async with jobs_target() as pair:
-        yield pair
 
 
 async def test_breakpoint_stops_with_its_id_and_moves_to_code(

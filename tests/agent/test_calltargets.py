@@ -52,16 +52,23 @@ async def step_in(link: AgentLink, thread_id: int, target: int | None = None) ->
     return await top_frame(link, thread_id)
 
 
-async def test_step_in_stops_in_the_chosen_call(calls) -> None:
-    target, link = calls
+async def stop_with_targets(link: AgentLink) -> tuple[int, dict[str, int]]:
+    """Stop on the calls line and clear its breakpoint: (the caller thread's id, its step-in targets by
+    label)."""
     frame = await stop_on_the_calls_line(link)
-    thread_id = (await link.request("threads"))["threads"]
-    thread_id = next(t["id"] for t in thread_id if t["name"] == "caller")
+    threads = (await link.request("threads"))["threads"]
+    thread_id = next(t["id"] for t in threads if t["name"] == "caller")
     found = {
         t["label"]: t["id"]
         for t in (await link.request("stepInTargets", {"frameId": frame["id"]}))["targets"]
     }
     await set_lines(link, path=CALLS)
+    return thread_id, found
+
+
+async def test_step_in_stops_in_the_chosen_call(calls) -> None:
+    target, link = calls
+    thread_id, found = await stop_with_targets(link)
     inside = await step_in(link, thread_id, found["triple"])
     assert (inside["name"], inside["line"]) == ("triple", line_of("triple", CALLS))
     assert await value_of(link, inside["id"], "value") == "5"
@@ -77,14 +84,7 @@ async def test_step_in_stops_in_the_chosen_call(calls) -> None:
 
 async def test_step_in_to_a_later_call_runs_the_earlier_ones(calls) -> None:
     target, link = calls
-    frame = await stop_on_the_calls_line(link)
-    threads = (await link.request("threads"))["threads"]
-    thread_id = next(t["id"] for t in threads if t["name"] == "caller")
-    found = {
-        t["label"]: t["id"]
-        for t in (await link.request("stepInTargets", {"frameId": frame["id"]}))["targets"]
-    }
-    await set_lines(link, path=CALLS)
+    thread_id, found = await stop_with_targets(link)
     inside = await step_in(link, thread_id, found["combine"])
     assert (inside["name"], inside["line"]) == ("combine", line_of("combine", CALLS))
     assert await value_of(link, inside["id"], "(first, second, key)") == "(10, 15, 'SUM')"
@@ -94,14 +94,7 @@ async def test_step_in_to_a_later_call_runs_the_earlier_ones(calls) -> None:
 
 async def test_a_target_in_c_goes_on_into_the_next_python_call(calls) -> None:
     _, link = calls
-    frame = await stop_on_the_calls_line(link)
-    threads = (await link.request("threads"))["threads"]
-    thread_id = next(t["id"] for t in threads if t["name"] == "caller")
-    found = {
-        t["label"]: t["id"]
-        for t in (await link.request("stepInTargets", {"frameId": frame["id"]}))["targets"]
-    }
-    await set_lines(link, path=CALLS)
+    thread_id, found = await stop_with_targets(link)
     inside = await step_in(link, thread_id, found["label.upper"])
     assert inside["name"] == "combine"
     with pytest.raises(AgentError, match="targetId 3 is not a call in combine"):

@@ -1,19 +1,10 @@
 """Exception breakpoints (raised, uncaught, userUnhandled, conditions) and exceptionInfo on a real target."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from agent.bp_support import done, jobs_target, line_of, next_event, resume, run_job, top_frame, value_of
+from agent.bp_support import done, line_of, next_event, resume, run_job, top_frame, value_of
 from agent_harness import Target
 from dapattach.attach import AgentLink
-
-
-@pytest.fixture
-async def jobs() -> AsyncIterator[tuple[Target, AgentLink]]:
-    async with jobs_target() as pair:
-        yield pair
 
 
 async def filters(link: AgentLink, *names: str, **conditions: str) -> list[dict[str, Any]]:

@@ -28,6 +28,13 @@ async def until_started(link: AgentLink) -> None:
         pass
 
 
+async def paused_in(link: AgentLink, thread: str, function: str) -> dict[str, Any]:
+    """Pause the target; once `thread` has stopped, its frame of `function`, where the evaluation runs."""
+    await pause(link)
+    await until_stopped(link, thread)
+    return await frame_of(link, thread, function)
+
+
 async def timed(awaitable: Any) -> float:
     started = time.monotonic()
     await awaitable
@@ -35,9 +42,7 @@ async def timed(awaitable: Any) -> float:
 
 
 async def test_other_requests_are_answered_while_an_evaluation_hangs(link: AgentLink) -> None:
-    await pause(link)
-    await until_stopped(link, "nested-worker")
-    frame = await frame_of(link, "nested-worker", "inner")
+    frame = await paused_in(link, "nested-worker", "inner")
     hanging = printing_first(link, frame["id"], "__import__('time').sleep(60)")
     await until_started(link)
     assert await timed(link.request("threads")) < 0.5
@@ -48,9 +53,7 @@ async def test_other_requests_are_answered_while_an_evaluation_hangs(link: Agent
 
 
 async def test_cancel_interrupts_the_evaluation_and_the_thread_serves_again(link: AgentLink) -> None:
-    await pause(link)
-    await until_stopped(link, "nested-worker")
-    frame = await frame_of(link, "nested-worker", "inner")
+    frame = await paused_in(link, "nested-worker", "inner")
     runaway = printing_first(link, frame["id"], "while True: pass")
     await until_started(link)
     runaway.cancel()
@@ -61,9 +64,7 @@ async def test_cancel_interrupts_the_evaluation_and_the_thread_serves_again(link
 
 
 async def test_a_time_limit_interrupts_the_evaluation(link: AgentLink) -> None:
-    await pause(link)
-    await until_stopped(link, "nested-worker")
-    frame = await frame_of(link, "nested-worker", "inner")
+    frame = await paused_in(link, "nested-worker", "inner")
     started = time.monotonic()
     with pytest.raises(AgentError, match=r"the expression was interrupted: it did not finish in 3 s"):
         await evaluation(link, frame["id"], "sum(1 for _ in iter(int, 1))", "watch")
@@ -72,9 +73,7 @@ async def test_a_time_limit_interrupts_the_evaluation(link: AgentLink) -> None:
 
 
 async def test_code_that_catches_the_interruption_is_interrupted_again(link: AgentLink) -> None:
-    await pause(link)
-    await until_stopped(link, "nested-worker")
-    frame = await frame_of(link, "nested-worker", "inner")
+    frame = await paused_in(link, "nested-worker", "inner")
     stubborn = (
         "for _ in range(3):\n"
         "    try:\n        while True: pass\n    except KeyboardInterrupt:\n        pass\n"
@@ -91,9 +90,7 @@ async def test_code_that_catches_the_interruption_is_interrupted_again(link: Age
 async def test_continue_interrupts_the_evaluation_and_the_thread_runs_again(
     link: AgentLink, showcase: Target
 ) -> None:
-    await pause(link)
-    await until_stopped(link, "marker-printer")
-    frame = await frame_of(link, "marker-printer", "print_marker")
+    frame = await paused_in(link, "marker-printer", "print_marker")
     runaway = printing_first(link, frame["id"], "while True: pass")
     await until_started(link)
     showcase.drain()
@@ -105,9 +102,7 @@ async def test_continue_interrupts_the_evaluation_and_the_thread_runs_again(
 
 async def test_an_interruption_never_lands_in_the_targets_own_code(link: AgentLink, showcase: Target) -> None:
     """Cancels racing the end of short evaluations: whatever wins, the target's threads go on unharmed."""
-    await pause(link)
-    await until_stopped(link, "marker-printer")
-    frame = await frame_of(link, "marker-printer", "print_marker")
+    frame = await paused_in(link, "marker-printer", "print_marker")
     for size in range(0, 200_000, 5_000):
         task = evaluation(link, frame["id"], f"sum(range({size}))", "watch")
         for _ in range(size % 3):
@@ -121,9 +116,7 @@ async def test_an_interruption_never_lands_in_the_targets_own_code(link: AgentLi
 
 
 async def test_a_thread_blocked_in_an_earlier_request_hands_the_next_one_to_a_helper(link: AgentLink) -> None:
-    await pause(link)
-    await until_stopped(link, "nested-worker")
-    frame = await frame_of(link, "nested-worker", "inner")
+    frame = await paused_in(link, "nested-worker", "inner")
     with pytest.raises(AgentError, match="has not stopped yet: it is blocked in a call outside Python"):
         await evaluation(link, frame["id"], "__import__('threading').Event().wait()", "watch")
     answer = await evaluation(link, frame["id"], "point.x", "watch")
@@ -164,9 +157,7 @@ async def test_on_315_evaluations_run_in_the_stopped_thread_and_continue_interru
     async with start_target("contexts.py", python=PY315) as target:
         link = await _attached(target)
         try:
-            await pause(link)
-            await until_stopped(link, "worker-2")
-            frame = await frame_of(link, "worker-2", "work")
+            frame = await paused_in(link, "worker-2", "work")
             seen = await evaluation(link, frame["id"], "(local.name, current.get(), number)", "watch")
             assert seen["result"] == "('local-2', 'var-2', 2)"
             runaway = printing_first(link, frame["id"], "while True: pass")

@@ -1,7 +1,5 @@
 """next, stepIn, stepOut, return values, generators, coroutines and goto on a real target."""
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from agent.bp_support import (
@@ -18,12 +16,6 @@ from agent.bp_support import (
 from agent_harness import Target, variables
 from dapattach.attach import AgentError, AgentLink
 from interpreters import PY315, needs_315
-
-
-@pytest.fixture
-async def jobs() -> AsyncIterator[tuple[Target, AgentLink]]:
-    async with jobs_target() as pair:
-        yield pair
 
 
 async def stop_at(link: AgentLink, marker: str, job: str) -> int:

@@ -2,6 +2,7 @@
 interpreter created after the attach, and a detach that leaves nothing in any interpreter."""
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -23,12 +24,26 @@ def line_of(text: str) -> int:
 
 
 WORK_LINE = line_of("# @work")
+DIRECT_ONLY = pytest.mark.direct_only(
+    "sys.remote_exec seeks the main thread in the newest interpreter: a sub-interpreter"
+)
 
 
 @pytest.fixture
 async def pool() -> AsyncIterator[Target]:
     async with start_target("interpreter_pool.py", stdin=True) as target:
         yield target
+
+
+@contextlib.asynccontextmanager
+async def attached(target: Target) -> AsyncIterator[AgentLink]:
+    """An agent link to target; the main thread, which ran the bootstrap, goes on at once."""
+    link = await attach(target)
+    await link.request("ready")
+    try:
+        yield link
+    finally:
+        await link.detach()
 
 
 async def command(target: Target, line: str) -> None:
@@ -48,6 +63,12 @@ async def stop_in_work(link: AgentLink, target: Target, number: int) -> tuple[di
     return await link.wait_for_event("stopped", 10), breakpoint_["id"]
 
 
+async def go_on(link: AgentLink, thread_id: int) -> None:
+    """Clear the breakpoints and continue the stopped thread."""
+    await link.request("setBreakpoints", {"source": {"path": str(POOL)}, "breakpoints": []})
+    await link.request("continue", {"threadId": thread_id})
+
+
 async def frames(link: AgentLink, thread_id: int) -> list[dict]:
     return list((await link.request("stackTrace", {"threadId": thread_id}))["stackFrames"])
 
@@ -59,13 +80,11 @@ async def evaluate(link: AgentLink, expression: str, frame_id: int | None = None
     return str((await link.request("evaluate", arguments))["result"])
 
 
-@pytest.mark.direct_only("sys.remote_exec seeks the main thread in the newest interpreter: a sub-interpreter")
+@DIRECT_ONLY
 async def test_a_pool_workers_function_stops_at_a_breakpoint_in_its_sub_interpreter_and_steps(
     pool: Target,
 ) -> None:
-    link = await attach(pool)
-    await link.request("ready")  # the main thread, which ran the bootstrap, goes on at once
-    try:
+    async with attached(pool) as link:
         stopped, breakpoint_id = await stop_in_work(link, pool, 20)
         assert stopped["reason"] == "breakpoint" and stopped["hitBreakpointIds"] == [breakpoint_id]
         worker = stopped["threadId"]
@@ -98,31 +117,23 @@ async def test_a_pool_workers_function_stops_at_a_breakpoint_in_its_sub_interpre
         top = (await frames(link, worker))[0]
         assert top["name"] == "work" and top["line"] == WORK_LINE + 1
         assert await evaluate(link, "total", top["id"]) == "41"
-        await link.request("setBreakpoints", {"source": {"path": str(POOL)}, "breakpoints": []})
-        await link.request("continue", {"threadId": worker})
+        await go_on(link, worker)
         await pool.expect(f"^result 20 -> 41 in interpreter {interpreter}$")
-    finally:
-        await link.detach()
 
 
-@pytest.mark.direct_only("sys.remote_exec seeks the main thread in the newest interpreter: a sub-interpreter")
+@DIRECT_ONLY
 async def test_an_interpreter_made_after_the_attach_gets_the_agent_and_detach_leaves_none_anywhere(
     pool: Target,
 ) -> None:
-    link = await attach(pool)
-    await link.request("ready")  # the main thread, which ran the bootstrap, goes on at once
-    try:
+    async with attached(pool) as link:
         await command(pool, "nap")
         napping = (await pool.expect(r"^napping in interpreter (\d+)$"))[1]
         stopped, _breakpoint_id = await stop_in_work(link, pool, 7)
         top = (await frames(link, stopped["threadId"]))[0]
         interpreter = await evaluate(link, "interpreter", top["id"])
         assert interpreter != napping, "the call went to the napping worker's interpreter"
-        await link.request("setBreakpoints", {"source": {"path": str(POOL)}, "breakpoints": []})
-        await link.request("continue", {"threadId": stopped["threadId"]})
+        await go_on(link, stopped["threadId"])
         await pool.expect(f"^result 7 -> 15 in interpreter {interpreter}$")
-    finally:
-        await link.detach()
     await command(pool, "traces")
     traces = await pool.expect(r"^traces in interpreter (\d+): (.*)$")
     assert traces[2] == "[] {} []", f"the agent left something in interpreter {traces[1]}"
@@ -134,20 +145,17 @@ async def test_an_interpreter_made_after_the_attach_gets_the_agent_and_detach_le
     assert not any(name.startswith("dapattach") for name in report["threads"])
 
 
-@pytest.mark.direct_only("sys.remote_exec seeks the main thread in the newest interpreter: a sub-interpreter")
+@DIRECT_ONLY
 @needs_root
 async def test_another_users_pool_gets_the_agent_although_the_copy_it_loaded_from_is_gone() -> None:
-    async with start_target("interpreter_pool.py", stdin=True, run_as=AS_NOBODY) as target:
-        link = await attach(target)
-        await link.request("ready")
-        try:
-            await command(target, "nap")  # the next call goes to a new interpreter, made after the attach
-            await target.expect(r"^napping in interpreter \d+$")
-            stopped, _breakpoint_id = await stop_in_work(link, target, 3)
-            top = (await frames(link, stopped["threadId"]))[0]
-            assert (top["name"], top["line"]) == ("work", WORK_LINE)
-            await link.request("setBreakpoints", {"source": {"path": str(POOL)}, "breakpoints": []})
-            await link.request("continue", {"threadId": stopped["threadId"]})
-            await target.expect(r"^result 3 -> 7 in interpreter \d+$")
-        finally:
-            await link.detach()
+    async with (
+        start_target("interpreter_pool.py", stdin=True, run_as=AS_NOBODY) as target,
+        attached(target) as link,
+    ):
+        await command(target, "nap")  # the next call goes to a new interpreter, made after the attach
+        await target.expect(r"^napping in interpreter \d+$")
+        stopped, _breakpoint_id = await stop_in_work(link, target, 3)
+        top = (await frames(link, stopped["threadId"]))[0]
+        assert (top["name"], top["line"]) == ("work", WORK_LINE)
+        await go_on(link, stopped["threadId"])
+        await target.expect(r"^result 3 -> 7 in interpreter \d+$")

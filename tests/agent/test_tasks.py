@@ -45,6 +45,16 @@ async def service() -> AsyncIterator[tuple[Target, AgentLink, list[Connection]]]
                     await writer.wait_closed()
 
 
+@pytest.fixture
+async def non_stop(
+    service: tuple[Target, AgentLink, list[Connection]],
+) -> tuple[AgentLink, list[Connection], dict[str, int]]:
+    """The service's link in non-stop mode, its connections, and its task entries by task name."""
+    _target, link, connections = service
+    await link.request("configure", {"stopAll": False})
+    return link, connections, await tasks(link)
+
+
 async def tasks(link: AgentLink) -> dict[str, int]:
     threads = (await link.request("threads"))["threads"]
     return {t["name"].split("'")[1]: t["id"] for t in threads if t["name"].startswith("Task '")}
@@ -84,11 +94,9 @@ async def test_next_on_a_waiting_task_stops_when_that_task_runs_its_next_line(
 
 
 async def test_pause_and_continue_naming_a_task_act_on_its_loops_thread(
-    service: tuple[Target, AgentLink, list[Connection]],
+    non_stop: tuple[AgentLink, list[Connection], dict[str, int]],
 ) -> None:
-    _target, link, connections = service
-    await link.request("configure", {"stopAll": False})
-    entries = await tasks(link)
+    link, connections, entries = non_stop
     await link.request("pause", {"threadId": entries["conn-3"]})
     await send(connections[2], b"work 4\n")
     stopped = await link.wait_for_event("stopped", 10)
@@ -122,11 +130,9 @@ async def test_the_option_hides_task_entries_and_a_finished_task_is_a_clear_erro
 
 
 async def test_non_stop_a_loops_tasks_are_reported_stopped_and_continued_with_its_thread(
-    service: tuple[Target, AgentLink, list[Connection]],
+    non_stop: tuple[AgentLink, list[Connection], dict[str, int]],
 ) -> None:
-    _target, link, connections = service
-    await link.request("configure", {"stopAll": False})
-    entries = await tasks(link)
+    link, connections, entries = non_stop
     loop_thread = await stop_in_process(link, connections[0])
     stopped = {}
     while len(stopped) < len(entries):

@@ -20,12 +20,17 @@ async def watch(client: DapClient, frame_id: int, expression: str) -> dict:
     )
 
 
+async def hold_frame(adapter: DapClient, holder: int) -> int:
+    """Pause every thread; the id of the frame where the holder thread keeps the nasty values."""
+    await pause_all(adapter, holder)
+    return (await frame_named(adapter, holder, "hold"))["id"]
+
+
 async def test_reprs_that_raise_hang_explode_or_recurse(adapter: DapClient) -> None:
     async with start_target("hard_nasty.py") as target:
         await attach_session(adapter, target.pid)
         threads = await thread_ids(adapter)
-        await pause_all(adapter, threads["nasty-holder"])
-        frame_id = (await frame_named(adapter, threads["nasty-holder"], "hold"))["id"]
+        frame_id = await hold_frame(adapter, threads["nasty-holder"])
 
         assert (
             "repr raised RuntimeError: this repr always fails"
@@ -55,8 +60,7 @@ async def test_reprs_that_raise_hang_explode_or_recurse(adapter: DapClient) -> N
         await ticks_after(target)
         target.process.send_signal(signal.SIGUSR1)
         await target.expect(r"^RELEASED$")  # before the pause, which would hold the signal handler off
-        await pause_all(adapter, threads["nasty-holder"])
-        frame_id = (await frame_named(adapter, threads["nasty-holder"], "hold"))["id"]
+        frame_id = await hold_frame(adapter, threads["nasty-holder"])
         listing = await locals_of(adapter, frame_id)
         assert listing["hanging"]["value"] == "HangingRepr(released)"
         assert listing["名前"]["value"] == repr("データ")
@@ -70,8 +74,7 @@ async def test_properties_run_only_when_asked(adapter: DapClient) -> None:
     async with start_target("hard_nasty.py") as target:
         await attach_session(adapter, target.pid)
         threads = await thread_ids(adapter)
-        await pause_all(adapter, threads["nasty-holder"])
-        frame_id = (await frame_named(adapter, threads["nasty-holder"], "hold"))["id"]
+        frame_id = await hold_frame(adapter, threads["nasty-holder"])
         effects = (await watch(adapter, frame_id, "effects"))["variablesReference"]
         members = {
             v["name"]: v

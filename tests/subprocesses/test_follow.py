@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_harness import TARGETS, start_target
+from agent_harness import TARGETS, Target, start_target
 from containers import needs, sidecar, start_container
 from dapattach import namespaces
 from dapclient import DapClient
@@ -96,21 +96,27 @@ async def test_a_request_to_any_worker_of_a_prefork_server_hits_the_breakpoint(a
             print(f"worker {child.child_pid} stopped {took * 1000:.0f} ms after the request")
 
 
+async def follow_a_late_worker(adapter: DapClient, server: Target, text: str) -> None:
+    """Attach to the prefork server, then make it fork a worker: the worker's session stops at its first
+    line, then in the handler for the request `text`, and the worker answers it once continued."""
+    await attach_tree(adapter, server.pid, {PREFORK: [START_LINE, HANDLER_LINE]})
+    forked = time.monotonic()
+    server.process.send_signal(signal.SIGUSR1)
+    worker = int((await server.expect(r"^WORKER (\d+)$"))[1])
+    [child] = await adapter.wait_children(1)
+    took = (time.monotonic() - forked) * 1000
+    print(f"late worker {worker}: its session was attached {took:.0f} ms after the fork")
+    assert child.child_pid == worker
+    await stopped_at_start(child)
+    answer = asyncio.ensure_future(ask(port_of(server), text))
+    _, stopped = await stopped_child(adapter)
+    await child.request("continue", {"threadId": stopped["body"]["threadId"]})
+    assert await answer == f"{worker} {text.upper()}"
+
+
 async def test_a_worker_forked_after_the_attach_is_covered_from_its_start(adapter: DapClient) -> None:
     async with start_target(PREFORK, "0") as server:
-        await attach_tree(adapter, server.pid, {PREFORK: [START_LINE, HANDLER_LINE]})
-        forked = time.monotonic()
-        server.process.send_signal(signal.SIGUSR1)
-        worker = int((await server.expect(r"^WORKER (\d+)$"))[1])
-        [child] = await adapter.wait_children(1)
-        took = (time.monotonic() - forked) * 1000
-        print(f"late worker {worker}: its session was attached {took:.0f} ms after the fork")
-        assert child.child_pid == worker
-        await stopped_at_start(child)
-        answer = asyncio.ensure_future(ask(port_of(server), "late"))
-        _, stopped = await stopped_child(adapter)
-        await child.request("continue", {"threadId": stopped["body"]["threadId"]})
-        assert await answer == f"{worker} LATE"
+        await follow_a_late_worker(adapter, server, "late")
 
 
 async def test_a_worker_forked_after_a_non_stop_attach_is_non_stop_from_its_start(adapter: DapClient) -> None:
@@ -168,16 +174,7 @@ async def test_a_tree_of_another_user_is_followed_by_root(adapter: DapClient) ->
     nobody = ("--reuid=65534", "--regid=65534", "--clear-groups", PY314)
     async with start_target(PREFORK, "0", python="setpriv", python_args=nobody) as server:
         assert os.stat(f"/proc/{server.pid}").st_uid == 65534
-        await attach_tree(adapter, server.pid, {PREFORK: [START_LINE, HANDLER_LINE]})
-        server.process.send_signal(signal.SIGUSR1)
-        worker = int((await server.expect(r"^WORKER (\d+)$"))[1])
-        [child] = await adapter.wait_children(1)
-        assert child.child_pid == worker
-        await stopped_at_start(child)
-        answer = asyncio.ensure_future(ask(port_of(server), "other user"))
-        _, stopped = await stopped_child(adapter)
-        await child.request("continue", {"threadId": stopped["body"]["threadId"]})
-        assert await answer == f"{worker} OTHER USER"
+        await follow_a_late_worker(adapter, server, "other user")
 
 
 async def test_a_child_that_exits_while_stopped_ends_its_session(adapter: DapClient) -> None:

@@ -11,18 +11,9 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { listProcesses } from '../../src/processSource';
 import { nextEvent, startAdapter, type RunningAdapter } from '../support/adapter';
 import { ADAPTER_PYTHON } from '../support/environment';
-import { startTarget, type RunningTarget } from '../support/target';
+import { markedLine, startTarget, type RunningTarget } from '../support/target';
 
 const STOP_TIMEOUT_MS = 20_000;
-
-function markedLine(file: string, marker: string): number {
-  const index = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .findIndex((line) => line.includes(marker));
-  assert.ok(index >= 0, `${file} has no line marked ${marker}`);
-  return index + 1;
-}
 
 describe('e2e: the dapattach adapter against a live Python 3.14 process', () => {
   let target: RunningTarget;

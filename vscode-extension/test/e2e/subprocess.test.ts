@@ -5,7 +5,6 @@
  * session, and detaching the master ends every child session while the workers keep working.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import {
@@ -15,7 +14,7 @@ import {
   type ReverseAnswer,
   type RunningAdapter,
 } from '../support/adapter';
-import { startTarget, type RunningTarget } from '../support/target';
+import { markedLine, startTarget, type RunningTarget } from '../support/target';
 
 const STOP_TIMEOUT_MS = 30_000;
 
@@ -24,15 +23,6 @@ interface ChildSession {
   readonly configuration: Record<string, unknown>;
   readonly stopped: Promise<DebugProtocol.StoppedEvent>;
   readonly terminated: Promise<DebugProtocol.TerminatedEvent>;
-}
-
-function markedLine(file: string, marker: string): number {
-  const index = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .findIndex((line) => line.includes(marker));
-  assert.ok(index >= 0, `${file} has no line marked ${marker}`);
-  return index + 1;
 }
 
 const INITIALIZE: DebugProtocol.InitializeRequestArguments = {

@@ -1,6 +1,8 @@
 /** Starts a fixture program on Python 3.14 and follows what it prints, line by line. */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { FIXTURES_DIR, TARGET_PYTHON } from './environment';
@@ -15,6 +17,16 @@ export interface RunningTarget {
   nextLine(pattern: RegExp, timeoutMs: number): Promise<string>;
   isRunning(): boolean;
   stop(): Promise<void>;
+}
+
+/** The 1-based number of the first line of `file` that holds `marker`. */
+export function markedLine(file: string, marker: string): number {
+  const index = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((line) => line.includes(marker));
+  assert.ok(index >= 0, `${file} has no line marked ${marker}`);
+  return index + 1;
 }
 
 export async function startTarget(script: string, timeoutMs = 10_000): Promise<RunningTarget> {
