@@ -327,8 +327,15 @@ class DapClient:
                     return event
             return None
 
-        async with self._new_event:
-            await asyncio.wait_for(self._new_event.wait_for(find), timeout)
+        try:
+            async with self._new_event:
+                await asyncio.wait_for(self._new_event.wait_for(find), timeout)
+        except TimeoutError:
+            seen = "\n".join(json.dumps(event)[:300] for event in self.events[-15:])
+            raise TimeoutError(
+                f"no {name!r} event as wanted within {timeout} s; the last events:\n{seen}\n"
+                f"the adapter's stderr:\n" + "\n".join(self.stderr_lines[-15:])
+            ) from None
         found = find()
         assert found is not None
         return found
