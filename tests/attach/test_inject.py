@@ -74,18 +74,23 @@ async def test_another_users_target_runs_the_copy() -> None:
             await link.detach()
 
 
+async def _attach_and_evaluate_in(pid: int) -> None:
+    """Attach to `pid`, check that an evaluation runs in that very process, and detach."""
+    link = await attach(pid)
+    try:
+        answer = await link.request("evaluate", {"expression": "os.getpid()", "context": "repl"})
+        assert answer["result"] == str(pid)
+    finally:
+        await link.detach()
+
+
 async def test_a_child_forked_while_its_parent_was_being_attached_can_be_attached() -> None:
     """The child inherits the parent's claim of a half-done attach, which no agent serves there: attaching
     to the child replaces it, with none of the parent's half-loaded modules, while the parent, whose claim
     is its own, still refuses by the claiming adapter's PID."""
     async with start_target("forked_mid_attach.py") as target:
         child = int((await target.expect(r"^CHILD (\d+)$"))[1])
-        link = await attach(child)
-        try:
-            answer = await link.request("evaluate", {"expression": "os.getpid()", "context": "repl"})
-            assert answer["result"] == str(child)
-        finally:
-            await link.detach()
+        await _attach_and_evaluate_in(child)
         with pytest.raises(
             AttachError, match=rf"process {target.pid} is already attached by adapter PID 4242"
         ):
@@ -103,12 +108,7 @@ async def test_a_child_forked_while_another_thread_loads_the_agent_runs_on_and_c
             await target.expect(rf"^IMPORTED {child}$")
             parent = await attaching
             try:
-                link = await attach(child)
-                try:
-                    answer = await link.request("evaluate", {"expression": "os.getpid()", "context": "repl"})
-                    assert answer["result"] == str(child)
-                finally:
-                    await link.detach()
+                await _attach_and_evaluate_in(child)
             finally:
                 await parent.detach()
         finally:
