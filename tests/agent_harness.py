@@ -142,6 +142,7 @@ def _probe():
         "threads": sorted(thread.name for thread in threading.enumerate()),
         "tools": {tool: name for tool, name in tools.items() if name},
         "events": {tool: sys.monitoring.get_events(tool) for tool, name in tools.items() if name},
+        "switchinterval": sys.getswitchinterval(),
         "modules": sorted(name for name in sys.modules if "dapattach" in name),
         "path": list(sys.path),
         "importer_cache": sorted(

@@ -35,6 +35,7 @@ from . import (
     stepping,
     subinterpreters,
     suspend,
+    switching,
     tasks,
     ticker,
     values,
@@ -86,6 +87,7 @@ class Agent:
         self.detaching = False
         self.after_response = []
         self.configured = threading.Event()
+        self.switching = switching.Switching(enabled=sub is None)
         self.router = None
         self.presence = None
         self._fork_cell = fork_cell
@@ -237,6 +239,7 @@ class Agent:
         agent's threads held go (`release_imports`): the child imports in a moment, and so does the fresh
         agent."""
         self._fork_cell.clear()
+        self.switching.restore()
         release_imports(suspend.agent_threads())
         follow = self.subprocesses
         try:
@@ -288,6 +291,9 @@ class Agent:
     def _serve(self):
         while not self.detaching:
             timeout = jobs.TICK if jobs.jobs.busy() else IDLE_TICK
+            lowered = self.switching.settle()
+            if lowered is not None:
+                timeout = min(timeout, lowered)
             if self.router is not None and self.router.links:
                 arrived = self.router.wait(self.channel, timeout)
             else:
@@ -299,6 +305,7 @@ class Agent:
                 if message is None:
                     return
                 if message is not wire.QUIET and message.get("type") == "request":
+                    self.switching.boost()
                     channel = self.channel  # a `rehome` answers on the channel it came from
                     response = self._answer(message)
                     if response is not None:
@@ -383,6 +390,7 @@ class Agent:
             self._fork_cell.clear()
 
     def _undo(self, wait):
+        self.switching.restore()
         if self.presence is not None:
             self.presence.leave()
         jobs.jobs.stop_all("the debugger detached")

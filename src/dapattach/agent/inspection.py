@@ -15,11 +15,15 @@ import linecache
 import os
 import sys
 import threading
+import time
 
 from . import suspend, values
 from .commands import RequestError
 
 AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
+FILE_CHECK_AGE = 5.0
+"""Seconds a code file's "is it on disk" answer is reused. Each check is a system call, which lets the
+program's busy threads take the GIL: against a busy program that was a wait of about 5 ms per frame."""
 
 
 def thread_ids():
@@ -136,12 +140,28 @@ def _lines_belong_to(code, lines):
 
 def _source(frame, sources):
     code = frame.f_code
-    path = code.co_filename
-    if path and not path.startswith("<") and not os.path.isabs(path):
-        path = os.path.abspath(path)
-    if os.path.isabs(path) and os.path.isfile(path):
+    path, on_disk = _file_of(code.co_filename)
+    if on_disk:
         return {"name": os.path.basename(path), "path": path}
     return {"name": path, "sourceReference": sources.reference(code), "origin": "no file"}
+
+
+_files = {}
+"""{co_filename: (its absolute path, whether that file is on disk, when that was checked)}."""
+
+
+def _file_of(filename):
+    """`filename` made absolute (unless it is a "<...>" name), and whether that file is on disk."""
+    now = time.monotonic()
+    known = _files.get(filename)
+    if known is not None and now - known[2] < FILE_CHECK_AGE:
+        return known[0], known[1]
+    path = filename
+    if path and not path.startswith("<") and not os.path.isabs(path):
+        path = os.path.abspath(path)
+    on_disk = os.path.isabs(path) and os.path.isfile(path)
+    _files[filename] = (path, on_disk, now)
+    return path, on_disk
 
 
 def stack_trace(arguments, frame_handles, sources):
