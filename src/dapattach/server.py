@@ -14,7 +14,7 @@ from pathlib import Path
 
 from attrs import Factory, frozen
 
-from dapattach import logs, transport
+from dapattach import host, logs, transport
 from dapattach.access import Access
 from dapattach.greeting import Opening
 from dapattach.handlers import build_table
@@ -95,6 +95,8 @@ async def serve(
         number = next(numbers)
         log.info("session %d starts", number)
         first = opening if number == 1 else None
+        if first is not None and first.initialize is not None:
+            host.warm_up()  # as the `initialize` handler does: the greeting answered it instead
         await Session(connection, table, label=f"session {number}", gate=gate, opening=first).run()
         log.info("session %d ended", number)
 
