@@ -28,8 +28,9 @@ def psutil() -> ModuleType:
 
 
 def warm_up() -> None:
-    """Import what the first attach needs (psutil, the attach driver) in a background thread, so the
-    attach does not wait for them: called once `initialize` has been answered, which never waits."""
+    """Import what the first attach needs (psutil, the attach driver, what reads a snapshot of a blocked
+    target) in a background thread, so the attach does not wait for them: called once `initialize` has
+    been answered, which never waits."""
     threading.Thread(target=_import_for_attach, name="dapattach-warm-up", daemon=True).start()
 
 
@@ -39,6 +40,12 @@ def _import_for_attach() -> None:
         from dapattach.attach import driver
 
         driver.choose()
+        import _remote_debugging  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
+        import sysconfig
+
+        from dapattach import remote_frames  # noqa: F401
+
+        sysconfig.get_config_var("Py_GIL_DISABLED")  # loads the build's configuration (`snapshot.py`)
     except Exception:
         pass  # the attach imports them itself, and says what went wrong
 
