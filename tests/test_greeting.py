@@ -3,6 +3,7 @@ session would answer it; anything the greeting is not sure of is left to the ses
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,23 @@ async def test_after_the_greeting_what_the_first_attach_needs_is_loaded_while_th
                 await asyncio.sleep(0.02)  # a bounded poll of /proc: there is nothing to wait on
     finally:
         await client.close()
+
+
+@pytest.mark.parametrize("sent_after", ["nothing", "attach in the same write", "attach in a later write"])
+def test_the_greeting_says_whether_the_client_has_sent_more_already(sent_after: str) -> None:
+    """Nothing is prepared in the background while an `attach` is already waiting to be served."""
+    initialize = {"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}}
+    attach = {"seq": 2, "type": "request", "command": "attach", "arguments": {"processId": 1}}
+    adapter_reads, client_writes = os.pipe()
+    client_reads, adapter_writes = os.pipe()
+    try:
+        first = (initialize, attach) if sent_after == "attach in the same write" else (initialize,)
+        os.write(client_writes, _framed(*first))
+        opening = greeting.answer_initialize(adapter_reads, adapter_writes)
+        assert opening is not None and opening.initialize == {"adapterID": "x"}
+        if sent_after == "attach in a later write":
+            os.write(client_writes, _framed(attach))
+        assert opening.more_waiting() is (sent_after != "nothing")
+    finally:
+        for fd in (adapter_reads, client_writes, client_reads, adapter_writes):
+            os.close(fd)

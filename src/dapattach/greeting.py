@@ -11,6 +11,7 @@ which answers it exactly as it always does.
 
 import os
 import stat
+import sys
 from typing import Any
 
 from dapattach.protocol import codec
@@ -97,11 +98,25 @@ _BOOLEANS = frozenset(
 class Opening:
     """The stream as the greeting leaves it: undecoded input, and the `initialize` it answered, if any."""
 
-    def __init__(self, decoder: codec.Decoder, initialize: dict[str, Any] | None, next_seq: int) -> None:
+    def __init__(
+        self, decoder: codec.Decoder, initialize: dict[str, Any] | None, next_seq: int, dap_in: int = -1
+    ) -> None:
         self.decoder = decoder
         self.initialize = initialize
         """The arguments of the `initialize` answered here; None when the session answers everything."""
         self.next_seq = next_seq
+        self._dap_in = dap_in
+
+    def more_waiting(self) -> bool:
+        """Whether the client has sent more already: an editor sends `attach` as soon as `initialize` is
+        answered, and then the adapter has no idle moment to prepare anything in."""
+        if self.decoder.pending:
+            return True
+        if sys.platform == "win32" or self._dap_in < 0:
+            return False  # Windows' select() takes sockets only
+        import select
+
+        return bool(select.select([self._dap_in], [], [], 0)[0])
 
 
 def answer_initialize(dap_in: int, dap_out: int) -> Opening | None:
@@ -128,10 +143,10 @@ def answer_initialize(dap_in: int, dap_out: int) -> Opening | None:
     if message is None or not _plain_initialize(message):
         untouched = codec.Decoder()
         untouched.feed(bytes(received))
-        return Opening(untouched, None, 1)
+        return Opening(untouched, None, 1, dap_in)
     response = {"seq": 1, "type": "response", "request_seq": message["seq"], "success": True}
     _write_all(dap_out, codec.encode(response | {"command": "initialize", "body": CAPABILITIES}))
-    return Opening(scratch, message["arguments"], 2)
+    return Opening(scratch, message["arguments"], 2, dap_in)
 
 
 def _plain_initialize(message: dict[str, Any]) -> bool:

@@ -95,8 +95,6 @@ async def serve(
         number = next(numbers)
         log.info("session %d starts", number)
         first = opening if number == 1 else None
-        if first is not None and first.initialize is not None:
-            host.warm_up()  # as the `initialize` handler does: the greeting answered it instead
         await Session(connection, table, label=f"session {number}", gate=gate, opening=first).run()
         log.info("session %d ended", number)
 
@@ -127,6 +125,8 @@ def main(argv: list[str], opening: Opening | None = None) -> int:
         return 2
     if access.token is not None:
         _say_token(access)
+    if opening is not None and opening.initialize is not None and not opening.more_waiting():
+        host.warm_up()  # as the `initialize` handler does, while the editor lets the adapter idle
     try:
         table = build_table()
         asyncio.run(serve(args, table, access, opening))
