@@ -40,7 +40,7 @@ def test_a_fork_copy_shares_its_parents_image_until_it_execs() -> None:
         os.close(go_write)
 
 
-def test_the_table_lists_descendants_each_after_its_parent() -> None:
+async def test_the_table_lists_descendants_each_after_its_parent() -> None:
     child = python_child(code="import subprocess, sys\n" + LOOP.replace(
         "print('ready', flush=True)",
         f"grandchild = subprocess.Popen([{PY314!r}, '-c', 'import time; time.sleep(60)'])\n"
@@ -48,11 +48,16 @@ def test_the_table_lists_descendants_each_after_its_parent() -> None:
     ))  # fmt: skip
     try:
         table = tree.ProcessTable()
-        table.refresh()
+        await table.refresh()
         found = list(table.descendants(os.getpid()))
         assert found[0] == child.pid
         grandchildren = [pid for pid in found if table.parent(pid) == child.pid]
         assert len(grandchildren) == 1 and found.index(grandchildren[0]) > found.index(child.pid)
+        os.kill(grandchildren[0], signal.SIGKILL)
+        child.kill()
+        child.wait()
+        await table.refresh()
+        assert child.pid not in table.descendants(os.getpid()) and table.parent(child.pid) is None
     finally:
         child.kill()
         child.wait()
