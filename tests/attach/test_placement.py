@@ -24,18 +24,23 @@ def dapattach_folders(path: str | Path) -> list[str]:
     return [name for name in os.listdir(path) if name.startswith("dapattach-")]
 
 
+def own_folders(path: str | Path) -> list[str]:
+    """The folders this process made as an adapter: other programs may make theirs meanwhile."""
+    return [name for name in dapattach_folders(path) if name.startswith(f"dapattach-{os.getpid()}-")]
+
+
 @needs(*CONTAINER)
 async def test_a_container_gets_the_folder_in_its_own_tmp() -> None:
     async with start_container("container_service.py", kinds=CONTAINER) as process:
         target = Target.open(process.pid)
-        before_here = dapattach_folders(tempfile.gettempdir())
+        before_here = own_folders(tempfile.gettempdir())
         folder = await asyncio.to_thread(placement.place, target)
         try:
             name = os.path.basename(folder.seen_as)
             assert folder.seen_as == f"/tmp/{name}"
             assert folder.path == f"/proc/{process.pid}/root/tmp/{name}"
             assert dapattach_folders(f"/proc/{process.pid}/root/tmp") == [name]
-            assert dapattach_folders(tempfile.gettempdir()) == before_here
+            assert own_folders(tempfile.gettempdir()) == before_here
             folder.write("bootstrap.py", b"pass\n")
             assert placement.not_seen(target, folder, "bootstrap.py") is None
         finally:

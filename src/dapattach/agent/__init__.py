@@ -15,7 +15,8 @@ options and the way to the adapter, for every feature), `suspend` (the stop core
 they run while stopped, resuming them), `jobs` and `interrupt` (the target's code run for a request, on
 the stopped thread, interruptible), `monitor` (`sys.monitoring` tool id, events and callbacks), the
 features `breakpoints`, `exceptions`, `stepping` and `exits`, `inspection` (threads, stacks, scopes,
-sources), `values` (variables), `evaluation` (evaluate and assignments).
+sources), `values` (variables), `evaluation` (evaluate and assignments), `switching` (a shorter GIL switch
+interval while requests come, so a busy program does not delay the answers).
 """
 
 import _functools
