@@ -98,10 +98,10 @@ async def test_a_child_forked_while_its_parent_was_being_attached_can_be_attache
 
 
 async def test_a_child_forked_while_another_thread_loads_the_agent_runs_on_and_can_be_attached() -> None:
-    """The agent's loading imports `hmac`, which the target holds half done on the loading thread while its
-    main thread forks. The child's own import of `hmac` must not wait for that thread, which the child does
+    """The agent's loading imports `json`, which the target holds half done on the loading thread while its
+    main thread forks. The child's own import of `json` must not wait for that thread, which the child does
     not have: the child runs on, and an attach to it works; the parent's attach completes."""
-    async with start_target("forks_mid_import.py", "hmac") as target:
+    async with start_target("forks_mid_import.py", "json") as target:
         attaching = asyncio.ensure_future(attach(target))
         child = int((await target.expect(r"^CHILD (\d+)$"))[1])
         try:
