@@ -239,7 +239,7 @@ class Agent:
         agent's threads held go (`release_imports`): the child imports in a moment, and so does the fresh
         agent."""
         self._fork_cell.clear()
-        self.switching.restore()
+        self.switching.restore(forked=True)
         release_imports(suspend.agent_threads())
         follow = self.subprocesses
         try:
@@ -452,13 +452,12 @@ def _start_fresh_agent(follow, module_name):
     """Load a new copy of the agent package in a forked child (the parent's copy was just dropped) and
     start it on the adapter's subprocess socket, holding this thread as the attach bootstrap would."""
     try:
-        import importlib.util
-
+        # importlib's own modules, as the attach bootstrap uses: they are loaded in every process
         agent_dir = follow.get("agentDir") or inspection.AGENT_DIR
-        spec = importlib.util.spec_from_file_location(
+        spec = sys.modules["_frozen_importlib_external"].spec_from_file_location(
             module_name, os.path.join(agent_dir, "__init__.py"), submodule_search_locations=[agent_dir]
         )
-        module = importlib.util.module_from_spec(spec)
+        module = sys.modules["_frozen_importlib"].module_from_spec(spec)
         adapter_pid = follow.get("adapterPid", 0)
         module.adapter_pid = adapter_pid
         module.owner_pid = os.getpid()

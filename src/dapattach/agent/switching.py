@@ -31,7 +31,7 @@ class Switching:
         self._program = None
         """The program's interval while ours is set, else None."""
         self._ours = None
-        """Our interval as the interpreter reports it back (it keeps whole microseconds)."""
+        """Our interval as the interpreter reports it back (it keeps whole microseconds); None until set."""
         self._until = 0.0
 
     def boost(self):
@@ -44,8 +44,9 @@ class Switching:
         current = sys.getswitchinterval()
         if current <= BOOSTED:
             return  # the program's own interval is already as short
+        self._program = current  # first: a child forked from here on gets it back (`restore`)
         sys.setswitchinterval(BOOSTED)
-        self._program, self._ours = current, sys.getswitchinterval()
+        self._ours = sys.getswitchinterval()
 
     def settle(self):
         """Put the program's interval back once the linger is over; returns the seconds until then, or
@@ -58,8 +59,15 @@ class Switching:
         self.restore()
         return None
 
-    def restore(self):
-        """Put the program's interval back now, unless the program has set one of its own meanwhile."""
-        program, self._program = self._program, None
-        if program is not None and sys.getswitchinterval() == self._ours:
+    def restore(self, forked=False):
+        """Put the program's interval back now, unless the program has set one of its own meanwhile.
+
+        In a forked child (`forked`) it is put back whatever the interval is: the fork may have come
+        between two steps of `boost`. The steps here and there are ordered so that a child forked between
+        any two of them gets the program's value."""
+        program = self._program
+        if program is None:
+            return
+        if forked or sys.getswitchinterval() == self._ours:
             sys.setswitchinterval(program)
+        self._program = None
