@@ -3,8 +3,10 @@
 import asyncio
 import os
 import platform
+import shutil
 import signal
 import sys
+import tempfile
 from typing import Any
 
 import pytest
@@ -154,6 +156,22 @@ async def test_bad_attach_requests_say_what_is_wrong(adapter: DapClient, argumen
     with pytest.raises(DapError) as error:
         await adapter.request("attach", arguments)
     assert message in str(error.value)
+
+
+async def test_an_attach_that_fails_at_once_leaves_no_folder_of_its_follower(adapter: DapClient) -> None:
+    """The socket for a tree's children is opened while the attach goes on; an attach refused at once (not
+    a Python process) still waits for it and removes its folder."""
+    sleeper = await asyncio.create_subprocess_exec(shutil.which("sleep") or "/bin/sleep", "3600")
+    try:
+        await adapter.initialize(supportsStartDebuggingRequest=True)
+        with pytest.raises(DapError, match="is not a Python process"):
+            await adapter.request("attach", {"processId": sleeper.pid})
+        assert await adapter.close() == 0  # nothing of the attach is left to end with the session
+        ours = f"dapattach-{adapter.process.pid}-"
+        assert [name for name in os.listdir(tempfile.gettempdir()) if name.startswith(ours)] == []
+    finally:
+        sleeper.kill()
+        await sleeper.wait()
 
 
 async def test_requests_before_attach_say_to_attach_first(adapter: DapClient) -> None:
