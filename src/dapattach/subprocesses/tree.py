@@ -76,9 +76,9 @@ class ProcessTable:
     It costs the adapter next to nothing while watching: a refresh lists `/proc` and reads the parent
     only of PIDs it has not seen, and `descendants` walks down from the root through a children map kept
     as PIDs come and go, never through the whole table. The first refresh reads every process's parent
-    (about 16 µs each here: 16 ms on a host running a thousand processes), so it lets the event loop
-    serve requests between batches of `BATCH`: it comes right when the editor asks for threads and
-    stacks."""
+    (`read_stat`, about 17 µs each here, a third of what psutil takes: 17 ms on a host running a thousand
+    processes), so it lets the event loop serve requests between batches of `BATCH`: it comes right when
+    the editor asks for threads and stacks."""
 
     BATCH = 100
 
@@ -94,7 +94,8 @@ class ProcessTable:
         for pid in self._parents.keys() - pids:
             self._forget(pid)
         for count, pid in enumerate(pids - self._parents.keys(), start=1):
-            parent = parent_of(pid)
+            stat = read_stat(pid)
+            parent = stat.ppid if stat is not None else 0
             if parent:
                 self._parents[pid] = parent
                 self._children.setdefault(parent, set()).add(pid)
@@ -119,17 +120,6 @@ class ProcessTable:
 
     def parent(self, pid: int) -> int | None:
         return self._parents.get(pid)
-
-
-def parent_of(pid: int) -> int:
-    """The parent's PID from `/proc/PID/stat`, 0 when the process is gone: a third of what asking psutil
-    costs, which matters when a refresh reads a thousand of them."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            raw = file.read()
-        return int(raw.rpartition(b")")[2].split(None, 2)[1])
-    except OSError, IndexError, ValueError:
-        return 0
 
 
 def session_name(info: ProcessInfo, parent_argv: tuple[str, ...] | None) -> str:
