@@ -99,7 +99,7 @@ class Opening:
     """The stream as the greeting leaves it: undecoded input, and the `initialize` it answered, if any."""
 
     def __init__(
-        self, decoder: codec.Decoder, initialize: dict[str, Any] | None, next_seq: int, dap_in: int = -1
+        self, decoder: codec.Decoder, initialize: dict[str, Any] | None, next_seq: int, dap_in: int
     ) -> None:
         self.decoder = decoder
         self.initialize = initialize
@@ -112,7 +112,7 @@ class Opening:
         answered, and then the adapter has no idle moment to prepare anything in."""
         if self.decoder.pending:
             return True
-        if sys.platform == "win32" or self._dap_in < 0:
+        if sys.platform == "win32":
             return False  # Windows' select() takes sockets only
         import select
 
