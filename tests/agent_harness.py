@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import dapattach
-from dapattach.attach import AgentLink, inject_agent, pep768
+from dapattach.attach import pep768
+from dapattach.attach.attempt import inject_agent
+from dapattach.attach.link import AgentLink
 from interpreters import PY314
 
 TARGETS = Path(__file__).parent / "targets"
@@ -252,3 +254,24 @@ async def until_stopped(link: AgentLink, thread_name: str, timeout: float = 10.0
         while (await link.request("evaluate", {"expression": check, "context": "watch"}))["result"] != "True":
             pass
     return int(thread_id)
+
+
+def agent_threads(pid: int) -> list[str]:
+    """The names of the agent's threads in `pid` (Python 3.14 names OS threads after `threading`'s); a
+    thread that ends while they are read is not one of them any more."""
+    names = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as file:
+                names.append(file.read().strip())
+        except FileNotFoundError:
+            continue
+    return [name for name in names if name.startswith("dapattach")]
+
+
+async def agent_gone(pid: int, timeout: float = 5.0) -> None:
+    """Wait until the agent's thread has ended in `pid`: it closes its socket (which ends the detach the
+    adapter waits for) as the last thing before its thread returns."""
+    async with asyncio.timeout(timeout):
+        while agent_threads(pid):
+            await asyncio.sleep(0.005)

@@ -6,16 +6,20 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import attrs
 import pytest
 
+from agent_harness import agent_threads, start_target
 from dapattach import greeting, host
+from dapattach.attach.folder import PREFIX
 from dapattach.handlers import build_table
 from dapattach.protocol import types
 from dapattach.protocol.converter import make_converter, wire_name
 from dapclient import DapClient
+from handlers.conftest import attach_session
 
 
 def test_the_precomputed_capabilities_are_those_the_handlers_implement() -> None:
@@ -122,3 +126,148 @@ def test_the_greeting_says_whether_the_client_has_sent_more_already(sent_after: 
     finally:
         for fd in (adapter_reads, client_writes, client_reads, adapter_writes):
             os.close(fd)
+
+
+EARLY_ATTACH = """
+import json, os, sys
+from dapattach import greeting
+
+adapter_reads, client_writes = os.pipe()
+client_reads, adapter_writes = os.pipe()
+messages = [
+    {"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}},
+    {"seq": 2, "type": "request", "command": "attach", "arguments": {"processId": int(sys.argv[1])}},
+]
+bodies = [json.dumps(message).encode() for message in messages]
+os.write(client_writes, b"".join(b"Content-Length: %d\\r\\n\\r\\n%s" % (len(b), b) for b in bodies))
+opening = greeting.answer_initialize(adapter_reads, adapter_writes)
+greeting.attach_early(opening)
+invitation = opening.invitation
+found = {"asyncio loaded": "asyncio" in sys.modules, "invited": invitation is not None}
+if invitation is not None:
+    invitation.sock.settimeout(10)
+    connection, _ = invitation.sock.accept()
+    with connection, connection.makefile("rb") as stream:
+        found["hello"] = json.loads(stream.readline())["type"]
+    invitation.close()
+found["left unread"] = opening.decoder.next_message()["command"]
+print(json.dumps(found))
+"""
+
+
+async def test_the_first_attach_is_asked_of_the_target_before_asyncio_is_loaded() -> None:
+    """The target loads the agent while the adapter loads the rest of itself: its agent connects to the
+    socket the greeting opened, in a process that has not imported asyncio; the `attach` stays unread
+    for the session. Left without a welcome, the agent goes, and the target can be attached as usual."""
+    async with start_target("showcase.py") as target:
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-c", EARLY_ATTACH, str(target.pid)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == {
+            "asyncio loaded": False,
+            "invited": True,
+            "hello": "hello",
+            "left unread": "attach",
+        }
+        client = await DapClient.start("stdio")
+        try:
+            await attach_session(client, target.pid)
+            assert (await client.request("threads"))["threads"]
+        finally:
+            await client.close()
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"processId": "PID"},
+        {"processId": True},
+        {"processId": "PID", "subProcessOf": {"processId": 1, "socket": "x", "token": "y"}},
+    ],
+    ids=["pid as a string", "pid as a boolean", "a child's session"],
+)
+async def test_only_a_plain_attach_by_number_is_asked_early(arguments: dict[str, object]) -> None:
+    """A string PID, a child session's attach (whose agent is handed over, not injected): the session
+    does all of it, and nothing is read from the stream meanwhile."""
+    async with start_target("showcase.py") as target:
+        filled = {key: str(target.pid) if value == "PID" else value for key, value in arguments.items()}
+        if "subProcessOf" in filled:
+            filled["processId"] = target.pid
+        attach = {"seq": 2, "type": "request", "command": "attach", "arguments": filled}
+        initialize = {"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}}
+        adapter_reads, client_writes = os.pipe()
+        client_reads, adapter_writes = os.pipe()
+        try:
+            os.write(client_writes, _framed(initialize, attach))
+            opening = greeting.answer_initialize(adapter_reads, adapter_writes)
+            assert opening is not None
+            greeting.attach_early(opening)
+            assert opening.invitation is None
+            assert opening.decoder.next_message() == attach
+        finally:
+            for fd in (adapter_reads, client_writes, client_reads, adapter_writes):
+                os.close(fd)
+
+
+def test_without_an_attach_the_greeting_waits_no_longer_than_its_bound() -> None:
+    initialize = {"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}}
+    adapter_reads, client_writes = os.pipe()
+    client_reads, adapter_writes = os.pipe()
+    try:
+        os.write(client_writes, _framed(initialize))
+        opening = greeting.answer_initialize(adapter_reads, adapter_writes)
+        assert opening is not None
+        started = time.monotonic()
+        greeting.attach_early(opening, wait=0.05)
+        assert 0.05 <= time.monotonic() - started < 5
+        assert opening.invitation is None and not opening.more_waiting()
+    finally:
+        for fd in (adapter_reads, client_writes, client_reads, adapter_writes):
+            os.close(fd)
+
+
+@pytest.mark.skipif(not host.LINUX, reason="reads the target's threads from /proc")
+async def test_an_attach_refused_for_its_options_takes_the_early_request_back() -> None:
+    """The request was made before the session read the options; when they are wrong, the agent that came
+    is sent away before the error is answered, and nothing of the attempt stays behind."""
+    async with start_target("showcase.py") as target:
+        client = await DapClient.start("stdio")
+        try:
+            await client.initialize()
+            answer = await client.request_raw("attach", {"processId": target.pid, "justMyCode": "yes"})
+            assert answer["success"] is False and "justMyCode" in answer["message"]
+            assert agent_threads(target.pid) == []
+            assert _attach_folders(client.process.pid) == set()
+            await target.expect(r"tick \d+")  # it runs on
+            attach = asyncio.create_task(client.request("attach", {"processId": target.pid}))
+            await client.wait_event("initialized")
+            await client.request("configurationDone")
+            await attach
+            assert (await client.request("threads"))["threads"]
+        finally:
+            await client.close()
+
+
+def _attach_folders(adapter: int) -> set[str]:
+    """The attach folders of the adapter with PID `adapter` (named after it, so other tests' do not count)."""
+    return {name for name in os.listdir(host.temp_dir()) if name.startswith(f"{PREFIX}{adapter}-")}
+
+
+async def test_the_adapter_takes_the_early_request_over(tmp_path: Path) -> None:
+    """Started as editors start it, the adapter's attach goes on from the request made before its imports:
+    its log says so, and the session is served as any other."""
+    client = await DapClient.start("stdio", env={"XDG_CACHE_HOME": str(tmp_path)})
+    try:
+        async with start_target("showcase.py") as target:
+            await attach_session(client, target.pid, logToFile=True)
+            assert (await client.request("threads"))["threads"]
+            await client.request("disconnect", {})
+    finally:
+        assert await client.close() == 0
+    [log] = (tmp_path / "dapattach" / "logs").glob("*[0-9].log")
+    assert f"process {target.pid}: attach request made" in log.read_text()

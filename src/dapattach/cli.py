@@ -2,7 +2,7 @@
 
 Subcommands live in their own modules, each exposing `main(argv) -> int`, so this file only routes.
 Started with no arguments (as editors do), the adapter answers `initialize` first (`dapattach.greeting`)
-and only then imports the rest of itself.
+and has the target of the `attach` that follows load the agent, and only then imports the rest of itself.
 """
 
 import gc
@@ -23,15 +23,17 @@ def main(argv: list[str] | None = None) -> int:
         result: int = module.main(args[1:])
         return result
     opening = None
-    if not args:  # how editors start it: DAP on stdio, and `initialize` is the first thing they send
-        from dapattach import greeting
-
-        try:
-            opening = greeting.answer_initialize(sys.stdin.fileno(), sys.stdout.fileno())
-        except KeyboardInterrupt:
-            return 0
-    gc.disable()  # the imports create tens of thousands of objects that all live on: nothing to collect
+    gc.disable()  # start-up creates tens of thousands of objects that all live on: nothing to collect
     try:
+        if not args:  # how editors start it: DAP on stdio, and `initialize` is the first thing they send
+            from dapattach import greeting
+
+            try:
+                opening = greeting.answer_initialize(sys.stdin.fileno(), sys.stdout.fileno())
+                if opening is not None and opening.initialize is not None:
+                    greeting.attach_early(opening)
+            except KeyboardInterrupt:
+                return 0
         from dapattach.server import main as serve
     finally:
         gc.enable()

@@ -26,6 +26,7 @@ from typing import Any
 from dapattach.attach.attempt import Attempt, Phase
 from dapattach.attach.checks import AttachError
 from dapattach.attach.driver import HandOverDriver
+from dapattach.attach.invitation import Invitation
 from dapattach.attach.link import AgentError, AgentGone, AgentLink
 from dapattach.breakpoint_book import BREAKPOINT_COMMANDS, BreakpointBook
 from dapattach.options import AttachOptions
@@ -116,15 +117,16 @@ class Debuggee:
         """Whether the snapshot stand-in answers because the agent is not in yet."""
         return self._reattaching or self.attempt.phase is Phase.STAND_IN
 
-    async def attach(self) -> bool:
-        """Ask the target to load the agent; True once it is in, False while it is still on its way.
+    async def attach(self, invitation: Invitation | None = None) -> bool:
+        """Ask the target to load the agent, or take over the `invitation` that asked it already; True
+        once it is in, False while it is still on its way.
 
         Raises `AttachError` with the user's message when the target cannot be attached at all.
         """
         began = time.monotonic()
         stat = tree.read_stat(self.pid)
         self._image = stat.image if stat is not None else None
-        await self.attempt.start()
+        await self.attempt.start(invitation)
         if self.options.sub_process_of is not None:
             await self._claim()
         link = await self.attempt.arrival_soon(PICKUP_GRACE, ARRIVAL_GRACE)

@@ -7,17 +7,32 @@ sans-IO codec alone; when it is a plain `initialize` it is answered at once, and
 stream over (`Opening`) goes on as if it had answered it itself. Anything else (another first message,
 arguments the converter might reject, a terminal or a file on stdin) is left untouched to the session,
 which answers it exactly as it always does.
+
+The editor's next message is `attach`. When it comes within `ATTACH_WAIT` and names a process by number,
+`attach_early` asks the target to load the agent at once (`invitation.invite`, which needs no asyncio)
+and leaves the message unread: the target loads the agent while the adapter imports the rest of itself,
+and the session's `attach` takes the invitation over. If that request is refused after all (an option it
+rejects), the invitation is taken back; if the early request fails, the session's `attach` tries again
+and reports what it finds.
 """
 
+import contextlib
 import os
 import stat
 import sys
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 from dapattach.protocol import codec
 from dapattach.protocol.errors import ProtocolError
 
+if TYPE_CHECKING:
+    from dapattach.attach.invitation import Invitation
+
 READ_SIZE = 256 * 1024
+ATTACH_WAIT = 0.03
+"""How long after answering `initialize` the client's `attach` is waited for before the adapter goes on
+loading itself: editors send it as soon as they read the answer, within a few milliseconds."""
 
 CAPABILITIES: dict[str, Any] = {
     "supportsConfigurationDoneRequest": True,
@@ -105,6 +120,8 @@ class Opening:
         self.initialize = initialize
         """The arguments of the `initialize` answered here; None when the session answers everything."""
         self.next_seq = next_seq
+        self.invitation: Invitation | None = None
+        """The target of the client's first `attach`, asked to load the agent already (`attach_early`)."""
         self._dap_in = dap_in
 
     def more_waiting(self) -> bool:
@@ -117,6 +134,41 @@ class Opening:
         import select
 
         return bool(select.select([self._dap_in], [], [], 0)[0])
+
+    def peek(self, wait: float) -> dict[str, Any] | None:
+        """The client's next message, left unread, if all of it arrives within `wait` seconds."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                message = self.decoder.peek_message()
+            except ProtocolError:
+                return None
+            left = deadline - time.monotonic()
+            if message is not None or left <= 0 or sys.platform == "win32":
+                return message
+            import select
+
+            if not select.select([self._dap_in], [], [], left)[0]:
+                return None
+            data = os.read(self._dap_in, READ_SIZE)
+            if not data:
+                return None
+            self.decoder.feed(data)
+
+
+def attach_early(opening: Opening, wait: float = ATTACH_WAIT) -> None:
+    """If the client's next message is an `attach` of a process by number, ask that process to load the
+    agent now (`opening.invitation`); otherwise, or when that fails, leave it all to the session."""
+    match opening.peek(wait):
+        case {"type": "request", "command": "attach", "arguments": {"processId": int() as pid} as arguments}:
+            if type(pid) is not int or pid <= 0 or "subProcessOf" in arguments:
+                return
+        case _:
+            return
+    from dapattach.attach.invitation import invite
+
+    with contextlib.suppress(Exception):  # the session's `attach` then tries again, and says what is wrong
+        opening.invitation = invite(pid)
 
 
 def answer_initialize(dap_in: int, dap_out: int) -> Opening | None:

@@ -18,6 +18,7 @@ from dapattach import host, logs, transport
 from dapattach.access import Access
 from dapattach.greeting import Opening
 from dapattach.handlers import build_table
+from dapattach.handlers.attach import hold_invitation
 from dapattach.host import user_name
 from dapattach.session import Connection, Gate, HandlerTable, Session
 
@@ -95,7 +96,10 @@ async def serve(
         number = next(numbers)
         log.info("session %d starts", number)
         first = opening if number == 1 else None
-        await Session(connection, table, label=f"session {number}", gate=gate, opening=first).run()
+        session = Session(connection, table, label=f"session {number}", gate=gate, opening=first)
+        if first is not None and first.invitation is not None:
+            hold_invitation(session, first.invitation)
+        await session.run()
         log.info("session %d ended", number)
 
     loop = asyncio.get_running_loop()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_harness import PY314, TARGETS, Target, attach, start_target
-from dapattach.attach import AgentLink
+from dapattach.attach.link import AgentLink
 
 JOBS = TARGETS / "bp_jobs.py"
 LATER = TARGETS / "bp_later.py"

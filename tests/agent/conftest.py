@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.bp_support import jobs_target
 from agent_harness import Target, attach, start_target
-from dapattach.attach import AgentLink
+from dapattach.attach.link import AgentLink
 
 
 @pytest.fixture

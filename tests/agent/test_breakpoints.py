@@ -14,7 +14,7 @@ from agent.bp_support import (
     value_of,
 )
 from agent_harness import TARGETS, Target, attach, start_target
-from dapattach.attach import AgentLink
+from dapattach.attach.link import AgentLink
 
 
 async def test_breakpoint_stops_with_its_id_and_moves_to_code(

@@ -7,7 +7,7 @@ import pytest
 
 from agent.bp_support import line_of, next_event, set_lines, top_frame, value_of
 from agent_harness import TARGETS, Target, attach, start_target
-from dapattach.attach import AgentError, AgentLink
+from dapattach.attach.link import AgentError, AgentLink
 from interpreters import PY315, needs_315
 
 CALLS = TARGETS / "calls.py"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from agent_harness import Target, attach, frame_of, pause, start_target
-from dapattach.attach import AgentError, AgentLink
+from dapattach.attach.link import AgentError, AgentLink
 from users import AS_NOBODY, needs_root
 
 NEVER_RUN = ("property ran", "getattr ran", "getattribute ran")

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from agent_harness import TARGETS, Target, attach, pause, probe, start_target
-from dapattach.attach import AgentGone, AgentLink, channel
+from dapattach.attach import channel
 from dapattach.attach.attempt import Attempt
 from dapattach.attach.driver import HandOverDriver
+from dapattach.attach.link import AgentGone, AgentLink
 
 FORK = TARGETS / "hard_fork.py"
 MID_IMPORT = TARGETS / "forks_mid_import.py"

@@ -9,12 +9,12 @@ import time
 import pytest
 
 from agent_harness import Target, attach, pause, probe, run_in_target, start_target, until_stopped
-from dapattach.attach import AttachError
+from dapattach.attach.checks import AttachError
 from dapattach.snapshot import take_snapshot
 
 ADAPTER_SCRIPT = """\
 import asyncio, sys
-from dapattach.attach import inject_agent
+from dapattach.attach.attempt import inject_agent
 
 async def main():
     link = await inject_agent(int(sys.argv[1]), timeout=10)

@@ -3,7 +3,7 @@
 import pytest
 
 from agent_harness import Target, frame_of, locals_of, pause, variables
-from dapattach.attach import AgentError, AgentLink
+from dapattach.attach.link import AgentError, AgentLink
 
 
 async def evaluate(link: AgentLink, expression: str, frame_id: int | None, context: str = "repl") -> dict:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from agent_harness import Target, attach, start_target
-from dapattach.attach import AgentLink
+from dapattach.attach.link import AgentLink
 
 CATEGORY = {"names": ["Python Exceptions"]}
 

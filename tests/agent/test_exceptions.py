@@ -4,7 +4,7 @@ from typing import Any
 
 from agent.bp_support import done, line_of, next_event, resume, run_job, top_frame, value_of
 from agent_harness import Target
-from dapattach.attach import AgentLink
+from dapattach.attach.link import AgentLink
 
 
 async def filters(link: AgentLink, *names: str, **conditions: str) -> list[dict[str, Any]]:

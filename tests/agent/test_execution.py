@@ -1,7 +1,7 @@
 """pause and continue: all-stop on every thread running Python, and resuming them all."""
 
 from agent_harness import Target, frame_of, pause
-from dapattach.attach import AgentError, AgentLink
+from dapattach.attach.link import AgentError, AgentLink
 
 
 async def count_in_ticker(link: AgentLink) -> int:

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from agent_harness import Target, attach, frame_of, locals_of, pause, start_target, variables
-from dapattach.attach import AgentError, AgentLink
+from dapattach.attach.link import AgentError, AgentLink
 
 SHOWCASE_THREADS = {"MainThread", "nested-worker", "marker-printer", "ticker", "exec-runner"}
 

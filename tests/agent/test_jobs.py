@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from agent_harness import Target, frame_of, pause, start_target, until_stopped
-from dapattach.attach import AgentError, AgentLink
+from dapattach.attach.link import AgentError, AgentLink
 from interpreters import PY315, needs_315
 
 

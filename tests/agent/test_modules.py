@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from agent_harness import TARGETS, Target, attach, probe, start_target
-from dapattach.attach import AgentLink
+from dapattach.attach.link import AgentLink
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 import pytest
 
 from agent_harness import attach, probe, start_target
-from dapattach.attach import AttachError, inject_agent
+from dapattach.attach.attempt import inject_agent
+from dapattach.attach.checks import AttachError
 
 
 async def test_a_held_debugger_id_makes_the_agent_take_a_free_one() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from agent.bp_support import line_of, next_event
 from agent_harness import TARGETS, Target, attach, probe, start_target
-from dapattach.attach import AgentLink
+from dapattach.attach.link import AgentLink
 
 
 @pytest.fixture(params=["unbuffered", "buffered"])

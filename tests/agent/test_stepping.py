@@ -14,7 +14,7 @@ from agent.bp_support import (
     value_of,
 )
 from agent_harness import Target, variables
-from dapattach.attach import AgentError, AgentLink
+from dapattach.attach.link import AgentError, AgentLink
 from interpreters import PY315, needs_315
 
 

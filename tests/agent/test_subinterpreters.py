@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from agent_harness import TARGETS, Target, attach, probe, start_target, variables
-from dapattach.attach import AgentLink
+from dapattach.attach.link import AgentLink
 from users import AS_NOBODY, needs_root
 
 POOL = TARGETS / "interpreter_pool.py"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from agent_harness import Target, attach, frame_of, probe
-from dapattach.attach import AgentError, AgentLink
+from dapattach.attach.link import AgentError, AgentLink
 
 MONITOR = "__import__('sys').modules['_dapattach_agent.monitor']"
 GLOBAL_LINE = f"bool(__import__('sys').monitoring.get_events({MONITOR}.monitor.tool) & 1 << 2)"

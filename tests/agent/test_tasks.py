@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from agent_harness import TARGETS, Target, attach, start_target
-from dapattach.attach import AgentError, AgentLink
+from dapattach.attach.link import AgentError, AgentLink
 
 SERVICE = TARGETS / "asyncio_service.py"
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]

@@ -12,8 +12,9 @@ import psutil
 import pytest
 
 from agent_harness import attach, probe, start_target, wait_until_blocked
-from dapattach.attach import AttachError, Attempt, Phase, inject_agent, pep768
-from dapattach.attach.attempt import IllegalMove, TargetExited
+from dapattach.attach import pep768
+from dapattach.attach.attempt import Attempt, IllegalMove, Phase, TargetExited, inject_agent
+from dapattach.attach.checks import AttachError
 from dapattach.attach.listener import HELLO_TIMEOUT
 from interpreters import PY314, PY315, needs_315
 from users import AS_NOBODY
@@ -87,7 +88,8 @@ SITE_PACKAGES = Path(psutil.__file__).parent.parent
 
 PERMISSION_SCRIPT = """\
 import asyncio, sys
-from dapattach.attach import AttachError, inject_agent
+from dapattach.attach.attempt import inject_agent
+from dapattach.attach.checks import AttachError
 try:
     asyncio.run(inject_agent(int(sys.argv[1]), timeout=5))
 except AttachError as error:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from agent_harness import attach, run_in_target, start_target
-from dapattach.attach import AttachError, inject_agent
+from dapattach.attach.attempt import inject_agent
+from dapattach.attach.checks import AttachError
 from dapattach.attach.folder import AttachFolder
 from dapattach.attach.inject import AGENT_DIR, place_agent
 from users import AS_NOBODY, NOBODY, needs_root, reachable_tmp

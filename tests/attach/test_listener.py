@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agent_harness import start_target, wait_until_blocked
-from dapattach.attach import Attempt, Phase
+from dapattach.attach.attempt import Attempt, Phase
 from dapattach.attach.direct import DirectDriver
 from dapattach.attach.folder import AttachFolder
 from dapattach.attach.listener import AgentListener

@@ -15,7 +15,9 @@ from agent_harness import TARGETS, attach, start_target, wait_until_blocked
 from attach.peer_checks import verdict_once_the_peer_ends
 from containers import kind_params, start_container
 from dapattach.agent import wire
-from dapattach.attach import AttachError, Attempt, Phase, channel
+from dapattach.attach import channel
+from dapattach.attach.attempt import Attempt, Phase
+from dapattach.attach.checks import AttachError
 from dapattach.attach.portable import PortableDriver
 from dapattach.attach.target import Target
 from interpreters import PY314, PY315, needs_315

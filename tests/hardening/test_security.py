@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from agent_harness import start_target, wait_until_blocked
-from dapattach.attach import Attempt
+from dapattach.attach.attempt import Attempt
 from dapclient import ROOT, DapClient, DapError
 from handlers.conftest import attach_session, ticks_after
 from interpreters import PY314

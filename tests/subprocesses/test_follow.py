@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_harness import TARGETS, Target, start_target
+from agent_harness import TARGETS, Target, agent_gone, start_target
 from containers import needs, sidecar, start_container
 from dapattach import namespaces
 from dapclient import DapClient
@@ -37,27 +37,6 @@ IN_CONTAINER = TARGETS / "container_tree.py"
 IN_CONTAINER_LINE = next(
     number for number, text in enumerate(IN_CONTAINER.read_text().splitlines(), 1) if "# child line" in text
 )
-
-
-def agent_threads(pid: int) -> list[str]:
-    """The names of the agent's threads in `pid` (Python 3.14 names OS threads after `threading`'s); a
-    thread that ends while they are read is not one of them any more."""
-    names = []
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as file:
-                names.append(file.read().strip())
-        except FileNotFoundError:
-            continue
-    return [name for name in names if name.startswith("dapattach")]
-
-
-async def agent_gone(pid: int, timeout: float = 5.0) -> None:
-    """Wait until the agent's thread has ended in `pid`: it closes its socket (which ends the detach the
-    adapter waits for) as the last thing before its thread returns."""
-    async with asyncio.timeout(timeout):
-        while agent_threads(pid):
-            await asyncio.sleep(0.005)
 
 
 async def stopped_at_start(child: DapClient) -> None:

@@ -1,17 +1,6 @@
-"""Attaching to a live process: `Attempt` is one attach from request to detach, `inject_agent(pid)` the
-short way to a link, `AgentLink` talks to the agent once it is in."""
+"""Attaching to a live process: `attempt.Attempt` is one attach from request to detach, `attempt.inject_agent`
+the short way to a link, `link.AgentLink` talks to the agent once it is in.
 
-from dapattach.attach.attempt import Attempt, Phase, inject_agent
-from dapattach.attach.checks import AttachError, check_target
-from dapattach.attach.link import AgentError, AgentGone, AgentLink
-
-__all__ = [
-    "AgentError",
-    "AgentGone",
-    "AgentLink",
-    "AttachError",
-    "Attempt",
-    "Phase",
-    "check_target",
-    "inject_agent",
-]
+Nothing is imported here: `invitation`, the first step of an attach, is loaded before asyncio is
+(`greeting.attach_early`), and the rest of the package needs asyncio.
+"""

@@ -4,17 +4,16 @@
                               └──grace over──► stand-in ──hello──┘
     withdraw, fail, target gone, hand over: from any phase to detached
 
-`start` checks the target, has the driver place the files and open the agent's socket, checks that the
-target sees the bootstrap as the adapter wrote it, and asks the target to run it (in the background, a
-request the thread asked has not started within `HAND_ON_AFTER` is handed to a thread that runs Python
-now, if one does). `arrival_soon` tells within milliseconds whether the agent is coming (a busy target
-starts the bootstrap at once); `arrival` waits for it. A target whose threads are all blocked runs the
-bootstrap only when it next runs Python code, so the session goes on meanwhile with answers from a
-snapshot (`stand_in`) and calls `arrival` again. A target that takes the request but does not open the
-bootstrap ends the attach within `OPEN_GRACE`, with the reason. The agent is in once its connection
-passes the listener's checks. `withdraw` takes back a request the target has not run; `detach` lets the
-agent remove itself. Whatever way an attach ends, nothing of it stays behind: no request in the target,
-no folder, no socket.
+`start` has the target asked to run the bootstrap (`invitation.invite`), or takes over an invitation made
+before the adapter had loaded asyncio, and accepts the agent's connection from then on (in the background, a
+request the thread asked has not started within `HAND_ON_AFTER` is handed to a thread that runs Python now,
+if one does). `arrival_soon` tells within milliseconds whether the agent is coming (a busy target starts the
+bootstrap at once); `arrival` waits for it. A target whose threads are all blocked runs the bootstrap only
+when it next runs Python code, so the session goes on meanwhile with answers from a snapshot (`stand_in`)
+and calls `arrival` again. A target that takes the request but does not open the bootstrap ends the attach
+within `OPEN_GRACE`, with the reason. The agent is in once its connection passes the listener's checks.
+`withdraw` takes back a request the target has not run; `detach` lets the agent remove itself. Whatever way
+an attach ends, nothing of it stays behind: no request in the target, no folder, no socket.
 """
 
 import asyncio
@@ -22,17 +21,15 @@ import contextlib
 import enum
 import json
 import logging
-import secrets
-import socket
 import sys
 import time
 from typing import TYPE_CHECKING
 
 from dapattach import host
 from dapattach.attach import driver as drivers
-from dapattach.attach.checks import AttachError, blocked_message, check_target
-from dapattach.attach.folder import AttachFolder, HandOverError
-from dapattach.attach.inject import bootstrap_text, place_agent
+from dapattach.attach.checks import AttachError, blocked_message
+from dapattach.attach.folder import AttachFolder
+from dapattach.attach.invitation import BOOTSTRAP, Invitation, invite
 from dapattach.attach.link import AgentLink, EventHandler
 from dapattach.attach.listener import HELLO_TIMEOUT, AgentListener
 from dapattach.attach.target import KILL, TERM, Target
@@ -48,7 +45,6 @@ HAND_ON_AFTER = 0.03
 FOLLOW_EVERY = (0.005, 0.05)
 """How often an attach looks at its request until the agent says hello: every 5 ms for a second, then every
 50 ms (a look is two reads of the target's memory and a stat, about 50 µs)."""
-BOOTSTRAP = "bootstrap.py"
 OPEN_GRACE = 0.2
 """How long after the target took the request its open of the bootstrap may take to show."""
 
@@ -120,36 +116,47 @@ class Attempt:
         )
         self.phase = after
 
-    async def start(self) -> None:
-        """Check the target, place the bootstrap, open the agent's socket, ask the target to run it."""
+    async def start(self, invitation: Invitation | None = None) -> None:
+        """Check the target, place the bootstrap, open the agent's socket, ask the target to run it; or
+        take over an `invitation` that did all that already (made for this PID, not taken over before)."""
         if self.phase is not Phase.REQUESTED:
             raise IllegalMove(f"attach to process {self.pid} started twice")
         try:
-            check_target(self.pid)
-            try:
-                driver = self._driver = self._driver or drivers.choose()
-                target = self.target = Target.open(self.pid, pidfd=driver.pidfd)
-            except drivers.DriverChoiceError as error:
-                raise AttachError(self.pid, f"cannot attach to process {self.pid}: {error}") from None
-            log.info(
-                "%s runs as uid %s%s; attaching with the %s driver",
-                target.describe(),
-                target.uid,
-                "" if target.shares_filesystem else " in a filesystem of its own",
-                driver.name,
-            )
-            secret = secrets.token_hex(32)
-            script, sock = await asyncio.to_thread(self._place, driver, target, secret)
-            self._script = script
-            self._listener = AgentListener(sock, target, driver, secret)
+            if invitation is None:
+                invitation = await asyncio.to_thread(invite, self.pid, self._driver)
+            else:
+                ago = (time.monotonic() - invitation.made_at) * 1000
+                log.info(
+                    "%s: attach request made %.1f ms ago, before the log began (%s driver, folder %s)",
+                    invitation.target.describe(),
+                    ago,
+                    invitation.driver.name,
+                    invitation.folder.path if invitation.folder is not None else None,
+                )
+            self._take(invitation)
+            assert self._driver is not None and self.target is not None
+            self._listener = AgentListener(invitation.sock, self.target, self._driver, invitation.secret)
             await self._listener.start()
-            self._injection = await asyncio.to_thread(driver.inject, target, script)
         except BaseException:
+            if invitation is not None and self._listener is None:
+                invitation.sock.close()
             self.close("fail")
             raise
         self._move("inject")
+        script = invitation.script
         self._following = asyncio.create_task(self._follow(script), name=f"attach-follow-{self.pid}")
         self._handing_on = asyncio.create_task(self._hand_on(script), name=f"attach-hand-on-{self.pid}")
+
+    def _take(self, invitation: Invitation) -> None:
+        """From now on this attempt removes what the invitation placed and takes the request back."""
+        if invitation.target.pid != self.pid or invitation.taken:
+            raise ValueError(f"the invitation of process {invitation.target.pid} for process {self.pid}")
+        invitation.taken = True
+        self.target, self._driver = invitation.target, invitation.driver
+        self.folder, invitation.folder = invitation.folder, None
+        self._watch, invitation.watch = invitation.watch, None
+        self._script, self._injection = invitation.script, invitation.injection
+        self.socket_path, self.secret = invitation.socket_path, invitation.secret
 
     async def _hand_on(self, script: str) -> None:
         if await self.picked_up(HAND_ON_AFTER):
@@ -227,36 +234,6 @@ class Attempt:
     def _started(self, folder: AttachFolder) -> bool:
         """Whether the target began on our bootstrap: it opened it, or the bootstrap deleted itself."""
         return (self._watch is not None and self._watch.opened()) or not folder.holds(BOOTSTRAP)
-
-    def _place(self, driver: drivers.Driver, target: Target, secret: str) -> tuple[str, socket.socket]:
-        """The folder, the agent's socket, the agent (a copy for another user's target) and the bootstrap."""
-        folder = self.folder = driver.place(target)
-        log.info("%s: attach folder %s (%s for the target)", target.describe(), folder.path, folder.seen_as)
-        sock: socket.socket | None = None
-        try:
-            sock, socket_path = driver.listen(folder)
-            agent_dir = place_agent(folder, target.uid, target.shares_filesystem)
-            text = bootstrap_text(folder, socket_path, secret, agent_dir, target.pid_inside)
-            script = folder.write(BOOTSTRAP, text.encode())
-            why = _not_seen(target, folder)
-            if why is not None:
-                where = f"cannot place the attach files where {target.describe()} can open them"
-                raise AttachError(self.pid, f"{where}: {why}")
-            self._watch = _watch(folder)
-            self.socket_path, self.secret = socket_path, secret
-            return script, sock
-        except BaseException as error:
-            if sock is not None:
-                sock.close()
-            if isinstance(error, HandOverError):
-                raise AttachError(
-                    self.pid,
-                    f"cannot hand the attach files to uid {target.uid}, which process {self.pid} runs as: "
-                    f"the adapter (uid {host.own_uid()}) may trace it but not give files away "
-                    "(no CAP_CHOWN); "
-                    f"run the adapter as root or as uid {target.uid}",
-                ) from None
-            raise
 
     def stand_in(self) -> None:
         """The agent did not come within the grace: the snapshot stand-in answers until it does."""
@@ -464,16 +441,6 @@ async def inject_agent(pid: int, *, timeout: float = 10.0, on_event: EventHandle
     return attempt.hand_over()
 
 
-def _not_seen(target: Target, folder: AttachFolder) -> str | None:
-    """Why the target would not open the bootstrap the adapter wrote (`placement.not_seen`, Linux); None
-    when it would, or where this cannot be told beforehand."""
-    if sys.platform != "linux" or target.credentials is None:
-        return None
-    from dapattach.attach import placement
-
-    return placement.not_seen(target, folder, BOOTSTRAP)
-
-
 def _why_unopened(target: Target, folder: AttachFolder | None) -> str:
     if sys.platform != "linux" or target.credentials is None:
         return "the target did not say why (CPython prints it on the target's stderr)"
@@ -482,11 +449,9 @@ def _why_unopened(target: Target, folder: AttachFolder | None) -> str:
     return placement.why_unopened(target, folder, BOOTSTRAP)
 
 
-def _watch(folder: AttachFolder) -> OpenWatch | None:
-    """A watch for the target's open of the bootstrap; None where inotify is not to be had (the attach
-    then only loses the early report of a failed open)."""
-    try:
-        return folder.watch(BOOTSTRAP)
-    except OSError as error:
-        log.info("cannot watch the bootstrap for the target's open: %s", error)
-        return None
+async def abandon(invitation: Invitation) -> None:
+    """Take back an invitation that no attach took over (the request it was made for was refused): the
+    request is withdrawn, or an agent that started anyway is sent away, and nothing stays behind."""
+    attempt = Attempt(invitation.target.pid)
+    await attempt.start(invitation)
+    await attempt.withdraw()

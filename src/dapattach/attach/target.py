@@ -13,19 +13,24 @@ mean "it comes from the target". Two ways to hold one:
 On Linux a target in a container has another PID inside (`pid_inside`) and may see another filesystem
 (`shares_filesystem` is False): its files are then reached through `open_root`. Elsewhere there are no
 such namespaces: the PID is the same and the filesystem shared.
+
+asyncio is imported only by the waits for the exit: a target is opened before the adapter has loaded
+asyncio when the first attach request is made early (`greeting.attach_early`).
 """
 
-import asyncio
 import contextlib
 import os
 import select
 import struct
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dapattach import host
 from dapattach.attach.checks import AttachError
 from dapattach.attach.credentials import Credentials
+
+if TYPE_CHECKING:
+    import asyncio
 
 TERM, KILL = 15, 9
 """The POSIX numbers of SIGTERM and SIGKILL: a shell-style exit code is 128 + the one that ended it."""
@@ -157,6 +162,8 @@ class PidfdTarget(Target):
         return not poller.poll(0)
 
     async def exited(self, timeout: float | None) -> bool:
+        import asyncio
+
         if not self.alive():
             return True
         if self._exit is None:
@@ -226,6 +233,8 @@ class PsutilTarget(Target):
             return bool(self._process.is_running())
 
     async def exited(self, timeout: float | None) -> bool:
+        import asyncio
+
         try:
             async with asyncio.timeout(timeout):
                 while self.alive():

@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dapattach import logs
+from dapattach.attach.attempt import abandon
 from dapattach.attach.checks import AttachError
+from dapattach.attach.invitation import Invitation
 from dapattach.debuggee import Debuggee, EndedEarly
 from dapattach.handlers import lifecycle, subprocesses, target
 from dapattach.options import OptionsError, parse_attach_options
@@ -30,8 +32,36 @@ ADAPTER_HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 """Where this dapattach is loaded from (a virtualenv, a checkout, the VS Code extension's bundle)."""
 
 
+EARLY_INVITATION = "attach.early-invitation"
+"""Session state: the invitation made for the client's first `attach` before the session existed."""
+
+
+def hold_invitation(session: Session, invitation: Invitation) -> None:
+    """Keep the invitation `greeting.attach_early` made for the first `attach` until that request takes it
+    over; if the session ends first, it is taken back."""
+    session.state[EARLY_INVITATION] = invitation
+
+    async def abandon_unused(arguments: types.DisconnectArguments) -> None:
+        unused = session.state.pop(EARLY_INVITATION, None)
+        if unused is not None:
+            await abandon(unused)
+
+    session.add_cleanup(abandon_unused)
+
+
 @handlers.on("attach")
 async def attach(arguments: types.AttachRequestArguments, context: RequestContext) -> None:
+    invitation: Invitation | None = context.session.state.pop(EARLY_INVITATION, None)
+    try:
+        await _attach(arguments, context, invitation)
+    finally:
+        if invitation is not None and not invitation.taken:
+            await abandon(invitation)  # the request was refused before the attach began
+
+
+async def _attach(
+    arguments: types.AttachRequestArguments, context: RequestContext, invitation: Invitation | None
+) -> None:
     session = context.session
     attached = target.current(session)
     if attached is not None:
@@ -50,7 +80,8 @@ async def attach(arguments: types.AttachRequestArguments, context: RequestContex
     follower = await subprocesses.follow(session, debuggee, configuration)
     progress = Progress(session, f"Attaching to process {options.process_id}")
     try:
-        arrived = await debuggee.attach()
+        made_for = invitation is not None and invitation.target.pid == options.process_id
+        arrived = await debuggee.attach(invitation if made_for and options.sub_process_of is None else None)
     except EndedEarly as ended:
         progress.end()
         await subprocesses.end_early(session, ended)

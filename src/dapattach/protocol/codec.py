@@ -69,6 +69,15 @@ class Decoder:
         self._body_length = None
         return _parse_body(body)
 
+    def peek_message(self) -> dict[str, Any] | None:
+        """The next message without taking it: `next_message` returns it again. Errors as there, but the
+        decoder is left as it was, so `next_message` reports them itself."""
+        buffer, length, broken = bytearray(self._buffer), self._body_length, self.broken
+        try:
+            return self.next_message()
+        finally:
+            self._buffer, self._body_length, self.broken = buffer, length, broken
+
     def _read_header(self) -> int | None:
         end = self._buffer.find(_TERMINATOR)
         if end < 0:
