@@ -2,8 +2,9 @@
 
 Used by `dapattach ps` (a process picker for people and editors) and by the attach code, which calls
 `describe_process` / `require_attachable` to turn a bad PID into a message that says what to do.
-The process facts (PIDs, state, owner, command line, executable, environment) come from psutil on every
-platform, and the exact version from the interpreter binary on disk, so listing stays cheap: on Linux it
+The process facts (PIDs, state, owner, command line, executable, environment) come from `/proc` on Linux
+(`procfs`, which answers as psutil would, without its import) and from psutil elsewhere, and the exact
+version from the interpreter binary on disk, so listing stays cheap: on Linux it
 is the `_Py_DebugOffsets` header CPython places at the start of its `.PyRuntime` ELF section (cookie
 `xdebugpy`, then `PY_VERSION_HEX`, then the free-threading flag), read from the file (`/proc/PID/exe`, or
 the libpython in `/proc/PID/maps`) without touching the process's memory. Elsewhere the major.minor comes
@@ -328,9 +329,18 @@ def _problem(
     return None
 
 
+def _system() -> Any:
+    """What reads the facts of processes: `procfs` on Linux, psutil elsewhere (the same calls)."""
+    if host.LINUX:
+        from dapattach import procfs
+
+        return procfs
+    return host.psutil()
+
+
 def describe_process(pid: int) -> ProcessInfo:
     """Everything `ps` shows about one PID; raises NoSuchProcess when it does not exist (or just exited)."""
-    psutil = host.psutil()
+    psutil = _system()
     try:
         process = psutil.Process(pid)
         with process.oneshot():
@@ -387,11 +397,17 @@ def describe_process(pid: int) -> ProcessInfo:
 
 def _cmdline(process: Any) -> list[str]:
     """The arguments; [] for a zombie or a process whose arguments we may not read (psutil's error)."""
-    psutil = host.psutil()
+    psutil = _system()
     try:
         return list(process.cmdline())
     except psutil.ZombieProcess, psutil.AccessDenied:
         return []
+
+
+def _pids() -> list[int]:
+    if host.LINUX:
+        return sorted(int(name) for name in os.listdir("/proc") if name.isdigit())
+    return list(host.psutil().pids())
 
 
 def require_attachable(pid: int) -> ProcessInfo:
@@ -406,7 +422,7 @@ def list_processes() -> list[ProcessInfo]:
     """Every process but this one, Python processes first, each group by PID."""
     found = []
     own = os.getpid()
-    for pid in host.psutil().pids():
+    for pid in _pids():
         if pid == own or pid == 0:
             continue
         try:
