@@ -12,7 +12,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from agent_harness import agent_threads, start_target
+from agent_harness import agent_gone, agent_threads, start_target
 from dapattach import greeting, host
 from dapattach.attach.folder import PREFIX
 from dapattach.handlers import build_table
@@ -272,3 +272,29 @@ async def test_the_adapter_takes_the_early_request_over(tmp_path: Path) -> None:
         assert await client.close() == 0
     [log] = (tmp_path / "dapattach" / "logs").glob("*[0-9].log")
     assert f"process {target.pid}: attach request made" in log.read_text()
+
+
+@pytest.mark.skipif(not host.LINUX, reason="reads the target's threads from /proc")
+@pytest.mark.parametrize("options", [{}, {"justMyCode": "yes"}], ids=["a good attach", "a refused attach"])
+async def test_an_editor_gone_right_after_attach_leaves_nothing_behind(options: dict[str, object]) -> None:
+    """The editor sends `initialize` and `attach` and closes the stream at once (it crashed): the request
+    made early is taken back or the agent detached, the adapter exits, and the target runs on alone."""
+    initialize = {"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}}
+    async with start_target("showcase.py") as target:
+        arguments = {"processId": target.pid, **options}
+        attach = {"seq": 2, "type": "request", "command": "attach", "arguments": arguments}
+        client = await DapClient.start("stdio")
+        try:
+            await client.send_raw(_framed(initialize, attach))
+            await client.close_stream()
+            assert await client.wait_exit() == 0
+        finally:
+            await client.close()
+        await agent_gone(target.pid)
+        assert _attach_folders(client.process.pid) == set()
+        await target.expect(r"tick \d+")  # it runs on
+        second = await DapClient.start("stdio")
+        try:
+            await attach_session(second, target.pid)
+        finally:
+            await second.close()
