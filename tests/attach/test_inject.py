@@ -7,11 +7,13 @@ import os
 import signal
 import struct
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from agent_harness import attach, run_in_target, start_target
+from dapattach.attach import inject
 from dapattach.attach.attempt import inject_agent
 from dapattach.attach.checks import AttachError
 from dapattach.attach.folder import AttachFolder
@@ -116,3 +118,26 @@ async def test_a_child_forked_while_another_thread_loads_the_agent_runs_on_and_c
             attaching.cancel()
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGKILL)  # stuck in its import, it would outlive the target
+
+
+def test_the_agent_bytecode_is_written_again_only_when_a_source_is_newer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first attach writes the agent's bytecode where it is missing or stale, and otherwise leaves
+    it to two `stat`s a module (compileall, 4 ms to import, is not loaded for it)."""
+    for name in ("one.py", "two.py"):
+        (tmp_path / name).write_text(f"NAME = {name!r}\n")
+    monkeypatch.setattr(inject, "AGENT_DIR", tmp_path)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    assert not inject._bytecode_current()  # no bytecode yet
+    for edited in (None, "two"):
+        if edited is not None:  # its source was changed 10 s ago, after its bytecode was written
+            compiled = tmp_path / "__pycache__" / f"{edited}.{sys.implementation.cache_tag}.pyc"
+            now = time.time()
+            os.utime(compiled, (now - 20, now - 20))
+            os.utime(tmp_path / f"{edited}.py", (now - 10, now - 10))
+            assert not inject._bytecode_current()
+        inject._compile_agent.cache_clear()
+        inject._compile_agent()
+        assert inject._bytecode_current()
+    inject._compile_agent.cache_clear()
