@@ -66,6 +66,7 @@ def test_a_running_process_with_odd_arguments_and_environment(
     child = subprocess.Popen(arguments, env=environment, stdout=subprocess.PIPE)
     children.append(child)
     assert child.stdout is not None and child.stdout.readline() == b"\n"
+    _until_asleep(child.pid)
     found = answers(procfs, child.pid)
     assert found == answers(psutil, child.pid)
     assert found["cmdline"][3:] == ["café", "\udcff\udcfe not utf-8", ""]
@@ -78,6 +79,7 @@ def test_a_name_longer_than_the_kernel_keeps(children: list[subprocess.Popen[byt
     child = subprocess.Popen([str(program), "3600"])
     children.append(child)
     _until_exec(child.pid, [str(program), "3600"])
+    _until_asleep(child.pid)
     found = answers(procfs, child.pid)
     assert found == answers(psutil, child.pid)
     assert found["name"] == program.name
@@ -129,6 +131,7 @@ def test_what_another_user_may_not_read(children: list[subprocess.Popen[bytes]])
         child = subprocess.Popen(argv)
         children.append(child)
         _until_exec(child.pid, argv)
+        _until_asleep(child.pid)
     relative, absolute = (child.pid for child in children)
     script = ANSWERS + (
         "import psutil\nfrom dapattach import procfs\n"
@@ -154,4 +157,13 @@ def _until_exec(pid: int, argv: list[str]) -> None:
     deadline = time.monotonic() + 10
     while procfs.Process(pid).cmdline() != argv:
         assert time.monotonic() < deadline, f"process {pid} did not become {argv}"
+        time.sleep(0.005)
+
+
+def _until_asleep(pid: int) -> None:
+    """Wait until the child sleeps for good (it runs for a moment after its start, and the two readers,
+    one after the other, could see different states)."""
+    deadline = time.monotonic() + 10
+    while procfs.Process(pid).status() != "sleeping":
+        assert time.monotonic() < deadline, f"process {pid} did not go to sleep"
         time.sleep(0.005)
