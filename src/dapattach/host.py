@@ -131,9 +131,10 @@ def parent_of(pid: int) -> int:
     """The parent's PID, 0 when unknown. On Linux read from `/proc/PID/stat`: every attach asks this
     (`checks.refuse_own_family`), and importing psutil for it would cost the first one about 20 ms."""
     if LINUX:
+        from dapattach import procfs
+
         try:
-            with open(f"/proc/{pid}/stat", "rb") as file:
-                return int(file.read().rpartition(b")")[2].split()[1])  # after the command: state, ppid
+            return int(procfs.stat_fields(pid)[1])
         except OSError, ValueError, IndexError:
             return 0
     try:

@@ -31,6 +31,19 @@ _COMM_LENGTH = 15
 """The kernel keeps a command name of at most 15 bytes (TASK_COMM_LEN - 1)."""
 
 
+def stat_fields(pid: int, task: int | None = None) -> list[bytes]:
+    """The fields of `/proc/PID/stat` (of thread `task`'s stat with one) after the command name, which may
+    itself hold spaces and parentheses: state, ppid, ... as `man 5 proc` numbers them from 3. Raises
+    `OSError` as `open` does. Every reader of those files in the adapter goes through this."""
+    path = f"/proc/{pid}/stat" if task is None else f"/proc/{pid}/task/{task}/stat"
+    with open(path, "rb") as file:
+        return _after_name(file.read())
+
+
+def _after_name(stat: bytes) -> list[bytes]:
+    return stat.rpartition(b")")[2].split()
+
+
 class Error(Exception):
     pass
 
@@ -61,7 +74,7 @@ class Process:
         yield
 
     def status(self) -> str:
-        return _STATES.get(self._stat()[0], "?")
+        return _STATES.get(self._stat()[0].decode("ascii", "replace"), "?")
 
     def ppid(self) -> int:
         return int(self._stat()[1])
@@ -138,9 +151,9 @@ class Process:
             raise AccessDenied(f"not allowed to read /proc/{self.pid}/exe")
         return fallback
 
-    def _stat(self) -> list[str]:
-        """The fields of `/proc/PID/stat` after the command name: state, ppid, ..."""
-        return self._read("stat").rpartition(b")")[2].decode("ascii", "replace").split()
+    def _stat(self) -> list[bytes]:
+        """`stat_fields`, with this class's exceptions."""
+        return _after_name(self._read("stat"))
 
     def _read(self, name: str) -> bytes:
         """The file's bytes; a process that is gone raises `NoSuchProcess` (`ZombieProcess` if it is one)."""
@@ -155,8 +168,7 @@ class Process:
 
     def _raise_if_zombie(self) -> None:
         try:
-            with open(f"/proc/{self.pid}/stat", "rb") as file:
-                zombie = file.read().rpartition(b")")[2].split()[0] == b"Z"
+            zombie = stat_fields(self.pid)[0] == b"Z"
         except OSError, IndexError:
             return
         if zombie:

@@ -295,9 +295,10 @@ def start_time(pid: int) -> int | None:
             return round(float(host.psutil().Process(pid).create_time()) * 1000)
         except Exception:
             return None
+    from dapattach import procfs
+
     try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            return int(file.read().rpartition(b")")[2].split()[19])
+        return int(procfs.stat_fields(pid)[19])
     except OSError, IndexError, ValueError:
         return None
 

@@ -35,7 +35,7 @@ from typing import Literal
 
 assert sys.platform == "linux", "the attach protocol is spoken here through Linux interfaces"
 
-from dapattach import namespaces  # noqa: E402
+from dapattach import namespaces, procfs  # noqa: E402
 from dapattach.attach import elf  # noqa: E402
 from dapattach.attach.procmem import ProcessMemory, read_maps  # noqa: E402
 
@@ -758,9 +758,7 @@ def _kernel_state(pid: int, tid: int) -> str:
     try:
         if namespaces.pid_inside(pid) != pid:
             tid = namespaces.threads_inside(pid).get(tid, tid)
-        with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
-            stat = f.read()
+        fields = procfs.stat_fields(pid, tid)
     except OSError:
         return "?"
-    fields = stat.rpartition(b")")[2].split()
     return fields[0].decode() if fields else "?"

@@ -309,9 +309,10 @@ def exit_code(pid: int, pidfd: int | None = None) -> int | None:
 def _zombie_status(pid: int) -> int | None:
     if sys.platform != "linux":
         return None
+    from dapattach import procfs
+
     try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            fields = file.read().rpartition(b")")[2].split()
+        fields = procfs.stat_fields(pid)
         return int(fields[49]) if fields[0] == b"Z" else None  # exit_code, field 52
     except OSError, IndexError, ValueError:
         return None

@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 
+from dapattach import procfs
 from dapattach.processes import ProcessInfo, display_command
 
 _PYTHON = re.compile(r"python[\d.]*t?$")
@@ -42,11 +43,9 @@ def read_stat(pid: int) -> Stat | None:
     if sys.platform != "linux":
         return None
     try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            raw = file.read()
+        fields = procfs.stat_fields(pid)
     except OSError:
         return None
-    fields = raw.rpartition(b")")[2].split()
     try:
         # After the command: state(3) ppid(4) ... starttime(22) ... startstack(28) ... arg_start(48).
         startstack, arg_start = int(fields[25]), int(fields[45])
