@@ -134,12 +134,9 @@ class Attempt:
                     invitation.folder.path if invitation.folder is not None else None,
                 )
             self._take(invitation)
-            assert self._driver is not None and self.target is not None
-            self._listener = AgentListener(invitation.sock, self.target, self._driver, invitation.secret)
+            assert self._listener is not None
             await self._listener.start()
         except BaseException:
-            if invitation is not None and self._listener is None:
-                invitation.sock.close()
             self.close("fail")
             raise
         self._move("inject")
@@ -148,11 +145,14 @@ class Attempt:
         self._handing_on = asyncio.create_task(self._hand_on(script), name=f"attach-hand-on-{self.pid}")
 
     def _take(self, invitation: Invitation) -> None:
-        """From now on this attempt removes what the invitation placed and takes the request back."""
+        """From now on this attempt removes what the invitation placed and takes the request back; its
+        socket is the listener's (which closes it)."""
         if invitation.target.pid != self.pid or invitation.taken:
             raise ValueError(f"the invitation of process {invitation.target.pid} for process {self.pid}")
         invitation.taken = True
-        self.target, self._driver = invitation.target, invitation.driver
+        target, driver = invitation.target, invitation.driver
+        self.target, self._driver = target, driver
+        self._listener = AgentListener(invitation.sock, target, driver, invitation.secret)
         self.folder, invitation.folder = invitation.folder, None
         self._watch, invitation.watch = invitation.watch, None
         self._script, self._injection = invitation.script, invitation.injection
