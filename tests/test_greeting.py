@@ -2,11 +2,13 @@
 session would answer it; anything the greeting is not sure of is left to the session."""
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
@@ -49,6 +51,25 @@ def test_the_greeting_imports_neither_asyncio_nor_the_model() -> None:
     assert not {"asyncio", "attrs", "cattrs", "dapattach.protocol.types", "dapattach.session"} & set(loaded)
 
 
+INITIALIZE = {"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}}
+
+
+@contextlib.contextmanager
+def _greeted(*sent: dict[str, object]) -> Iterator[tuple[greeting.Opening, int]]:
+    """The greeting run over real pipes on what the client `sent`: the opening it leaves, and the client's
+    end to write more on."""
+    adapter_reads, client_writes = os.pipe()
+    client_reads, adapter_writes = os.pipe()
+    try:
+        os.write(client_writes, _framed(*sent))
+        opening = greeting.answer_initialize(adapter_reads, adapter_writes)
+        assert opening is not None
+        yield opening, client_writes
+    finally:
+        for fd in (adapter_reads, client_writes, client_reads, adapter_writes):
+            os.close(fd)
+
+
 def _framed(*messages: dict[str, object]) -> bytes:
     out = b""
     for message in messages:
@@ -62,7 +83,7 @@ async def test_requests_sent_with_initialize_in_one_write_are_answered_in_order(
     try:
         await client.send_raw(
             _framed(
-                {"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}},
+                INITIALIZE,
                 {"seq": 2, "type": "request", "command": "configurationDone"},
                 {"seq": 3, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}},
             )
@@ -112,21 +133,13 @@ async def test_after_the_greeting_what_the_first_attach_needs_is_loaded_while_th
 @pytest.mark.parametrize("sent_after", ["nothing", "attach in the same write", "attach in a later write"])
 def test_the_greeting_says_whether_the_client_has_sent_more_already(sent_after: str) -> None:
     """Nothing is prepared in the background while an `attach` is already waiting to be served."""
-    initialize = {"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}}
     attach = {"seq": 2, "type": "request", "command": "attach", "arguments": {"processId": 1}}
-    adapter_reads, client_writes = os.pipe()
-    client_reads, adapter_writes = os.pipe()
-    try:
-        first = (initialize, attach) if sent_after == "attach in the same write" else (initialize,)
-        os.write(client_writes, _framed(*first))
-        opening = greeting.answer_initialize(adapter_reads, adapter_writes)
-        assert opening is not None and opening.initialize == {"adapterID": "x"}
+    first = (INITIALIZE, attach) if sent_after == "attach in the same write" else (INITIALIZE,)
+    with _greeted(*first) as (opening, client_writes):
+        assert opening.initialize == {"adapterID": "x"}
         if sent_after == "attach in a later write":
             os.write(client_writes, _framed(attach))
         assert opening.more_waiting() is (sent_after != "nothing")
-    finally:
-        for fd in (adapter_reads, client_writes, client_reads, adapter_writes):
-            os.close(fd)
 
 
 EARLY_ATTACH = """
@@ -200,36 +213,18 @@ async def test_only_a_plain_attach_by_number_is_asked_early(arguments: dict[str,
         if "subProcessOf" in filled:
             filled["processId"] = target.pid
         attach = {"seq": 2, "type": "request", "command": "attach", "arguments": filled}
-        initialize = {"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}}
-        adapter_reads, client_writes = os.pipe()
-        client_reads, adapter_writes = os.pipe()
-        try:
-            os.write(client_writes, _framed(initialize, attach))
-            opening = greeting.answer_initialize(adapter_reads, adapter_writes)
-            assert opening is not None
+        with _greeted(INITIALIZE, attach) as (opening, _):
             greeting.attach_early(opening)
             assert opening.invitation is None
             assert opening.decoder.next_message() == attach
-        finally:
-            for fd in (adapter_reads, client_writes, client_reads, adapter_writes):
-                os.close(fd)
 
 
 def test_without_an_attach_the_greeting_waits_no_longer_than_its_bound() -> None:
-    initialize = {"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}}
-    adapter_reads, client_writes = os.pipe()
-    client_reads, adapter_writes = os.pipe()
-    try:
-        os.write(client_writes, _framed(initialize))
-        opening = greeting.answer_initialize(adapter_reads, adapter_writes)
-        assert opening is not None
+    with _greeted(INITIALIZE) as (opening, _):
         started = time.monotonic()
         greeting.attach_early(opening, wait=0.05)
         assert 0.05 <= time.monotonic() - started < 5
         assert opening.invitation is None and not opening.more_waiting()
-    finally:
-        for fd in (adapter_reads, client_writes, client_reads, adapter_writes):
-            os.close(fd)
 
 
 @pytest.mark.skipif(not host.LINUX, reason="reads the target's threads from /proc")
@@ -279,13 +274,12 @@ async def test_the_adapter_takes_the_early_request_over(tmp_path: Path) -> None:
 async def test_an_editor_gone_right_after_attach_leaves_nothing_behind(options: dict[str, object]) -> None:
     """The editor sends `initialize` and `attach` and closes the stream at once (it crashed): the request
     made early is taken back or the agent detached, the adapter exits, and the target runs on alone."""
-    initialize = {"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}}
     async with start_target("showcase.py") as target:
         arguments = {"processId": target.pid, **options}
         attach = {"seq": 2, "type": "request", "command": "attach", "arguments": arguments}
         client = await DapClient.start("stdio")
         try:
-            await client.send_raw(_framed(initialize, attach))
+            await client.send_raw(_framed(INITIALIZE, attach))
             await client.close_stream()
             assert await client.wait_exit() == 0
         finally:
