@@ -69,6 +69,27 @@ async def test_every_thread_in_order_and_the_programs_own_output_unchanged(chatt
     await link.detach()
 
 
+async def test_stdout_and_stderr_arrive_in_the_order_they_were_written(chatty) -> None:
+    target, _ = chatty
+    link = await capture(target)
+    await go(link, "interleave")
+    lines: list[tuple[str, str]] = []
+    async with asyncio.timeout(20):
+        while ("stdout", "INTERLEAVED") not in lines:
+            event, body = await link.events.get()
+            if event == "output" and body["category"] in ("stdout", "stderr"):
+                lines += [(body["category"], line) for line in body["output"].splitlines()]
+    expected: list[tuple[str, str]] = []
+    for number in range(1, 301):
+        expected.append(("stdout", f"out {number}"))
+        if number % 10 == 0:
+            expected.append(("stdout", f"out {number} again"))
+        expected.append(("stderr", f"err {number}"))
+    expected.append(("stdout", "INTERLEAVED"))
+    assert lines[lines.index(("stdout", "out 1")) :] == expected
+    await link.detach()
+
+
 async def test_block_buffered_output_shows_while_it_happens(tmp_path: Path) -> None:
     """Ten short lines never fill a pipe's 8 KB buffer: without the flushes the console would get none."""
     stderr = tmp_path / "stderr.txt"

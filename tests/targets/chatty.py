@@ -12,6 +12,8 @@ the events below with an `evaluate` (`burst.set()`):
   sit in the stream's buffer until something flushes it).
 - `fork`: forks; the child writes through sys.stdout and reports whether its streams still carry a hook.
 - `flood`: writes 20 MB to stdout as fast as it can, then `FLOODED`.
+- `interleave`: writes `out N` to stdout and `err N` to stderr in turn, flushing each, 300 times (every
+  tenth round twice to stdout), then `INTERLEAVED` to stdout.
 - `stop`: prints `before the stop` (not flushed) and runs the `@stop-here` line, where a test puts a
   breakpoint.
 """
@@ -28,7 +30,7 @@ os.dup2(os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND), 2)
 log = logging.getLogger("chatty")
 log.addHandler(logging.StreamHandler())
 log.setLevel(logging.INFO)
-burst, slow, fork, flood, halt, stop = (threading.Event() for _ in range(6))
+burst, slow, fork, flood, halt, interleave, stop = (threading.Event() for _ in range(7))
 lock = threading.Lock()
 numbers = itertools.count(1)
 LINES_PER_THREAD = 300
@@ -85,6 +87,15 @@ def run_flood():
     print("FLOODED", flush=True)
 
 
+def run_interleave():
+    for number in range(1, 301):
+        print(f"out {number}", flush=True)
+        if number % 10 == 0:
+            print(f"out {number} again", flush=True)
+        print(f"err {number}", file=sys.stderr, flush=True)
+    print("INTERLEAVED", flush=True)
+
+
 def run_halt():
     print("before the stop")
     reached = True  # @stop-here
@@ -108,7 +119,14 @@ def main():
     if sys.argv[2:] == ["custom"]:
         sys.stdout = Upper(sys.stdout)
     print("READY", flush=True)
-    actions = ((burst, run_burst), (slow, run_slow), (fork, run_fork), (flood, run_flood), (halt, run_halt))
+    actions = (
+        (burst, run_burst),
+        (slow, run_slow),
+        (fork, run_fork),
+        (flood, run_flood),
+        (halt, run_halt),
+        (interleave, run_interleave),
+    )
     while not stop.is_set():
         for event, action in actions:
             if event.is_set():

@@ -9,23 +9,23 @@ program's own output is unchanged; a stream that is not a `TextIOWrapper` is hoo
 Removing the attributes puts the streams back exactly as they were.
 
 A hook does as little as it can on the program's thread, as an unbuffered stream calls it for every
-`print` argument (each check it makes costs a few percent of such a loop): when the stream written to is
-the one written to last and the chunk is a small bytes object written whole, it appends the bytes object
-the text layer made to its stream's list (no copy, nothing the garbage collector tracks), as long as the
-list holds fewer than `SMALL_CHUNKS` of them, which bounds them to `SMALL_CHUNKS * SMALL` bytes without
-counting bytes on every write; anything else (the other stream, a mutable buffer to copy, a partial
-write, a bigger chunk, a full list) takes a slower path that counts what it keeps against `LIMIT`.
+`print` argument (a Python call that only forwards costs a tenth of such a loop here; each check more,
+a few percent): a whole write of a `bytes` object is copied onto its stream's `bytearray` as long as that
+holds less than `LIMIT` bytes, which bounds what waits without counting chunks, and frees the program's
+object at once. Anything else (a mutable buffer, a partial write, a chunk past the limit) takes a slower
+path that copies what was written, or what fits, and counts what it drops.
 
-A switch of streams is noted (`_marks`), so the ticker thread, which takes what is pending, sends stdout
-and stderr in the order they were written, from all threads; only writes that race within
-microseconds may swap places, never streams. The ticker sends each run as raw bytes in an `output` frame
-(`wire.py`): decoding and JSON happen in the adapter, not in the target. A block-buffered stream (stdout
-to a pipe or a file) holds text back until 8 KB are pending, so the ticker flushes it every `FLUSH_EVERY`
-seconds: the same bytes go out sooner, and the console shows output while it happens. Before a thread
-reports a stop, what is pending is sent from that thread, so the console shows what the program printed
-before the stop ahead of it. When the adapter cannot keep up, at most `LIMIT` bytes wait besides the
-small chunks' share (about 23 MB in all, Python's object headers included); what is over is dropped and
-counted, and the console says how much it missed.
+Which stream was written last is kept by the hooks themselves rather than checked on every write: the
+stream written to last has its quick hook installed, the others a `switching` one that notes the switch
+(`_marks`) and swaps the hooks round. So the ticker thread, which takes what is pending, sends stdout and
+stderr in the order they were written, from all threads; only writes that race within microseconds may
+swap places, never streams. The ticker sends each run as raw bytes in an `output` frame (`wire.py`):
+decoding and JSON happen in the adapter, not in the target. A block-buffered stream (stdout to a pipe or
+a file) holds text back until 8 KB are pending, so the ticker flushes it every `FLUSH_EVERY` seconds: the
+same bytes go out sooner, and the console shows output while it happens. Before a thread reports a stop,
+what is pending is sent from that thread, so the console shows what the program printed before the stop
+ahead of it. When the adapter cannot keep up, at most `LIMIT` bytes wait per stream; what is over is
+dropped and counted, and the console says how much it missed.
 """
 
 import contextlib
@@ -36,18 +36,11 @@ from . import context, suspend, ticker
 from .commands import command
 
 LIMIT = 8 * 1024 * 1024
-SMALL = 64
-SMALL_CHUNKS = 128 * 1024
-CHUNK_COST = 48
-"""What one chunk costs besides its bytes (the bytes object's header and the list's pointer): many tiny
-chunks must not get past `LIMIT` by being counted as nothing."""
 FLUSH_EVERY = 0.1
 STREAMS = (("stdout", "stdout"), ("stderr", "stderr"))
 _streams = []
-_marks = []  # (stream, position): from here on the output is `stream`'s, which had `position` chunks then
+_marks = []  # (stream, position): from here on the output is `stream`'s, which had written `position` bytes
 _last = [None]
-_waiting = [0]  # bytes kept by the slow path (an estimate: threads add to it without a lock)
-_hooked = []  # (object, previous instance attribute or _NONE, our hook)
 _flushable = []
 _state = {"send": None, "notify": None, "flushed": 0.0}
 _NONE = object()
@@ -56,37 +49,52 @@ _sending = threading.Lock()
 
 
 class _Stream:
-    """One hooked stream: its console category, the encoding of its bytes, and the chunks waiting.
+    """One hooked stream: its console category, the encoding of its bytes, what waits, and its hooks.
 
-    `taken` counts the chunks the ticker has taken so far, so `taken + len(pending)` is a position that
+    `taken` counts the bytes the ticker has taken so far, so `taken + len(pending)` is a position that
     stays valid while the ticker takes from the front of `pending`.
     """
 
-    __slots__ = ("category", "dropped", "encoding", "pending", "taken")
+    __slots__ = (
+        "category",
+        "dropped",
+        "encoding",
+        "pending",
+        "previous",
+        "quick",
+        "switching",
+        "taken",
+        "target",
+    )
 
-    def __init__(self, category, encoding):
+    def __init__(self, category, encoding, target):
         self.category = category
         self.encoding = encoding
-        self.pending = []
+        self.target = target
+        self.pending = bytearray()
         self.taken = 0
         self.dropped = 0
+        self.quick = self.switching = None
+        self.previous = _NONE
+
+    def install(self, hook):
+        """Put `hook` in place of whichever of ours is there; never over a `write` the program set since."""
+        try:
+            if vars(self.target).get("write") in (self.quick, self.switching):
+                self.target.write = hook
+        except Exception:
+            pass
 
 
-def _hook(original, stream):
-    """The replacement `write` of a binary stream: the original first, then the chunk into the list."""
+def _binary_hook(original, stream):
+    """The quick `write` of a binary stream: the original first, then the chunk onto the stream's bytes."""
     pending = stream.pending
-    append = pending.append
-    last = _last
+    extend = pending.extend
 
     def write(data, /):
         written = original(data)
-        if (
-            last[0] is stream
-            and type(data) is bytes
-            and len(data) == written <= SMALL
-            and len(pending) < SMALL_CHUNKS
-        ):
-            append(data)
+        if type(data) is bytes and len(data) == written and len(pending) < LIMIT:
+            extend(data)
         else:
             _odd_write(stream, data, written)
         return written
@@ -95,57 +103,58 @@ def _hook(original, stream):
 
 
 def _odd_write(stream, data, written):
-    """The slow path of a write: the first after the other stream's, a mutable buffer (copied, as its
-    owner may reuse it), a write the stream took in part or not at all, a chunk over `SMALL` bytes, or
-    one past the list's share of small chunks; what is kept here is counted against `LIMIT`."""
+    """The slow path of a write: a mutable buffer or one of another kind, a write the stream took in part
+    or not at all, or a chunk past `LIMIT`; keeps what was written, or as much of it as fits."""
     if not isinstance(written, int) or written <= 0:
         return
-    if _waiting[0] >= LIMIT:
-        stream.dropped += written
-        return
-    if type(data) is bytes and written == len(data):
-        _keep(stream, data)
-        return
     try:
-        chunk = bytes(memoryview(data).cast("B")[:written])
+        view = memoryview(data).cast("B")[:written]
     except Exception:
         return
-    _keep(stream, chunk)
+    with view:
+        _keep(stream, view)
 
 
 def _keep(stream, chunk):
-    """Append `chunk`, noting first where the output switched to this stream when it did."""
-    if _last[0] is not stream:
-        with _switching:
-            _marks.append((stream, stream.taken + len(stream.pending)))
-            _last[0] = stream
-    _waiting[0] += len(chunk) + CHUNK_COST
-    stream.pending.append(chunk)
+    """Append as much of `chunk` as `LIMIT` leaves room for, counting the rest as dropped."""
+    room = max(LIMIT - len(stream.pending), 0)
+    if len(chunk) > room:
+        stream.dropped += len(chunk) - room
+        chunk = chunk[:room]
+    stream.pending.extend(chunk)
 
 
 def _text_hook(original, stream):
-    """The replacement `write` of a text stream of the program's own: what it was given is the output."""
+    """The quick `write` of a text stream of the program's own: what it was given is the output."""
 
     def write(text, /):
         written = original(text)
         if type(text) is str:
-            if _waiting[0] < LIMIT:
-                _keep(stream, text.encode("utf-8", "replace"))
-            else:
-                stream.dropped += len(text)
+            _keep(stream, text.encode("utf-8", "replace"))
         return written
 
     return write
 
 
-def _install(target, hook):
-    try:
-        previous = vars(target).get("write", _NONE)
-        target.write = hook
-    except Exception:
-        return False
-    _hooked.append((target, previous, hook))
-    return True
+def _switching_hook(stream):
+    """The `write` of a stream other than the one written last: note the switch, then write quickly."""
+
+    def write(data, /):
+        _switch_to(stream)
+        return stream.quick(data)
+
+    return write
+
+
+def _switch_to(stream):
+    """From here on the output is `stream`'s: mark where, and make its quick hook the one in place."""
+    with _switching:
+        if _last[0] is stream or stream not in _streams:  # not in: a write that raced the detach
+            return
+        _marks.append((stream, stream.taken + len(stream.pending)))
+        _last[0] = stream
+        for other in _streams:
+            other.install(other.quick if other is stream else other.switching)
 
 
 def start(send, notify):
@@ -166,13 +175,19 @@ def start(send, notify):
         if id(target) in seen:
             continue
         seen.add(id(target))
-        entry = _Stream(category, stream.encoding if binary else "utf-8")
-        hook = _hook(target.write, entry) if binary else _text_hook(target.write, entry)
-        if not _install(target, hook):
+        entry = _Stream(category, stream.encoding if binary else "utf-8", target)
+        try:
+            original = target.write
+            entry.previous = vars(target).get("write", _NONE)
+            entry.quick = _binary_hook(original, entry) if binary else _text_hook(original, entry)
+            entry.switching = _switching_hook(entry)
+            # The first stream starts as the one written last.
+            target.write = entry.switching if _streams else entry.quick
+        except Exception:
             missed.append(f"sys.{name} ({type(stream).__name__})")
             continue
         _streams.append(entry)
-        _last[0] = _last[0] or entry  # writes to it take the quick path from the start
+        _last[0] = _last[0] or entry
         if binary and _flushes_safely(stream) and not (stream.line_buffering or stream.write_through):
             _flushable.append(stream)
     ticker.add("output", _tick)
@@ -230,48 +245,46 @@ def _take():
         _marks.clear()
         taken = {}
         for stream in _streams:
-            count = len(stream.pending)
-            taken[stream] = (stream.taken, stream.pending[:count])
-            del stream.pending[:count]
-            stream.taken += count
+            data = bytes(stream.pending)
+            del stream.pending[: len(data)]  # what a thread added meanwhile stays for the next round
+            taken[stream] = (stream.taken, data)
+            stream.taken += len(data)
         if _last[0] is not None:
             _marks.append((_last[0], _last[0].taken))
-    # What was written since the lists were emptied counts in full, the quick path's chunks too: an
-    # estimate that errs on the side of keeping less.
-    _waiting[0] = sum(len(chunk) + CHUNK_COST for stream in _streams for chunk in list(stream.pending))
     dropped = 0
     for stream in _streams:
         dropped, stream.dropped = dropped + stream.dropped, 0
     ends, starts = [], {}
     for stream, position in reversed(marks):
-        first, chunks = taken[stream]
-        ends.append(starts.get(stream, first + len(chunks)))
+        first, data = taken[stream]
+        ends.append(starts.get(stream, first + len(data)))
         starts[stream] = position
     ends.reverse()
     runs = []
-    for stream, (first, chunks) in taken.items():
-        before = starts.get(stream, first + len(chunks)) - first
+    for stream, (first, data) in taken.items():
+        before = starts.get(stream, first + len(data)) - first
         if before > 0:  # written by a thread that raced a switch: its stream is right, its place nearly
-            runs.append((stream, chunks[:before]))
+            runs.append((stream, [data[:before]]))
     for (stream, position), end in zip(marks, ends, strict=True):
-        first, chunks = taken[stream]
+        first, data = taken[stream]
         if end > position:
+            piece = data[position - first : end - first]
             if runs and runs[-1][0] is stream:
-                runs[-1][1].extend(chunks[position - first : end - first])
+                runs[-1][1].append(piece)
             else:
-                runs.append((stream, chunks[position - first : end - first]))
-    return [(stream, b"".join(chunks)) for stream, chunks in runs], dropped
+                runs.append((stream, [piece]))
+    return [(stream, b"".join(pieces)) for stream, pieces in runs], dropped
 
 
 def _unhook():
-    while _hooked:
-        target, previous, hook = _hooked.pop()
+    """Put back each stream's own `write` where one of ours is in place."""
+    for stream in _streams:
         try:
-            if vars(target).get("write") is hook:
-                if previous is _NONE:
-                    del target.write
+            if vars(stream.target).get("write") in (stream.quick, stream.switching):
+                if stream.previous is _NONE:
+                    del stream.target.write
                 else:
-                    target.write = previous
+                    stream.target.write = stream.previous
         except Exception:
             pass
     _flushable.clear()
