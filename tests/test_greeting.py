@@ -15,7 +15,7 @@ import attrs
 import pytest
 
 from agent_harness import agent_gone, agent_threads, start_target
-from dapattach import greeting, host
+from dapattach import cli, greeting, host
 from dapattach.attach.folder import PREFIX
 from dapattach.handlers import build_table
 from dapattach.protocol import types
@@ -254,19 +254,65 @@ def _attach_folders(adapter: int) -> set[str]:
     return {name for name in os.listdir(host.temp_dir()) if name.startswith(f"{PREFIX}{adapter}-")}
 
 
-async def test_the_adapter_takes_the_early_request_over(tmp_path: Path) -> None:
+@pytest.mark.parametrize("logged_by", ["attach", "command line"])
+async def test_the_adapter_takes_the_early_request_over(tmp_path: Path, logged_by: str) -> None:
     """Started as editors start it, the adapter's attach goes on from the request made before its imports:
-    its log says so, and the session is served as any other."""
-    client = await DapClient.start("stdio", env={"XDG_CACHE_HOME": str(tmp_path)})
+    its log says so, and the session is served as any other. The VS Code extension asked to log adds
+    `--log-dir`, which keeps the early request."""
+    logs = tmp_path / "dapattach" / "logs"
+    if logged_by == "attach":
+        client = await DapClient.start("stdio", env={"XDG_CACHE_HOME": str(tmp_path)})
+        options: dict[str, object] = {"logToFile": True}
+    else:
+        client = await DapClient.start("stdio", "--log-dir", str(logs), "--log-level=debug")
+        options = {}
     try:
         async with start_target("showcase.py") as target:
-            await attach_session(client, target.pid, logToFile=True)
+            await attach_session(client, target.pid, **options)
             assert (await client.request("threads"))["threads"]
             await client.request("disconnect", {})
     finally:
         assert await client.close() == 0
-    [log] = (tmp_path / "dapattach" / "logs").glob("*[0-9].log")
+    [log] = logs.glob("*[0-9].log")
     assert f"process {target.pid}: attach request made" in log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "stdio"),
+    [
+        ([], True),
+        (["--log-dir", "logs"], True),
+        (["--log-dir=logs", "--log-level", "debug"], True),
+        (["--log-level", "loud"], False),
+        (["--log-dir"], False),
+        (["--log-dir", "--log-level"], False),
+        (["--log", "logs"], False),
+        (["--listen", "127.0.0.1:0"], False),
+        (["--log-dir", "logs", "--connect", "127.0.0.1:9"], False),
+        (["--help"], False),
+    ],
+)
+def test_only_logging_options_keep_the_editors_start(args: list[str], stdio: bool) -> None:
+    """What else is given goes to the full parser first, which serves it or says what is wrong with it."""
+    assert cli.serves_stdio(args) is stdio
+
+
+@pytest.mark.skipif(not host.LINUX, reason="reads the target's threads from /proc")
+async def test_a_log_folder_that_cannot_be_made_takes_the_early_request_back(tmp_path: Path) -> None:
+    """The log folder is made after the greeting asked the target: when it cannot be, the adapter says so
+    and exits, and the target is left as it was."""
+    (tmp_path / "file").write_text("")
+    async with start_target("showcase.py") as target:
+        client = await DapClient.start("stdio", "--log-dir", str(tmp_path / "file" / "logs"))
+        await client.send(INITIALIZE)  # both at once, as the greeting reads `attach` within its short wait
+        await client.send(
+            {"seq": 2, "type": "request", "command": "attach", "arguments": {"processId": target.pid}}
+        )
+        assert await client.wait_exit() == 2
+        assert any("cannot write logs to" in line for line in client.stderr_lines)
+        assert agent_threads(target.pid) == []
+        assert _attach_folders(client.process.pid) == set()
+        await target.expect(r"tick \d+")  # it runs on
 
 
 @pytest.mark.skipif(not host.LINUX, reason="reads the target's threads from /proc")

@@ -1,8 +1,9 @@
 """Command line: `dapattach [adapter options]` serves DAP; `dapattach ps|snapshot|demo ...` are tools.
 
 Subcommands live in their own modules, each exposing `main(argv) -> int`, so this file only routes.
-Started with no arguments (as editors do), the adapter answers `initialize` first (`dapattach.greeting`)
-and has the target of the `attach` that follows load the agent, and only then imports the rest of itself.
+Started as editors start it (no arguments, or only where and how much to log: the VS Code extension adds
+`--log-dir` when asked to log), the adapter answers `initialize` first (`dapattach.greeting`) and has the
+target of the `attach` that follows load the agent, and only then imports the rest of itself.
 """
 
 import gc
@@ -15,6 +16,26 @@ _SUBCOMMANDS = {
     "demo": "dapattach.demo",
 }
 
+_LOG_OPTIONS = {"--log-dir": None, "--log-level": ("debug", "info", "warning", "error")}
+
+
+def serves_stdio(args: list[str]) -> bool:
+    """Whether `args` start DAP on stdio, as editors do: none, or only well-formed logging options (any
+    other option, a misspelt one included, is left to the full parser, which may reject it)."""
+    rest = list(args)
+    while rest:
+        name, equals, value = rest.pop(0).partition("=")
+        if name not in _LOG_OPTIONS:
+            return False
+        if not equals:
+            if not rest:
+                return False
+            value = rest.pop(0)
+        allowed = _LOG_OPTIONS[name]
+        if not value or value.startswith("-") or (allowed is not None and value not in allowed):
+            return False
+    return True
+
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
@@ -25,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     opening = None
     gc.disable()  # start-up creates tens of thousands of objects that all live on: nothing to collect
     try:
-        if not args:  # how editors start it: DAP on stdio, and `initialize` is the first thing they send
+        if serves_stdio(args):  # how editors start it: `initialize` is the first thing they send
             from dapattach import greeting
 
             try:

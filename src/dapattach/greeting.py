@@ -114,11 +114,18 @@ class Opening:
     """The stream as the greeting leaves it: undecoded input, and the `initialize` it answered, if any."""
 
     def __init__(
-        self, decoder: codec.Decoder, initialize: dict[str, Any] | None, next_seq: int, dap_in: int
+        self,
+        decoder: codec.Decoder,
+        initialize: dict[str, Any] | None,
+        next_seq: int,
+        dap_in: int,
+        exchange: tuple[dict[str, Any], bytes] | None = None,
     ) -> None:
         self.decoder = decoder
         self.initialize = initialize
         """The arguments of the `initialize` answered here; None when the session answers everything."""
+        self.exchange = exchange
+        """That `initialize` and the bytes of its answer, for the session's trace, which begins later."""
         self.next_seq = next_seq
         self.invitation: Invitation | None = None
         """The target of the client's first `attach`, asked to load the agent already (`attach_early`)."""
@@ -197,8 +204,9 @@ def answer_initialize(dap_in: int, dap_out: int) -> Opening | None:
         untouched.feed(bytes(received))
         return Opening(untouched, None, 1, dap_in)
     response = {"seq": 1, "type": "response", "request_seq": message["seq"], "success": True}
-    _write_all(dap_out, codec.encode(response | {"command": "initialize", "body": CAPABILITIES}))
-    return Opening(scratch, message["arguments"], 2, dap_in)
+    answer = codec.encode(response | {"command": "initialize", "body": CAPABILITIES})
+    _write_all(dap_out, answer)
+    return Opening(scratch, message["arguments"], 2, dap_in, (message, answer))
 
 
 def _plain_initialize(message: dict[str, Any]) -> bool:

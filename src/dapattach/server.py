@@ -16,6 +16,7 @@ from attrs import Factory, frozen
 
 from dapattach import host, logs, transport
 from dapattach.access import Access
+from dapattach.attach.attempt import abandon
 from dapattach.greeting import Opening
 from dapattach.handlers import build_table
 from dapattach.handlers.attach import hold_invitation
@@ -121,6 +122,8 @@ def main(argv: list[str], opening: Opening | None = None) -> int:
         logs.configure(args.log_dir, args.log_level)
     except OSError as error:
         print(f"dapattach: cannot write logs to {args.log_dir}: {error.strerror}", file=sys.stderr)
+        if opening is not None and opening.invitation is not None:
+            asyncio.run(abandon(opening.invitation))  # made before the options were read in full
         return 2
     try:
         access = Access.build(args.allow_user, args.allow_token)

@@ -178,6 +178,13 @@ class Session:
         if opening is not None and opening.initialize is not None:
             self.client = structure(self.converter, opening.initialize, types.InitializeRequestArguments)
             self.initialized_response_sent = True
+            if opening.exchange is not None and trace.isEnabledFor(logging.DEBUG):
+                request, answer = opening.exchange
+                trace.debug(
+                    "%s: initialize was answered as the adapter started, before the trace began:", label
+                )
+                trace.debug("%s <-- %s", label, json.dumps(request, ensure_ascii=False))
+                trace.debug("%s --> %s", label, answer.partition(b"\r\n\r\n")[2].decode("utf-8"))
 
     @property
     def capabilities(self) -> types.Capabilities:
