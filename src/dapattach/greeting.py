@@ -143,19 +143,19 @@ class Opening:
         return bool(select.select([self._dap_in], [], [], 0)[0])
 
     def peek(self, wait: float) -> dict[str, Any] | None:
-        """The client's next message, left unread, if all of it arrives within `wait` seconds."""
+        """The client's next message, left unread, if all of it has arrived within `wait` seconds (with no
+        time left, what is in the pipe already is still read)."""
         deadline = time.monotonic() + wait
         while True:
             try:
                 message = self.decoder.peek_message()
             except ProtocolError:
                 return None
-            left = deadline - time.monotonic()
-            if message is not None or left <= 0 or sys.platform == "win32":
+            if message is not None or sys.platform == "win32":
                 return message
             import select
 
-            if not select.select([self._dap_in], [], [], left)[0]:
+            if not select.select([self._dap_in], [], [], max(deadline - time.monotonic(), 0))[0]:
                 return None
             data = os.read(self._dap_in, READ_SIZE)
             if not data:
@@ -165,15 +165,19 @@ class Opening:
 
 def attach_early(opening: Opening, wait: float = ATTACH_WAIT) -> None:
     """If the client's next message is an `attach` of a process by number, ask that process to load the
-    agent now (`opening.invitation`); otherwise, or when that fails, leave it all to the session."""
-    match opening.peek(wait):
+    agent now (`opening.invitation`); otherwise, or when that fails, leave it all to the session.
+
+    What asking needs is imported first, while the client reads the answer to `initialize` and sends its
+    next message: the attach machinery is imported anyway, and this is time the adapter would wait."""
+    deadline = time.monotonic() + wait
+    from dapattach.attach.invitation import invite
+
+    match opening.peek(deadline - time.monotonic()):
         case {"type": "request", "command": "attach", "arguments": {"processId": int() as pid} as arguments}:
             if type(pid) is not int or pid <= 0 or "subProcessOf" in arguments:
                 return
         case _:
             return
-    from dapattach.attach.invitation import invite
-
     with contextlib.suppress(Exception):  # the session's `attach` then tries again, and says what is wrong
         opening.invitation = invite(pid)
 
