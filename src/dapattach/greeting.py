@@ -167,11 +167,17 @@ def attach_early(opening: Opening, wait: float = ATTACH_WAIT) -> None:
     """If the client's next message is an `attach` of a process by number, ask that process to load the
     agent now (`opening.invitation`); otherwise, or when that fails, leave it all to the session.
 
-    What asking needs is imported first, while the client reads the answer to `initialize` and sends its
-    next message: the attach machinery is imported anyway, and this is time the adapter would wait."""
+    What asking needs (the invitation and the driver chosen) is imported first, while the client reads the
+    answer to `initialize` and sends its next message: the attach machinery is imported anyway, and this is
+    time the adapter would wait."""
     deadline = time.monotonic() + wait
+    from dapattach.attach import driver as drivers
     from dapattach.attach.invitation import invite
 
+    try:
+        chosen = drivers.choose()
+    except drivers.DriverChoiceError:
+        chosen = None  # `invite` then says what is wrong, for the session's `attach` to report
     match opening.peek(deadline - time.monotonic()):
         case {"type": "request", "command": "attach", "arguments": {"processId": int() as pid} as arguments}:
             if type(pid) is not int or pid <= 0 or "subProcessOf" in arguments:
@@ -179,7 +185,7 @@ def attach_early(opening: Opening, wait: float = ATTACH_WAIT) -> None:
         case _:
             return
     with contextlib.suppress(Exception):  # the session's `attach` then tries again, and says what is wrong
-        opening.invitation = invite(pid)
+        opening.invitation = invite(pid, chosen)
 
 
 def answer_initialize(dap_in: int, dap_out: int) -> Opening | None:
