@@ -220,7 +220,7 @@ async def test_only_a_plain_attach_by_number_is_asked_early(arguments: dict[str,
 
 
 def test_a_message_already_in_the_pipe_is_read_when_the_wait_is_over() -> None:
-    """Loading the attach machinery may take longer than the wait: the `attach` sent meanwhile still counts."""
+    """Loading the attach machinery may outlast the wait: an `attach` sent meanwhile still counts."""
     attach = {"seq": 2, "type": "request", "command": "attach", "arguments": {"processId": 1}}
     with _greeted(INITIALIZE) as (opening, client_writes):
         os.write(client_writes, _framed(attach))

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from agent_harness import Target, attach, pause, probe, run_in_target, start_target, until_stopped
+from agent_harness import Target, agent_gone, attach, pause, probe, run_in_target, start_target, until_stopped
 from dapattach.attach.checks import AttachError
 from dapattach.snapshot import take_snapshot
 
@@ -74,6 +74,7 @@ async def test_closing_the_socket_makes_the_agent_detach(showcase: Target) -> No
     await pause(link)
     link.close()
     await link.wait_closed()
+    await agent_gone(showcase.pid)  # it notices the end of the stream on its own thread, a moment later
     assert await probe(showcase.pid) == baseline
     showcase.drain()
     await showcase.expect(r"^tick \d+$")
@@ -89,6 +90,7 @@ async def test_a_killed_adapter_makes_the_agent_detach(showcase: Target) -> None
         assert (await adapter.stdout.readline()).strip() == b"ATTACHED"
     adapter.send_signal(signal.SIGKILL)
     await adapter.wait()
+    await agent_gone(showcase.pid)
     assert await probe(showcase.pid) == baseline
     showcase.drain()
     await showcase.expect(r"^tick \d+$")
