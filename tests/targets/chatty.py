@@ -11,7 +11,8 @@ the events below with an `evaluate` (`burst.set()`):
 - `slow`: prints `slow N` every 20 ms without flushing, ten times (with a block-buffered stdout, the bytes
   sit in the stream's buffer until something flushes it).
 - `fork`: forks; the child writes through sys.stdout and reports whether its streams still carry a hook.
-- `flood`: writes 20 MB to stdout as fast as it can, then `FLOODED`.
+- `flood`: writes 20 MB to stdout as fast as it can, then `FLOODED`; `huge`: the same 20 MB in one binary
+  write, then `HUGE`.
 - `interleave`: writes `out N` to stdout and `err N` to stderr in turn, flushing each, 300 times (every
   tenth round twice to stdout), then `INTERLEAVED` to stdout.
 - `stop`: prints `before the stop` (not flushed) and runs the `@stop-here` line, where a test puts a
@@ -30,7 +31,7 @@ os.dup2(os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND), 2)
 log = logging.getLogger("chatty")
 log.addHandler(logging.StreamHandler())
 log.setLevel(logging.INFO)
-burst, slow, fork, flood, halt, interleave, stop = (threading.Event() for _ in range(7))
+burst, slow, fork, flood, huge, halt, interleave, stop = (threading.Event() for _ in range(8))
 lock = threading.Lock()
 numbers = itertools.count(1)
 LINES_PER_THREAD = 300
@@ -96,6 +97,12 @@ def run_interleave():
     print("INTERLEAVED", flush=True)
 
 
+def run_huge():
+    sys.stdout.flush()
+    sys.stdout.buffer.write(("h" * 9999 + "\n").encode() * 2000)
+    print("HUGE", flush=True)
+
+
 def run_halt():
     print("before the stop")
     reached = True  # @stop-here
@@ -124,6 +131,7 @@ def main():
         (slow, run_slow),
         (fork, run_fork),
         (flood, run_flood),
+        (huge, run_huge),
         (halt, run_halt),
         (interleave, run_interleave),
     )

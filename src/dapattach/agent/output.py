@@ -10,10 +10,10 @@ Removing the attributes puts the streams back exactly as they were.
 
 A hook does as little as it can on the program's thread, as an unbuffered stream calls it for every
 `print` argument (a Python call that only forwards costs a tenth of such a loop here; each check more,
-a few percent): a whole write of a `bytes` object is copied onto its stream's `bytearray` as long as that
-holds less than `LIMIT` bytes, which bounds what waits without counting chunks, and frees the program's
-object at once. Anything else (a mutable buffer, a partial write, a chunk past the limit) takes a slower
-path that copies what was written, or what fits, and counts what it drops.
+a few percent): a whole write of a `bytes` object is copied onto its stream's `bytearray` when it fits in
+`LIMIT` bytes with what waits there, which bounds what waits without counting chunks, and frees the
+program's object at once. Anything else (a mutable buffer, a partial write, a chunk that does not fit)
+takes a slower path that copies what was written, or what fits, and counts what it drops.
 
 Which stream was written last is kept by the hooks themselves rather than checked on every write: the
 stream written to last has its quick hook installed, the others a `switching` one that notes the switch
@@ -93,7 +93,7 @@ def _binary_hook(original, stream):
 
     def write(data, /):
         written = original(data)
-        if type(data) is bytes and len(data) == written and len(pending) < LIMIT:
+        if type(data) is bytes and len(data) == written and written + len(pending) <= LIMIT:
             extend(data)
         else:
             _odd_write(stream, data, written)
