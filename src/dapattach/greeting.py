@@ -116,20 +116,23 @@ class Opening:
     def __init__(
         self,
         decoder: codec.Decoder,
-        initialize: dict[str, Any] | None,
+        exchange: tuple[dict[str, Any], bytes] | None,
         next_seq: int,
         dap_in: int,
-        exchange: tuple[dict[str, Any], bytes] | None = None,
     ) -> None:
         self.decoder = decoder
-        self.initialize = initialize
-        """The arguments of the `initialize` answered here; None when the session answers everything."""
         self.exchange = exchange
-        """That `initialize` and the bytes of its answer, for the session's trace, which begins later."""
+        """The `initialize` answered here and the bytes of its answer (for the session's trace, which begins
+        later); None when the session answers everything."""
         self.next_seq = next_seq
         self.invitation: Invitation | None = None
         """The target of the client's first `attach`, asked to load the agent already (`attach_early`)."""
         self._dap_in = dap_in
+
+    @property
+    def initialize(self) -> dict[str, Any] | None:
+        """The arguments of the `initialize` answered here."""
+        return None if self.exchange is None else self.exchange[0]["arguments"]
 
     def more_waiting(self) -> bool:
         """Whether the client has sent more already: an editor sends `attach` as soon as `initialize` is
@@ -216,7 +219,7 @@ def answer_initialize(dap_in: int, dap_out: int) -> Opening | None:
     response = {"seq": 1, "type": "response", "request_seq": message["seq"], "success": True}
     answer = codec.encode(response | {"command": "initialize", "body": CAPABILITIES})
     _write_all(dap_out, answer)
-    return Opening(scratch, message["arguments"], 2, dap_in, (message, answer))
+    return Opening(scratch, (message, answer), 2, dap_in)
 
 
 def _plain_initialize(message: dict[str, Any]) -> bool:

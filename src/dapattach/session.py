@@ -175,16 +175,16 @@ class Session:
         self._ending = False
         self._closed = False
         self._reader: asyncio.Task[None] | None = None
-        if opening is not None and opening.initialize is not None:
-            self.client = structure(self.converter, opening.initialize, types.InitializeRequestArguments)
+        if opening is not None and opening.exchange is not None:
+            request, answer = opening.exchange
+            self.client = structure(self.converter, request["arguments"], types.InitializeRequestArguments)
             self.initialized_response_sent = True
-            if opening.exchange is not None and trace.isEnabledFor(logging.DEBUG):
-                request, answer = opening.exchange
+            if trace.isEnabledFor(logging.DEBUG):
                 trace.debug(
                     "%s: initialize was answered as the adapter started, before the trace began:", label
                 )
-                trace.debug("%s <-- %s", label, json.dumps(request, ensure_ascii=False))
-                trace.debug("%s --> %s", label, answer.partition(b"\r\n\r\n")[2].decode("utf-8"))
+                self._trace_in(request)
+                self._trace_out(answer)
 
     @property
     def capabilities(self) -> types.Capabilities:
@@ -311,10 +311,11 @@ class Session:
         return True
 
     def _trace_received(self) -> None:
-        """The message just received, into the trace; an `attach` token is never written to a file."""
-        if not trace.isEnabledFor(logging.DEBUG):
-            return
-        message = self.endpoint.last_received
+        if trace.isEnabledFor(logging.DEBUG):
+            self._trace_in(self.endpoint.last_received)
+
+    def _trace_in(self, message: dict[str, Any] | None) -> None:
+        """A message received, into the trace; an `attach` token is never written to a file."""
         arguments = message.get("arguments") if message is not None else None
         if message is not None and isinstance(arguments, dict) and "token" in arguments:
             message = {**message, "arguments": {**arguments, "token": "(not logged)"}}
@@ -389,8 +390,12 @@ class Session:
         if self._closed:
             return
         if trace.isEnabledFor(logging.DEBUG):
-            trace.debug("%s --> %s", self.label, data.partition(b"\r\n\r\n")[2].decode("utf-8"))
+            self._trace_out(data)
         self.connection.write(data)
+
+    def _trace_out(self, data: bytes) -> None:
+        """A message sent (framed, as written), into the trace."""
+        trace.debug("%s --> %s", self.label, data.partition(b"\r\n\r\n")[2].decode("utf-8"))
 
     async def _shutdown(self) -> None:
         tasks = list(self._tasks.values())
