@@ -16,7 +16,9 @@ _SUBCOMMANDS = {
     "demo": "dapattach.demo",
 }
 
-_LOG_OPTIONS = {"--log-dir": None, "--log-level": ("debug", "info", "warning", "error")}
+LOG_LEVELS = ("debug", "info", "warning", "error")
+"""`--log-level`'s choices, here where the start without the full parser checks them too."""
+_LOG_OPTIONS = {"--log-dir": None, "--log-level": LOG_LEVELS}
 
 
 def serves_stdio(args: list[str]) -> bool:

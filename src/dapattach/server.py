@@ -17,6 +17,7 @@ from attrs import Factory, frozen
 from dapattach import host, logs, transport
 from dapattach.access import Access
 from dapattach.attach.attempt import abandon
+from dapattach.cli import LOG_LEVELS
 from dapattach.greeting import Opening
 from dapattach.handlers import build_table
 from dapattach.handlers.attach import hold_invitation
@@ -77,7 +78,7 @@ def parse_args(argv: list[str]) -> ServerOptions:
     parser.add_argument(
         "--log-level",
         default="info",
-        choices=["debug", "info", "warning", "error"],
+        choices=LOG_LEVELS,
         help="level of the log file in --log-dir (stderr shows warnings and errors); default: info",
     )
     args = parser.parse_args(argv)
