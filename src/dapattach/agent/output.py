@@ -80,10 +80,24 @@ class _Stream:
     def install(self, hook):
         """Put `hook` in place of whichever of ours is there; never over a `write` the program set since."""
         try:
-            if vars(self.target).get("write") in (self.quick, self.switching):
+            if self._ours_in_place():
                 self.target.write = hook
         except Exception:
             pass
+
+    def restore(self):
+        """Put back the stream's own `write` where one of ours is in place."""
+        try:
+            if self._ours_in_place():
+                if self.previous is _NONE:
+                    del self.target.write
+                else:
+                    self.target.write = self.previous
+        except Exception:
+            pass
+
+    def _ours_in_place(self):
+        return vars(self.target).get("write") in (self.quick, self.switching)
 
 
 def _binary_hook(original, stream):
@@ -277,16 +291,8 @@ def _take():
 
 
 def _unhook():
-    """Put back each stream's own `write` where one of ours is in place."""
     for stream in _streams:
-        try:
-            if vars(stream.target).get("write") in (stream.quick, stream.switching):
-                if stream.previous is _NONE:
-                    del stream.target.write
-                else:
-                    stream.target.write = stream.previous
-        except Exception:
-            pass
+        stream.restore()
     _flushable.clear()
 
 
