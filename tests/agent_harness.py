@@ -259,19 +259,49 @@ async def until_stopped(link: AgentLink, thread_name: str, timeout: float = 10.0
 def agent_threads(pid: int) -> list[str]:
     """The names of the agent's threads in `pid` (Python 3.14 names OS threads after `threading`'s); a
     thread that ends while they are read is not one of them any more."""
-    names = []
+    return [name for _, name in _agent_tasks(pid)]
+
+
+def _agent_tasks(pid: int) -> list[tuple[int, str]]:
+    tasks = []
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/comm") as file:
-                names.append(file.read().strip())
+                tasks.append((int(tid), file.read().strip()))
         except FileNotFoundError:
             continue
-    return [name for name in names if name.startswith("dapattach")]
+    return [(tid, name) for tid, name in tasks if name.startswith("dapattach")]
+
+
+PIDFD_THREAD = os.O_EXCL
+"""`pidfd_open`'s flag for a thread (Linux 6.9): its descriptor turns readable when that thread ends."""
 
 
 async def agent_gone(pid: int, timeout: float = 5.0) -> None:
-    """Wait until the agent's thread has ended in `pid`: it closes its socket (which ends the detach the
-    adapter waits for) as the last thing before its thread returns."""
+    """Wait until the agent's threads have ended in `pid`: its main thread closes its socket (which ends
+    the detach the adapter waits for) as the last thing before it returns. Each thread is waited on
+    through a pidfd of its own; a kernel older than 6.9 has none, and the threads are polled instead."""
     async with asyncio.timeout(timeout):
-        while agent_threads(pid):
-            await asyncio.sleep(0.005)
+        for tid, _ in _agent_tasks(pid):
+            try:
+                pidfd = os.pidfd_open(tid, PIDFD_THREAD)
+            except ProcessLookupError:
+                continue  # ended already
+            except OSError:
+                while agent_threads(pid):
+                    await asyncio.sleep(0.005)
+                return
+            try:
+                await _readable(pidfd)
+            finally:
+                os.close(pidfd)
+
+
+async def _readable(fd: int) -> None:
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)
