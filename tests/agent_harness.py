@@ -162,6 +162,10 @@ def _probe():
             )
             if hasattr(stream, "__dict__")
         },
+        "buffering": {
+            name: [getattr(stream, "line_buffering", None), getattr(stream, "write_through", None)]
+            for name, stream in (("stdout", sys.stdout), ("stderr", sys.stderr))
+        },
     }
     with socket.socket(socket.AF_UNIX) as sock:
         sock.connect(%(socket)s)

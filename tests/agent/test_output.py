@@ -1,6 +1,8 @@
 """Program output: what the target writes also reaches the console, in order, and nothing else changes."""
 
 import asyncio
+import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +11,7 @@ import pytest
 
 from agent.bp_support import line_of, next_event
 from agent_harness import TARGETS, Target, attach, probe, start_target
+from dapattach.agent.output import RATE
 from dapattach.attach.link import AgentLink
 
 
@@ -122,6 +125,10 @@ async def test_detach_puts_the_streams_back_exactly(chatty) -> None:
     for name in ("stdout", "stderr"):
         stream_id, attributes = before["streams"][name + ".buffer"]
         assert during["streams"][name + ".buffer"] == [stream_id, sorted([*attributes, "write"])]
+        if before["buffering"][name] == [False, True]:  # unbuffered: held a line at a time while captured
+            assert during["buffering"][name] == [True, False]
+        else:
+            assert during["buffering"][name] == before["buffering"][name]
     await link.detach()
     assert await probe(target.pid) == before
 
@@ -137,16 +144,56 @@ async def test_output_capture_is_off_until_asked_and_can_be_turned_off(chatty) -
     await link.detach()
 
 
-async def test_a_forked_child_writes_without_the_hook(chatty) -> None:
+async def test_a_forked_child_writes_without_the_hook(chatty, request: pytest.FixtureRequest) -> None:
+    """The child gets the streams as they were before the attach. Unbuffered, the parent's `parent `,
+    written just before the fork, goes out once, ahead of the child's line, as it would unattached."""
     target, _ = chatty
+    unbuffered = request.node.callspec.params["chatty"] == "unbuffered"
     link = await capture(target)
     await go(link, "fork")
-    child = await target.expect("^CHILD ")
-    assert child.string == 'CHILD {"__stdout__": false, "__stderr__": false}'
-    await target.expect("^FORKED$")
+    child = await target.expect("^(parent )?CHILD (.*)$")
+    assert json.loads(child[2]) == {
+        "__stdout__": False,
+        "__stderr__": False,
+        "buffering": [False, unbuffered],
+    }
+    forked = await target.expect("FORKED$")
+    if unbuffered:  # block-buffered, the child flushes the parent's copy too, as it always has
+        assert (child.string, forked.string) == (
+            'parent CHILD {"__stdout__": false, "__stderr__": false, "buffering": [false, true]}',
+            "FORKED",
+        )
     console = await Console(link).until("stdout", "FORKED\n")
     assert "CHILD" not in console
     await link.detach()
+
+
+async def test_an_unbuffered_line_written_in_pieces_keeps_its_order_and_shows_unflushed(
+    tmp_path: Path,
+) -> None:
+    """While captured, an unbuffered stream holds a line until it is complete (one write instead of one
+    per piece): the console and the program's own output still get every piece in the order written,
+    across stdout's text, its binary buffer and stderr, and a partial line shows without a flush."""
+    stderr = tmp_path / "stderr.txt"
+    async with start_target("chatty.py", str(stderr), env={"PYTHONUNBUFFERED": "1"}) as target:
+        link = await capture(target)
+        await go(link, "pieces")
+        runs: list[tuple[str, str]] = []
+        async with asyncio.timeout(20):
+            while len("".join(text for category, text in runs if category == "stdout")) < len(
+                "one three four five"
+            ):
+                event, body = await link.events.get()
+                if event == "output" and body["category"] in ("stdout", "stderr"):
+                    if runs and runs[-1][0] == body["category"]:
+                        runs[-1] = (body["category"], runs[-1][1] + body["output"])
+                    else:
+                        runs.append((body["category"], body["output"]))
+        assert runs == [("stdout", "one "), ("stderr", "two\n"), ("stdout", "three four five")]
+        assert stderr.read_text() == "two\n"
+        await go(link, "more")
+        await target.expect("^one three four five PIECES$")
+        await link.detach()
 
 
 @pytest.mark.parametrize(("event", "done"), [("flood", "FLOODED"), ("huge", "HUGE")])
@@ -173,6 +220,43 @@ async def test_a_console_that_cannot_keep_up_loses_output_not_the_programs_time(
         if event == "huge":
             assert missed >= 20_000_000 - 8 * 1024 * 1024
         await link.detach()
+
+
+async def test_a_program_that_replaces_its_text_layer_keeps_printing(chatty) -> None:
+    """`sys.stdout.detach()` while captured: what the old layer held goes first, the new layer's writes
+    pass the hook (which no longer asks the old one), and the detach leaves the new layer as it is."""
+    target, _ = chatty
+    link = await capture(target)
+    await go(link, "rewrap")
+    await target.expect("^reWRAPPED$")
+    assert (await Console(link).until("stdout", "WRAPPED\n")).endswith("reWRAPPED\n")
+    during = await probe(target.pid)
+    await link.detach()
+    after = await probe(target.pid)
+    assert after["buffering"]["stdout"] == during["buffering"]["stdout"] == [False, True]
+    assert "write" not in after["streams"]["stdout.buffer"][1]
+
+
+async def test_the_console_is_sent_no_more_than_its_rate(tmp_path: Path) -> None:
+    """A program writing far more than a console shows a human costs the target no more than sending
+    `RATE` bytes a second: the rest is dropped, and the console says so; the program's own output is
+    whole (it reports what it wrote)."""
+    stderr = tmp_path / "stderr.txt"
+    async with start_target("chatty.py", str(stderr), env={"PYTHONUNBUFFERED": ""}) as target:
+        link = await capture(target)
+        began = time.monotonic()
+        await go(link, "pour")
+        poured = int((await target.expect(r"^POURED (\d+)$", timeout=30))[1])
+        await link.detach()  # sends what it still may: after it, the console has all it will get
+        elapsed = time.monotonic() - began
+        text: dict[str, str] = {}
+        while not link.events.empty():
+            event, body = link.events.get_nowait()
+            if event == "output":
+                text[body["category"]] = text.get(body["category"], "") + body["output"]
+        assert "bytes of the program's output are not shown here" in text["console"]
+        assert 0 < len(text["stdout"]) <= RATE * (elapsed + 1)
+        assert poured > 2 * RATE, "the program wrote too little to tell"
 
 
 async def test_what_was_printed_before_a_stop_arrives_before_it(chatty) -> None:

@@ -12,13 +12,21 @@ the events below with an `evaluate` (`burst.set()`):
   sit in the stream's buffer until something flushes it).
 - `fork`: forks; the child writes through sys.stdout and reports whether its streams still carry a hook.
 - `flood`: writes 20 MB to stdout as fast as it can, then `FLOODED`; `huge`: the same 20 MB in one binary
-  write, then `HUGE`.
+  write, then `HUGE`; `pour`: writes 10 KB lines for 2 s as fast as it can, with its fd 1 on /dev/null
+  meanwhile (so the test need not read them), then `POURED <bytes>`.
 - `interleave`: writes `out N` to stdout and `err N` to stderr in turn, flushing each, 300 times (every
   tenth round twice to stdout), then `INTERLEAVED` to stdout.
 - `stop`: prints `before the stop` (not flushed) and runs the `@stop-here` line, where a test puts a
   breakpoint.
+- `pieces`: writes a line in pieces, none of them flushed: `one ` as text, `two` as a line to stderr,
+  `three ` as text, `four ` straight to stdout's binary buffer, then `five` with no newline; waits for the
+  event `more`, then ends the line with `PIECES`. The parent side of `fork` writes `parent ` with no
+  newline before it forks.
+- `rewrap`: replaces sys.stdout by a new text layer over the same buffer (`detach()`, as programs do to
+  change the encoding), writes `re` without a newline, then prints `WRAPPED` through the new one.
 """
 
+import io
 import itertools
 import json
 import logging
@@ -26,12 +34,18 @@ import os
 import sys
 import threading
 import time
+import warnings
 
 os.dup2(os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND), 2)
+# `os.fork()` with threads about (the agent's) warns on stderr, in the parent, after the fork: a write to
+# stderr sends what stdout held ahead of it, which the fork test must see done by the fork itself.
+warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
 log = logging.getLogger("chatty")
 log.addHandler(logging.StreamHandler())
 log.setLevel(logging.INFO)
-burst, slow, fork, flood, huge, halt, interleave, stop = (threading.Event() for _ in range(8))
+burst, slow, fork, flood, huge, pour, halt, interleave, pieces, more, rewrap, stop = (
+    threading.Event() for _ in range(12)
+)
 lock = threading.Lock()
 numbers = itertools.count(1)
 LINES_PER_THREAD = 300
@@ -72,10 +86,12 @@ def run_slow():
 
 
 def run_fork():
+    sys.stdout.write("parent ")
     pid = os.fork()
     if pid == 0:
-        hooked = {name: "write" in vars(getattr(sys, name).buffer) for name in ("__stdout__", "__stderr__")}
-        print("CHILD " + json.dumps(hooked), flush=True)
+        report = {name: "write" in vars(getattr(sys, name).buffer) for name in ("__stdout__", "__stderr__")}
+        report["buffering"] = [sys.stdout.line_buffering, sys.stdout.write_through]
+        print("CHILD " + json.dumps(report), flush=True)
         os._exit(0)
     os.waitpid(pid, 0)
     print("FORKED", flush=True)
@@ -97,10 +113,42 @@ def run_interleave():
     print("INTERLEAVED", flush=True)
 
 
+def run_pour():
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    line, written = "p" * 9999 + "\n", 0
+    end = time.monotonic() + 2
+    while time.monotonic() < end:
+        for _ in range(100):
+            sys.stdout.write(line)
+        written += 100 * len(line)
+    sys.stdout.flush()
+    os.dup2(saved, 1)
+    print(f"POURED {written}", flush=True)
+
+
 def run_huge():
     sys.stdout.flush()
     sys.stdout.buffer.write(("h" * 9999 + "\n").encode() * 2000)
     print("HUGE", flush=True)
+
+
+def run_pieces():
+    sys.stdout.write("one ")
+    print("two", file=sys.stderr)
+    sys.stdout.write("three ")
+    sys.stdout.buffer.write(b"four ")
+    sys.stdout.write("five")
+    more.wait()
+    more.clear()
+    print(" PIECES")
+
+
+def run_rewrap():
+    sys.stdout.write("re")
+    sys.stdout = io.TextIOWrapper(sys.stdout.detach(), write_through=True)
+    print("WRAPPED", flush=True)
 
 
 def run_halt():
@@ -132,8 +180,11 @@ def main():
         (fork, run_fork),
         (flood, run_flood),
         (huge, run_huge),
+        (pour, run_pour),
         (halt, run_halt),
         (interleave, run_interleave),
+        (pieces, run_pieces),
+        (rewrap, run_rewrap),
     )
     while not stop.is_set():
         for event, action in actions:

@@ -91,6 +91,7 @@ class Agent:
         self.router = None
         self.presence = None
         self._fork_cell = fork_cell
+        self._pid = os.getpid()
         self._starter = None
         """(ident, code) of the thread that started the agent and of the function it called `start` from."""
 
@@ -108,7 +109,7 @@ class Agent:
         """
         self._starter = (threading.get_ident(), sys._getframe(1).f_code)
         if self.sub is None:
-            self._fork_cell[:] = [self._after_fork_in_child]  # `start` registered the hook
+            self._fork_cell[:] = [self._at_fork]  # `start` registered the hook
         else:
             # An isolated sub-interpreter refuses daemon threads; this one ends when it is closed.
             threading._register_atexit(self._leave)
@@ -230,6 +231,14 @@ class Agent:
         with self._switching:
             channel = self.channel
             return channel is not None and channel.send_output(category, encoding, payload)
+
+    def _at_fork(self):
+        """Both sides of an `os.fork()`: before it, in this process, the output streams write what they
+        hold, so that it goes out once and ahead of the child's; after it, in the child, the agent goes."""
+        if os.getpid() == self._pid:
+            output.before_fork()
+        else:
+            self._after_fork_in_child()
 
     def _after_fork_in_child(self):
         """A child of `os.fork()` has no agent thread: drop the agent there at once, touching no lock a
@@ -383,7 +392,7 @@ class Agent:
 
     def _remove_traces(self, wait=True):
         """Leave. A child forked meanwhile gets no agent, but the import locks its threads held go."""
-        self._fork_cell[:] = [functools.partial(forked_meanwhile, suspend.agent_threads())]
+        self._fork_cell[:] = [functools.partial(forked_meanwhile, self._pid, suspend.agent_threads())]
         try:
             self._undo(wait)
         finally:

@@ -8,12 +8,23 @@ call per `print` argument. The hook calls the original `write` first and returns
 program's own output is unchanged; a stream that is not a `TextIOWrapper` is hooked on its own `write`.
 Removing the attributes puts the streams back exactly as they were.
 
-A hook does as little as it can on the program's thread, as an unbuffered stream calls it for every
-`print` argument (a Python call that only forwards costs a tenth of such a loop here; each check more,
-a few percent): a whole write of a `bytes` object is copied onto its stream's `bytearray` when it fits in
-`LIMIT` bytes with what waits there, which bounds what waits without counting chunks, and frees the
-program's object at once. Anything else (a mutable buffer, a partial write, a chunk that does not fit)
-takes a slower path that copies what was written, or what fits, and counts what it drops.
+An unbuffered text stream (`python -u`, `PYTHONUNBUFFERED`) hands its buffer every piece of a `print`
+separately: `print("line", n)` is four `write` calls, four system calls, and would be four calls of the
+hook, which alone made a loop that only prints 1.5x slower. So while its output is captured, such a stream
+holds a line until it is complete, as Python's own stderr does without `-u` (`reconfigure` to line
+buffering; `hold_lines`): a whole line is written with one call, and so reaches the program's file, pipe or
+terminal no later than before (a `print` is complete when it returns). A partial line (no newline yet,
+no `flush`) goes out at the ticker's next round, at most `ticker.INTERVAL` later, before a stop is
+reported, before `os.fork()` (`before_fork`), and on detach, which puts the stream's own buffering back.
+So that holding changes no order, the hook writes what the text layer holds before a write made straight
+to the buffer (`sys.stdout.buffer.write`), and a switch to the other stream first writes what that one
+holds. What a hard exit (`os._exit`, a signal) finds held is lost, as with Python's default buffering.
+
+A hook does as little as it can on the program's thread: a whole write of a `bytes` object is copied onto
+its stream's `bytearray` when it fits in `LIMIT` bytes with what waits there, which bounds what waits
+without counting chunks, and frees the program's object at once. Anything else (a mutable buffer, a
+partial write, a chunk that does not fit) takes a slower path that copies what was written, or what fits,
+and counts what it drops.
 
 Which stream was written last is kept by the hooks themselves rather than checked on every write: the
 stream written to last has its quick hook installed, the others a `switching` one that notes the switch
@@ -21,11 +32,12 @@ stream written to last has its quick hook installed, the others a `switching` on
 stderr in the order they were written, from all threads; only writes that race within microseconds may
 swap places, never streams. The ticker sends each run as raw bytes in an `output` frame (`wire.py`):
 decoding and JSON happen in the adapter, not in the target. A block-buffered stream (stdout to a pipe or
-a file) holds text back until 8 KB are pending, so the ticker flushes it every `FLUSH_EVERY` seconds: the
-same bytes go out sooner, and the console shows output while it happens. Before a thread reports a stop,
+a file) holds text back until 8 KB are pending, so the ticker flushes it on each round: the same bytes go
+out sooner, and the console shows output while it happens. Before a thread reports a stop,
 what is pending is sent from that thread, so the console shows what the program printed before the stop
-ahead of it. When the adapter cannot keep up, at most `LIMIT` bytes wait per stream; what is over is
-dropped and counted, and the console says how much it missed.
+ahead of it. The console is sent at most `RATE` bytes a second; when the program writes more, or the
+adapter cannot keep up (at most `LIMIT` bytes wait per stream), what is over is dropped uncopied and
+counted, and the console says how much it missed.
 """
 
 import contextlib
@@ -36,13 +48,17 @@ from . import context, suspend, ticker
 from .commands import command
 
 LIMIT = 8 * 1024 * 1024
-FLUSH_EVERY = 0.1
+RATE = 4 * 1024 * 1024
+"""Bytes a second the console is sent at most. Sending is the output's main cost in the target (the
+kernel's copy into the socket, about 2 ns a byte here): a program printing 100 MB a second gave 8 % of its
+CPU to sending half of it. No console shows a human more than this; the program's own output is never
+cut."""
 STREAMS = (("stdout", "stdout"), ("stderr", "stderr"))
 _streams = []
 _marks = []  # (stream, position): from here on the output is `stream`'s, which had written `position` bytes
 _last = [None]
 _flushable = []
-_state = {"send": None, "notify": None, "flushed": 0.0}
+_state = {"send": None, "notify": None, "allowance": RATE, "refilled": 0.0}
 _NONE = object()
 _switching = threading.Lock()
 _sending = threading.Lock()
@@ -52,30 +68,72 @@ class _Stream:
     """One hooked stream: its console category, the encoding of its bytes, what waits, and its hooks.
 
     `taken` counts the bytes the ticker has taken so far, so `taken + len(pending)` is a position that
-    stays valid while the ticker takes from the front of `pending`.
+    stays valid while the ticker takes from the front of `pending`. `text` is the text layer over a hooked
+    buffer, and `held` its own `(line_buffering, write_through)` while it holds lines for us (`hold_lines`).
     """
 
     __slots__ = (
         "category",
         "dropped",
         "encoding",
+        "held",
         "pending",
         "previous",
         "quick",
         "switching",
         "taken",
         "target",
+        "text",
     )
 
-    def __init__(self, category, encoding, target):
+    def __init__(self, category, encoding, target, text):
         self.category = category
         self.encoding = encoding
         self.target = target
+        self.text = text
+        self.held = None
         self.pending = bytearray()
         self.taken = 0
         self.dropped = 0
         self.quick = self.switching = None
         self.previous = _NONE
+
+    def hold_lines(self):
+        """Make an unbuffered text stream line-buffered while captured (see the module's docstring)."""
+        text = self.text
+        try:
+            if text is None or not text.write_through or type(text.buffer) is not io.FileIO:
+                return
+            own = (text.line_buffering, text.write_through)
+            text.reconfigure(line_buffering=True, write_through=False)
+        except Exception:
+            return
+        self.held = own
+
+    def flush_held(self):
+        """Write what the text layer holds, if it holds lines for us."""
+        if self.held is not None:
+            with contextlib.suppress(Exception):
+                self.text.flush()
+
+    def release(self, *, forked=False):
+        """Put back the stream's own buffering (what it held goes out through the hook, or, in a forked
+        child, nowhere: the parent writes it), then its own `write`, where ours is in place."""
+        try:
+            ours = self._ours_in_place()
+        except Exception:
+            ours = False
+        if self.held is not None:
+            own, self.held = self.held, None
+            try:
+                if forked and ours:
+                    self.target.write = len  # takes the bytes and writes none
+                if (self.text.line_buffering, self.text.write_through) == (True, False):
+                    self.text.reconfigure(line_buffering=own[0], write_through=own[1])
+            except Exception:
+                pass
+        if ours:
+            self._put_back()
 
     def install(self, hook):
         """Put `hook` in place of whichever of ours is there; never over a `write` the program set since."""
@@ -85,14 +143,12 @@ class _Stream:
         except Exception:
             pass
 
-    def restore(self):
-        """Put back the stream's own `write` where one of ours is in place."""
+    def _put_back(self):
         try:
-            if self._ours_in_place():
-                if self.previous is _NONE:
-                    del self.target.write
-                else:
-                    self.target.write = self.previous
+            if self.previous is _NONE:
+                del self.target.write
+            else:
+                self.target.write = self.previous
         except Exception:
             pass
 
@@ -100,12 +156,18 @@ class _Stream:
         return vars(self.target).get("write") in (self.quick, self.switching)
 
 
-def _binary_hook(original, stream):
-    """The quick `write` of a binary stream: the original first, then the chunk onto the stream's bytes."""
+def _binary_hook(original, stream, before):
+    """The quick `write` of a binary stream: `before()` (what its text layer holds, when it holds lines),
+    the original, then the chunk onto the stream's bytes."""
     pending = stream.pending
     extend = pending.extend
 
     def write(data, /):
+        nonlocal before
+        try:
+            before()
+        except Exception:
+            before = int  # the text layer was closed or detached (`sys.stdout.detach()`): it holds nothing
         written = original(data)
         if type(data) is bytes and len(data) == written and written + len(pending) <= LIMIT:
             extend(data)
@@ -154,6 +216,9 @@ def _switching_hook(stream):
     """The `write` of a stream other than the one written last: note the switch, then write quickly."""
 
     def write(data, /):
+        for other in _streams:  # what the other stream holds was written first
+            if other is not stream:
+                other.flush_held()
         _switch_to(stream)
         return stream.quick(data)
 
@@ -189,24 +254,38 @@ def start(send, notify):
         if id(target) in seen:
             continue
         seen.add(id(target))
-        entry = _Stream(category, stream.encoding if binary else "utf-8", target)
+        entry = _Stream(category, stream.encoding if binary else "utf-8", target, stream if binary else None)
+        entry.hold_lines()
         try:
             original = target.write
             entry.previous = vars(target).get("write", _NONE)
-            entry.quick = _binary_hook(original, entry) if binary else _text_hook(original, entry)
+            if binary:
+                # `int()` does nothing, quickly: a block-buffered stream's own order is left as it is.
+                entry.quick = _binary_hook(original, entry, stream.flush if entry.held else int)
+            else:
+                entry.quick = _text_hook(original, entry)
             entry.switching = _switching_hook(entry)
             # The first stream starts as the one written last.
             target.write = entry.switching if _streams else entry.quick
         except Exception:
+            entry.release()
             missed.append(f"sys.{name} ({type(stream).__name__})")
             continue
         _streams.append(entry)
         _last[0] = _last[0] or entry
-        if binary and _flushes_safely(stream) and not (stream.line_buffering or stream.write_through):
+        if entry.held is not None or (
+            binary and _flushes_safely(stream) and not (stream.line_buffering or stream.write_through)
+        ):
             _flushable.append(stream)
     ticker.add("output", _tick)
     suspend.before_report.append(_before_stop)
     return missed
+
+
+def before_fork():
+    """Before `os.fork()`: what the streams hold goes out once, from the parent, ahead of the child."""
+    for stream in list(_streams):
+        stream.flush_held()
 
 
 def _before_stop():
@@ -224,22 +303,17 @@ def _flushes_safely(stream):
 
 
 def _tick():
-    import time
-
-    now = time.monotonic()
-    if _flushable and now - _state["flushed"] >= FLUSH_EVERY:
-        _state["flushed"] = now
-        for stream in list(_flushable):
-            try:
-                stream.flush()
-            except Exception:
-                _flushable.remove(stream)
+    for stream in list(_flushable):
+        try:
+            stream.flush()
+        except Exception:
+            _flushable.remove(stream)
     _send_queued()
 
 
 def _send_queued():
     with _sending:
-        runs, dropped = _take()
+        runs, dropped = _take(_allowance())
         send = _state["send"]
         for stream, data in runs:
             if send is not None:
@@ -247,22 +321,39 @@ def _send_queued():
         notify = _state["notify"]
         if dropped and notify is not None:
             notify(
-                f"dapattach: {dropped:,} bytes of the program's output are not shown here (the console "
-                "could not keep up); the program's own output is complete.\n"
+                f"dapattach: {dropped:,} bytes of the program's output are not shown here (more than the "
+                f"console is sent, {RATE // 2**20} MB a second, or more than it could take); the program's "
+                "own output is complete.\n"
             )
 
 
-def _take():
-    """What is pending, as (stream, bytes) runs in the order written, and the bytes dropped meanwhile."""
+def _allowance():
+    """How many bytes may go to the console now: `RATE` a second, at most a second's worth at once."""
+    import time
+
+    now = time.monotonic()
+    allowance = min(RATE, _state["allowance"] + (now - _state["refilled"]) * RATE)
+    _state["refilled"] = now
+    return int(allowance)
+
+
+def _take(allowance):
+    """What is pending, as (stream, bytes) runs in the order written, at most `allowance` bytes of it,
+    and the bytes dropped meanwhile; what is over the allowance is dropped too, without being copied."""
     with _switching:
         marks = _marks.copy()
         _marks.clear()
         taken = {}
         for stream in _streams:
-            data = bytes(stream.pending)
-            del stream.pending[: len(data)]  # what a thread added meanwhile stays for the next round
+            whole = len(stream.pending)
+            keep = min(whole, allowance)
+            allowance -= keep
+            data = stream.pending[:keep]
+            del stream.pending[:whole]  # what a thread added meanwhile stays for the next round
+            stream.dropped += whole - keep
             taken[stream] = (stream.taken, data)
-            stream.taken += len(data)
+            stream.taken += whole
+        _state["allowance"] = allowance
         if _last[0] is not None:
             _marks.append((_last[0], _last[0].taken))
     dropped = 0
@@ -287,13 +378,13 @@ def _take():
                 runs[-1][1].append(piece)
             else:
                 runs.append((stream, [piece]))
-    return [(stream, b"".join(pieces)) for stream, pieces in runs], dropped
+    return [(stream, b"".join(pieces)) for stream, pieces in runs if any(pieces)], dropped
 
 
-def _unhook():
-    for stream in _streams:
-        stream.restore()
+def _unhook(*, forked=False):
     _flushable.clear()
+    for stream in _streams:
+        stream.release(forked=forked)
 
 
 def _forget():
@@ -301,6 +392,7 @@ def _forget():
     _marks.clear()
     _last[0] = None
     _state["send"] = _state["notify"] = None
+    _state["allowance"], _state["refilled"] = RATE, 0.0
 
 
 def stop():
@@ -322,7 +414,7 @@ def release_after_fork():
     global _sending, _switching
     _sending = threading.Lock()
     _switching = threading.Lock()
-    _unhook()
+    _unhook(forked=True)
     _forget()
 
 
