@@ -13,6 +13,7 @@ from agent.bp_support import line_of, next_event
 from agent_harness import TARGETS, Target, attach, probe, start_target
 from dapattach.agent.output import RATE
 from dapattach.attach.link import AgentLink
+from interpreters import PY314, PY315, needs_315
 
 
 @pytest.fixture(params=["unbuffered", "buffered"])
@@ -168,14 +169,17 @@ async def test_a_forked_child_writes_without_the_hook(chatty, request: pytest.Fi
     await link.detach()
 
 
+@pytest.mark.parametrize("python", [PY314, pytest.param(PY315, marks=needs_315)], ids=["3.14", "3.15"])
 async def test_an_unbuffered_line_written_in_pieces_keeps_its_order_and_shows_unflushed(
-    tmp_path: Path,
+    tmp_path: Path, python: str | None
 ) -> None:
     """While captured, an unbuffered stream holds a line until it is complete (one write instead of one
     per piece): the console and the program's own output still get every piece in the order written,
     across stdout's text, its binary buffer and stderr, and a partial line shows without a flush."""
     stderr = tmp_path / "stderr.txt"
-    async with start_target("chatty.py", str(stderr), env={"PYTHONUNBUFFERED": "1"}) as target:
+    assert python is not None
+    env = {"PYTHONUNBUFFERED": "1"}
+    async with start_target("chatty.py", str(stderr), python=python, env=env) as target:
         link = await capture(target)
         await go(link, "pieces")
         runs: list[tuple[str, str]] = []

@@ -153,7 +153,8 @@ class _Stream:
             pass
 
     def _ours_in_place(self):
-        return vars(self.target).get("write") in (self.quick, self.switching)
+        hook = vars(self.target).get("write")
+        return hook is not None and hook in (self.quick, self.switching)
 
 
 def _binary_hook(original, stream, before):
