@@ -40,11 +40,10 @@ both sides of a fork: in the parent just before it, and in the child just after.
 It must outlive the agent without keeping any of it alive, so it is built of builtins only around
 `fork_cell`, a list holding the agent's side of a fork while the agent is here and emptied when it has
 gone: it calls `fork_cell[0]()` when there is one and does nothing otherwise. That function tells the two
-sides apart by the PID it was made in. One object serves both sides, so a second registration adds
-nothing but the registry's own entry. What stays behind per attach
-is this partial and an empty list, about 250 bytes. They are made here, before the rest of the agent is
-loaded: small objects that outlive it, made among its own, would keep its memory pages from being
-returned."""
+sides apart by the PID it was made in. One object serves both sides, so the second side adds nothing but
+the registry's own entry. What stays behind per attach is this partial and an empty list, about 250
+bytes. They are made here, before the rest of the agent is loaded: small objects that outlive it, made
+among its own, would keep its memory pages from being returned."""
 
 
 def start(socket_path, secret, module_name, adapter_pid=0, **hello_extra):
