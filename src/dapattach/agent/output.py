@@ -43,6 +43,7 @@ counted, and the console says how much it missed.
 import contextlib
 import io
 import threading
+import time
 
 from . import context, suspend, ticker
 from .commands import command
@@ -330,8 +331,6 @@ def _send_queued():
 
 def _allowance():
     """How many bytes may go to the console now: `RATE` a second, at most a second's worth at once."""
-    import time
-
     now = time.monotonic()
     allowance = min(RATE, _state["allowance"] + (now - _state["refilled"]) * RATE)
     _state["refilled"] = now
