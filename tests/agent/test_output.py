@@ -42,10 +42,18 @@ class Console:
         """Everything of `category` the console got, once it ends with `last`."""
         async with asyncio.timeout(20):
             while not self.text.get(category, "").endswith(last):
-                event, body = await self.link.events.get()
-                if event == "output":
-                    self.text[body["category"]] = self.text.get(body["category"], "") + body["output"]
+                self._add(*await self.link.events.get())
         return self.text[category]
+
+    def take_arrived(self) -> dict[str, str]:
+        """Everything the console got, of every category, from the events that arrived so far."""
+        while not self.link.events.empty():
+            self._add(*self.link.events.get_nowait())
+        return self.text
+
+    def _add(self, event: str, body: dict[str, Any]) -> None:
+        if event == "output":
+            self.text[body["category"]] = self.text.get(body["category"], "") + body["output"]
 
 
 async def go(link: AgentLink, event: str) -> None:
@@ -253,11 +261,7 @@ async def test_the_console_is_sent_no_more_than_its_rate(tmp_path: Path) -> None
         poured = int((await target.expect(r"^POURED (\d+)$", timeout=30))[1])
         await link.detach()  # sends what it still may: after it, the console has all it will get
         elapsed = time.monotonic() - began
-        text: dict[str, str] = {}
-        while not link.events.empty():
-            event, body = link.events.get_nowait()
-            if event == "output":
-                text[body["category"]] = text.get(body["category"], "") + body["output"]
+        text = Console(link).take_arrived()
         assert "bytes of the program's output are not shown here" in text["console"]
         assert 0 < len(text["stdout"]) <= RATE * (elapsed + 1)
         assert poured > 2 * RATE, "the program wrote too little to tell"
