@@ -6,6 +6,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from dapattach.processes import describe_process
 from dapattach.subprocesses import tree
 from interpreters import PY314
@@ -40,15 +42,26 @@ def test_a_fork_copy_shares_its_parents_image_until_it_execs() -> None:
         os.close(go_write)
 
 
-async def test_the_table_lists_descendants_each_after_its_parent() -> None:
-    child = python_child(code="import subprocess, sys\n" + LOOP.replace(
+@pytest.mark.parametrize("walk", [True, False], ids=["children-lists", "whole-table"])
+async def test_the_table_lists_descendants_each_after_its_parent(walk: bool) -> None:
+    """A grandchild started by another thread than the child's main one is listed too: the kernel lists
+    a child under the thread that started it."""
+    if walk and not tree._children_lists():
+        pytest.skip("this kernel keeps no children lists in /proc")
+    child = python_child(code="import subprocess, sys, threading, time\n" + LOOP.replace(
         "print('ready', flush=True)",
-        f"grandchild = subprocess.Popen([{PY314!r}, '-c', 'import time; time.sleep(60)'])\n"
+        "started = threading.Event()\n"
+        "def spawn():\n"
+        f"    subprocess.Popen([{PY314!r}, '-c', 'import time; time.sleep(60)'])\n"
+        "    started.set()\n"
+        "    time.sleep(60)  # a thread that ends hands its children to another of the process\n"
+        "threading.Thread(target=spawn, daemon=True).start()\n"
+        "started.wait()\n"
         "print('ready', flush=True)",
     ))  # fmt: skip
     try:
-        table = tree.ProcessTable()
-        await table.refresh()
+        table = tree.ProcessTable(walk=walk)
+        await table.refresh(os.getpid())
         found = list(table.descendants(os.getpid()))
         assert found[0] == child.pid
         grandchildren = [pid for pid in found if table.parent(pid) == child.pid]
@@ -56,7 +69,7 @@ async def test_the_table_lists_descendants_each_after_its_parent() -> None:
         os.kill(grandchildren[0], signal.SIGKILL)
         child.kill()
         child.wait()
-        await table.refresh()
+        await table.refresh(os.getpid())
         assert child.pid not in table.descendants(os.getpid()) and table.parent(child.pid) is None
     finally:
         child.kill()

@@ -158,7 +158,7 @@ class Follower:
             await asyncio.sleep(POLL_INTERVAL)
 
     async def _scan(self) -> None:
-        await self._table.refresh()
+        await self._table.refresh(self.root)
         listed: list[ProcessInfo] = []
         ours = os.getpid()
         for pid in list(self._table.descendants(self.root)):
