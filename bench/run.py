@@ -158,6 +158,8 @@ async def bench(args: argparse.Namespace, config: Config, debuggers: dict[str, D
                         flush=True,
                     )
                 for row in scenario.rows:
+                    if row.debuggers_only and column == report.BARE:
+                        continue
                     value = outcome if isinstance(outcome, str) else outcome.get(row.key, "no value returned")
                     runs.setdefault((row.key, column), []).append(value)
     return rows, report.collect(rows, args.columns, runs)
