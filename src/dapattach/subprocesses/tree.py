@@ -149,12 +149,14 @@ class ProcessTable:
 @functools.cache
 def _children_lists() -> bool:
     """Whether this kernel lists each thread's children in `/proc` (our own main thread's list tells)."""
-    return os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+    return sys.platform == "linux" and os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
 
 
 def _children_of(pid: int) -> set[int]:
     """The children of every thread of `pid` (a child is listed under the thread that started it); an
     empty set for a process that is gone."""
+    if sys.platform == "win32":
+        return set()
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
