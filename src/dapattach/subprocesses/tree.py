@@ -148,8 +148,14 @@ class ProcessTable:
 
 @functools.cache
 def _children_lists() -> bool:
-    """Whether this kernel lists each thread's children in `/proc` (our own main thread's list tells)."""
-    return sys.platform == "linux" and os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+    """Whether this kernel lists each thread's children in `/proc` (one of our own threads' lists tells,
+    found through `/proc/self`: a `/proc` of another PID namespace does not know our PID)."""
+    if sys.platform != "linux":
+        return False
+    try:
+        return os.path.exists(f"/proc/self/task/{min(os.listdir('/proc/self/task'))}/children")
+    except OSError, ValueError:
+        return False
 
 
 def _children_of(pid: int) -> set[int]:
