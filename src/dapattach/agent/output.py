@@ -60,6 +60,11 @@ _marks = []  # (stream, position): from here on the output is `stream`'s, which 
 _last = [None]
 _flushable = []
 _state = {"send": None, "notify": None, "allowance": RATE, "refilled": 0.0}
+_fork_guard = {"forking": float("-inf"), "flushing": False}
+FORK_GUARD = 0.1
+"""Seconds after a fork began during which the ticker flushes no stream (see `before_fork`)."""
+FORK_WAIT = 1.0
+"""Seconds a fork waits at most for the ticker's flush to end (a flush into a full pipe may not)."""
 _NONE = object()
 _switching = threading.Lock()
 _sending = threading.Lock()
@@ -285,7 +290,19 @@ def start(send, notify):
 
 
 def before_fork():
-    """Before `os.fork()`: what the streams hold goes out once, from the parent, ahead of the child."""
+    """Before `os.fork()`, in the forking thread: what the streams hold goes out once, from the parent,
+    ahead of the child; and the ticker is not inside a stream's `flush` when the fork copies the process.
+
+    A flush holds the buffered stream's lock while it writes, with the GIL let go; a fork at that moment
+    would give the child a stdout whose lock no thread of the child will ever release, and the child's
+    first `print` would hang (a program that forks without threads of its own is safe unattached). So the
+    ticker starts no flush for `FORK_GUARD` seconds from here (it checks holding the GIL, which this thread
+    holds from here to the fork unless another hook blocks), and this waits, at most `FORK_WAIT`, for a
+    flush under way to end."""
+    _fork_guard["forking"] = time.monotonic()
+    deadline = _fork_guard["forking"] + FORK_WAIT
+    while _fork_guard["flushing"] and time.monotonic() < deadline:
+        time.sleep(0.0005)
     for stream in list(_streams):
         stream.flush_held()
 
@@ -306,10 +323,15 @@ def _flushes_safely(stream):
 
 def _tick():
     for stream in list(_flushable):
+        if time.monotonic() - _fork_guard["forking"] < FORK_GUARD:
+            break  # a thread is about to fork: no stream lock of ours may be held when it does
+        _fork_guard["flushing"] = True
         try:
             stream.flush()
         except Exception:
             _flushable.remove(stream)
+        finally:
+            _fork_guard["flushing"] = False
     _send_queued()
 
 
@@ -414,6 +436,7 @@ def release_after_fork():
     global _sending, _switching
     _sending = threading.Lock()
     _switching = threading.Lock()
+    _fork_guard["flushing"] = False
     _unhook(forked=True)
     _forget()
 
