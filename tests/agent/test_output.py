@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,8 +27,10 @@ async def chatty(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 
 async def capture(target: Target) -> AgentLink:
+    """Attach with output captured, and let the thread that ran the agent's bootstrap go on at once."""
     link = await attach(target)
     await link.request("captureOutput", {"enabled": True})
+    await link.request("ready")
     return link
 
 
@@ -115,8 +118,11 @@ async def test_block_buffered_output_shows_while_it_happens(tmp_path: Path) -> N
 
 
 async def test_a_stream_of_the_programs_own_is_hooked_on_its_write(tmp_path: Path) -> None:
+    """Hooked on the program's own object, the console gets what the program wrote to it; the stream below
+    it, which the agent does not flush, is unbuffered so the program's own output shows at once."""
     stderr = tmp_path / "stderr.txt"
-    async with start_target("chatty.py", str(stderr), "custom") as target:
+    env = {"PYTHONUNBUFFERED": "1"}
+    async with start_target("chatty.py", str(stderr), "custom", env=env) as target:
         link = await capture(target)
         await go(link, "slow")
         assert await Console(link).until("stdout", "slow 10\n") == "".join(
@@ -146,6 +152,7 @@ async def test_output_capture_is_off_until_asked_and_can_be_turned_off(chatty) -
     target, _ = chatty
     before = await probe(target.pid)
     link = await attach(target)
+    await link.request("ready")
     assert (await probe(target.pid))["streams"] == before["streams"]
     await link.request("captureOutput", {"enabled": True})
     await link.request("captureOutput", {"enabled": False})
@@ -175,6 +182,45 @@ async def test_a_forked_child_writes_without_the_hook(chatty, request: pytest.Fi
     console = await Console(link).until("stdout", "FORKED\n")
     assert "CHILD" not in console
     await link.detach()
+
+
+async def test_a_program_ends_with_its_own_status_when_its_stdout_is_flushed_at_exit(tmp_path: Path) -> None:
+    """The program prints at exit into a full pipe and ends: its exit status is its own (0), not the
+    interpreter's fatal error at a last flush whose lock the agent's thread, frozen by the exit in the
+    middle of a flush of its own, would never give back; and its line reaches its stdout."""
+    fifo = tmp_path / "stdout"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        async with start_target("flushed_at_exit.py", str(fifo), env={"PYTHONUNBUFFERED": ""}) as target:
+            link = await capture(target)
+            await go(link, "leave")
+            await target.expect("^AT EXIT$")
+            written = await asyncio.to_thread(_read_to_the_end, reader)
+            assert await asyncio.wait_for(target.process.wait(), 10) == 0
+            assert written.endswith(b"xxleft in the buffer\n")
+    finally:
+        os.close(reader)
+
+
+async def test_the_last_line_a_program_prints_before_it_ends_reaches_the_console() -> None:
+    """Block-buffered, it sits in the stream's buffer when the program ends, until the interpreter's own
+    last flush: the agent flushes and sends it at exit, ahead of the end."""
+    async with start_target("flushed_at_exit.py", env={"PYTHONUNBUFFERED": ""}) as target:
+        link = await capture(target)
+        console = Console(link)
+        await go(link, "leave")
+        await target.expect("^the last line$")
+        assert await asyncio.wait_for(target.process.wait(), 10) == 0
+        assert await console.until("stdout", "the last line\n") == "the last line\n"
+
+
+def _read_to_the_end(fd: int) -> bytes:
+    os.set_blocking(fd, True)
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @pytest.mark.parametrize("python", [PY314, pytest.param(PY315, marks=needs_315)], ids=["3.14", "3.15"])

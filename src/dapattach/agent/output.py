@@ -33,13 +33,15 @@ stderr in the order they were written, from all threads; only writes that race w
 swap places, never streams. The ticker sends each run as raw bytes in an `output` frame (`wire.py`):
 decoding and JSON happen in the adapter, not in the target. A block-buffered stream (stdout to a pipe or
 a file) holds text back until 8 KB are pending, so the ticker flushes it on each round: the same bytes go
-out sooner, and the console shows output while it happens. Before a thread reports a stop,
-what is pending is sent from that thread, so the console shows what the program printed before the stop
-ahead of it. The console is sent at most `RATE` bytes a second; when the program writes more, or the
-adapter cannot keep up (at most `LIMIT` bytes wait per stream), what is over is dropped uncopied and
-counted, and the console says how much it missed.
+out sooner, and the console shows output while it happens; it stops doing so when a fork or the exit
+comes (`before_fork`, `_before_exit`). Before a thread reports a stop, and at exit, what is pending is
+flushed and sent from that thread, so the console shows what the program printed before the stop ahead of
+it, and the last lines of a program that ends. The console is sent at most `RATE` bytes a second; when
+the program writes more, or the adapter cannot keep up (at most `LIMIT` bytes wait per stream), what is
+over is dropped uncopied and counted, and the console says how much it missed.
 """
 
+import atexit
 import contextlib
 import io
 import threading
@@ -60,14 +62,17 @@ _marks = []  # (stream, position): from here on the output is `stream`'s, which 
 _last = [None]
 _flushable = []
 _state = {"send": None, "notify": None, "allowance": RATE, "refilled": 0.0}
-_fork_guard = {"forking": float("-inf"), "flushing": False}
+_guard = {"forking": float("-inf"), "exiting": False}
 FORK_GUARD = 0.1
 """Seconds after a fork began during which the ticker flushes no stream (see `before_fork`)."""
-FORK_WAIT = 1.0
-"""Seconds a fork waits at most for the ticker's flush to end (a flush into a full pipe may not)."""
+FLUSH_WAIT = 1.0
+"""Seconds a fork or the exit waits at most for the ticker's flush to end (a full pipe may not let it)."""
 _NONE = object()
 _switching = threading.Lock()
 _sending = threading.Lock()
+_flushing = threading.Lock()
+"""Held by the ticker while it flushes a stream, and by a fork or the exit while they make sure it does
+not (`before_fork`, `_before_exit`)."""
 
 
 class _Stream:
@@ -285,7 +290,9 @@ def start(send, notify):
         ):
             _flushable.append(stream)
     ticker.add("output", _tick)
-    suspend.before_report.append(_before_stop)
+    suspend.before_report.append(_flush_and_send)
+    _guard["exiting"] = False
+    atexit.register(_before_exit)
     return missed
 
 
@@ -296,19 +303,35 @@ def before_fork():
     A flush holds the buffered stream's lock while it writes, with the GIL let go; a fork at that moment
     would give the child a stdout whose lock no thread of the child will ever release, and the child's
     first `print` would hang (a program that forks without threads of its own is safe unattached). So the
-    ticker starts no flush for `FORK_GUARD` seconds from here (it checks holding the GIL, which this thread
-    holds from here to the fork unless another hook blocks), and this waits, at most `FORK_WAIT`, for a
-    flush under way to end."""
-    _fork_guard["forking"] = time.monotonic()
-    deadline = _fork_guard["forking"] + FORK_WAIT
-    while _fork_guard["flushing"] and time.monotonic() < deadline:
-        time.sleep(0.0005)
+    ticker starts no flush for `FORK_GUARD` seconds from here, which covers the rest of the fork unless
+    another program's before-fork hook blocks that long, and this waits, at most `FLUSH_WAIT`, for a flush
+    under way to end."""
+    _guard["forking"] = time.monotonic()
+    _wait_for_flush()
     for stream in list(_streams):
         stream.flush_held()
 
 
-def _before_stop():
-    """A thread is about to report a stop: what the program printed before it goes to the console first."""
+def _before_exit():
+    """At exit (`atexit`, once the program's last non-daemon thread has ended): the ticker flushes no
+    stream from now on; this waits, at most `FLUSH_WAIT`, for a flush under way to end, then flushes the
+    streams itself and sends the console what the program wrote up to here.
+
+    The ticker is a daemon thread. Were it inside a flush when the interpreter finalizes, it would stop
+    for good where it next takes the GIL, still holding the stream's lock, and the interpreter's own
+    last flush of stdout would end the process with a fatal error instead of its exit status."""
+    _guard["exiting"] = True
+    _wait_for_flush()
+    _flush_and_send()
+
+
+def _wait_for_flush():
+    if _flushing.acquire(timeout=FLUSH_WAIT):
+        _flushing.release()
+
+
+def _flush_and_send():
+    """Before a thread reports a stop, and at exit: what the program printed goes to the console now."""
     for stream in list(_flushable):
         with contextlib.suppress(Exception):
             stream.flush()
@@ -323,15 +346,13 @@ def _flushes_safely(stream):
 
 def _tick():
     for stream in list(_flushable):
-        if time.monotonic() - _fork_guard["forking"] < FORK_GUARD:
-            break  # a thread is about to fork: no stream lock of ours may be held when it does
-        _fork_guard["flushing"] = True
-        try:
-            stream.flush()
-        except Exception:
-            _flushable.remove(stream)
-        finally:
-            _fork_guard["flushing"] = False
+        with _flushing:
+            if _guard["exiting"] or time.monotonic() - _guard["forking"] < FORK_GUARD:
+                break  # a fork or the exit is coming: no stream lock of ours may be held then
+            try:
+                stream.flush()
+            except Exception:
+                _flushable.remove(stream)
     _send_queued()
 
 
@@ -423,8 +444,9 @@ def stop():
     if _state["send"] is None:
         return
     ticker.remove("output")
+    atexit.unregister(_before_exit)
     with contextlib.suppress(ValueError):
-        suspend.before_report.remove(_before_stop)
+        suspend.before_report.remove(_flush_and_send)
     _send_queued()
     with _sending:
         _forget()
@@ -433,10 +455,11 @@ def stop():
 def release_after_fork():
     """In a forked child: put the child's streams back and drop what its parent had captured, without
     the lock a thread of the parent may have held."""
-    global _sending, _switching
+    global _sending, _switching, _flushing
     _sending = threading.Lock()
     _switching = threading.Lock()
-    _fork_guard["flushing"] = False
+    _flushing = threading.Lock()
+    atexit.unregister(_before_exit)
     _unhook(forked=True)
     _forget()
 
