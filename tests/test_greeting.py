@@ -14,7 +14,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from agent_harness import agent_gone, agent_threads, start_target
+from agent_harness import agent_gone, start_target
 from dapattach import cli, greeting, host
 from dapattach.attach.folder import PREFIX
 from dapattach.handlers import build_table
@@ -247,7 +247,8 @@ async def test_an_attach_refused_for_its_options_takes_the_early_request_back() 
             await client.initialize()
             answer = await client.request_raw("attach", {"processId": target.pid, "justMyCode": "yes"})
             assert answer["success"] is False and "justMyCode" in answer["message"]
-            assert agent_threads(target.pid) == []
+            # The agent closes its socket (which ends the detach) as the last thing its thread does.
+            await agent_gone(target.pid)
             assert _attach_folders(client.process.pid) == set()
             await target.expect(r"tick \d+")  # it runs on
             attach = asyncio.create_task(client.request("attach", {"processId": target.pid}))
@@ -320,7 +321,7 @@ async def test_a_log_folder_that_cannot_be_made_takes_the_early_request_back(tmp
         )
         assert await client.wait_exit() == 2
         assert any("cannot write logs to" in line for line in client.stderr_lines)
-        assert agent_threads(target.pid) == []
+        await agent_gone(target.pid)
         assert _attach_folders(client.process.pid) == set()
         await target.expect(r"tick \d+")  # it runs on
 
