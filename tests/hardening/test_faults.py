@@ -4,6 +4,7 @@ and the agent's own failures stay out of the target's code."""
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import socket
 import struct
@@ -82,6 +83,29 @@ async def test_killed_adapter_releases_a_target_stopped_at_a_breakpoint() -> Non
         assert time.monotonic() - killed < 1.0
         await client.close()
         assert await probe(target.pid) == baseline
+
+
+async def test_a_program_ends_on_time_while_its_adapter_reads_nothing() -> None:
+    """The adapter stops reading (stopped with SIGSTOP, as a hung host or a debugger on it would stop it)
+    while the program pours output to the console and then ends: the agent's last sends give up instead
+    of holding the exit, and the program's exit status is its own."""
+    async with start_target("pours_then_ends.py", stdin=True) as target:
+        client = await DapClient.start("stdio")
+        try:
+            await attach_session(client, target.pid)
+            os.kill(client.process.pid, signal.SIGSTOP)
+            try:
+                assert target.process.stdin is not None
+                target.process.stdin.write(b"go\n")
+                await target.process.stdin.drain()
+                await target.expect("^POURED$")
+                ended = time.monotonic()
+                assert await asyncio.wait_for(target.process.wait(), 10) == 0
+                assert time.monotonic() - ended < 3.0
+            finally:
+                os.kill(client.process.pid, signal.SIGCONT)
+        finally:
+            await client.close()
 
 
 async def test_editor_eof_on_stdio_detaches() -> None:

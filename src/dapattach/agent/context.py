@@ -6,12 +6,16 @@ The agent thread fills this in when the adapter has said welcome (`connect`) and
 
 from . import codeindex
 
+EXIT_SEND_WAIT = 0.5
+"""Seconds a message sent on the program's way out (`atexit`) waits at most for an adapter that reads
+nothing (stopped, or on a host that hangs): the program's exit is not the agent's to hold up."""
 options = {"justMyCode": True, "showReturnValue": False, "stopAll": True, "asyncioTasks": True}
 _link = {"send": None}
 
 
 def connect(send):
-    """`send(message) -> bool` writes one message to the adapter (safe from any thread)."""
+    """`send(message, timeout=None) -> bool` writes one message to the adapter (safe from any thread);
+    with a timeout it gives up after that many seconds."""
     _link["send"] = send
 
 
@@ -19,14 +23,15 @@ def disconnect():
     _link["send"] = None
 
 
-def send(message):
-    """Send one message to the adapter; False when there is none (detached, or the socket broke)."""
+def send(message, timeout=None):
+    """Send one message to the adapter; False when there is none (detached, or the socket broke), or
+    when it could not be sent within `timeout` seconds (given only on the program's way out)."""
     write = _link["send"]
-    return write is not None and write(message)
+    return write is not None and write(message, timeout)
 
 
-def emit(event, body):
-    send({"type": "event", "event": event, "body": body})
+def emit(event, body, timeout=None):
+    send({"type": "event", "event": event, "body": body}, timeout)
 
 
 def output(category, text, **extra):

@@ -220,17 +220,27 @@ class Agent:
             )
             channel.close()
 
-    def send(self, message):
-        """Send on the current channel; a `rehome` in progress makes this wait until it is done."""
-        with self._switching:
-            channel = self.channel
-            return channel is not None and channel.send(message)
+    def send(self, message, timeout=None):
+        """Send on the current channel; a `rehome` in progress makes this wait until it is done. With a
+        `timeout`, give up after that many seconds (see `wire.Channel._write`)."""
+        return self._on_channel(lambda channel, left: channel.send(message, left), timeout)
 
-    def send_output(self, category, encoding, payload):
+    def send_output(self, category, encoding, payload, timeout=None):
         """`send` for the program's output (`output.py`), which goes as raw bytes after a header."""
-        with self._switching:
+        return self._on_channel(
+            lambda channel, left: channel.send_output(category, encoding, payload, left), timeout
+        )
+
+    def _on_channel(self, write, timeout):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._switching.acquire(timeout=-1 if timeout is None else timeout):
+            return False  # a thread stuck in a send holds it: the adapter reads nothing
+        try:
             channel = self.channel
-            return channel is not None and channel.send_output(category, encoding, payload)
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            return channel is not None and write(channel, left)
+        finally:
+            self._switching.release()
 
     def _at_fork(self):
         """Both sides of an `os.fork()`: before it, in this process, the output streams write what they

@@ -249,8 +249,9 @@ def _switch_to(stream):
 
 
 def start(send, notify):
-    """Hook both streams. `send(category, encoding, payload)` delivers output, `notify(text)` a note for
-    the console. Returns the streams it cannot hook."""
+    """Hook both streams. `send(category, encoding, payload, timeout)` delivers output and
+    `notify(text, timeout)` a note for the console (`timeout`: see `_send_queued`). Returns the streams it
+    cannot hook."""
     if _state["send"] is not None:
         return []
     import sys
@@ -322,7 +323,7 @@ def _before_exit():
     last flush of stdout would end the process with a fatal error instead of its exit status."""
     _guard["exiting"] = True
     _wait_for_flush()
-    _flush_and_send()
+    _flush_and_send(timeout=context.EXIT_SEND_WAIT)
 
 
 def _wait_for_flush():
@@ -330,12 +331,13 @@ def _wait_for_flush():
         _flushing.release()
 
 
-def _flush_and_send():
-    """Before a thread reports a stop, and at exit: what the program printed goes to the console now."""
+def _flush_and_send(timeout=None):
+    """Before a thread reports a stop, and at exit: what the program printed goes to the console now
+    (at exit, only what can be sent within `timeout` seconds, see `context.EXIT_SEND_WAIT`)."""
     for stream in list(_flushable):
         with contextlib.suppress(Exception):
             stream.flush()
-    _send_queued()
+    _send_queued(timeout)
 
 
 def _flushes_safely(stream):
@@ -356,20 +358,27 @@ def _tick():
     _send_queued()
 
 
-def _send_queued():
-    with _sending:
+def _send_queued(timeout=None):
+    """Send what is pending. With a `timeout`, give up after that many seconds, on the lock (which the
+    ticker holds while it sends to an adapter that reads nothing) and on each message."""
+    if not _sending.acquire(timeout=-1 if timeout is None else timeout):
+        return
+    try:
         runs, dropped = _take(_allowance())
         send = _state["send"]
         for stream, data in runs:
             if send is not None:
-                send(stream.category, stream.encoding, data)
+                send(stream.category, stream.encoding, data, timeout)
         notify = _state["notify"]
         if dropped and notify is not None:
             notify(
                 f"dapattach: {dropped:,} bytes of the program's output are not shown here (more than the "
                 f"console is sent, {RATE // 2**20} MB a second, or more than it could take); the program's "
-                "own output is complete.\n"
+                "own output is complete.\n",
+                timeout,
             )
+    finally:
+        _sending.release()
 
 
 def _allowance():
@@ -470,8 +479,8 @@ def _capture_output(agent, arguments):
         stop()
         return {}
 
-    def notify(text):
-        context.output("console", text)
+    def notify(text, timeout=None):
+        context.emit("output", {"category": "console", "output": text}, timeout)
 
     missed = start(agent.send_output, notify)
     if missed:

@@ -18,6 +18,7 @@ import os
 import select
 import socket
 import threading
+import time
 from _operator import _compare_digest as compare_digest
 
 try:
@@ -29,6 +30,9 @@ PROTOCOL = 1
 MAX_LINE = 64 * 1024 * 1024
 QUIET = object()
 """What `receive` returns when nothing came within its timeout."""
+_DONT_WAIT = getattr(socket, "MSG_DONTWAIT", 0)
+"""A send that takes what the socket has room for and returns (Windows has no such flag: there, a send
+found writable may still wait for the rest)."""
 
 
 class Channel:
@@ -40,21 +44,14 @@ class Channel:
         self._buffer = b""
         self.broken = False
 
-    def send(self, message):
-        """Send one message; returns False when the adapter is gone."""
+    def send(self, message, timeout=None):
+        """Send one message; returns False when the adapter is gone. With a `timeout` (seconds), give up
+        when it cannot be sent within that time (`_write`)."""
         try:
             data = json.dumps(message, ensure_ascii=False, default=repr).encode("utf-8", "replace") + b"\n"
         except Exception:
             return False
-        with self._send_lock:
-            if self.broken:
-                return False
-            try:
-                self._sock.sendall(data)
-            except OSError:
-                self.broken = True
-                return False
-        return True
+        return self._write((data,), timeout)
 
     def fileno(self):
         return self._sock.fileno()
@@ -63,19 +60,46 @@ class Channel:
         """Whether a whole message is waiting in the buffer (`receive(0)` returns it without reading)."""
         return b"\n" in self._buffer
 
-    def send_output(self, category, encoding, payload):
+    def send_output(self, category, encoding, payload, timeout=None):
         """`{"type": "output", "category": ..., "encoding": ..., "size": N}` then the N bytes of `payload`."""
         header = {"type": "output", "category": category, "encoding": encoding, "size": len(payload)}
-        line = json.dumps(header).encode() + b"\n"
-        with self._send_lock:
+        return self._write((json.dumps(header).encode() + b"\n", payload), timeout)
+
+    def _write(self, pieces, timeout):
+        """Write `pieces` as one message. Without a timeout this waits as long as the adapter takes to read.
+
+        A timeout is for the program's way out (`atexit`): an adapter that reads nothing (stopped, or on
+        a host that hangs) must not hold the exit. Then the lock (which a thread stuck in a send holds) and
+        the socket are each waited for until the deadline at most; a message not sent by then marks the
+        channel broken, for what was sent of it would garble the stream, and later sends return at once.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._send_lock.acquire(timeout=-1 if timeout is None else timeout):
+            self.broken = True
+            return False
+        try:
             if self.broken:
                 return False
-            try:
-                self._sock.sendall(line)
-                self._sock.sendall(payload)
-            except OSError:
+            if deadline is None:
+                for piece in pieces:
+                    self._sock.sendall(piece)
+            elif not self._send_by(b"".join(pieces), deadline):
                 self.broken = True
                 return False
+        except OSError:
+            self.broken = True
+            return False
+        finally:
+            self._send_lock.release()
+        return True
+
+    def _send_by(self, data, deadline):
+        view = memoryview(data)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [self._sock], [], left)[1]:
+                return False
+            view = view[self._sock.send(view, _DONT_WAIT) :]
         return True
 
     def receive(self, timeout=None):
