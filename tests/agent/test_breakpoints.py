@@ -155,6 +155,21 @@ async def test_logpoints_print_without_stopping(jobs: tuple[Target, AgentLink]) 
     assert link.events.empty() or all(event != "stopped" for event, _ in [link.events.get_nowait()])
 
 
+async def test_a_log_line_shows_before_the_stop_that_follows_it(jobs: tuple[Target, AgentLink]) -> None:
+    """Log messages wait for the agent's ticker to send them; a thread that stops sends them first."""
+    target, link = jobs
+    await set_lines(
+        link, {"line": line_of("fact-test"), "logMessage": "fact of {n}"}, {"line": line_of("fact-recurse")}
+    )
+    await run_job(link, "job_recursion")
+    seen: list[tuple[str, dict]] = []
+    await next_event(link, "stopped", seen)
+    assert [body["output"] for event, body in seen if event == "output"] == ["fact of 4\n"]
+    await set_lines(link)
+    await resume(link)
+    await target.expect(r"^fact 24$")
+
+
 async def test_breakpoint_in_a_module_imported_later(jobs: tuple[Target, AgentLink]) -> None:
     target, link = jobs
     placed = await set_lines(link, {"line": line_of("later-greet", LATER)}, path=LATER)

@@ -108,6 +108,33 @@ async def test_a_program_ends_on_time_while_its_adapter_reads_nothing() -> None:
             await client.close()
 
 
+async def test_a_hot_logpoint_never_holds_the_program_while_its_adapter_reads_nothing() -> None:
+    """A logpoint on a line the program runs as fast as it can, and an adapter that stops reading: the
+    program's loop goes on (what the console cannot take is dropped), and once the adapter reads again the
+    console says how many messages it missed."""
+    path = TARGETS / "hot_logpoint.py"
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if text.endswith("# HOT-LINE"))
+    async with start_target("hot_logpoint.py") as target:
+        client = await DapClient.start("stdio")
+        try:
+            await attach_session(client, target.pid)
+            await client.request(
+                "setBreakpoints",
+                {"source": {"path": str(path)}, "breakpoints": [{"line": line, "logMessage": "n={number}"}]},
+            )
+            await client.wait_event("output", lambda e: e["body"]["output"].startswith("n="))
+            os.kill(client.process.pid, signal.SIGSTOP)
+            try:
+                target.drain()
+                for _ in range(10):  # 200,000 messages: far more than the socket and the queue hold
+                    await target.expect(r"^done \d+$")
+            finally:
+                os.kill(client.process.pid, signal.SIGCONT)
+            await client.wait_event("output", lambda e: "log messages are not shown" in e["body"]["output"])
+        finally:
+            await client.close()
+
+
 async def test_editor_eof_on_stdio_detaches() -> None:
     async with start_target("showcase.py") as target:
         baseline = await probe(target.pid)

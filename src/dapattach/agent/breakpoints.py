@@ -22,7 +22,7 @@ import re
 import sys
 import threading
 
-from . import codeindex, context, suspend, values
+from . import codeindex, console, context, suspend, values
 from . import monitor as monitoring
 from .commands import RequestError, command
 from .monitor import E, monitor
@@ -73,7 +73,7 @@ class Breakpoint:
                 raise
             except BaseException as error:
                 text = self.texts.get("condition")
-                context.output(
+                console.say(
                     "stderr",
                     f"dapattach: {self.describe(line)}: condition {text!r} raised "
                     f"{values.describe_error(error)}; stopped here\n",
@@ -101,12 +101,12 @@ class Breakpoint:
             except BaseException as error:
                 problem = values.describe_error(error)
                 pieces.append(f"<{problem}>")
-                context.output(
+                console.say(
                     "stderr",
                     f"dapattach: log message of {self.describe(line)}: {{{text}}} raised {problem}\n",
                 )
         extra = {"line": line, "source": self.source} if self.source else {}
-        context.output("console", "".join(pieces) + "\n", **extra)
+        console.say("console", "".join(pieces) + "\n", **extra)
 
 
 def _compile(text, what):

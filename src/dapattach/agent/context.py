@@ -31,7 +31,7 @@ def send(message, timeout=None):
 
 
 def emit(event, body, timeout=None):
-    send({"type": "event", "event": event, "body": body}, timeout)
+    return send({"type": "event", "event": event, "body": body}, timeout)
 
 
 def output(category, text, **extra):

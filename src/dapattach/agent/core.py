@@ -20,6 +20,7 @@ from . import (
     breakpoints,
     calltargets,
     completions,
+    console,
     context,
     evaluation,
     exceptions,
@@ -266,6 +267,7 @@ class Agent:
             jobs.jobs.forget_after_fork()
             monitor.release_after_fork()
             ticker.forget_after_fork()
+            console.forget_after_fork()
             output.release_after_fork()
             modules.release()
             if self.channel is not None:
@@ -421,6 +423,7 @@ class Agent:
                 threading._threading_atexits.remove(self._leave)
         if wait:
             _wait_until_left(released, self._starter)
+        console.release()
         context.disconnect()
         exits.forget()
         monitor.release()
