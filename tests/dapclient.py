@@ -16,7 +16,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ LISTENING = re.compile(r"dapattach: listening on (?P<host>\S+):(?P<port>\d+)$")
 TIMEOUT = 15.0
 
 type Message = dict[str, Any]
+type Dial = Callable[[int, str, int], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
 
 BREAKPOINT_COMMANDS = ("setBreakpoints", "setFunctionBreakpoints", "setExceptionBreakpoints")
 
@@ -141,10 +142,12 @@ class DapClient:
         python: str = sys.executable,
         env: dict[str, str] | None = None,
         prefix: Sequence[str] = (),
+        dial: Dial | None = None,
     ) -> DapClient:
         """Start the adapter (on `python`, with `env` added to the environment, after the command `prefix`
         such as one that enters namespaces) over `stdio`, `tcp` (`--listen 127.0.0.1:0`) or `unix:PATH`
-        (`--listen unix:PATH`), and connect."""
+        (`--listen unix:PATH`), and connect (over TCP with `dial(adapter_pid, host, port)` if given: an
+        adapter in a network namespace of its own is reached from there)."""
         checker()  # a missing schema fails here, in the test, rather than in the reader task
         command = [*prefix, python, "-m", "dapattach", *options]
         if transport == "tcp":
@@ -168,6 +171,9 @@ class DapClient:
         elif transport.startswith("unix:"):
             await client.wait_stderr(lambda line: line == f"dapattach: listening on {transport}")
             client.attach_streams(*await asyncio.open_unix_connection(transport[5:]))
+        elif dial is not None:
+            client.address = await client.listening_address()
+            client.attach_streams(*await dial(process.pid, *client.address))
         else:
             client.address = await client.listening_address()
             await client.connect_tcp(*client.address)

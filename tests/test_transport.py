@@ -3,7 +3,9 @@
 
 import asyncio
 import json
+import os
 import re
+import shutil
 import socket
 import stat
 import subprocess
@@ -13,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from agent_harness import Target, start_target
+from agent_harness import TARGETS, Target, start_target
 from dapattach.transport import TransportError, UnixAddress, is_loopback, parse_address, parse_listen
 from dapclient import ROOT, DapClient
 from handlers.conftest import attach_session
@@ -120,6 +122,11 @@ async def test_the_allow_options_need_a_network_transport() -> None:
     assert code == 2 and "apply to --listen and --connect only" in stderr
     code, stderr = await adapter_exit("--listen", "0", "--allow-user", "no-such-user")
     assert code == 2 and "--allow-user no-such-user: there is no such user on this system" in stderr
+
+
+async def test_a_peer_timeout_under_a_second_is_refused() -> None:
+    code, stderr = await adapter_exit("--listen", "0", "--peer-timeout", "0.2")
+    assert code == 2 and "--peer-timeout must be at least 1 second" in stderr
 
 
 async def as_user_client(
@@ -282,3 +289,68 @@ async def test_connect_talks_only_to_a_listener_of_a_served_user(allowed: bool) 
         if listener.returncode is None:
             listener.kill()
         await listener.wait()
+
+
+SHOWCASE_TICK = next(
+    number
+    for number, text in enumerate((TARGETS / "showcase.py").read_text().splitlines(), 1)
+    if 'say(f"tick {count}"' in text
+)
+OWN_NETWORK = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+"""A command prefix: run in a network namespace of its own, with only its loopback, up."""
+
+
+async def dial_into_its_network(
+    pid: int, host: str, port: int
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect to `host:port` in the network namespace of process `pid`: a socket belongs to the namespace
+    of the thread that made it, and only that worker thread enters the other one for the moment."""
+
+    def connect() -> socket.socket:
+        own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        theirs = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+        try:
+            os.setns(theirs, os.CLONE_NEWNET)
+            try:
+                return socket.create_connection((host, port), timeout=10)
+            finally:
+                os.setns(own, os.CLONE_NEWNET)
+        finally:
+            os.close(own)
+            os.close(theirs)
+
+    sock = await asyncio.to_thread(connect)
+    sock.setblocking(False)
+    return await asyncio.open_connection(sock=sock)
+
+
+@needs_root
+@pytest.mark.skipif(
+    shutil.which("ip") is None or shutil.which("unshare") is None, reason="needs ip and unshare"
+)
+@pytest.mark.direct_only(
+    "the adapter has a network of its own, where a TCP channel from the target cannot reach"
+)
+async def test_a_client_that_stops_answering_is_let_go_and_the_target_runs_on(showcase: Target) -> None:
+    """The editor's machine vanishes (asleep, off the network) while the target is stopped at a
+    breakpoint: no reset ever comes, yet after about `--peer-timeout` seconds the adapter takes the client
+    for gone, detaches, and the target runs on. Its loopback taken down, the adapter's namespace drops
+    every packet of the connection, as a network that has gone does."""
+    adapter = await DapClient.start(
+        "tcp", "--peer-timeout", "2", prefix=OWN_NETWORK, dial=dial_into_its_network
+    )
+    try:
+        await attach_session(adapter, showcase.pid)
+        source = {"path": str(TARGETS / "showcase.py")}
+        await adapter.request("setBreakpoints", {"source": source, "breakpoints": [{"line": SHOWCASE_TICK}]})
+        await adapter.wait_event("stopped")
+        showcase.drain()
+        network = ["nsenter", "-t", str(adapter.process.pid), "-n"]
+        subprocess.run([*network, "ip", "link", "set", "lo", "down"], check=True)
+        await showcase.expect(r"^tick \d+$", timeout=30)
+        said = await adapter.wait_stderr(lambda line: "the client stopped answering" in line)
+        assert "is detached and runs on" in said
+        assert await adapter.close() == 0
+        assert not [line for line in adapter.stderr_lines if "Traceback" in line], adapter.stderr_lines
+    finally:
+        await adapter.close()

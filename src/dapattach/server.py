@@ -37,6 +37,7 @@ class ServerOptions:
     allow_token: bool = False
     log_dir: Path | None = None
     log_level: str = "info"
+    peer_timeout: float = transport.PEER_TIMEOUT
 
 
 def parse_args(argv: list[str]) -> ServerOptions:
@@ -81,7 +82,18 @@ def parse_args(argv: list[str]) -> ServerOptions:
         choices=LOG_LEVELS,
         help="level of the log file in --log-dir (stderr shows warnings and errors); default: info",
     )
+    parser.add_argument(
+        "--peer-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=transport.PEER_TIMEOUT,
+        help="with --listen HOST:PORT or --connect: a client that stops answering (its machine asleep, "
+        "its network gone) is taken for gone after about this long, and the target it attached to runs "
+        f"on; default: {transport.PEER_TIMEOUT:g}",
+    )
     args = parser.parse_args(argv)
+    if args.peer_timeout < 1:
+        parser.error("--peer-timeout must be at least 1 second")
     if (args.allow_user or args.allow_token) and args.listen is None and args.connect is None:
         parser.error("--allow-user and --allow-token apply to --listen and --connect only")
     if args.allow_token and args.listen is None:
@@ -109,9 +121,11 @@ async def serve(
     if main_task is not None and sys.platform != "win32":  # Windows' event loops take no signal handlers
         loop.add_signal_handler(signal.SIGTERM, main_task.cancel)
     if args.listen is not None:
-        await transport.serve_listen(transport.parse_listen(args.listen), access, run_session)
+        address = transport.parse_listen(args.listen)
+        await transport.serve_listen(address, access, run_session, peer_timeout=args.peer_timeout)
     elif args.connect is not None:
-        await transport.serve_connect(*transport.parse_address(args.connect), access, run_session)
+        address = transport.parse_address(args.connect)
+        await transport.serve_connect(*address, access, run_session, peer_timeout=args.peer_timeout)
     else:
         await transport.serve_stdio(run_session)
 

@@ -269,7 +269,13 @@ class Session:
                 while not self._ending and self._receive_next():
                     pass
                 await self.connection.drain()
-        except ConnectionError as error:
+        except TimeoutError:
+            log.warning(
+                "%s: the client stopped answering (see --peer-timeout), so it is taken for gone and the "
+                "session ends: what it attached to is detached and runs on",
+                self.label,
+            )
+        except OSError as error:
             log.info("connection lost: %s", error)
 
     def _receive_eof(self) -> None:
@@ -406,7 +412,7 @@ class Session:
             if not future.done():
                 future.cancel()
         await self.run_cleanups(types.DisconnectArguments())
-        with contextlib.suppress(ConnectionError):
+        with contextlib.suppress(OSError):  # reset, or a client that stopped answering
             await self.connection.drain()
         self._closed = True
         self.connection.close()

@@ -34,6 +34,8 @@ class UnixAddress:
 
 
 READ_SIZE = 256 * 1024
+PEER_TIMEOUT = 30.0
+"""Seconds after which a TCP client that stopped answering counts as gone (`--peer-timeout`)."""
 
 
 class TransportError(Exception):
@@ -43,12 +45,15 @@ class TransportError(Exception):
 class StreamConnection:
     """A `Connection` over an asyncio stream pair (TCP)."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer_timeout: float = PEER_TIMEOUT
+    ) -> None:
         self.reader = reader
         self.writer = writer
         sock = writer.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            notice_silent_peer(sock, peer_timeout)
 
     async def read(self) -> bytes:
         return await self.reader.read(READ_SIZE)
@@ -62,6 +67,34 @@ class StreamConnection:
 
     def close(self) -> None:
         self.writer.close()
+
+
+def notice_silent_peer(sock: socket.socket, seconds: float) -> None:
+    """Make a TCP connection fail once its peer has not answered for about `seconds`.
+
+    A client whose machine went to sleep or lost its network sends nothing more, not even a reset: without
+    this, reading waits forever, the session never ends, and a target stopped at a breakpoint stays
+    stopped. Keep-alive probes start after a third of `seconds` of silence, and the kernel gives up on
+    data or probes left unanswered for `seconds` (TCP_USER_TIMEOUT, Linux); the read then fails and the
+    session ends as if the client had closed it (the target is detached and runs on). Where an option is
+    missing (another system's names), the ones there are still apply.
+    """
+    whole = max(1, round(seconds))
+    options = (
+        (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
+        (
+            socket.IPPROTO_TCP,
+            getattr(socket, "TCP_KEEPIDLE", getattr(socket, "TCP_KEEPALIVE", None)),
+            whole // 3,
+        ),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPINTVL", None), max(1, whole // 6)),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPCNT", None), 3),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_USER_TIMEOUT", None), whole * 1000),
+    )
+    for level, option, value in options:
+        if option is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(level, option, max(1, value))
 
 
 class _WriteFlow(asyncio.Protocol):
@@ -205,9 +238,14 @@ def is_loopback(host: str) -> bool:
 
 
 async def serve_listen(
-    address: tuple[str, int] | UnixAddress, access: Access, run_session: RunSession
+    address: tuple[str, int] | UnixAddress,
+    access: Access,
+    run_session: RunSession,
+    *,
+    peer_timeout: float = PEER_TIMEOUT,
 ) -> None:
-    """Accept clients forever (until cancelled), one session per connection, each checked by `access`."""
+    """Accept clients forever (until cancelled), one session per connection, each checked by `access`; a
+    TCP client silent for `peer_timeout` seconds counts as gone (`notice_silent_peer`)."""
     if not isinstance(address, UnixAddress) and not is_loopback(address[0]) and access.token is None:
         raise TransportError(
             f"not listening on {address[0]}: peers on other hosts cannot be identified, so a non-loopback "
@@ -219,7 +257,7 @@ async def serve_listen(
         peer = peers.peer_of(writer.get_extra_info("socket"))
         log.info("client connected from %s", peer)
         try:
-            await run_session(StreamConnection(reader, writer), access.gate(peer))
+            await run_session(StreamConnection(reader, writer, peer_timeout), access.gate(peer))
         except Exception:
             log.exception("session with %s failed", peer)
         log.info("client %s done", peer.address)
@@ -292,7 +330,9 @@ def _remove_stale_socket(path: str) -> None:
     raise TransportError(f"cannot listen on unix:{path}: another program is listening there")
 
 
-async def serve_connect(host: str, port: int, access: Access, run_session: RunSession) -> None:
+async def serve_connect(
+    host: str, port: int, access: Access, run_session: RunSession, *, peer_timeout: float = PEER_TIMEOUT
+) -> None:
     """Dial a client that listens (e.g. an editor waiting for the adapter) and run one session.
 
     On loopback, the program listening there must run as one of the users `access` serves: any local user
@@ -315,4 +355,4 @@ async def serve_connect(host: str, port: int, access: Access, run_session: RunSe
         )
     if not is_loopback(host):
         log.warning("connected to %s:%d: its user cannot be checked; it will be served as you", host, port)
-    await run_session(StreamConnection(reader, writer), None)
+    await run_session(StreamConnection(reader, writer, peer_timeout), None)
