@@ -184,7 +184,10 @@ async def test_a_forked_child_writes_without_the_hook(chatty, request: pytest.Fi
     await link.detach()
 
 
-async def test_a_program_ends_with_its_own_status_when_its_stdout_is_flushed_at_exit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("python", [PY314, pytest.param(PY315, marks=needs_315)], ids=["3.14", "3.15"])
+async def test_a_program_ends_with_its_own_status_when_its_stdout_is_flushed_at_exit(
+    tmp_path: Path, python: str | None
+) -> None:
     """The program prints at exit into a full pipe and ends: its exit status is its own (0), not the
     interpreter's fatal error at a last flush whose lock the agent's thread, frozen by the exit in the
     middle of a flush of its own, would never give back; and its line reaches its stdout."""
@@ -192,7 +195,9 @@ async def test_a_program_ends_with_its_own_status_when_its_stdout_is_flushed_at_
     os.mkfifo(fifo)
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        async with start_target("flushed_at_exit.py", str(fifo), env={"PYTHONUNBUFFERED": ""}) as target:
+        assert python is not None
+        env = {"PYTHONUNBUFFERED": ""}
+        async with start_target("flushed_at_exit.py", str(fifo), python=python, env=env) as target:
             link = await capture(target)
             await go(link, "leave")
             await target.expect("^AT EXIT$")
