@@ -171,7 +171,9 @@ async def _switch_to_live(session: Session, attached: Attached) -> dict[str, Any
     }
 
 
-def _loop_breakpoints(target: Target, which: Literal["none", "cold", "false-condition"]) -> Breakpoints:
+def _loop_breakpoints(
+    target: Target, which: Literal["none", "cold", "false-condition", "logpoint"]
+) -> Breakpoints:
     match which:
         case "none":
             return {}
@@ -179,11 +181,13 @@ def _loop_breakpoints(target: Target, which: Literal["none", "cold", "false-cond
             return {target.path: [{"line": marker_line("loop.py", "cold-line")}]}
         case "false-condition":
             return {target.path: [{"line": marker_line("loop.py", "hot-line"), "condition": "i < 0"}]}
+        case "logpoint":
+            return {target.path: [{"line": marker_line("loop.py", "hot-line"), "logMessage": "i={i}"}]}
 
 
 def _loop_scenario(
     key: str,
-    which: Literal["none", "cold", "false-condition", "floor"],
+    which: Literal["none", "cold", "false-condition", "floor", "logpoint"],
     detach_first: bool = False,
 ) -> Runner:
     """Speed of the hot function in one process before and after the debugger came (or, for the bare
@@ -192,7 +196,7 @@ def _loop_scenario(
     same calls' time, and is never attached. The slowdown is the target's speed relative to its twin
     before ÷ the same after: the spread between processes and what other programs do to the machine
     meanwhile fall on both alike and cancel out."""
-    quick = which in ("false-condition", "floor")
+    quick = which in ("false-condition", "floor", "logpoint")
 
     async def run(cfg: Config, debugger: Debugger | None) -> dict[str, Sample]:
         call_ms = cfg.quick_call_ms if quick else cfg.hot_call_ms
@@ -688,5 +692,11 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         True,
         _printer_scenario("j-work", "unbuffered", work=1000, lines=PRINTER_LINES // PRINTER_WINDOWS),
+    ),
+    Scenario(
+        "k",
+        _loop_rows("k", "k. hot line, logpoint (the console takes what it can)", 0, ""),
+        True,
+        _loop_scenario("k", "logpoint"),
     ),
 )
