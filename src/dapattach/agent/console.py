@@ -8,7 +8,7 @@ queue, which the ticker thread (`ticker.py`) sends from, at most `BATCH` message
 messages wait, later ones are dropped and counted, and the console is told how many it missed.
 
 Messages go out ahead of a stop being reported (so a log line printed before a breakpoint shows before
-it), on detach, and at exit (waiting for the adapter no longer than `context.EXIT_SEND_WAIT`). Where the
+it), on detach, and at exit (waiting for the adapter no longer than `context.exit_wait()` allows). Where the
 ticker cannot run (an isolated sub-interpreter refuses daemon threads), `say` sends at once, as before.
 """
 
@@ -88,7 +88,7 @@ def _tick():
 
 
 def _at_exit():
-    _send_waiting(timeout=context.EXIT_SEND_WAIT)
+    _send_waiting(timeout=context.exit_wait())
 
 
 def release():

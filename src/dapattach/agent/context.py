@@ -4,11 +4,14 @@ The agent thread fills this in when the adapter has said welcome (`connect`) and
 (`disconnect`); features read it, so none of them needs the agent object or another feature.
 """
 
+import time
+
 from . import codeindex
 
 EXIT_SEND_WAIT = 0.5
-"""Seconds a message sent on the program's way out (`atexit`) waits at most for an adapter that reads
-nothing (stopped, or on a host that hangs): the program's exit is not the agent's to hold up."""
+"""Seconds the messages sent on the program's way out (`atexit`), all together, wait at most for an adapter
+that reads nothing (stopped, or on a host that hangs): the program's exit is not the agent's to hold up."""
+_exit = {"deadline": None}
 options = {"justMyCode": True, "showReturnValue": False, "stopAll": True, "asyncioTasks": True}
 _link = {"send": None}
 
@@ -28,6 +31,13 @@ def send(message, timeout=None):
     when it could not be sent within `timeout` seconds (given only on the program's way out)."""
     write = _link["send"]
     return write is not None and write(message, timeout)
+
+
+def exit_wait():
+    """Seconds left for the sends of the program's way out: the first call starts `EXIT_SEND_WAIT`."""
+    if _exit["deadline"] is None:
+        _exit["deadline"] = time.monotonic() + EXIT_SEND_WAIT
+    return max(0.0, _exit["deadline"] - time.monotonic())
 
 
 def emit(event, body, timeout=None):

@@ -323,7 +323,7 @@ def _before_exit():
     last flush of stdout would end the process with a fatal error instead of its exit status."""
     _guard["exiting"] = True
     _wait_for_flush()
-    _flush_and_send(timeout=context.EXIT_SEND_WAIT)
+    _flush_and_send(timeout=context.exit_wait())
 
 
 def _wait_for_flush():
@@ -333,7 +333,7 @@ def _wait_for_flush():
 
 def _flush_and_send(timeout=None):
     """Before a thread reports a stop, and at exit: what the program printed goes to the console now
-    (at exit, only what can be sent within `timeout` seconds, see `context.EXIT_SEND_WAIT`)."""
+    (at exit, only what can be sent within `timeout` seconds, see `context.exit_wait`)."""
     for stream in list(_flushable):
         with contextlib.suppress(Exception):
             stream.flush()

@@ -95,9 +95,9 @@ class Channel:
 
     def _send_by(self, data, deadline):
         view = memoryview(data)
-        while view:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([], [self._sock], [], left)[1]:
+        while view:  # past the deadline, a socket with room still takes what fits (select polls)
+            left = max(0.0, deadline - time.monotonic())
+            if not select.select([], [self._sock], [], left)[1]:
                 return False
             view = view[self._sock.send(view, _DONT_WAIT) :]
         return True
