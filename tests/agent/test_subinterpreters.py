@@ -122,6 +122,19 @@ async def test_a_pool_workers_function_stops_at_a_breakpoint_in_its_sub_interpre
 
 
 @DIRECT_ONLY
+async def test_a_logpoint_in_a_sub_interpreter_reaches_the_console(pool: Target) -> None:
+    """A sub-interpreter's agent has no ticker to queue log messages for: it sends them at once."""
+    async with attached(pool) as link:
+        logpoint = {"line": WORK_LINE, "logMessage": "work({number})"}
+        await link.request("setBreakpoints", {"source": {"path": str(POOL)}, "breakpoints": [logpoint]})
+        await command(pool, "7")
+        output = await link.wait_for_event("output", 10)
+        assert output["output"] == "work(7)\n"
+        await pool.expect(r"^result 7 -> 15 in interpreter \d+$")
+        await link.request("setBreakpoints", {"source": {"path": str(POOL)}, "breakpoints": []})
+
+
+@DIRECT_ONLY
 async def test_an_interpreter_made_after_the_attach_gets_the_agent_and_detach_leaves_none_anywhere(
     pool: Target,
 ) -> None:

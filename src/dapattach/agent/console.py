@@ -8,8 +8,9 @@ queue, which the ticker thread (`ticker.py`) sends from, at most `BATCH` message
 messages wait, later ones are dropped and counted, and the console is told how many it missed.
 
 Messages go out ahead of a stop being reported (so a log line printed before a breakpoint shows before
-it), on detach, and at exit (waiting for the adapter no longer than `context.exit_wait()` allows). Where the
-ticker cannot run (an isolated sub-interpreter refuses daemon threads), `say` sends at once, as before.
+it), on detach, and at exit (waiting for the adapter no longer than `context.exit_wait()` allows). In a
+sub-interpreter, whose agent has no ticker (a thread of ours left running there would make closing the
+interpreter fail), `say` sends at once, as before.
 """
 
 import _thread
@@ -46,8 +47,8 @@ def say(category, text, **extra):
 def _start():
     with _starting:
         if not _state["started"]:
-            if not _thread.daemon_threads_allowed():
-                return False
+            if not _thread._is_main_interpreter():
+                return False  # a sub-interpreter must be left with no thread of ours when it is closed
             ticker.add("console", _tick)
             suspend.before_report.append(_send_waiting)
             atexit.register(_at_exit)
