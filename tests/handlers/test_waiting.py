@@ -5,6 +5,8 @@ moment the target runs Python code: for an idle server, when its next request ar
 """
 
 import asyncio
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -145,6 +147,31 @@ async def test_agent_comes_in_through_a_worker_while_main_sleeps(adapter: DapCli
         trace = await adapter.request("stackTrace", {"threadId": stopped["body"]["threadId"]})
         assert trace["stackFrames"][0]["name"] == "crunch"
         await adapter.request("continue", {"threadId": stopped["body"]["threadId"]})
+
+
+async def test_a_stopped_target_is_said_to_be_stopped_and_the_agent_comes_when_it_is_continued(
+    adapter: DapClient,
+) -> None:
+    """SIGSTOP (Ctrl-Z, a tracer) holds every thread: the user is told that, and how to continue it."""
+    async with start_target("showcase.py") as target:
+        os.kill(target.pid, signal.SIGSTOP)
+        try:
+            await attach_session(adapter, target.pid, agent=False)
+            waiting = await adapter.wait_event("output", lambda e: e["body"]["category"] == "important")
+            text = waiting["body"]["output"]
+            assert (
+                f"Process {target.pid} has not run Python code since the attach request: it is stopped"
+                in text
+            )
+            assert f"kill -CONT {target.pid}" in text
+            names = [thread["name"] for thread in (await adapter.request("threads"))["threads"]]
+            assert "ticker (snapshot)" in names
+        finally:
+            os.kill(target.pid, signal.SIGCONT)
+        await adapter.wait_event(
+            "output", lambda e: f"Attached to process {target.pid} " in e["body"]["output"]
+        )
+        assert "ticker" in [thread["name"] for thread in (await adapter.request("threads"))["threads"]]
 
 
 async def test_a_timeout_gives_up_waiting_and_says_how_long(adapter: DapClient) -> None:

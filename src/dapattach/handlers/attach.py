@@ -15,7 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from dapattach import logs
+from dapattach import logs, procfs
 from dapattach.attach.attempt import abandon
 from dapattach.attach.checks import AttachError
 from dapattach.attach.invitation import Invitation
@@ -156,14 +156,20 @@ async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Pr
     if not debuggee.waiting:
         return  # the agent came (or waiting ended) while the snapshot was read: `arrived` said so
     who = debuggee.describe()
+    why = f"its threads are blocked ({where})"
+    if _stopped(debuggee.pid):
+        why = (
+            f"it is stopped ({where}), by SIGSTOP, Ctrl-Z or a debugger such as gdb holding it, and runs on "
+            f"when continued (kill -CONT {debuggee.pid}, fg, or that debugger's continue)"
+        )
     session.send_event(
         "output",
         {
             "category": "important",
-            "output": f"{who[:1].upper()}{who[1:]} has not run Python code since the attach request: its "
-            f"threads are blocked ({where}). dapattach waits for it: threads and stacks are a snapshot read "
-            "from outside until then, and breakpoints are applied the moment it runs (for an idle server, "
-            "when its next request comes in). Disconnect to give up.\n",
+            "output": f"{who[:1].upper()}{who[1:]} has not run Python code since the attach request: {why}. "
+            "dapattach waits for it: threads and stacks are a snapshot read from outside until then, and "
+            "breakpoints are applied the moment it runs (for an idle server, when its next request comes "
+            "in). Disconnect to give up.\n",
         },
     )
     progress.update(
@@ -201,6 +207,16 @@ def debuggee_giving_up(debuggee: Debuggee) -> Callable[[], Awaitable[None]]:
         await debuggee.give_up()
 
     return give_up
+
+
+def _stopped(pid: int) -> bool:
+    """Whether the kernel holds the process stopped (state T, or t under a tracer), on Linux."""
+    if sys.platform != "linux":
+        return False
+    try:
+        return procfs.stat_fields(pid)[0] in (b"T", b"t")
+    except OSError, IndexError:
+        return False
 
 
 async def _where_blocked(debuggee: Debuggee) -> str:
