@@ -29,6 +29,7 @@ from dapattach.attach.driver import HandOverDriver
 from dapattach.attach.invitation import Invitation
 from dapattach.attach.link import AgentError, AgentGone, AgentLink
 from dapattach.breakpoint_book import BREAKPOINT_COMMANDS, BreakpointBook
+from dapattach.held import held
 from dapattach.options import AttachOptions
 from dapattach.pathmap import PathMapper
 from dapattach.processes import NoSuchProcess, describe_process
@@ -50,6 +51,9 @@ PICKUP_GRACE = 0.015
 """A busy main thread starts the bootstrap within a millisecond, one in `sleep(0.01)` steps within 10 ms;
 one that has not after this is blocked, and `attach` is answered from a snapshot at once (the editor is
 switched to the agent when it is in)."""
+HELD_CHECK = 1.0
+"""Seconds an agent's answer may take before the adapter looks whether the kernel holds the process
+(stopped, traced, frozen: `held.py`), to tell the user why nothing comes."""
 ARRIVAL_GRACE = 2.0
 """Once a thread runs the bootstrap the agent says hello within 5-10 ms (longer on a loaded machine), or
 its bootstrap refuses; one displaced by another attach at the same moment is asked again first."""
@@ -101,6 +105,7 @@ class Debuggee:
         self._parent_task: asyncio.Task[None] | None = None
         self._image: tuple[int, int] | None = None
         self._reattaching = False
+        self._said_held = False
 
     @property
     def link(self) -> AgentLink | None:
@@ -230,15 +235,30 @@ class Debuggee:
         return await self.request(command, arguments)
 
     async def _ask_agent(self, answer: Awaitable[Body]) -> Body:
-        """The agent's answer to a request already sent; a failure becomes a `RequestError`."""
+        """The agent's answer to a request already sent; a failure becomes a `RequestError`. An answer
+        that takes long makes the adapter look whether the kernel holds the process (`_say_if_held`)."""
+        check = asyncio.get_running_loop().call_later(HELD_CHECK, self._say_if_held)
         try:
-            return await answer
+            body = await answer
+            self._said_held = False
+            return body
         except AgentGone:
             raise RequestError(
                 f"Process {self.pid} is no longer attached (it exited or the agent was stopped)."
             ) from None
         except AgentError as error:
             raise RequestError(str(error)) from None
+        finally:
+            check.cancel()
+
+    def _say_if_held(self) -> None:
+        """Once a stall begins: if the process is stopped or frozen, the user is told why requests wait
+        and what lets it go on (the requests are not failed: each is answered when it runs again)."""
+        why = None if self._said_held else held(self.pid)
+        if why is not None:
+            self._said_held = True
+            text = f"Process {self.pid} cannot answer: {why}. Requests wait until then.\n"
+            self._send_event("output", {"category": "important", "output": text})
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(work, name=f"debuggee-{self.pid}")

@@ -15,12 +15,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from dapattach import logs, procfs
+from dapattach import logs
 from dapattach.attach.attempt import abandon
 from dapattach.attach.checks import AttachError
 from dapattach.attach.invitation import Invitation
 from dapattach.debuggee import Debuggee, EndedEarly
 from dapattach.handlers import lifecycle, subprocesses, target
+from dapattach.held import held
 from dapattach.options import OptionsError, parse_attach_options
 from dapattach.protocol import types
 from dapattach.session import Cleanup, HandlerTable, RequestContext, RequestError, Session
@@ -156,12 +157,7 @@ async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Pr
     if not debuggee.waiting:
         return  # the agent came (or waiting ended) while the snapshot was read: `arrived` said so
     who = debuggee.describe()
-    why = f"its threads are blocked ({where})"
-    if _stopped(debuggee.pid):
-        why = (
-            f"it is stopped ({where}), by SIGSTOP, Ctrl-Z or a debugger such as gdb holding it, and runs on "
-            f"when continued (kill -CONT {debuggee.pid}, fg, or that debugger's continue)"
-        )
+    why = held(debuggee.pid) or f"its threads are blocked ({where})"
     session.send_event(
         "output",
         {
@@ -207,16 +203,6 @@ def debuggee_giving_up(debuggee: Debuggee) -> Callable[[], Awaitable[None]]:
         await debuggee.give_up()
 
     return give_up
-
-
-def _stopped(pid: int) -> bool:
-    """Whether the kernel holds the process stopped (state T, or t under a tracer), on Linux."""
-    if sys.platform != "linux":
-        return False
-    try:
-        return procfs.stat_fields(pid)[0] in (b"T", b"t")
-    except OSError, IndexError:
-        return False
 
 
 async def _where_blocked(debuggee: Debuggee) -> str:
