@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -221,6 +222,15 @@ async def run_in_target(
 # x86-64 syscalls a target sits in while blocked: accept, futex, clock_nanosleep, epoll_wait, accept4,
 # epoll_pwait, epoll_pwait2.
 BLOCKING_SYSCALLS = {"43", "202", "230", "232", "288", "281", "441"}
+
+
+async def sigstop(target: Target) -> None:
+    """Stop `target` with SIGSTOP and return once every thread of it is stopped. The signal stops a
+    process only when one of its threads takes it; until then the others run on (and may answer a
+    request). The kernel tells the parent, which the test is, when the whole group has stopped."""
+    os.kill(target.pid, signal.SIGSTOP)
+    flags = os.WSTOPPED | os.WNOWAIT
+    await asyncio.wait_for(asyncio.to_thread(os.waitid, os.P_PID, target.pid, flags), 10)
 
 
 def wait_until_blocked(pid: int, timeout: float = 10.0) -> None:

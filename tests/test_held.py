@@ -6,41 +6,44 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from agent_harness import start_target
+from agent_harness import Target, sigstop, start_target
 from dapclient import DapClient
 from handlers.conftest import attach_session
 
 FREEZER = Path("/sys/fs/cgroup/freezer")
 
 
-@contextlib.contextmanager
-def stopped(pid: int) -> Iterator[None]:
-    os.kill(pid, signal.SIGSTOP)
+@contextlib.asynccontextmanager
+async def stopped(target: Target) -> AsyncIterator[None]:
+    await sigstop(target)
     try:
         yield
     finally:
-        os.kill(pid, signal.SIGCONT)
+        os.kill(target.pid, signal.SIGCONT)
 
 
-@contextlib.contextmanager
-def frozen(pid: int) -> Iterator[None]:
-    """Process `pid` in a cgroup of its own (v1 freezer), frozen; thawed and put back afterwards."""
-    group = FREEZER / f"dapattach-test-{os.getpid()}-{pid}"
+@contextlib.asynccontextmanager
+async def frozen(target: Target) -> AsyncIterator[None]:
+    """The target in a cgroup of its own (v1 freezer), frozen; thawed and put back afterwards."""
+    group = FREEZER / f"dapattach-test-{os.getpid()}-{target.pid}"
     group.mkdir()
     try:
-        (group / "cgroup.procs").write_text(str(pid))
+        (group / "cgroup.procs").write_text(str(target.pid))
         (group / "freezer.state").write_text("FROZEN")
         try:
+            async with asyncio.timeout(10):  # FREEZING until every task is: the kernel has no event for it
+                while (group / "freezer.state").read_text().strip() != "FROZEN":
+                    await asyncio.sleep(0.01)
             yield
         finally:
             (group / "freezer.state").write_text("THAWED")
             with contextlib.suppress(OSError):  # the process may have ended
-                (FREEZER / "cgroup.procs").write_text(str(pid))
+                (FREEZER / "cgroup.procs").write_text(str(target.pid))
     finally:
         group.rmdir()
 
@@ -60,11 +63,11 @@ can_freeze = pytest.mark.skipif(
     ids=["stopped", "frozen"],
 )
 async def test_a_held_target_is_said_to_be_held_and_answers_once_it_runs(
-    adapter: DapClient, hold: Callable[[int], contextlib.AbstractContextManager[None]], said: str
+    adapter: DapClient, hold: Callable[[Target], contextlib.AbstractAsyncContextManager[None]], said: str
 ) -> None:
     async with start_target("showcase.py") as target:
         await attach_session(adapter, target.pid)
-        with hold(target.pid):
+        async with hold(target):
             threads = asyncio.create_task(adapter.request("threads"))
             notice = await adapter.wait_event("output", lambda e: "cannot answer" in e["body"]["output"])
             text = notice["body"]["output"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_harness import TARGETS, start_target
+from agent_harness import TARGETS, sigstop, start_target
 from dapclient import DapClient, DapError
 from handlers.conftest import attach_session
 from interpreters import ADAPTER_PY315, PY315, needs_315, needs_adapter_315
@@ -154,7 +154,7 @@ async def test_a_stopped_target_is_said_to_be_stopped_and_the_agent_comes_when_i
 ) -> None:
     """SIGSTOP (Ctrl-Z, a tracer) holds every thread: the user is told that, and how to continue it."""
     async with start_target("showcase.py") as target:
-        os.kill(target.pid, signal.SIGSTOP)
+        await sigstop(target)
         try:
             await attach_session(adapter, target.pid, agent=False)
             waiting = await adapter.wait_event("output", lambda e: e["body"]["category"] == "important")
