@@ -8,7 +8,7 @@ queue, which the ticker thread (`ticker.py`) sends from, at most `BATCH` message
 messages wait, later ones are dropped and counted, and the console is told how many it missed.
 
 Messages go out ahead of a stop being reported (so a log line printed before a breakpoint shows before
-it), on detach, and at exit (waiting for the adapter no longer than `context.exit_wait()` allows). In a
+it), on detach, and at exit (waiting for the adapter no longer than `context.exit_deadline()`). In a
 sub-interpreter, whose agent has no ticker (a thread of ours left running there would make closing the
 interpreter fail), `say` sends at once, as before.
 """
@@ -18,9 +18,8 @@ import atexit
 import collections
 import contextlib
 import threading
-import time
 
-from . import context, suspend, ticker
+from . import context, suspend, ticker, wire
 
 LIMIT = 10_000
 """Messages waiting at most; more are dropped (and counted) until the ticker has sent some."""
@@ -56,16 +55,15 @@ def _start():
     return True
 
 
-def _send_waiting(limit=None, timeout=None):
+def _send_waiting(limit=None, deadline=None):
     """Send what waits (at most `limit` messages), then say how many were dropped. Another thread that is
-    sending is waited for; with a `timeout` (the exit's), all of it takes no longer than that."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    if not _sending.acquire(timeout=-1 if timeout is None else timeout):
+    sending is waited for; with a `deadline` (the exit's), all of it gives up when that has passed."""
+    if not wire.acquire_by(_sending, deadline):
         return
     try:
         count = len(_waiting) if limit is None else min(limit, len(_waiting))
         for _ in range(count):
-            if not _emit(_waiting.popleft(), deadline):
+            if not context.emit("output", _waiting.popleft(), deadline):
                 return  # on the way out, and the adapter takes nothing: the rest is not sent
         dropped, _state["dropped"] = _state["dropped"], 0
         if dropped:
@@ -73,15 +71,9 @@ def _send_waiting(limit=None, timeout=None):
                 f"dapattach: {dropped:,} log messages are not shown here: they came faster than the "
                 f"console takes them ({LIMIT:,} may wait at once).\n"
             )
-            _emit({"category": "console", "output": text}, deadline)
+            context.emit("output", {"category": "console", "output": text}, deadline)
     finally:
         _sending.release()
-
-
-def _emit(body, deadline):
-    if deadline is None:
-        return context.emit("output", body)
-    return context.emit("output", body, max(0.0, deadline - time.monotonic()))
 
 
 def _tick():
@@ -89,7 +81,7 @@ def _tick():
 
 
 def _at_exit():
-    _send_waiting(timeout=context.exit_wait())
+    _send_waiting(deadline=context.exit_deadline())
 
 
 def release():

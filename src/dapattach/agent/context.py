@@ -17,8 +17,8 @@ _link = {"send": None}
 
 
 def connect(send):
-    """`send(message, timeout=None) -> bool` writes one message to the adapter (safe from any thread);
-    with a timeout it gives up after that many seconds."""
+    """`send(message, deadline=None) -> bool` writes one message to the adapter (safe from any thread);
+    with a deadline (a `time.monotonic()` time) it gives up when that has passed."""
     _link["send"] = send
 
 
@@ -26,22 +26,22 @@ def disconnect():
     _link["send"] = None
 
 
-def send(message, timeout=None):
+def send(message, deadline=None):
     """Send one message to the adapter; False when there is none (detached, or the socket broke), or
-    when it could not be sent within `timeout` seconds (given only on the program's way out)."""
+    when it could not be sent by `deadline` (given only on the program's way out, `exit_deadline`)."""
     write = _link["send"]
-    return write is not None and write(message, timeout)
+    return write is not None and write(message, deadline)
 
 
-def exit_wait():
-    """Seconds left for the sends of the program's way out: the first call starts `EXIT_SEND_WAIT`."""
+def exit_deadline():
+    """When the sends of the program's way out give up: `EXIT_SEND_WAIT` after the first call."""
     if _exit["deadline"] is None:
         _exit["deadline"] = time.monotonic() + EXIT_SEND_WAIT
-    return max(0.0, _exit["deadline"] - time.monotonic())
+    return _exit["deadline"]
 
 
-def emit(event, body, timeout=None):
-    return send({"type": "event", "event": event, "body": body}, timeout)
+def emit(event, body, deadline=None):
+    return send({"type": "event", "event": event, "body": body}, deadline)
 
 
 def output(category, text, **extra):

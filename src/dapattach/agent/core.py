@@ -221,25 +221,23 @@ class Agent:
             )
             channel.close()
 
-    def send(self, message, timeout=None):
+    def send(self, message, deadline=None):
         """Send on the current channel; a `rehome` in progress makes this wait until it is done. With a
-        `timeout`, give up after that many seconds (see `wire.Channel._write`)."""
-        return self._on_channel(lambda channel, left: channel.send(message, left), timeout)
+        `deadline`, give up when it has passed (see `wire.Channel._write`)."""
+        return self._on_channel(lambda channel: channel.send(message, deadline), deadline)
 
-    def send_output(self, category, encoding, payload, timeout=None):
+    def send_output(self, category, encoding, payload, deadline=None):
         """`send` for the program's output (`output.py`), which goes as raw bytes after a header."""
         return self._on_channel(
-            lambda channel, left: channel.send_output(category, encoding, payload, left), timeout
+            lambda channel: channel.send_output(category, encoding, payload, deadline), deadline
         )
 
-    def _on_channel(self, write, timeout):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        if not self._switching.acquire(timeout=-1 if timeout is None else timeout):
+    def _on_channel(self, write, deadline):
+        if not wire.acquire_by(self._switching, deadline):
             return False  # a thread stuck in a send holds it: the adapter reads nothing
         try:
             channel = self.channel
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            return channel is not None and write(channel, left)
+            return channel is not None and write(channel)
         finally:
             self._switching.release()
 

@@ -77,7 +77,7 @@ def _on_unwind(code, offset, exception):
 def _report():
     code = _watch["code"]
     if code is not None:
-        context.emit("exited", {"exitCode": code}, timeout=context.exit_wait())
+        context.emit("exited", {"exitCode": code}, context.exit_deadline())
 
 
 monitoring.on(E.PY_RETURN, _on_return)

@@ -47,7 +47,7 @@ import io
 import threading
 import time
 
-from . import context, suspend, ticker
+from . import context, suspend, ticker, wire
 from .commands import command
 
 LIMIT = 8 * 1024 * 1024
@@ -249,9 +249,9 @@ def _switch_to(stream):
 
 
 def start(send, notify):
-    """Hook both streams. `send(category, encoding, payload, timeout)` delivers output and
-    `notify(text, timeout)` a note for the console (`timeout`: see `_send_queued`). Returns the streams it
-    cannot hook."""
+    """Hook both streams. `send(category, encoding, payload, deadline)` delivers output and
+    `notify(text, deadline)` a note for the console (`deadline`: see `_send_queued`). Returns the streams
+    it cannot hook."""
     if _state["send"] is not None:
         return []
     import sys
@@ -323,7 +323,7 @@ def _before_exit():
     last flush of stdout would end the process with a fatal error instead of its exit status."""
     _guard["exiting"] = True
     _wait_for_flush()
-    _flush_and_send(timeout=context.exit_wait())
+    _flush_and_send(context.exit_deadline())
 
 
 def _wait_for_flush():
@@ -331,13 +331,13 @@ def _wait_for_flush():
         _flushing.release()
 
 
-def _flush_and_send(timeout=None):
+def _flush_and_send(deadline=None):
     """Before a thread reports a stop, and at exit: what the program printed goes to the console now
-    (at exit, only what can be sent within `timeout` seconds, see `context.exit_wait`)."""
+    (at exit, only what can be sent by `deadline`, see `context.exit_deadline`)."""
     for stream in list(_flushable):
         with contextlib.suppress(Exception):
             stream.flush()
-    _send_queued(timeout)
+    _send_queued(deadline)
 
 
 def _flushes_safely(stream):
@@ -358,24 +358,24 @@ def _tick():
     _send_queued()
 
 
-def _send_queued(timeout=None):
-    """Send what is pending. With a `timeout`, give up after that many seconds, on the lock (which the
+def _send_queued(deadline=None):
+    """Send what is pending. With a `deadline`, give up when it has passed, on the lock (which the
     ticker holds while it sends to an adapter that reads nothing) and on each message."""
-    if not _sending.acquire(timeout=-1 if timeout is None else timeout):
+    if not wire.acquire_by(_sending, deadline):
         return
     try:
         runs, dropped = _take(_allowance())
         send = _state["send"]
         for stream, data in runs:
             if send is not None:
-                send(stream.category, stream.encoding, data, timeout)
+                send(stream.category, stream.encoding, data, deadline)
         notify = _state["notify"]
         if dropped and notify is not None:
             notify(
                 f"dapattach: {dropped:,} bytes of the program's output are not shown here (more than the "
                 f"console is sent, {RATE // 2**20} MB a second, or more than it could take); the program's "
                 "own output is complete.\n",
-                timeout,
+                deadline,
             )
     finally:
         _sending.release()
@@ -479,8 +479,8 @@ def _capture_output(agent, arguments):
         stop()
         return {}
 
-    def notify(text, timeout=None):
-        context.emit("output", {"category": "console", "output": text}, timeout)
+    def notify(text, deadline=None):
+        context.emit("output", {"category": "console", "output": text}, deadline)
 
     missed = start(agent.send_output, notify)
     if missed:

@@ -44,14 +44,14 @@ class Channel:
         self._buffer = b""
         self.broken = False
 
-    def send(self, message, timeout=None):
-        """Send one message; returns False when the adapter is gone. With a `timeout` (seconds), give up
-        when it cannot be sent within that time (`_write`)."""
+    def send(self, message, deadline=None):
+        """Send one message; returns False when the adapter is gone. With a `deadline` (a
+        `time.monotonic()` time), give up when it cannot be sent by then (`_write`)."""
         try:
             data = json.dumps(message, ensure_ascii=False, default=repr).encode("utf-8", "replace") + b"\n"
         except Exception:
             return False
-        return self._write((data,), timeout)
+        return self._write((data,), deadline)
 
     def fileno(self):
         return self._sock.fileno()
@@ -60,21 +60,20 @@ class Channel:
         """Whether a whole message is waiting in the buffer (`receive(0)` returns it without reading)."""
         return b"\n" in self._buffer
 
-    def send_output(self, category, encoding, payload, timeout=None):
+    def send_output(self, category, encoding, payload, deadline=None):
         """`{"type": "output", "category": ..., "encoding": ..., "size": N}` then the N bytes of `payload`."""
         header = {"type": "output", "category": category, "encoding": encoding, "size": len(payload)}
-        return self._write((json.dumps(header).encode() + b"\n", payload), timeout)
+        return self._write((json.dumps(header).encode() + b"\n", payload), deadline)
 
-    def _write(self, pieces, timeout):
-        """Write `pieces` as one message. Without a timeout this waits as long as the adapter takes to read.
+    def _write(self, pieces, deadline):
+        """Write `pieces` as one message. Without a deadline this waits as long as the adapter takes to read.
 
-        A timeout is for the program's way out (`atexit`): an adapter that reads nothing (stopped, or on
+        A deadline is for the program's way out (`atexit`): an adapter that reads nothing (stopped, or on
         a host that hangs) must not hold the exit. Then the lock (which a thread stuck in a send holds) and
         the socket are each waited for until the deadline at most; a message not sent by then marks the
         channel broken, for what was sent of it would garble the stream, and later sends return at once.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        if not self._send_lock.acquire(timeout=-1 if timeout is None else timeout):
+        if not acquire_by(self._send_lock, deadline):
             self.broken = True
             return False
         try:
@@ -149,6 +148,12 @@ class Channel:
             self.broken = True
             with contextlib.suppress(OSError):
                 self._sock.close()
+
+
+def acquire_by(lock, deadline):
+    """Take `lock`, waiting for it until `deadline` (a `time.monotonic()` time; None: for as long as it
+    takes; past it, only if it is free). Whether it was taken."""
+    return lock.acquire(timeout=-1 if deadline is None else max(0.0, deadline - time.monotonic()))
 
 
 def connect(address, timeout=None):
