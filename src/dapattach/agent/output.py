@@ -292,7 +292,6 @@ def start(send, notify):
             _flushable.append(stream)
     ticker.add("output", _tick)
     suspend.before_report.append(_flush_and_send)
-    _guard["exiting"] = False
     atexit.register(_before_exit)
     return missed
 
