@@ -14,6 +14,15 @@ from agent_harness import Target, attach, start_target
 from dapattach.attach.link import AgentLink
 
 
+@pytest.fixture(params=["unbuffered", "buffered"])
+async def chatty(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Target, Path]]:
+    """The chatty target, its stdout unbuffered (as with `python -u`) or block-buffered (a pipe's default)."""
+    stderr = tmp_path / "stderr.txt"
+    unbuffered = "1" if request.param == "unbuffered" else ""
+    async with start_target("chatty.py", str(stderr), env={"PYTHONUNBUFFERED": unbuffered}) as target:
+        yield target, stderr
+
+
 @pytest.fixture
 async def showcase() -> AsyncIterator[Target]:
     async with start_target("showcase.py") as target:

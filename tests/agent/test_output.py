@@ -4,7 +4,6 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,6 @@ from agent_harness import TARGETS, Target, attach, probe, start_target
 from dapattach.agent.output import RATE
 from dapattach.attach.link import AgentLink
 from interpreters import PY314, PY315, needs_315
-
-
-@pytest.fixture(params=["unbuffered", "buffered"])
-async def chatty(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Target, Path]]:
-    """The chatty target, its stdout unbuffered (as with `python -u`) or block-buffered (a pipe's default)."""
-    stderr = tmp_path / "stderr.txt"
-    unbuffered = "1" if request.param == "unbuffered" else ""
-    async with start_target("chatty.py", str(stderr), env={"PYTHONUNBUFFERED": unbuffered}) as target:
-        yield target, stderr
 
 
 async def capture(target: Target) -> AgentLink:

@@ -24,7 +24,7 @@ from . import context, suspend, ticker, wire
 LIMIT = 10_000
 """Messages waiting at most; more are dropped (and counted) until the ticker has sent some."""
 BATCH = 1_000
-"""Messages the ticker sends at most each round (`ticker.INTERVAL`): 20,000 a second."""
+"""Messages the ticker sends at most each round (`ticker.INTERVAL` while there are any): 20,000 a second."""
 _waiting = collections.deque()
 _state = {"started": False, "dropped": 0}
 _starting = threading.Lock()
@@ -41,6 +41,8 @@ def say(category, text, **extra):
         context.emit("output", body)
         return
     _waiting.append(body)
+    if len(_waiting) == 1:
+        ticker.nudge()
 
 
 def _start():
@@ -59,12 +61,12 @@ def _send_waiting(limit=None, deadline=None):
     """Send what waits (at most `limit` messages), then say how many were dropped. Another thread that is
     sending is waited for; with a `deadline` (the exit's), all of it gives up when that has passed."""
     if not wire.acquire_by(_sending, deadline):
-        return
+        return False
     try:
         count = len(_waiting) if limit is None else min(limit, len(_waiting))
         for _ in range(count):
             if not context.emit("output", _waiting.popleft(), deadline):
-                return  # on the way out, and the adapter takes nothing: the rest is not sent
+                return True  # on the way out, and the adapter takes nothing: the rest is not sent
         dropped, _state["dropped"] = _state["dropped"], 0
         if dropped:
             text = (
@@ -72,12 +74,13 @@ def _send_waiting(limit=None, deadline=None):
                 f"console takes them ({LIMIT:,} may wait at once).\n"
             )
             context.emit("output", {"category": "console", "output": text}, deadline)
+        return bool(count or dropped)
     finally:
         _sending.release()
 
 
 def _tick():
-    _send_waiting(BATCH)
+    return _send_waiting(BATCH)
 
 
 def _at_exit():

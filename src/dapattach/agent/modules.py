@@ -4,9 +4,10 @@ Both answer from `sys.modules`, leaving out the agent's own modules. A module is
 `__dict__` only (never `getattr`, which could run a module's `__getattr__`): its name, file, whether it is
 the user's code, and a version where the package says one (`__version__` of the module or of its top-level
 package). The first `modules` request makes the ticker report imports and removals as `module` events
-from then on, the first `loadedSources` request the same as `loadedSource` events: every 50 ms the ticker
-compares the size and the newest name of `sys.modules` with what it saw last, and looks closer only when
-they changed. Until a client asks, nothing runs, so imports cost nothing more.
+from then on, the first `loadedSources` request the same as `loadedSource` events: on each of its rounds
+(`ticker.py`: 50 ms, 250 ms when idle) the ticker compares the size and the newest name of `sys.modules`
+with what it saw last, and looks closer only when they changed. Until a client asks, nothing runs, so
+imports cost nothing more.
 """
 
 import os
@@ -107,7 +108,7 @@ def _tick():
     agent = _watch["agent"]
     fingerprint = _fingerprint()
     if agent is None or (fingerprint is not None and fingerprint == _seen[0]):
-        return
+        return False
     _seen[0] = fingerprint
     now = _current(agent.module_name)
     just_my_code = context.option("justMyCode")
@@ -119,6 +120,7 @@ def _tick():
             _report(agent, "removed", name, module, just_my_code)
     _known.clear()
     _known.update(now)
+    return True
 
 
 def _report(agent, reason, name, module, just_my_code):

@@ -14,7 +14,7 @@ hook, which alone made a loop that only prints 1.5x slower. So while its output 
 holds a line until it is complete, as Python's own stderr does without `-u` (`reconfigure` to line
 buffering; `hold_lines`): a whole line is written with one call, and so reaches the program's file, pipe or
 terminal no later than before (a `print` is complete when it returns). A partial line (no newline yet,
-no `flush`) goes out at the ticker's next round, at most `ticker.INTERVAL` later, before a stop is
+no `flush`) goes out at the ticker's next round, at most `ticker.IDLE_INTERVAL` later, before a stop is
 reported, before `os.fork()` (`before_fork`), and on detach, which puts the stream's own buffering back.
 So that holding changes no order, the hook writes what the text layer holds before a write made straight
 to the buffer (`sys.stdout.buffer.write`), and a switch to the other stream first writes what that one
@@ -173,6 +173,7 @@ def _binary_hook(original, stream, before):
     the original, then the chunk onto the stream's bytes."""
     pending = stream.pending
     extend = pending.extend
+    nudge = ticker.nudge
 
     def write(data, /):
         nonlocal before
@@ -181,10 +182,13 @@ def _binary_hook(original, stream, before):
         except Exception:
             before = int  # the text layer was closed or detached (`sys.stdout.detach()`): it holds nothing
         written = original(data)
+        first = not pending
         if type(data) is bytes and len(data) == written and written + len(pending) <= LIMIT:
             extend(data)
         else:
             _odd_write(stream, data, written)
+        if first:
+            nudge()  # the first output in a while: an idle ticker sends it now
         return written
 
     return write
@@ -218,7 +222,10 @@ def _text_hook(original, stream):
     def write(text, /):
         written = original(text)
         if type(text) is str:
+            first = not stream.pending
             _keep(stream, text.encode("utf-8", "replace"))
+            if first:
+                ticker.nudge()
         return written
 
     return write
@@ -346,6 +353,8 @@ def _flushes_safely(stream):
 
 
 def _tick():
+    """One round of the ticker: flush the block-buffered streams, send what is pending; true when
+    something went out."""
     for stream in list(_flushable):
         with _flushing:
             if _guard["exiting"] or time.monotonic() - _guard["forking"] < FORK_GUARD:
@@ -354,14 +363,15 @@ def _tick():
                 stream.flush()
             except Exception:
                 _flushable.remove(stream)
-    _send_queued()
+    return _send_queued()
 
 
 def _send_queued(deadline=None):
-    """Send what is pending. With a `deadline`, give up when it has passed, on the lock (which the
-    ticker holds while it sends to an adapter that reads nothing) and on each message."""
+    """Send what is pending; true when there was something. With a `deadline`, give up when it has
+    passed, on the lock (which the ticker holds while it sends to an adapter that reads nothing) and on
+    each message."""
     if not wire.acquire_by(_sending, deadline):
-        return
+        return False
     try:
         runs, dropped = _take(_allowance())
         send = _state["send"]
@@ -376,6 +386,7 @@ def _send_queued(deadline=None):
                 "own output is complete.\n",
                 deadline,
             )
+        return bool(runs or dropped)
     finally:
         _sending.release()
 
