@@ -85,6 +85,9 @@ class AttachOptions:
     sub_process: bool = True
     """Attach to every Python process below this one too, each in a session of its own."""
     sub_process_of: SubProcessOf | None = None
+    stopped_timeout: float | None = None
+    """Seconds the target may stay stopped with no request from the editor before the session lets it
+    go (detaches); None: as long as the session lasts (see `unattended.py`)."""
 
 
 @functools.cache
@@ -131,6 +134,7 @@ def _converter() -> cattrs.Converter:
         redirect_output=override(rename="redirectOutput"),
         sub_process=override(rename="subProcess"),
         sub_process_of=override(rename="subProcessOf"),
+        stopped_timeout=override(rename="stoppedTimeout", struct_hook=_seconds),
     )
     converter.register_structure_hook(AttachOptions, attach_options)
     return converter

@@ -1,4 +1,5 @@
-"""`dapattach [--listen ADDRESS | --connect HOST:PORT] [--allow-user USER] [--allow-token] [--log-dir DIR]`.
+"""`dapattach [--listen ADDRESS | --connect HOST:PORT] [--allow-user USER] [--allow-token] [--log-dir DIR]`
+(and the options `parse_args` lists).
 
 With no option the adapter speaks DAP on stdin/stdout, as editors start it. Over `--listen` and `--connect`
 only the adapter's own user is served unless `--allow-user` / `--allow-token` say otherwise (`access.py`).
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from attrs import Factory, frozen
 
-from dapattach import host, logs, transport
+from dapattach import host, logs, transport, unattended
 from dapattach.access import Access
 from dapattach.attach.attempt import abandon
 from dapattach.cli import LOG_LEVELS
@@ -38,6 +39,7 @@ class ServerOptions:
     log_dir: Path | None = None
     log_level: str = "info"
     peer_timeout: float = transport.PEER_TIMEOUT
+    stopped_timeout: float | None = None
 
 
 def parse_args(argv: list[str]) -> ServerOptions:
@@ -91,9 +93,18 @@ def parse_args(argv: list[str]) -> ServerOptions:
         "its network gone) is taken for gone after about this long, and the target it attached to runs "
         f"on; default: {transport.PEER_TIMEOUT:g}",
     )
+    parser.add_argument(
+        "--stopped-timeout",
+        metavar="SECONDS",
+        type=float,
+        help="a target left stopped this long with no request from its editor (its user gone) is let go: "
+        "the session detaches and the target runs on; caps every session's stoppedTimeout; default: none",
+    )
     args = parser.parse_args(argv)
     if args.peer_timeout < 1:
         parser.error("--peer-timeout must be at least 1 second")
+    if args.stopped_timeout is not None and not 0 < args.stopped_timeout < float("inf"):
+        parser.error("--stopped-timeout must be a positive number of seconds")
     if (args.allow_user or args.allow_token) and args.listen is None and args.connect is None:
         parser.error("--allow-user and --allow-token apply to --listen and --connect only")
     if args.allow_token and args.listen is None:
@@ -111,6 +122,8 @@ async def serve(
         log.info("session %d starts", number)
         first = opening if number == 1 else None
         session = Session(connection, table, label=f"session {number}", gate=gate, opening=first)
+        if args.stopped_timeout is not None:
+            session.state[unattended.CEILING] = args.stopped_timeout
         if first is not None and first.invitation is not None:
             hold_invitation(session, first.invitation)
         await session.run()

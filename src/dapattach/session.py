@@ -68,6 +68,14 @@ class Gate(Protocol):
         ...
 
 
+class Watcher(Protocol):
+    """Told of each request the session receives and each event it sends (see `unattended.py`)."""
+
+    def request_received(self, command: str, arguments: object) -> None: ...
+
+    def event_sent(self, event: str, body: object) -> None: ...
+
+
 class ClientRequestFailed(Exception):
     """The client answered a reverse request (e.g. `runInTerminal`) with an error."""
 
@@ -168,6 +176,7 @@ class Session:
         self.configured = asyncio.Event()
         """Set by `configurationDone`; attach awaits it before answering."""
         self.initialized_response_sent = False
+        self.watchers: list[Watcher] = []
         self._held_events: list[bytes] = []
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._reverse: dict[int, asyncio.Future[Response]] = {}
@@ -196,6 +205,8 @@ class Session:
     def send_event(self, event: str, body: object = None) -> None:
         """Send an event now (held back until the `initialize` response is out, as DAP requires)."""
         data = self.endpoint.send_event(event, body)
+        for watcher in self.watchers:
+            watcher.event_sent(event, body)
         if self.initialized_response_sent:
             self._write(data)
         else:
@@ -229,6 +240,10 @@ class Session:
                 await cleanup(arguments)
             except Exception:
                 log.exception("cleanup %r failed", cleanup)
+
+    def answering(self) -> bool:
+        """Whether a request is still being handled."""
+        return any(not task.done() for task in self._tasks.values())
 
     def end(self) -> None:
         """Stop serving once the current request is answered (disconnect calls this)."""
@@ -305,6 +320,8 @@ class Session:
         self._trace_received()
         match message:
             case Request(seq=seq):
+                for watcher in self.watchers:
+                    watcher.request_received(message.command, message.arguments)
                 self._tasks[seq] = asyncio.create_task(
                     self._answer(message), name=f"dap-{message.command}-{seq}"
                 )

@@ -32,6 +32,7 @@ export interface AttachConfiguration {
   readonly pathMappings?: readonly PathMapping[];
   readonly python?: string;
   readonly timeout?: number;
+  readonly stoppedTimeout?: number;
   readonly stopAll?: boolean;
   readonly asyncioTasks?: boolean;
 }
@@ -88,11 +89,11 @@ export function checkConfiguration(config: RawConfiguration): CheckResult {
   if (config.python !== undefined && (typeof config.python !== 'string' || config.python.trim() === '')) {
     problems.push('"python" must be the path of a Python 3.14+ interpreter, such as "/usr/bin/python3.14".');
   }
-  if (
-    config.timeout !== undefined &&
-    (typeof config.timeout !== 'number' || !Number.isFinite(config.timeout) || config.timeout <= 0)
-  ) {
-    problems.push(`"timeout" must be a positive number of seconds, not ${JSON.stringify(config.timeout)}.`);
+  for (const key of ['timeout', 'stoppedTimeout'] as const) {
+    const seconds = config[key];
+    if (seconds !== undefined && (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0)) {
+      problems.push(`"${key}" must be a positive number of seconds, not ${JSON.stringify(seconds)}.`);
+    }
   }
   problems.push(...pathMappingProblems(config.pathMappings));
   if (problems.length > 0 || typeof pid !== 'number') {

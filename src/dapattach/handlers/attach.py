@@ -15,7 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from dapattach import logs
+from dapattach import logs, unattended
 from dapattach.attach.attempt import abandon
 from dapattach.attach.checks import AttachError
 from dapattach.attach.invitation import Invitation
@@ -94,6 +94,7 @@ async def _attach(
         raise RequestError(str(error)) from None
     session.state[target.KEY] = debuggee
     session.add_cleanup(_disconnect_from(session, debuggee))
+    _watch_unattended(session, debuggee)
     if follower is not None:
         session.add_cleanup(subprocesses.stop_following(session, follower))
         follower.start()
@@ -264,6 +265,47 @@ def _disconnect_from(session: Session, debuggee: Debuggee) -> Cleanup:
             )
 
     return disconnect
+
+
+def _watch_unattended(session: Session, debuggee: Debuggee) -> None:
+    """Let the target go once it has been stopped `stoppedTimeout` seconds with no request (see
+    `unattended.py`)."""
+    seconds = unattended.effective(debuggee.options.stopped_timeout, session.state.get(unattended.CEILING))
+    if seconds is None:
+        return
+    letting_go: set[asyncio.Task[None]] = set()
+
+    def expired() -> None:
+        task = asyncio.get_running_loop().create_task(_let_go(session, debuggee, seconds))
+        letting_go.add(task)
+        task.add_done_callback(letting_go.discard)
+
+    watch = unattended.StoppedWatch(seconds, debuggee.options.stop_all, expired, busy=session.answering)
+    session.watchers.append(watch)
+
+    async def unwatch(arguments: types.DisconnectArguments) -> None:
+        watch.close()
+        session.watchers.remove(watch)
+
+    session.add_cleanup(unwatch)
+
+
+async def _let_go(session: Session, debuggee: Debuggee, seconds: float) -> None:
+    who = debuggee.describe()
+    log.warning(
+        "%s: %s stayed stopped %g s with no request from the client (stoppedTimeout): detaching",
+        session.label,
+        who,
+        seconds,
+    )
+    text = (
+        f"dapattach: {who} stayed stopped for {seconds:g} s with no request from the editor "
+        "(stoppedTimeout), so this session lets it go: it is detached and runs on. Attach again to go on "
+        "debugging.\n"
+    )
+    session.send_event("output", {"category": "important", "output": text})
+    await session.run_cleanups(types.DisconnectArguments())
+    session.send_event("terminated")
 
 
 def _after_response(session: Session, events: list[tuple[str, dict[str, object]]]) -> None:

@@ -87,6 +87,7 @@ describe('checkConfiguration', () => {
       justMyCode: 'yes',
       redirectOutput: 'no',
       timeout: -1,
+      stoppedTimeout: '10',
       python: '',
       pathMappings: [{ localRoot: '/a' }],
     });
@@ -95,6 +96,7 @@ describe('checkConfiguration', () => {
     assert.match(result.message, /"justMyCode" must be true or false, not "yes"/);
     assert.match(result.message, /"redirectOutput" must be true or false, not "no"/);
     assert.match(result.message, /"timeout" must be a positive number of seconds, not -1/);
+    assert.match(result.message, /"stoppedTimeout" must be a positive number of seconds, not "10"/);
     assert.match(result.message, /"python" must be the path of a Python 3\.14\+ interpreter/);
     assert.match(result.message, /"pathMappings"\[0\] needs string "localRoot" and "remoteRoot"/);
   });

@@ -49,6 +49,7 @@ describe('package.json contributions match the code', () => {
       'redirectOutput',
       'showReturnValue',
       'stopAll',
+      'stoppedTimeout',
       'subProcess',
       'timeout',
     ]);
