@@ -325,3 +325,20 @@ async def test_what_was_printed_before_a_stop_arrives_before_it(chatty) -> None:
     assert printed.endswith("before the stop\n")
     await link.request("continue", {"threadId": 0})
     await link.detach()
+
+
+async def test_a_stop_is_reported_while_stdout_is_a_full_pipe_nobody_reads(tmp_path: Path) -> None:
+    """The program's stdout a pipe nobody reads, full, with a line in the stream's buffer: flushing it
+    before reporting the stop would hold the thread in the program's own I/O for ever; the stop is
+    reported all the same."""
+    stderr = tmp_path / "stderr.txt"
+    async with start_target("chatty.py", str(stderr), env={"PYTHONUNBUFFERED": ""}) as target:
+        link = await capture(target)
+        chatty_py = TARGETS / "chatty.py"
+        breakpoints = [{"line": line_of("stop-here", chatty_py)}]
+        await link.request("setBreakpoints", {"source": {"path": str(chatty_py)}, "breakpoints": breakpoints})
+        await go(link, "choke")
+        stopped = await next_event(link, "stopped")
+        assert stopped["reason"] == "breakpoint"
+        await link.request("continue", {"threadId": 0})
+        await link.detach()

@@ -17,7 +17,8 @@ the events below with an `evaluate` (`burst.set()`):
 - `interleave`: writes `out N` to stdout and `err N` to stderr in turn, flushing each, 300 times (every
   tenth round twice to stdout), then `INTERLEAVED` to stdout.
 - `stop`: prints `before the stop` (not flushed) and runs the `@stop-here` line, where a test puts a
-  breakpoint.
+  breakpoint. `choke` does the same after pointing its fd 1 at a pipe nobody reads, filled up (with a
+  block-buffered stdout, the line waits in the stream's buffer, and a flush would wait for ever).
 - `pieces`: writes a line in pieces, none of them flushed: `one ` as text, `two` as a line to stderr,
   `three ` as text, `four ` straight to stdout's binary buffer, then `five` with no newline; waits for the
   event `more`, then ends the line with `PIECES`. The parent side of `fork` writes `parent ` with no
@@ -43,9 +44,10 @@ warnings.filterwarnings("ignore", "This process .* is multi-threaded", Deprecati
 log = logging.getLogger("chatty")
 log.addHandler(logging.StreamHandler())
 log.setLevel(logging.INFO)
-burst, slow, fork, flood, huge, pour, halt, interleave, pieces, more, rewrap, stop = (
-    threading.Event() for _ in range(12)
+burst, slow, fork, flood, huge, pour, halt, interleave, pieces, more, rewrap, stop, choke = (
+    threading.Event() for _ in range(13)
 )
+kept = []
 lock = threading.Lock()
 numbers = itertools.count(1)
 LINES_PER_THREAD = 300
@@ -151,6 +153,22 @@ def run_rewrap():
     print("WRAPPED", flush=True)
 
 
+def run_choke():
+    """Point fd 1 at a pipe nobody reads, filled up, then do what `halt` does."""
+    sys.stdout.flush()
+    unread, end = os.pipe()
+    kept.append(unread)  # open, so that writes wait for a reader instead of failing
+    os.set_blocking(end, False)
+    try:
+        while True:
+            os.write(end, b"x" * 4096)
+    except BlockingIOError:
+        pass
+    os.set_blocking(end, True)
+    os.dup2(end, 1)
+    run_halt()
+
+
 def run_halt():
     print("before the stop")
     reached = True  # @stop-here
@@ -182,6 +200,7 @@ def main():
         (huge, run_huge),
         (pour, run_pour),
         (halt, run_halt),
+        (choke, run_choke),
         (interleave, run_interleave),
         (pieces, run_pieces),
         (rewrap, run_rewrap),

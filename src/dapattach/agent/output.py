@@ -36,14 +36,16 @@ a file) holds text back until 8 KB are pending, so the ticker flushes it on each
 out sooner, and the console shows output while it happens; it stops doing so when a fork or the exit
 comes (`before_fork`, `_before_exit`). Before a thread reports a stop, and at exit, what is pending is
 flushed and sent from that thread, so the console shows what the program printed before the stop ahead of
-it, and the last lines of a program that ends. The console is sent at most `RATE` bytes a second; when
-the program writes more, or the adapter cannot keep up (at most `LIMIT` bytes wait per stream), what is
-over is dropped uncopied and counted, and the console says how much it missed.
+it, and the last lines of a program that ends; a stream whose file cannot take a write just then (a full
+pipe) is not flushed before a stop, which is reported all the same. The console is sent at most `RATE`
+bytes a second; when the program writes more, or the adapter cannot keep up (at most `LIMIT` bytes wait
+per stream), what is over is dropped uncopied and counted, and the console says how much it missed.
 """
 
 import atexit
 import contextlib
 import io
+import select
 import threading
 import time
 
@@ -298,7 +300,7 @@ def start(send, notify):
         ):
             _flushable.append(stream)
     ticker.add("output", _tick)
-    suspend.before_report.append(_flush_and_send)
+    suspend.before_report.append(_flush_before_report)
     atexit.register(_before_exit)
     return missed
 
@@ -338,12 +340,35 @@ def _wait_for_flush():
 
 
 def _flush_and_send(deadline=None):
-    """Before a thread reports a stop, and at exit: what the program printed goes to the console now
-    (at exit, only what can be sent by `deadline`, see `context.exit_deadline`)."""
+    """At exit: what the program printed goes to the console now, as much as can be sent by `deadline`
+    (see `context.exit_deadline`)."""
     for stream in list(_flushable):
         with contextlib.suppress(Exception):
             stream.flush()
     _send_queued(deadline)
+
+
+def _flush_before_report():
+    """Before a thread reports a stop: what the program printed goes to the console ahead of the stop.
+
+    A stream whose file cannot take a write now (a pipe full because nobody reads it) is not flushed:
+    the flush would hold this thread in the program's own I/O, and the stop would never be reported.
+    Its bytes go out from the ticker once the file takes them, after the stop."""
+    for stream in list(_flushable):
+        if _takes_writes(stream):
+            with contextlib.suppress(Exception):
+                stream.flush()
+    _send_queued()
+
+
+def _takes_writes(stream):
+    """Whether the file under `stream` can take a write without waiting (as `select` says: a pipe or a
+    socket with room; a regular file or a terminal always); True where that cannot be asked."""
+    try:
+        fd = stream.fileno()
+        return bool(select.select([], [fd], [], 0)[1])
+    except Exception:
+        return True
 
 
 def _flushes_safely(stream):
@@ -465,7 +490,7 @@ def stop():
     ticker.remove("output")
     atexit.unregister(_before_exit)
     with contextlib.suppress(ValueError):
-        suspend.before_report.remove(_flush_and_send)
+        suspend.before_report.remove(_flush_before_report)
     _send_queued()
     with _sending:
         _forget()
