@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import dapattach
+from dapattach.agent.ticker import THREAD_NAME
 from dapattach.attach import pep768
 from dapattach.attach.attempt import inject_agent
 from dapattach.attach.link import AgentLink
@@ -319,3 +320,24 @@ async def _readable(fd: int) -> None:
         await ready
     finally:
         loop.remove_reader(fd)
+
+
+def ticker_task(pid: int) -> int:
+    """The native id of the agent's periodic thread in `pid`, found by its name."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as file:
+                if file.read().strip() == THREAD_NAME:
+                    return int(tid)
+        except FileNotFoundError:
+            continue
+    raise AssertionError(f"no thread named {THREAD_NAME} in {pid}")
+
+
+def wakeups(pid: int, tid: int) -> int:
+    """How many times the thread has gone to sleep of its own accord (each wait of a round is one)."""
+    with open(f"/proc/{pid}/task/{tid}/status") as file:
+        for line in file:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise AssertionError("no voluntary_ctxt_switches line")

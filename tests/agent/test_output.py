@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from agent.bp_support import line_of, next_event
-from agent_harness import TARGETS, Target, attach, probe, start_target
+from agent_harness import TARGETS, Target, agent_gone, attach, probe, start_target, ticker_task, wakeups
 from dapattach.agent.output import RATE
 from dapattach.attach.link import AgentLink
 from interpreters import PY314, PY315, needs_315
@@ -330,7 +330,8 @@ async def test_what_was_printed_before_a_stop_arrives_before_it(chatty) -> None:
 async def test_a_stop_is_reported_while_stdout_is_a_full_pipe_nobody_reads(tmp_path: Path) -> None:
     """The program's stdout a pipe nobody reads, full, with a line in the stream's buffer: flushing it
     before reporting the stop would hold the thread in the program's own I/O for ever; the stop is
-    reported all the same."""
+    reported all the same; nor does the agent's own thread get stuck in that pipe, so the detach leaves
+    nothing behind."""
     stderr = tmp_path / "stderr.txt"
     async with start_target("chatty.py", str(stderr), env={"PYTHONUNBUFFERED": ""}) as target:
         link = await capture(target)
@@ -341,4 +342,15 @@ async def test_a_stop_is_reported_while_stdout_is_a_full_pipe_nobody_reads(tmp_p
         stopped = await next_event(link, "stopped")
         assert stopped["reason"] == "breakpoint"
         await link.request("continue", {"threadId": 0})
+        await ticker_rounds(target.pid, 3)  # none of them starts a flush it could not finish
         await link.detach()
+        await agent_gone(target.pid)
+
+
+async def ticker_rounds(pid: int, count: int) -> None:
+    """Wait until the agent's periodic thread has gone to sleep `count` more times (a round each)."""
+    task = ticker_task(pid)
+    first = wakeups(pid, task)
+    async with asyncio.timeout(10):
+        while wakeups(pid, task) < first + count:
+            await asyncio.sleep(0.01)

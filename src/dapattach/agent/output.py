@@ -379,8 +379,14 @@ def _flushes_safely(stream):
 
 def _tick():
     """One round of the ticker: flush the block-buffered streams, send what is pending; true when
-    something went out."""
+    something went out.
+
+    A stream whose file cannot take a write now (a full pipe) is left for a later round: stuck in its
+    flush, the ticker would hold the stream's lock until a reader came, and a fork or the exit meanwhile
+    could wait for it only `FLUSH_WAIT`."""
     for stream in list(_flushable):
+        if not _takes_writes(stream):
+            continue
         with _flushing:
             if _guard["exiting"] or time.monotonic() - _guard["forking"] < FORK_GUARD:
                 break  # a fork or the exit is coming: no stream lock of ours may be held then
