@@ -77,3 +77,25 @@ async def test_a_held_target_is_said_to_be_held_and_answers_once_it_runs(
         names = [thread["name"] for thread in (await threads)["threads"]]
         assert "ticker" in names
         await target.expect(r"^tick \d+$")
+
+
+async def test_a_target_held_while_a_long_request_runs_is_said_to_be_held(adapter: DapClient) -> None:
+    """The process stops itself 1.5 s into an evaluation, after the adapter's first look: the adapter
+    keeps looking while the answer does not come, and says so."""
+    async with start_target("showcase.py") as target:
+        await attach_session(adapter, target.pid)
+        expression = (  # the last sleep: the answer is not sent before the other threads have stopped
+            "__import__('time').sleep(1.5) or __import__('os').kill(__import__('os').getpid(), "
+            "__import__('signal').SIGSTOP) or __import__('time').sleep(0.5)"
+        )
+        evaluation = asyncio.create_task(
+            adapter.request("evaluate", {"expression": expression, "context": "repl"})
+        )
+        try:
+            notice = await adapter.wait_event("output", lambda e: "cannot answer" in e["body"]["output"])
+            assert "it is stopped (SIGSTOP or Ctrl-Z)" in notice["body"]["output"]
+            assert not evaluation.done()
+        finally:
+            os.kill(target.pid, signal.SIGCONT)
+        await evaluation
+        await target.expect(r"^tick \d+$")

@@ -236,8 +236,17 @@ class Debuggee:
 
     async def _ask_agent(self, answer: Awaitable[Body]) -> Body:
         """The agent's answer to a request already sent; a failure becomes a `RequestError`. An answer
-        that takes long makes the adapter look whether the kernel holds the process (`_say_if_held`)."""
-        check = asyncio.get_running_loop().call_later(HELD_CHECK, self._say_if_held)
+        that takes long makes the adapter look, every `HELD_CHECK` seconds until it comes, whether the
+        kernel holds the process (`_say_if_held`): a long evaluation may see the process stopped later."""
+        loop = asyncio.get_running_loop()
+        check: list[asyncio.TimerHandle] = []
+
+        def look() -> None:
+            self._say_if_held()
+            if not self._said_held:
+                check[:] = [loop.call_later(HELD_CHECK, look)]
+
+        check.append(loop.call_later(HELD_CHECK, look))
         try:
             body = await answer
             self._said_held = False
@@ -249,11 +258,11 @@ class Debuggee:
         except AgentError as error:
             raise RequestError(str(error)) from None
         finally:
-            check.cancel()
+            check[0].cancel()
 
     def _say_if_held(self) -> None:
-        """Once a stall begins: if the process is stopped or frozen, the user is told why requests wait
-        and what lets it go on (the requests are not failed: each is answered when it runs again)."""
+        """While a stall lasts: if the process is stopped or frozen, the user is told (once) why requests
+        wait and what lets it go on (the requests are not failed: each is answered when it runs again)."""
         why = None if self._said_held else held(self.pid)
         if why is not None:
             self._said_held = True
