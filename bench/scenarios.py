@@ -509,6 +509,37 @@ async def run_memory(cfg: Config, debugger: Debugger | None) -> dict[str, Sample
     return {"h": Sample((after - before) / 1024, {"vmrss_before_kib": before, "vmrss_after_kib": after})}
 
 
+IDLE_COST_AFTER_S = 2.0
+"""Seconds from the attach to the idle-cost window: past the agent's first quiet second (`ticker.py`)."""
+IDLE_COST_WINDOW_S = 5.0
+
+
+async def run_idle_cost(cfg: Config, debugger: Debugger | None) -> dict[str, Sample]:
+    """What an attached service that waits for work pays: the CPU of the target process (every thread,
+    as the scheduler counts it) per second, while its main thread sleeps 0.5 s at a time, over
+    `IDLE_COST_WINDOW_S` from `IDLE_COST_AFTER_S` after the attach (output shown, as by default); the
+    bare column is the same process with nothing attached."""
+    target = await Target.start(cfg.python, "idle.py", ["sleep:0.5", *cfg.cpu_args()])
+    session: Session | None = None
+    try:
+        await asyncio.sleep(cfg.idle_s)
+        if debugger is not None:
+            session, _ = await Session.open(debugger)
+            await session.attach(target.pid)
+        await asyncio.sleep(IDLE_COST_AFTER_S)
+        threads = target.thread_count()
+        before, start = _cpu_ns(target.pid), time.perf_counter_ns()
+        await asyncio.sleep(IDLE_COST_WINDOW_S)
+        used = _cpu_since(target.pid, before) / 1e6 / ((time.perf_counter_ns() - start) / 1e9)
+        if session is not None:
+            await session.detach()
+    finally:
+        if session is not None:
+            await session.close()
+        await target.stop()
+    return {"l": Sample(used, {"threads": threads})}
+
+
 def _attach_row(key: str, what: str) -> Row:
     return Row(key, f"a. attach → threads + top frames, {what}", "ms", 50, "≤ 50 ms")
 
@@ -698,5 +729,11 @@ SCENARIOS: tuple[Scenario, ...] = (
         _loop_rows("k", "k. hot line, logpoint (the console takes what it can)", 0, ""),
         True,
         _loop_scenario("k", "logpoint"),
+    ),
+    Scenario(
+        "l",
+        (Row("l", "l. idle service attached: its CPU, per second", "ms", 2, "≤ 2 ms"),),
+        True,
+        run_idle_cost,
     ),
 )
