@@ -92,8 +92,11 @@ async def _let_go(adapter: DapClient, showcase: Target, seconds: float, stopped_
     await adapter.request("disconnect", {})  # what an editor does on `terminated`
 
 
-async def test_a_target_left_stopped_with_no_request_is_let_go(adapter: DapClient, showcase: Target) -> None:
-    stopped_at = await _stop_at_tick(adapter, showcase, stoppedTimeout=2)
+@pytest.mark.parametrize("stop_all", [True, False], ids=["all-stop", "non-stop"])
+async def test_a_target_left_stopped_with_no_request_is_let_go(
+    adapter: DapClient, showcase: Target, stop_all: bool
+) -> None:
+    stopped_at = await _stop_at_tick(adapter, showcase, stoppedTimeout=2, stopAll=stop_all)
     await _let_go(adapter, showcase, 2, stopped_at)
 
 

@@ -327,13 +327,18 @@ async def test_what_was_printed_before_a_stop_arrives_before_it(chatty) -> None:
     await link.detach()
 
 
-async def test_a_stop_is_reported_while_stdout_is_a_full_pipe_nobody_reads(tmp_path: Path) -> None:
+@pytest.mark.parametrize("python", [PY314, pytest.param(PY315, marks=needs_315)], ids=["3.14", "3.15"])
+async def test_a_stop_is_reported_while_stdout_is_a_full_pipe_nobody_reads(
+    tmp_path: Path, python: str | None
+) -> None:
     """The program's stdout a pipe nobody reads, full, with a line in the stream's buffer: flushing it
     before reporting the stop would hold the thread in the program's own I/O for ever; the stop is
     reported all the same; nor does the agent's own thread get stuck in that pipe, so the detach leaves
     nothing behind."""
     stderr = tmp_path / "stderr.txt"
-    async with start_target("chatty.py", str(stderr), env={"PYTHONUNBUFFERED": ""}) as target:
+    assert python is not None
+    env = {"PYTHONUNBUFFERED": ""}
+    async with start_target("chatty.py", str(stderr), python=python, env=env) as target:
         link = await capture(target)
         chatty_py = TARGETS / "chatty.py"
         breakpoints = [{"line": line_of("stop-here", chatty_py)}]
