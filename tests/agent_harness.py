@@ -322,16 +322,19 @@ async def _readable(fd: int) -> None:
         loop.remove_reader(fd)
 
 
-def ticker_task(pid: int) -> int:
-    """The native id of the agent's periodic thread in `pid`, found by its name."""
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as file:
-                if file.read().strip() == THREAD_NAME:
-                    return int(tid)
-        except FileNotFoundError:
-            continue
-    raise AssertionError(f"no thread named {THREAD_NAME} in {pid}")
+async def ticker_task(pid: int, timeout: float = 10.0) -> int:
+    """The native id of the agent's periodic thread in `pid`, found by its name (which the thread gives
+    itself as it starts, a moment after the feature that needs it was turned on)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                try:
+                    with open(f"/proc/{pid}/task/{tid}/comm") as file:
+                        if file.read().strip() == THREAD_NAME:
+                            return int(tid)
+                except FileNotFoundError:
+                    continue
+            await asyncio.sleep(0.01)
 
 
 def wakeups(pid: int, tid: int) -> int:

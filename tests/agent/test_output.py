@@ -354,7 +354,7 @@ async def test_a_stop_is_reported_while_stdout_is_a_full_pipe_nobody_reads(
 
 async def ticker_rounds(pid: int, count: int) -> None:
     """Wait until the agent's periodic thread has gone to sleep `count` more times (a round each)."""
-    task = ticker_task(pid)
+    task = await ticker_task(pid)
     first = wakeups(pid, task)
     async with asyncio.timeout(10):
         while wakeups(pid, task) < first + count:

@@ -15,12 +15,13 @@ async def test_an_idle_program_is_woken_a_few_times_a_second_and_its_output_stil
     console."""
     target, _ = chatty
     link = await capture(target)
-    tid = ticker_task(target.pid)
+    tid = await ticker_task(target.pid)
     await asyncio.sleep(ticker.INTERVAL * ticker.IDLE_AFTER + 0.5)  # let it find the program quiet
     before = wakeups(target.pid, tid)
     await asyncio.sleep(WINDOW)  # a window to count in, not a wait for something to happen
     woken = wakeups(target.pid, tid) - before
-    assert woken <= 2 * WINDOW / ticker.IDLE_INTERVAL < WINDOW / ticker.INTERVAL, woken
+    # one sleep a round, and now and then one more for the GIL: at most 24 idle, at least 40 not
+    assert woken <= 3 * WINDOW / ticker.IDLE_INTERVAL < WINDOW / ticker.INTERVAL, woken
     await go(link, "slow")
     console = await Console(link).until("stdout", "slow 10\n")
     assert console == "".join(f"slow {number}\n" for number in range(1, 11))
