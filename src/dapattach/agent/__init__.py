@@ -34,15 +34,19 @@ import sys
 
 fork_cell = []
 fork_hook = _functools.partial(_functools.reduce, _operator.call, fork_cell, _operator.call)
-"""The hook `os.register_at_fork` keeps for the life of the process (there is no way to unregister), on
-both sides of a fork: in the parent just before it, and in the child just after.
+after_fork_hook = _functools.partial(
+    _functools.reduce, _operator.call, fork_cell, _operator.methodcaller("__call__", True)
+)
+"""The hooks `os.register_at_fork` keeps for the life of the process (there is no way to unregister):
+`fork_hook` on both sides of a fork, in the parent just before it and in the child just after, and
+`after_fork_hook` in the parent just after, which calls `fork_cell[0](True)`.
 
 It must outlive the agent without keeping any of it alive, so it is built of builtins only around
 `fork_cell`, a list holding the agent's side of a fork while the agent is here and emptied when it has
 gone: it calls `fork_cell[0]()` when there is one and does nothing otherwise. That function tells the two
 sides apart by the PID it was made in. One object serves both sides, so the second side adds nothing but
-the registry's own entry. What stays behind per attach is this partial and an empty list, about 250
-bytes. They are made here, before the rest of the agent is loaded: small objects that outlive it, made
+the registry's own entry. What stays behind per attach is these two partials and an empty list, about
+400 bytes. They are made here, before the rest of the agent is loaded: small objects that outlive it, made
 among its own, would keep its memory pages from being returned."""
 
 
@@ -55,7 +59,7 @@ def start(socket_path, secret, module_name, adapter_pid=0, **hello_extra):
     program may fork while this one imports it (see `release_imports`)."""
     try:
         fork_cell.append(_functools.partial(forked_meanwhile, os.getpid(), {_thread.get_ident()}))
-        os.register_at_fork(before=fork_hook, after_in_child=fork_hook)
+        os.register_at_fork(before=fork_hook, after_in_parent=after_fork_hook, after_in_child=fork_hook)
         from .core import Agent
 
         return Agent(socket_path, secret, module_name, adapter_pid, hello_extra).start()
@@ -64,11 +68,11 @@ def start(socket_path, secret, module_name, adapter_pid=0, **hello_extra):
         return None
 
 
-def forked_meanwhile(parent, idents):
+def forked_meanwhile(parent, idents, after_in_parent=False):
     """The child's side of a fork made while the agent was loading or leaving (its threads `idents`) in
     process `parent`: nothing of the agent runs in the child, but the import locks those threads held must
-    not stay held. In the parent, before the fork, there is nothing to do."""
-    if os.getpid() == parent:
+    not stay held. In the parent, before the fork and after it, there is nothing to do."""
+    if after_in_parent or os.getpid() == parent:
         return
     fork_cell.clear()
     release_imports(idents)

@@ -241,10 +241,14 @@ class Agent:
         finally:
             self._switching.release()
 
-    def _at_fork(self):
-        """Both sides of an `os.fork()`: before it, in this process, the output streams write what they
-        hold, so that it goes out once and ahead of the child's; after it, in the child, the agent goes."""
-        if os.getpid() == self._pid:
+    def _at_fork(self, after_in_parent=False):
+        """Every side of an `os.fork()`: before it, in this process, the output streams write what they
+        hold, so that it goes out once and ahead of the child's, and the ticker flushes none until the fork
+        is over (`output.before_fork`); after it, in this process, the ticker may again; in the child, the
+        agent goes."""
+        if after_in_parent:
+            output.after_fork_in_parent()
+        elif os.getpid() == self._pid:
             output.before_fork()
         else:
             self._after_fork_in_child()

@@ -64,17 +64,18 @@ _marks = []  # (stream, position): from here on the output is `stream`'s, which 
 _last = [None]
 _flushable = []
 _state = {"send": None, "notify": None, "allowance": RATE, "refilled": 0.0}
-_guard = {"forking": float("-inf"), "exiting": False}
-FORK_GUARD = 0.1
-"""Seconds after a fork began during which the ticker flushes no stream (see `before_fork`)."""
+_guard = {"exiting": False}
+_forking = set()
+"""Threads inside an `os.fork()` that hold `_flushing` until it is over (`before_fork`)."""
 FLUSH_WAIT = 1.0
-"""Seconds a fork or the exit waits at most for the ticker's flush to end (a full pipe may not let it)."""
+"""Seconds a fork or the exit waits at most for the ticker's flush to end (a full pipe may not let it),
+and the ticker for a fork to end."""
 _NONE = object()
 _switching = threading.Lock()
 _sending = threading.Lock()
 _flushing = threading.Lock()
-"""Held by the ticker while it flushes a stream, and by a fork or the exit while they make sure it does
-not (`before_fork`, `_before_exit`)."""
+"""Held by the ticker while it flushes a stream, by a forking thread from before the fork to after it,
+and by the exit while it makes sure the ticker is not inside a flush (`before_fork`, `_before_exit`)."""
 
 
 class _Stream:
@@ -311,14 +312,23 @@ def before_fork():
 
     A flush holds the buffered stream's lock while it writes, with the GIL let go; a fork at that moment
     would give the child a stdout whose lock no thread of the child will ever release, and the child's
-    first `print` would hang (a program that forks without threads of its own is safe unattached). So the
-    ticker starts no flush for `FORK_GUARD` seconds from here, which covers the rest of the fork unless
-    another program's before-fork hook blocks that long, and this waits, at most `FLUSH_WAIT`, for a flush
-    under way to end."""
-    _guard["forking"] = time.monotonic()
-    _wait_for_flush()
+    first `print` would hang (a program that forks without threads of its own is safe unattached). So
+    this takes the lock the ticker flushes under, waiting at most `FLUSH_WAIT` for a flush under way to
+    end, and holds it through the rest of the fork, however long the program's other before-fork hooks
+    take (a library may stop its own threads there), until `after_fork_in_parent`."""
+    if _flushing.acquire(timeout=FLUSH_WAIT):
+        _forking.add(threading.get_ident())
     for stream in list(_streams):
         stream.flush_held()
+
+
+def after_fork_in_parent():
+    """After `os.fork()` (made or failed), in the forking thread of the parent: the ticker may flush
+    again."""
+    ident = threading.get_ident()
+    if ident in _forking:
+        _forking.discard(ident)
+        _flushing.release()
 
 
 def _before_exit():
@@ -387,13 +397,17 @@ def _tick():
     for stream in list(_flushable):
         if not _takes_writes(stream):
             continue
-        with _flushing:
-            if _guard["exiting"] or time.monotonic() - _guard["forking"] < FORK_GUARD:
-                break  # a fork or the exit is coming: no stream lock of ours may be held then
+        if not _flushing.acquire(timeout=FLUSH_WAIT):
+            break  # a fork that long under way: the next round flushes
+        try:
+            if _guard["exiting"]:
+                break  # the exit is coming: no stream lock of ours may be held then
             try:
                 stream.flush()
             except Exception:
                 _flushable.remove(stream)
+        finally:
+            _flushing.release()
     return _send_queued()
 
 
@@ -509,6 +523,7 @@ def release_after_fork():
     _sending = threading.Lock()
     _switching = threading.Lock()
     _flushing = threading.Lock()
+    _forking.clear()
     atexit.unregister(_before_exit)
     _unhook(forked=True)
     _forget()
