@@ -230,8 +230,7 @@ def _loop_scenario(
             after = await _hot_calls(target, start, cfg.measure_s, cfg.min_calls, limit)
             after_twin = _calls_within(twin, start, time.perf_counter_ns())
             if adapter_cpu is not None and session is not None:
-                seconds = (time.perf_counter_ns() - start) / 1e9
-                adapter_ms = _cpu_since(session.client.process.pid, adapter_cpu) / 1e6 / seconds
+                adapter_ms = _cpu_ms_a_second(session.client.process.pid, adapter_cpu, start)
             details["threads_measured"] = target.thread_count()
             if session is not None:
                 await session.detach()
@@ -281,6 +280,11 @@ def _cpu_since(pid: int, before: dict[str, int]) -> int:
     """ns of CPU the threads of `pid` have had since `before` (a thread that ended meanwhile is left out:
     its time is no longer to be read)."""
     return sum(ns - before.get(task, 0) for task, ns in _cpu_ns(pid).items())
+
+
+def _cpu_ms_a_second(pid: int, before: dict[str, int], start_ns: int) -> float:
+    """ms of CPU the threads of `pid` have had a second since `before` was read at `start_ns`."""
+    return _cpu_since(pid, before) / 1e6 / ((time.perf_counter_ns() - start_ns) / 1e9)
 
 
 def _wall(call: Call) -> float:
@@ -530,7 +534,7 @@ async def run_idle_cost(cfg: Config, debugger: Debugger | None) -> dict[str, Sam
         threads = target.thread_count()
         before, start = _cpu_ns(target.pid), time.perf_counter_ns()
         await asyncio.sleep(IDLE_COST_WINDOW_S)
-        used = _cpu_since(target.pid, before) / 1e6 / ((time.perf_counter_ns() - start) / 1e9)
+        used = _cpu_ms_a_second(target.pid, before, start)
         if session is not None:
             await session.detach()
     finally:
