@@ -59,6 +59,14 @@ ARRIVAL_GRACE = 2.0
 its bootstrap refuses; one displaced by another attach at the same moment is asked again first."""
 
 
+CLOSE_WAIT = 1.0
+"""How long a request that lost the agent waits for the link's reader to see the close too."""
+
+
+class ProcessGone(RequestError):
+    """The agent's link closed under a request: the process exited, exec'd, or its agent stopped."""
+
+
 class EndedEarly(AttachError):
     """A child session cannot start (its process exited, or the session that found it ended): it ends at
     once, with this message and the exit code when there is one."""
@@ -106,6 +114,8 @@ class Debuggee:
         self._image: tuple[int, int] | None = None
         self._reattaching = False
         self._said_held = False
+        self._verdict: tuple[AgentLink, asyncio.Future[bool]] | None = None
+        """Whether a closed link's process exec'd, judged once per link (`_exec_verdict`)."""
 
     @property
     def link(self) -> AgentLink | None:
@@ -162,7 +172,9 @@ class Debuggee:
                 f'it in a session of its own ("processId": {self.pid}).',
                 None,
             ) from None
-        self._parent_task = asyncio.create_task(self.parent.serve(self._parent_ended, self._handover_failed))
+        self._parent_task = asyncio.create_task(
+            self.parent.serve(self._parent_ended, self._handover_failed, self._exec_during_handover)
+        )
 
     async def _parent_ended(self) -> None:
         """The session of the process that started this one ended: so does this one; the process runs on."""
@@ -176,6 +188,16 @@ class Debuggee:
         log.info("process %d was not handed over: %s", self.pid, why)
         if self.link is None:
             self.attempt.fail(why)
+
+    async def _exec_during_handover(self) -> bool:
+        """The process exec'd while its agent was moving here. If the agent got here, this session attaches
+        to the new program (the agent's link closing shows the exec); if not, the follower does and sends
+        that agent here, so the program to wait for is the new one."""
+        taken = await self.attempt.agent_reached()
+        if not taken and (stat := tree.read_stat(self.pid)) is not None and stat.image is not None:
+            self._image = stat.image
+        log.info("process %d exec'd as its agent moved here (it came: %s)", self.pid, taken)
+        return taken
 
     async def give_up(self) -> None:
         """The user cancelled the wait: withdraw the request and say so."""
@@ -252,7 +274,7 @@ class Debuggee:
             self._said_held = False
             return body
         except AgentGone:
-            raise RequestError(
+            raise ProcessGone(
                 f"Process {self.pid} is no longer attached (it exited or the agent was stopped)."
             ) from None
         except AgentError as error:
@@ -285,7 +307,12 @@ class Debuggee:
             return await self._answer_without_agent(command, arguments)
         if command in BREAKPOINT_COMMANDS:
             self.breakpoints.record(command, arguments)
-        body = await self._ask_agent(link.send(command, arguments))
+        try:
+            body = await self._ask_agent(link.send(command, arguments))
+        except ProcessGone:
+            if self._leaving or not await self._exec_verdict(link):
+                raise
+            return await self._answer_without_agent(command, arguments)  # as while it attaches again
         if command in BREAKPOINT_COMMANDS:
             self.breakpoints.adopted(body)
         return body
@@ -373,22 +400,34 @@ class Debuggee:
             for item in body:
                 self.map_sources(item)
 
+    async def _exec_verdict(self, link: AgentLink) -> bool:
+        """Whether `link` closed because the process exec'd a new program. Judged once per link, by the
+        first to ask (`_watch`, or a request the exec cut short); from then on requests are answered as
+        while the agent is on its way (`waiting`), until `_watch` has it asked into the new program."""
+        if self._verdict is None or self._verdict[0] is not link:
+            self._verdict = (link, asyncio.ensure_future(self._judge_close(link)))
+        return await asyncio.shield(self._verdict[1])
+
+    async def _judge_close(self, link: AgentLink) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(link.closed.wait(), CLOSE_WAIT)
+        image = await tree.image_after_close(self.pid)
+        target = self.attempt.target
+        log.info("the agent's link to process %d closed (image now %s, was %s)", self.pid, image, self._image)
+        if target is None or not target.alive() or image is None or image == self._image:
+            return False
+        self._reattaching = True
+        self._image = image
+        return True
+
     async def _watch(self, link: AgentLink) -> None:
         await link.closed.wait()
         if self._leaving:
             return
-        target = self.attempt.target
-        stat = tree.read_stat(self.pid)
-        log.info("the agent's link to process %d closed (now %s, was %s)", self.pid, stat, self._image)
-        if (
-            target is not None
-            and target.alive()
-            and stat is not None
-            and stat.image not in (None, self._image)
-        ):
-            assert stat.image is not None
-            await self._attach_after_exec(stat.image)
+        if await self._exec_verdict(link):
+            await self._attach_after_exec()
             return
+        target = self.attempt.target
         # A dying process closes its sockets (which is how we noticed) a moment before it is gone.
         exited = target is None or await target.exited(1.0)
         code = None if self._exit_reported or target is None else target.exit_status()
@@ -403,10 +442,9 @@ class Debuggee:
         else:
             self._end(f"Process {self.pid} has exited.", exit_code=code)
 
-    async def _attach_after_exec(self, image: tuple[int, int]) -> None:
+    async def _attach_after_exec(self) -> None:
         """The process exec'd a new program (the agent's socket closed with the old one): attach again."""
         self._reattaching = True
-        self._image = image
         self.attempt.lost()
         try:
             await self._attach_again()

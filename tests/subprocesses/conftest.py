@@ -18,6 +18,7 @@ START_LINE = marked_line(PREFORK, "# worker start line")
 POOL = TARGETS / "pool_target.py"
 POOL_LINE = marked_line(POOL, "# pool line")
 SPAWNER = TARGETS / "spawner.py"
+EXEC_AS_MOVED = TARGETS / "exec_as_moved.py"
 CHILD = TARGETS / "tree_child.py"
 CHILD_LINE = marked_line(CHILD, "# child line")
 FORKING_PRINTER = TARGETS / "forking_printer.py"

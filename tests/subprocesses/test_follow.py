@@ -16,6 +16,7 @@ from interpreters import PY314, PY315, needs_315
 from subprocesses.conftest import (
     CHILD,
     CHILD_LINE,
+    EXEC_AS_MOVED,
     FORKING_PRINTER,
     HANDLER_LINE,
     LOOKUP_LINE,
@@ -297,6 +298,34 @@ async def test_a_python_child_started_after_the_attach_stops_at_its_breakpoint(
         exited = await child.wait_event("exited")
         assert exited["body"]["exitCode"] == 0
         await child.wait_event("terminated")
+
+
+@pytest.mark.parametrize("delay", ["0", "0.001", "0.01"])
+async def test_a_child_that_execs_as_its_agent_moves_to_its_session_stops_in_the_new_program(
+    adapter: DapClient, delay: str
+) -> None:
+    """The forked child execs the moment its agent starts moving to the child's session (and a little
+    later): whether the agent got there, died on the way, or the session's first requests meet the exec,
+    the session attaches to the new program and it stops at its breakpoint."""
+    async with start_target(EXEC_AS_MOVED, delay) as parent:
+        await attach_tree(adapter, parent.pid, {CHILD: [CHILD_LINE]})
+        parent.process.send_signal(signal.SIGUSR1)
+        seen = await parent.expect(r"^(MOVING|NO MOVE) (\d+)$")
+        assert seen[1] == "MOVING", "the child's agent never began to move to its session"
+        pid = int(seen[2])
+        child, stopped = await stopped_child(adapter, pids={pid})
+        assert stopped["body"]["reason"] == "breakpoint"
+        frames = (await child.request("stackTrace", {"threadId": stopped["body"]["threadId"]}))["stackFrames"]
+        assert (frames[0]["name"], frames[0]["line"], frames[0]["source"]["path"]) == (
+            "work",
+            CHILD_LINE,
+            str(CHILD),
+        )
+        await adapter.request("setBreakpoints", {"source": {"path": str(CHILD)}, "breakpoints": []})
+        await child.request("continue", {"threadId": stopped["body"]["threadId"]})
+        await parent.expect(r"^CHILD EXIT 0$", timeout=20)
+        assert (await child.wait_event("exited"))["body"]["exitCode"] == 0
+        assert [c.child_pid for c in adapter.children] == [pid]
 
 
 async def test_a_child_that_cannot_be_attached_is_reported_once(adapter: DapClient) -> None:

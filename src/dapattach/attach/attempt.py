@@ -278,7 +278,8 @@ class Attempt:
         if hello.get("pid") != target.pid_inside:
             log.warning("the agent of %s says it is PID %s", target.describe(), hello.get("pid"))
         writer.write(json.dumps(listener.welcome(hello)).encode() + b"\n")
-        await writer.drain()
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()  # gone at once (it exec'd, or exited): the link's end says so
         self.link = AgentLink(reader, writer, hello, self._on_event, pid=self.pid)
         self._move("hello")
         return self.link
@@ -322,6 +323,13 @@ class Attempt:
                 "thread); attach again, or set a longer timeout"
             )
         return blocked_message(self.pid, waited)
+
+    async def agent_reached(self) -> bool:
+        """Whether an agent has come to this attach's socket and proved itself (whether or not it is still
+        there): for a hand-over cut short by an exec, whose the new program is."""
+        if self._listener is None:
+            return self.phase is not Phase.REQUESTED
+        return await self._listener.heard()
 
     def fail(self, message: str) -> None:
         """The agent will not come after all (it was to be sent over and is not): `arrival` raises

@@ -13,6 +13,7 @@ import asyncio
 import hmac
 import json
 import logging
+import select
 import socket
 from typing import Any
 
@@ -23,6 +24,8 @@ from dapattach.attach.target import Target
 log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT = 5.0
+SETTLE_ROUNDS = 8
+"""Loop rounds an accepted connection takes to reach `_on_connect` (accept, transport, protocol, task)."""
 LINE_LIMIT = 64 * 1024 * 1024
 
 type Arrival = tuple[asyncio.StreamReader, asyncio.StreamWriter, dict[str, Any]]
@@ -36,6 +39,8 @@ class AgentListener:
         self._secret = secret
         self._arrived: asyncio.Future[Arrival] = asyncio.get_running_loop().create_future()
         self._server: asyncio.Server | None = None
+        self._verifying = 0
+        """Connections whose proofs are being read."""
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._on_connect, sock=self._sock, limit=LINE_LIMIT)
@@ -53,6 +58,25 @@ class AgentListener:
         async with asyncio.timeout(timeout):
             return await asyncio.shield(self._arrived)
 
+    async def heard(self) -> bool:
+        """Whether an agent proved itself here (even one gone since), once every connection already made
+        to the socket has been read: a hand-over cut short by an exec asks it, to know who takes the new
+        program (the old agent's hello may still be on its way through the loop when the question comes)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + HELLO_TIMEOUT
+        while True:
+            for _ in range(SETTLE_ROUNDS):
+                await asyncio.sleep(0)
+            try:
+                waiting = bool(select.select([self._sock], [], [], 0)[0])
+            except OSError, ValueError:  # closed: nothing more comes
+                waiting = False
+            if not (waiting or self._verifying) or loop.time() >= deadline:
+                break
+            await asyncio.sleep(0.005)
+        arrived = self._arrived
+        return arrived.done() and not arrived.cancelled() and arrived.exception() is None
+
     def fail(self, error: Exception) -> None:
         """No agent will come: `arrival` raises `error`."""
         if not self._arrived.done():
@@ -65,6 +89,13 @@ class AgentListener:
             self._sock.close()
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._verifying += 1
+        try:
+            await self._verify(reader, writer)
+        finally:
+            self._verifying -= 1
+
+    async def _verify(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         pid = self._target.pid
         why = self._driver.verify_peer(self._target, writer.get_extra_info("socket"))
         if why is not None:

@@ -40,10 +40,14 @@ class ParentSession:
         self._writer = writer
 
     async def serve(
-        self, on_detach: Callable[[], Awaitable[None]], on_failed: Callable[[str], Awaitable[None]]
+        self,
+        on_detach: Callable[[], Awaitable[None]],
+        on_failed: Callable[[str], Awaitable[None]],
+        on_exec: Callable[[], Awaitable[bool]],
     ) -> None:
         """Follow the root session: `on_detach` when it ends (or its adapter is gone), `on_failed` when
-        the agent could not be handed over."""
+        the agent could not be handed over, `on_exec` when the process exec'd while its agent was on its
+        way here (it says whether the agent got here: then this session attaches to the new program)."""
         while (message := await messages.read(self._reader)) is not None:
             match message:
                 case {"type": "detach"}:
@@ -52,6 +56,8 @@ class ParentSession:
                     return
                 case {"type": "failed", "message": str(why)}:
                     await on_failed(why)
+                case {"type": "exec"}:
+                    self._send({"type": "exec", "taken": await on_exec()})
         if not self._writer.is_closing():
             await on_detach()
 

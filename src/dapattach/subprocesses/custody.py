@@ -20,7 +20,7 @@ from typing import Any
 
 from dapattach.attach.attempt import Attempt, TargetExited
 from dapattach.attach.checks import AttachError
-from dapattach.attach.link import AgentError, AgentLink
+from dapattach.attach.link import AgentError, AgentGone, AgentLink
 from dapattach.attach.target import exit_code
 from dapattach.subprocesses import messages, startup, tree
 
@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 FORK_GRACE = 0.5
 """How long a fork copy of a process with our agent is given to report through its own agent."""
+EXEC_ANSWER_TIMEOUT = 10.0
+"""How long a child session may take to say whether an agent cut short by an exec reached it (it listens
+for a hello still on its way, at most `listener.HELLO_TIMEOUT`)."""
 
 type Body = dict[str, Any]
 type Say = Callable[[str, str], None]
@@ -53,10 +56,39 @@ class Claim:
     adapter_pid: int
     writer: asyncio.StreamWriter
     detached: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+    exec_answer: asyncio.Future[bool] | None = None
+    """The session's answer to `exec`, while asked."""
 
     def send(self, message: Body) -> None:
         if not self.writer.is_closing():
             self.writer.write(messages.encode(message))
+
+    async def agent_taken(self) -> bool:
+        """Ask the session whether the agent reached it before an exec cut the hand-over short; True
+        when it did (or the session is gone: either way the new program is not the follower's)."""
+        answer = self.exec_answer = asyncio.get_running_loop().create_future()
+        self.send({"type": "exec"})
+        try:
+            return await asyncio.wait_for(answer, EXEC_ANSWER_TIMEOUT)
+        except TimeoutError:
+            return False
+        finally:
+            self.exec_answer = None
+
+    def answered(self, message: Body) -> None:
+        """A message from the session: `detached`, or the answer to `exec`."""
+        match message:
+            case {"type": "detached"}:
+                self.detached.set()
+            case {"type": "exec", "taken": bool(taken)} if self.exec_answer is not None:
+                if not self.exec_answer.done():
+                    self.exec_answer.set_result(taken)
+
+    def ended(self) -> None:
+        """The session closed the connection."""
+        self.detached.set()
+        if self.exec_answer is not None and not self.exec_answer.done():
+            self.exec_answer.set_result(True)
 
 
 @dataclasses.dataclass(eq=False)
@@ -74,6 +106,8 @@ class Child:
     exit_code: int | None = None
     image: tuple[int, int] | None = None
     attaching: asyncio.Task[None] | None = None
+    cut_short: bool = False
+    """The agent was lost while moving to the child's session (an exec): which side has it is unknown."""
 
     @property
     def has_agent(self) -> bool:
@@ -247,11 +281,16 @@ class Custody:
         if child.state is not State.HELD or child.link is not link or self.closing:
             return
         child.link = None
-        stat = tree.read_stat(child.pid)
-        if stat is None or stat.image is None or stat.image == child.image:
+        image = await tree.image_after_close(child.pid)
+        if image is None or image == child.image:
             if child.pidfd is not None:
                 await tree.wait_exit(child.pidfd, 1.0)
             await self._gone(child, exited=True)
+            return
+        cut_short, child.cut_short = child.cut_short, False
+        if cut_short and child.claim is not None and await child.claim.agent_taken():
+            log.info("child %d exec'd as its agent moved: its session attaches to the new program", child.pid)
+            child.state = State.MOVED
             return
         self.attach(child)  # it exec'd a new program: attach again, its session stays
 
@@ -277,8 +316,9 @@ class Custody:
             )
         except AgentError as error:
             child.state = State.HELD
-            if link.closed.is_set():
+            if isinstance(error, AgentGone) or link.closed.is_set():
                 log.info("child %d went away while handed over", child.pid)
+                child.cut_short = True
                 self.spawn(self._watch_link(child, link))  # it exited or exec'd: deal with it as such
                 return True
             claim.send(

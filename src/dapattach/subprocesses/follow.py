@@ -422,9 +422,8 @@ class Follower:
         if child.state is State.HELD:
             await self._custody.rehome(child)
         while (answer := await messages.read(reader)) is not None:
-            if answer.get("type") == "detached":
-                claim.detached.set()
-        claim.detached.set()
+            claim.answered(answer)
+        claim.ended()
         if not self._custody.closing and child.state not in (State.GONE,):
             await self._custody.release(child)
 

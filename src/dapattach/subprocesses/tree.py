@@ -233,6 +233,27 @@ def _script_index(argv: tuple[str, ...]) -> int | None:
     return None
 
 
+EXEC_SETTLE = 0.5
+"""How long an exec under way may show no image (see `image_after_close`) before the process counts as
+ending."""
+
+
+async def image_after_close(pid: int) -> tuple[int, int] | None:
+    """The image of `pid` just after its agent's socket closed: the new program's if it exec'd, the old
+    one's if it runs on, None once it is gone. An exec closes the old program's files (the socket with
+    them) a moment before it builds the new stack, and meanwhile `/proc` shows no image, as for a process
+    on its way out: look again until one shows, it becomes a zombie, or `EXEC_SETTLE` has passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + EXEC_SETTLE
+    while (stat := read_stat(pid)) is not None and stat.state not in ("Z", "X"):
+        if stat.image is not None:
+            return stat.image
+        if loop.time() >= deadline:
+            break
+        await asyncio.sleep(0.002)
+    return None
+
+
 async def wait_exit(pidfd: int, timeout: float | None) -> bool:
     """Wait until the process behind `pidfd` has exited (the fd becomes readable), or time out."""
     loop = asyncio.get_running_loop()
