@@ -65,11 +65,14 @@ class Target:
             self._queue.get_nowait()
 
     async def stop(self) -> None:
+        """Kill the target and read what it printed last. A child it forked may still hold its stdout
+        (one stopped at a breakpoint after a failed test): the reader is given a few seconds, not for ever,
+        so the failure shows instead of a hang."""
         if self.process.returncode is None:
             self.process.kill()
         await self.process.wait()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reader
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(self._reader, 5)
 
 
 @contextlib.asynccontextmanager
