@@ -63,6 +63,25 @@ async def test_it_expires_only_stopped_and_not_while_a_request_is_answered() -> 
     stops.close()
 
 
+async def test_it_warns_a_quarter_of_the_time_before_and_at_most_30_s() -> None:
+    calls: list[tuple[str, float]] = []
+    expired = asyncio.Event()
+
+    def expire() -> None:
+        calls.append(("expired", time.monotonic()))
+        expired.set()
+
+    stops = StoppedWatch(
+        0.4, True, expired=expire, busy=lambda: False, warn=lambda lead: calls.append(("warn", lead))
+    )
+    stops.event_sent("stopped", {"reason": "breakpoint", "threadId": 1})
+    async with asyncio.timeout(10):
+        await expired.wait()
+    assert [name for name, _ in calls] == ["warn", "expired"]
+    assert calls[0][1] == pytest.approx(0.1)
+    assert StoppedWatch(3600, True, expired=lambda: None, busy=lambda: False).lead == 30
+
+
 def test_the_adapter_option_caps_the_sessions() -> None:
     assert effective(None, None) is None
     assert effective(600.0, None) == 600.0
@@ -80,12 +99,21 @@ async def _stop_at_tick(adapter: DapClient, showcase: Target, **options: Any) ->
 
 
 async def _let_go(adapter: DapClient, showcase: Target, seconds: float, stopped_at: float) -> None:
-    """The console says why, the editor is told the session ended, and the target runs on."""
+    """The console says it is coming, then why, the editor is told the session ended, and the target
+    runs on."""
+    warned = await adapter.wait_event("output", lambda event: "will be let go" in event["body"]["output"])
+    lead = seconds / 4
+    assert (
+        f"stopped for {seconds - lead:g} s with no request from the editor; in {lead:g} s"
+        in (warned["body"]["output"])
+    )
+    assert warned["body"]["category"] == "important"
     said = await adapter.wait_event(
-        "output", lambda event: "with no request from the editor" in event["body"]["output"], timeout=60
+        "output", lambda event: "so this session lets it go" in event["body"]["output"], timeout=60
     )
     assert f"stayed stopped for {seconds:g} s" in said["body"]["output"]
     assert said["body"]["category"] == "important"
+    assert adapter.events.index(warned) < adapter.events.index(said)
     await adapter.wait_event("terminated", timeout=30)
     assert time.monotonic() - stopped_at >= seconds
     await showcase.expect(r"^tick \d+$", timeout=30)
@@ -111,6 +139,7 @@ async def test_each_request_starts_the_count_again(adapter: DapClient, showcase:
         await adapter.request("threads")
         await asyncio.sleep(0.3)  # the user's pace, not a wait for something to happen
     assert not [event for event in adapter.events if event["event"] == "terminated"]
+    assert not [event for event in adapter.events if "will be let go" in str(event.get("body"))]
     await _let_go(adapter, showcase, 1.5, asked)
 
 

@@ -6,7 +6,8 @@ notices, and a service stopped at a breakpoint would stay stopped for as long as
 With `stoppedTimeout` in the attach configuration, or `--stopped-timeout` given to the adapter (which
 caps every session's), once the target has been stopped that long with no request from the editor the
 session lets it go: the agent resumes every thread and removes itself, the console says why, and the
-editor is told the session ended.
+editor is told the session ended. `WARN_LEAD` seconds before (a quarter of the time, for a shorter one)
+the console says it is coming and what keeps the target stopped, for a user who is there but reading.
 
 `StoppedWatch` decides when: it sees every event the session sends and every request it receives.
 Stopped means a `stopped` event went out and no resuming request (`continue`, a step, `goto`) and no
@@ -26,6 +27,8 @@ CEILING = "unattended.ceiling"
 """`session.state` key: the adapter's `--stopped-timeout`, which no session's may exceed."""
 EVERY = -1
 """Stands for "every thread" among the stopped ones."""
+WARN_LEAD = 30.0
+"""Seconds before letting go that `warn` is called (at most a quarter of `stoppedTimeout`)."""
 
 
 def effective(option: float | None, ceiling: float | None) -> float | None:
@@ -36,17 +39,24 @@ def effective(option: float | None, ceiling: float | None) -> float | None:
 
 class StoppedWatch:
     """Calls `expired()` once the target has been stopped `seconds` with no request in between or
-    under way."""
+    under way, and `warn(lead)` `lead` seconds before."""
 
     def __init__(
-        self, seconds: float, all_stop: bool, expired: Callable[[], None], busy: Callable[[], bool]
+        self,
+        seconds: float,
+        all_stop: bool,
+        expired: Callable[[], None],
+        busy: Callable[[], bool],
+        warn: Callable[[float], None] = lambda lead: None,
     ) -> None:
         """`busy()`: whether a request is still being answered (the user waits for it: a long
         evaluation), in which case the count starts again instead of ending."""
         self.seconds = seconds
+        self.lead = min(WARN_LEAD, seconds / 4)
         self.all_stop = all_stop
         self._expired = expired
         self._busy = busy
+        self._warn = warn
         self._stopped: set[int] = set()
         self._timer: asyncio.TimerHandle | None = None
         self.closed = False
@@ -90,12 +100,20 @@ class StoppedWatch:
     def _restart(self) -> None:
         self._cancel()
         if self._stopped and not self.closed:
-            self._timer = asyncio.get_running_loop().call_later(self.seconds, self._expire)
+            self._timer = asyncio.get_running_loop().call_later(self.seconds - self.lead, self._warning)
 
     def _cancel(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def _warning(self) -> None:
+        self._timer = None
+        if self._busy():
+            self._restart()
+        elif self._stopped and not self.closed:
+            self._warn(self.lead)
+            self._timer = asyncio.get_running_loop().call_later(self.lead, self._expire)
 
     def _expire(self) -> None:
         self._timer = None

@@ -280,7 +280,17 @@ def _watch_unattended(session: Session, debuggee: Debuggee) -> None:
         letting_go.add(task)
         task.add_done_callback(letting_go.discard)
 
-    watch = unattended.StoppedWatch(seconds, debuggee.options.stop_all, expired, busy=session.answering)
+    def warn(lead: float) -> None:
+        text = (
+            f"dapattach: {debuggee.describe()} has been stopped for {seconds - lead:g} s with no request "
+            f"from the editor; in {lead:g} s it will be let go (stoppedTimeout): detached, it runs on. Any "
+            "request keeps it stopped: a step, a look at a variable or the call stack.\n"
+        )
+        session.send_event("output", {"category": "important", "output": text})
+
+    watch = unattended.StoppedWatch(
+        seconds, debuggee.options.stop_all, expired, busy=session.answering, warn=warn
+    )
     session.watchers.append(watch)
 
     async def unwatch(arguments: types.DisconnectArguments) -> None:
