@@ -443,8 +443,8 @@ class Debuggee:
             self._end(f"Process {self.pid} has exited.", exit_code=code)
 
     async def _attach_after_exec(self) -> None:
-        """The process exec'd a new program (the agent's socket closed with the old one): attach again."""
-        self._reattaching = True
+        """The process exec'd a new program (the agent's socket closed with the old one): attach again.
+        `_judge_close` said so, and set `_reattaching` as it did."""
         self.attempt.lost()
         try:
             await self._attach_again()

@@ -100,25 +100,24 @@ class StoppedWatch:
     def _restart(self) -> None:
         self._cancel()
         if self._stopped and not self.closed:
-            self._timer = asyncio.get_running_loop().call_later(self.seconds - self.lead, self._warning)
+            self._timer = asyncio.get_running_loop().call_later(self.seconds - self.lead, self._due, False)
 
     def _cancel(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
-    def _warning(self) -> None:
+    def _due(self, final: bool) -> None:
+        """The time to warn, or (`final`) to let go; a request still being answered starts the count
+        again instead."""
         self._timer = None
         if self._busy():
             self._restart()
-        elif self._stopped and not self.closed:
-            self._warn(self.lead)
-            self._timer = asyncio.get_running_loop().call_later(self.lead, self._expire)
-
-    def _expire(self) -> None:
-        self._timer = None
-        if self._busy():
-            self._restart()
-        elif self._stopped and not self.closed:
+        elif not self._stopped or self.closed:
+            return
+        elif final:
             self.closed = True
             self._expired()
+        else:
+            self._warn(self.lead)
+            self._timer = asyncio.get_running_loop().call_later(self.lead, self._due, True)

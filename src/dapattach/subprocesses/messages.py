@@ -10,8 +10,8 @@ Two kinds of peers connect, each saying what it is in its first line (newline-de
   "secret": ..., "adapterPid": ...}` with the token from the `subProcessOf` of its attach configuration.
   It is answered `claimed`, `refused` (with a `message`) or `exited` (with an `exitCode`, null if unknown);
   once claimed, the agent is told to move to `socket` (`rehome`). Later the follower may send `detach`
-  (the parent session ends: answer `detached` once the agent is gone), `exited` (before the agent got in)
-  or `failed` (with a `message`: the agent could not be handed over), or `exec` (the process exec'd while
+  (the parent session ends: answer `detached` once the agent is gone), `exited` (before the agent got in),
+  `failed` (with a `message`: the agent could not be handed over), or `exec` (the process exec'd while
   its agent was moving: answered `{"type": "exec", "taken": bool}`, whether the agent reached the child
   session, which then attaches to the new program itself; if not, the follower does and sends it over).
   The child session ending closes the connection.
