@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import dapattach
+import interpreters
 from dapattach.agent.ticker import THREAD_NAME
 from dapattach.attach import pep768
 from dapattach.attach.attempt import inject_agent
 from dapattach.attach.link import AgentLink
-from interpreters import PY314
+from interpreters import TARGET
 
 TARGETS = Path(__file__).parent / "targets"
 OURS = (str(Path(dapattach.__file__).parent), "/dapattach-")
@@ -79,7 +81,7 @@ class Target:
 async def start_target(
     program: str | Path,
     *args: str,
-    python: str = PY314,
+    python: str = TARGET,
     python_args: Sequence[str] = (),
     env: dict[str, str] | None = None,
     ready: str = "READY",
@@ -215,12 +217,28 @@ async def run_in_target(
             if main_interpreter:
                 await asyncio.to_thread(pep768.inject, pid, script)
             else:
-                await asyncio.to_thread(sys.remote_exec, pid, script)
+                await asyncio.to_thread(_remote_exec, pid, script)
             async with asyncio.timeout(timeout):
                 report: dict[str, Any] = json.loads(await received)
         finally:
             server.close()
         return report
+
+
+def _remote_exec(pid: int, script: str) -> None:
+    """`sys.remote_exec(pid, script)`, made by an interpreter of the target's version: CPython sends
+    commands only to its own minor version."""
+    major, minor, _ = pep768.read_version(pid)
+    if (major, minor) == sys.version_info[:2]:
+        sys.remote_exec(pid, script)
+        return
+    python = interpreters.find(f"{major}.{minor}")
+    if python is None:
+        raise RuntimeError(f"no Python {major}.{minor} here to send process {pid} a script")
+    subprocess.run([python, "-I", "-c", REMOTE_EXEC, str(pid), script], check=True, timeout=30)
+
+
+REMOTE_EXEC = "import sys; sys.remote_exec(int(sys.argv[1]), sys.argv[2])"
 
 
 # x86-64 syscalls a target sits in while blocked: accept, futex, clock_nanosleep, epoll_wait, accept4,

@@ -57,6 +57,8 @@ def pytest_report_header() -> list[str]:
             if os.environ.get("DAPATTACH_CHANNEL")
             else ""
         ),
+        f"targets run on {interpreters.TARGET}, adapter processes on {interpreters.ADAPTER}"
+        + (" (DAPATTACH_TARGETS_ON=3.15)" if interpreters.ON_315 else ""),
         f"targets on Python 3.14: {interpreters.PY314}",
         f"targets on Python 3.15: {interpreters.PY315 or 'none found (3.15 tests skip)'}",
         f"adapter on Python 3.15: {interpreters.ADAPTER_PY315 or 'none found (those tests skip)'}",

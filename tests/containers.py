@@ -39,7 +39,7 @@ from pathlib import Path
 import pytest
 
 from agent_harness import TARGETS, Target
-from interpreters import PY314
+from interpreters import TARGET
 
 KINDS = ("mnt", "pid", "user", "net")
 HOST_UID = 100000
@@ -93,7 +93,7 @@ def cannot_create(kind: str) -> str | None:
             return f"needs {tool}"
     if kind == "mnt":
         try:
-            relocated(PY314)
+            relocated(TARGET)
         except RuntimeError as error:
             return str(error)
     command = [sys.executable, __file__, json.dumps([kind]), "true"]
@@ -197,7 +197,7 @@ async def start_container(
     program: str,
     *args: str,
     kinds: Sequence[str] = KINDS,
-    python: str = PY314,
+    python: str = TARGET,
     python_args: Sequence[str] = (),
     user: str = "0:0",
     ready: str = "READY",

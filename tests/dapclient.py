@@ -15,12 +15,13 @@ import json
 import os
 import re
 import signal
-import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+
+from interpreters import ADAPTER
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = ROOT / "tools" / "dap" / "debugAdapterProtocol.json"
@@ -104,7 +105,7 @@ class DapClient:
         self.owns_process = owns_process
         """False for a child session over TCP: another connection to the parent's adapter process."""
         self.address: tuple[str, int] | None = None
-        self.python = sys.executable
+        self.python = ADAPTER
         self.env: dict[str, str] | None = None
         self.options: tuple[str, ...] = ()
         self.prefix: Sequence[str] = ()
@@ -139,7 +140,7 @@ class DapClient:
         cls,
         transport: str = "stdio",
         *options: str,
-        python: str = sys.executable,
+        python: str = ADAPTER,
         env: dict[str, str] | None = None,
         prefix: Sequence[str] = (),
         dial: Dial | None = None,

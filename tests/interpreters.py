@@ -5,6 +5,10 @@
 interpreter running the tests when its version matches, then `pythonX.Y` on PATH. A variable that is set
 must name a working interpreter (a typo is an error, not a skip); a version that cannot be found at all
 skips only the tests that need it, with a message saying how to get it.
+
+`DAPATTACH_TARGETS_ON=3.15` runs the suite as a user of 3.15 would: every target whose test names no
+version, and every adapter process a test starts, on Python 3.15 (`./dev test` makes such a pass after
+the 3.14 ones). The tests themselves still run on 3.14.
 """
 
 import os
@@ -75,3 +79,24 @@ needs_adapter_315 = pytest.mark.skipif(
     ADAPTER_PY315 is None,
     reason="no adapter environment on Python 3.15: set DAPATTACH_ADAPTER_PY315 or run ./dev test",
 )
+
+
+TARGET_VERSION = os.environ.get("DAPATTACH_TARGETS_ON") or "3.14"
+
+
+def _targets_on(version: str) -> tuple[str, str]:
+    """(target interpreter, adapter interpreter) of a run whose targets run on `version`."""
+    if version == "3.14":
+        return PY314, sys.executable
+    if version != "3.15":
+        raise MissingInterpreter(f"$DAPATTACH_TARGETS_ON={version}: the suite runs targets on 3.14 or 3.15")
+    if PY315 is None or ADAPTER_PY315 is None:
+        raise MissingInterpreter(
+            "$DAPATTACH_TARGETS_ON=3.15 needs $DAPATTACH_PY315 and $DAPATTACH_ADAPTER_PY315 (./dev sets them)"
+        )
+    return PY315, ADAPTER_PY315
+
+
+TARGET, ADAPTER = _targets_on(TARGET_VERSION)
+"""The Python a target runs on unless its test names a version, and the one adapter processes run on."""
+ON_315 = TARGET_VERSION == "3.15"

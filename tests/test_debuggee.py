@@ -11,7 +11,7 @@ from agent_harness import TARGETS
 from dapattach.attach.target import exit_code
 from dapclient import DapClient
 from handlers.conftest import attach_session
-from interpreters import PY314
+from interpreters import TARGET
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def unreaped(request: pytest.FixtureRequest) -> Iterator[subprocess.Popen[str]]:
     """`exits.py` run with `request.param`, not reaped until the end: a dead one waits as a zombie, as a
     process does until its parent collects it."""
     process = subprocess.Popen(
-        [PY314, str(TARGETS / "exits.py"), *request.param], stdout=subprocess.PIPE, text=True
+        [TARGET, str(TARGETS / "exits.py"), *request.param], stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None and process.stdout.readline().strip() == "READY"
     yield process
@@ -82,7 +82,7 @@ async def test_an_exit_code_the_parent_collected_first(adapter: DapClient) -> No
     """`os._exit` runs no Python and the parent collects the status before the adapter looks (the
     adapter is held with SIGSTOP meanwhile, so that order is certain): the pidfd the adapter holds still
     knows the code on Linux 6.15+; on older kernels nobody can know, and the editor is told so."""
-    process = subprocess.Popen([PY314, str(TARGETS / "exits.py"), "os-exit", "7"], stdout=subprocess.PIPE)
+    process = subprocess.Popen([TARGET, str(TARGETS / "exits.py"), "os-exit", "7"], stdout=subprocess.PIPE)
     try:
         assert process.stdout is not None and process.stdout.readline().strip() == b"READY"
         await attach_session(adapter, process.pid)

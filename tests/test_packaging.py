@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from agent_harness import TARGETS
-from interpreters import PY314
+from interpreters import PY314, TARGET
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -79,7 +79,7 @@ def timed(*command: str | Path, env: dict[str, str] | None = None) -> float:
 
 def works(dapattach: Path, tmp_path: Path) -> None:
     """`ps`, `snapshot` and `demo` of an installed dapattach, run from outside the checkout."""
-    target = subprocess.Popen([PY314, TARGETS / "blocked_main.py", "600"], stdout=subprocess.PIPE, text=True)
+    target = subprocess.Popen([TARGET, TARGETS / "blocked_main.py", "600"], stdout=subprocess.PIPE, text=True)
     try:
         assert target.stdout is not None and target.stdout.readline()
         listed = json.loads(run(dapattach, "ps", "--json"))

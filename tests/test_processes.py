@@ -16,7 +16,7 @@ import pytest
 
 from containers import needs, relocated, start_container
 from dapattach.processes import NoSuchProcess, Problem, describe_process, list_processes
-from interpreters import PY314, require
+from interpreters import TARGET, require
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 SLEEPER = 'import time\nprint("ready", flush=True)\ntime.sleep(3600)\n'
@@ -306,7 +306,7 @@ async def test_ps_shows_the_pid_inside_a_container() -> None:
         )
         row = next(row for row in table.stdout.splitlines() if row.split()[0] == str(target.pid))
         assert row.split()[5:7] == [str(target.pid_inside), "-"]
-        assert row.endswith(f"{relocated(PY314).python} /app/container_service.py")
+        assert row.endswith(f"{relocated(TARGET).python} /app/container_service.py")
 
 
 def test_ps_tree_shows_workers_under_their_master() -> None:

@@ -17,7 +17,7 @@ from agent_harness import wait_until_blocked
 from containers import needs, start_container
 from dapattach import namespaces
 from dapattach.snapshot import SnapshotError, TaskStack, format_snapshot, take_snapshot
-from interpreters import PY315, needs_315
+from interpreters import ADAPTER, PY315, needs_315
 from test_processes import Targets, interpreter
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -263,7 +263,7 @@ CONTAINER = ("mnt", "pid", "user", "net")
 @needs(*CONTAINER)
 async def test_a_process_in_a_container_by_its_pid_here() -> None:
     async with start_container("container_service.py", kinds=CONTAINER) as target:
-        done = await asyncio.to_thread(run_snapshot, sys.executable, target.pid, "--json")
+        done = await asyncio.to_thread(run_snapshot, ADAPTER, target.pid, "--json")
         assert done.returncode == 0, done.stderr
         data = json.loads(done.stdout)
         assert (data["pid"], data["pidInside"]) == (target.pid, target.pid_inside)
@@ -276,7 +276,7 @@ async def test_a_process_in_a_container_by_its_pid_here() -> None:
         assert threads["worker"]["frames"][-1]["path"].endswith("/threading.py")
         assert {frame["path"] for frame in threads["MainThread"]["frames"]} == {"/app/container_service.py"}
 
-        text = await asyncio.to_thread(run_snapshot, sys.executable, target.pid)
+        text = await asyncio.to_thread(run_snapshot, ADAPTER, target.pid)
         first = text.stdout.splitlines()[0]
         assert first.startswith(
             f"PID {target.pid} (PID {target.pid_inside} in its PID namespace) — Python 3."

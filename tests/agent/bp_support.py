@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from agent_harness import PY314, TARGETS, Target, attach, start_target
+from agent_harness import TARGET, TARGETS, Target, attach, start_target
 from dapattach.attach.link import AgentLink
 
 JOBS = TARGETS / "bp_jobs.py"
@@ -65,7 +65,7 @@ def done(job: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def jobs_target(python: str = PY314) -> AsyncIterator[tuple[Target, AgentLink]]:
+async def jobs_target(python: str = TARGET) -> AsyncIterator[tuple[Target, AgentLink]]:
     """The bp_jobs target with an agent attached and its main thread released; detached at the end."""
     async with start_target("bp_jobs.py", python=python) as target:
         link = await attach(target)

@@ -16,7 +16,7 @@ from dapattach.attach import pep768
 from dapattach.attach.attempt import Attempt, IllegalMove, Phase, TargetExited, inject_agent
 from dapattach.attach.checks import AttachError
 from dapattach.attach.listener import HELLO_TIMEOUT
-from interpreters import PY314, PY315, needs_315
+from interpreters import PY314, PY315, TARGET_VERSION, needs_315
 from users import AS_NOBODY
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -25,7 +25,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 async def test_attach_to_a_running_target_says_hello() -> None:
     async with start_target("showcase.py") as target:
         link = await attach(target)
-        assert (link.pid, link.python.startswith("3.14")) == (target.pid, True)
+        assert (link.pid, link.python.startswith(TARGET_VERSION + ".")) == (target.pid, True)
         await link.detach()
 
 

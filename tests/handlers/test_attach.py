@@ -2,10 +2,9 @@
 
 import asyncio
 import os
-import platform
 import shutil
 import signal
-import sys
+import subprocess
 import tempfile
 from typing import Any
 
@@ -23,8 +22,11 @@ async def test_attach_pause_inspect_and_detach(adapter: DapClient, showcase) -> 
     assert str(showcase.pid) in attached["body"]["output"]
     driver = os.environ.get("DAPATTACH_DRIVER") or "direct"
     assert f"attach driver: {driver} (" in attached["body"]["output"], "which way in, and on which Python"
+    its_version = subprocess.check_output(
+        [adapter.python, "-c", "import platform; print(platform.python_version())"]
+    )
     assert (
-        f"The adapter runs on Python {platform.python_version()} ({sys.executable})"
+        f"The adapter runs on Python {its_version.decode().strip()} ({adapter.python})"
         in attached["body"]["output"]
     )
 

@@ -15,7 +15,7 @@ import pytest
 from agent_harness import TARGETS, sigstop, start_target
 from dapclient import DapClient, DapError
 from handlers.conftest import attach_session
-from interpreters import ADAPTER_PY315, PY315, needs_315, needs_adapter_315
+from interpreters import ADAPTER_PY315, PY314, PY315, needs_315, needs_adapter_315
 
 
 def _line_of(program: str, marker: str) -> int:
@@ -221,7 +221,7 @@ async def test_attach_to_a_315_target_from_the_314_adapter(adapter: DapClient) -
 async def test_the_adapter_on_315_attaches_to_a_314_target() -> None:
     adapter = await DapClient.start("stdio", python=ADAPTER_PY315)
     try:
-        async with start_target("showcase.py") as target:
+        async with start_target("showcase.py", python=PY314) as target:
             await attach_session(adapter, target.pid)
             attached = await adapter.wait_event(
                 "output", lambda e: "Attached to process" in e["body"]["output"]

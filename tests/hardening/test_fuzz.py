@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent_harness import PY314, TARGETS, probe
+from agent_harness import TARGET, TARGETS, probe
 from dapattach.protocol import types
 from dapclient import DapClient
 from handlers.conftest import attach_session
@@ -132,7 +132,7 @@ class Ticks:
 
 @pytest.fixture(scope="module")
 def target() -> Iterator[tuple[subprocess.Popen[str], Ticks]]:
-    process = subprocess.Popen([PY314, str(TARGETS / "showcase.py")], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([TARGET, str(TARGETS / "showcase.py")], stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     while "READY" not in process.stdout.readline():
         assert process.poll() is None, "the target exited before it was ready"

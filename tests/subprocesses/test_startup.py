@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 from dapattach.subprocesses import startup
-from interpreters import PY314
+from interpreters import TARGET
 
 
 def test_a_process_is_starting_until_it_runs_main(tmp_path: Path) -> None:
@@ -13,7 +13,7 @@ def test_a_process_is_starting_until_it_runs_main(tmp_path: Path) -> None:
     os.mkfifo(gate)
     (tmp_path / "sitecustomize.py").write_text(f"print('site', flush=True)\nopen({str(gate)!r}).read()\n")
     child = subprocess.Popen(
-        [PY314, "-c", "print('main', flush=True)\nimport time\ntime.sleep(60)"],
+        [TARGET, "-c", "print('main', flush=True)\nimport time\ntime.sleep(60)"],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(tmp_path)},

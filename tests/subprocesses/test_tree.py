@@ -10,13 +10,13 @@ import pytest
 
 from dapattach.processes import describe_process
 from dapattach.subprocesses import tree
-from interpreters import PY314
+from interpreters import TARGET
 
 LOOP = "import sys, time\nprint('ready', flush=True)\nwhile True: time.sleep(0.05)\n"
 
 
 def python_child(*options: str, code: str = LOOP) -> subprocess.Popen[str]:
-    child = subprocess.Popen([PY314, *options, "-c", code], stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([TARGET, *options, "-c", code], stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None and child.stdout.readline() == "ready\n"
     return child
 
@@ -26,7 +26,7 @@ def test_a_fork_copy_shares_its_parents_image_until_it_execs() -> None:
     pid = os.fork()
     if pid == 0:
         os.read(go_read, 1)
-        os.execv(PY314, [PY314, "-c", LOOP])
+        os.execv(TARGET, [TARGET, "-c", LOOP])
     try:
         ours, copy = tree.read_stat(os.getpid()), tree.read_stat(pid)
         assert ours is not None and copy is not None
@@ -52,7 +52,7 @@ async def test_the_table_lists_descendants_each_after_its_parent(walk: bool) -> 
         "print('ready', flush=True)",
         "started = threading.Event()\n"
         "def spawn():\n"
-        f"    subprocess.Popen([{PY314!r}, '-c', 'import time; time.sleep(60)'])\n"
+        f"    subprocess.Popen([{TARGET!r}, '-c', 'import time; time.sleep(60)'])\n"
         "    started.set()\n"
         "    time.sleep(60)  # a thread that ends hands its children to another of the process\n"
         "threading.Thread(target=spawn, daemon=True).start()\n"
@@ -79,7 +79,7 @@ async def test_the_table_lists_descendants_each_after_its_parent(walk: bool) -> 
 def test_session_names_say_what_a_child_is(tmp_path: Path) -> None:
     script = tmp_path / "app.py"
     script.write_text(LOOP)
-    child = subprocess.Popen([PY314, str(script), "--port", "8080"], stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([TARGET, str(script), "--port", "8080"], stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None and child.stdout.readline() == "ready\n"
         info = describe_process(child.pid)
