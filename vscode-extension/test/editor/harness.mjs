@@ -322,12 +322,26 @@ export async function shot(page, name) {
   log(`screenshot ${file}`);
 }
 
-/** Runs a command from the command palette, choosing the entry whose label is exactly `label`. */
+/**
+ * Runs a command from the command palette, choosing the entry whose label is exactly `label`.
+ *
+ * The workbench may close a palette that just opened (it moves the focus when a debug session stops or
+ * reveals the stopped line), so one that is gone before it took the text is opened again, three times at
+ * most.
+ */
 export async function runCommand(page, label) {
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${label}`);
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible' });
+    try {
+      await input.fill(`>${label}`, { timeout: 5000 });
+      break;
+    } catch (error) {
+      if (attempt === 3 || (await input.isVisible())) throw error;
+      log(`the command palette closed before it took "${label}"; opening it again`);
+    }
+  }
   await chooseQuickPickRow(page, (text) => text.startsWith(label));
 }
 
