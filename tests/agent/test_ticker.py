@@ -1,6 +1,7 @@
 """The agent's periodic thread: named as ours, and woken rarely while the program it watches is idle."""
 
 import asyncio
+import time
 
 from agent.test_output import Console, capture, go
 from agent_harness import ticker_task, wakeups
@@ -25,4 +26,25 @@ async def test_an_idle_program_is_woken_a_few_times_a_second_and_its_output_stil
     await go(link, "slow")
     console = await Console(link).until("stdout", "slow 10\n")
     assert console == "".join(f"slow {number}\n" for number in range(1, 11))
+    await link.detach()
+
+
+async def test_a_program_that_logs_a_line_now_and_then_wakes_it_once_a_line(chatty) -> None:
+    """A line printed and flushed every 0.4 s (a service logging a request): each line ends the thread's
+    long wait and goes out at once, then the long wait again (which times out once before the next line).
+    Looking every `INTERVAL` while lines come, as the thread once did, wakes it 20 times a second."""
+    target, _ = chatty
+    link = await capture(target)
+    tid = await ticker_task(target.pid)
+    console = Console(link)
+    await go(link, "steady")
+    await console.until("stdout", "steady 2\n")
+    before, started = wakeups(target.pid, tid), time.monotonic()
+    await console.until("stdout", "steady 8\n")
+    woken, seconds = wakeups(target.pid, tid) - before, time.monotonic() - started
+    # 6 lines, 2 rounds each, and a wait or two for the GIL or a lock in some of them: 13 to 22 here, 32
+    # with a CPU-bound program beside the test; looking every INTERVAL: a wakeup a round at least, 48
+    assert woken <= 0.75 * seconds / ticker.INTERVAL, (woken, seconds)
+    shown = await console.until("stdout", "steady 10\n")
+    assert shown == "".join(f"steady {number}\n" for number in range(1, 11))
     await link.detach()

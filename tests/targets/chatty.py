@@ -10,6 +10,8 @@ the events below with an `evaluate` (`burst.set()`):
   thread writes a character split over two binary writes; between `BEGIN` and `END` lines.
 - `slow`: prints `slow N` every 20 ms without flushing, ten times (with a block-buffered stdout, the bytes
   sit in the stream's buffer until something flushes it).
+- `steady`: prints `steady N` every 0.4 s and flushes it, as a service logs a request now and then,
+  ten times.
 - `fork`: forks; the child writes through sys.stdout and reports whether its streams still carry a hook.
 - `flood`: writes 20 MB to stdout as fast as it can, then `FLOODED`; `huge`: the same 20 MB in one binary
   write, then `HUGE`; `pour`: writes 10 KB lines for 2 s as fast as it can, with its fd 1 on /dev/null
@@ -44,8 +46,8 @@ warnings.filterwarnings("ignore", "This process .* is multi-threaded", Deprecati
 log = logging.getLogger("chatty")
 log.addHandler(logging.StreamHandler())
 log.setLevel(logging.INFO)
-burst, slow, fork, flood, huge, pour, halt, interleave, pieces, more, rewrap, stop, choke = (
-    threading.Event() for _ in range(13)
+burst, slow, steady, fork, flood, huge, pour, halt, interleave, pieces, more, rewrap, stop, choke = (
+    threading.Event() for _ in range(14)
 )
 kept = []
 lock = threading.Lock()
@@ -85,6 +87,12 @@ def run_slow():
     for number in range(1, 11):
         print(f"slow {number}")
         time.sleep(0.02)
+
+
+def run_steady():
+    for number in range(1, 11):
+        print(f"steady {number}", flush=True)
+        time.sleep(0.4)
 
 
 def run_fork():
@@ -195,6 +203,7 @@ def main():
     actions = (
         (burst, run_burst),
         (slow, run_slow),
+        (steady, run_steady),
         (fork, run_fork),
         (flood, run_flood),
         (huge, run_huge),

@@ -80,7 +80,8 @@ def _send_waiting(limit=None, deadline=None):
 
 
 def _tick():
-    return _send_waiting(BATCH)
+    """A round of the ticker: each message was announced by `say`'s nudge."""
+    return ticker.ANNOUNCED if _send_waiting(BATCH) else False
 
 
 def _at_exit():

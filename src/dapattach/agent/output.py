@@ -388,12 +388,16 @@ def _flushes_safely(stream):
 
 
 def _tick():
-    """One round of the ticker: flush the block-buffered streams, send what is pending; true when
-    something went out.
+    """One round of the ticker: flush the block-buffered streams, send what is pending.
+
+    Answers true when a flush wrote something (a stream's buffer held it: only looking finds that), else
+    `ticker.ANNOUNCED` when something went out or came in meanwhile (the program's own writes, which nudge
+    the ticker), else False.
 
     A stream whose file cannot take a write now (a full pipe) is left for a later round: stuck in its
     flush, the ticker would hold the stream's lock until a reader came, and a fork or the exit meanwhile
     could wait for it only `FLUSH_WAIT`."""
+    before = _written()
     for stream in list(_flushable):
         if not _takes_writes(stream):
             continue
@@ -408,7 +412,15 @@ def _tick():
                 _flushable.remove(stream)
         finally:
             _flushing.release()
-    return _send_queued()
+    flushed = _written() != before
+    if _send_queued() | any(stream.pending for stream in _streams):
+        return True if flushed else ticker.ANNOUNCED
+    return flushed
+
+
+def _written():
+    """Bytes the hooks have seen so far, on every stream (what was taken and what waits)."""
+    return sum(stream.taken + len(stream.pending) for stream in _streams)
 
 
 def _send_queued(deadline=None):

@@ -1,13 +1,28 @@
 """One agent thread for work done a little at a time: sending program output, noticing new modules.
 
 Nothing runs until a feature asks (`add`), so an agent without those features has no thread and costs
-nothing. The thread runs each task in turn every `INTERVAL` seconds while there is work; after `IDLE_AFTER`
-rounds in which no task did anything (a service waiting for requests, a program that prints nothing), it
-waits `IDLE_INTERVAL` instead, so an idle program attached for hours is woken a few times a second rather
-than twenty. A task says it did something by returning a true value. Work that arrives during the long
-wait ends it at once where the agent sees it arrive (`nudge`: a write that reaches an empty output queue,
-a log message); what it cannot see (a block-buffered stream's own buffer, a new module) waits at most
-`IDLE_INTERVAL`.
+nothing. Each round the thread runs every task in turn. A task returns what it did:
+
+- work it found only by looking (a block-buffered stream's own buffer flushed, a new module): any other
+  true value. Such work comes unannounced, so the thread looks again every `INTERVAL` seconds until
+  `IDLE_AFTER` rounds have found nothing that way;
+- work that was announced (`ANNOUNCED`): the program's own writes and log messages, each of which calls
+  `nudge` when it reaches an empty queue. Such work is waited for, not looked for: one round per
+  announcement, unless announcements come in quick succession (two rounds that did such work less than
+  `2 * INTERVAL` apart: a chatty program), when the thread goes on with a round every `INTERVAL`, each
+  gathering a round's worth of writes into one send, until a round finds none;
+- nothing: a false value.
+
+Otherwise the thread waits `IDLE_INTERVAL`, or until a `nudge` ends the wait. So an idle program attached
+for hours is woken four times a second rather than twenty, and a service that logs a line now and then
+once a line; what the thread cannot see arrive (a stream's own buffer, a new module) waits at most
+`IDLE_INTERVAL`. During the rounds at `INTERVAL`, a `nudge` does not cut the wait short: a chatty
+program's output is sent a round's worth at a time, not a write at a time.
+
+A nudge comes from the program's threads, in the middle of their writes, and may come from a signal
+handler that interrupted a thread inside a nudge of its own. So it takes no lock that could be held: the
+wait is on a bare `_thread` lock that the ticker holds while no nudge is pending and that a nudge
+releases (a lock already released stays so), both single calls into C.
 
 The thread is started with `_thread` for the reason `worker.py` gives (threading's bootstrap is Python
 code that could stop in an all-stop), registers itself as an agent thread, so it never stops at a
@@ -20,17 +35,20 @@ blocked in the target's I/O (a flush of a full pipe) is left to end by itself ra
 import _thread
 import contextlib
 import threading
+import time
 
 from . import suspend
 
 INTERVAL = 0.05
 IDLE_INTERVAL = 0.25
 IDLE_AFTER = 20
-"""Rounds with nothing done (a second, at `INTERVAL`) before the ticker waits `IDLE_INTERVAL`."""
+"""Rounds that found nothing by looking (a second, at `INTERVAL`) before the ticker stops looking."""
+ANNOUNCED = "announced"
+"""A task's answer when the work it did had been announced with `nudge` (see the module's docstring)."""
 THREAD_NAME = "dapattach-tick"
 JOIN_WAIT = 2.0
 _tasks = {}
-_state = {"handle": None, "wake": None, "stop": None, "idle": False}
+_state = {"handle": None, "wake": None, "stop": None}
 _lock = threading.Lock()
 
 
@@ -39,8 +57,9 @@ def add(owner, task):
     with _lock:
         _tasks[owner] = task
         if _state["handle"] is None:
-            wake, stop = threading.Event(), threading.Event()
-            _state.update(wake=wake, stop=stop, idle=False)
+            wake, stop = _thread.allocate_lock(), threading.Event()
+            wake.acquire()  # held: no nudge pending
+            _state.update(wake=wake, stop=stop)
             _state["handle"] = _thread.start_joinable_thread(lambda: _run(wake, stop), daemon=True)
 
 
@@ -50,14 +69,12 @@ def remove(owner):
 
 
 def nudge():
-    """From any thread, when work arrives: if the ticker is in its long idle wait, end that wait now.
-    While it ticks at `INTERVAL` this does nothing, so that a chatty program's output is still sent in
-    a round's worth at a time, not a write at a time."""
-    if _state["idle"]:
-        _state["idle"] = False
-        wake = _state["wake"]
-        if wake is not None:
-            wake.set()
+    """From any thread, when work arrives: the ticker's next wait for an announcement ends at once (the
+    one under way, or the next one, so a nudge that comes as a round ends is not lost)."""
+    wake = _state["wake"]
+    if wake is not None:
+        with contextlib.suppress(RuntimeError):  # a nudge is pending already
+            wake.release()
 
 
 def _run(wake, stop):
@@ -65,20 +82,30 @@ def _run(wake, stop):
     suspend.add_agent_thread(ident)
     with contextlib.suppress(Exception):
         _thread.set_name(THREAD_NAME)
-    quiet = 0
+    looked_ago = IDLE_AFTER - 1  # one round soon, to look at what a feature just added may have
+    chatty = False  # announcements come in quick succession: a round every INTERVAL gathers them
+    announced_at = -1.0
     try:
         while True:
-            idle = quiet >= IDLE_AFTER
-            _state["idle"] = idle
-            wake.wait(IDLE_INTERVAL if idle else INTERVAL)
-            _state["idle"] = False
-            wake.clear()
+            if looked_ago < IDLE_AFTER or chatty:
+                stop.wait(INTERVAL)
+            else:
+                wake.acquire(timeout=IDLE_INTERVAL)
+            wake.acquire(blocking=False)  # what a nudge announced meanwhile, this round takes
+            now = time.monotonic()
             stopping = stop.is_set()
-            busy = False
+            looked = announced = False
             for task in list(_tasks.values()):
                 with contextlib.suppress(Exception):
-                    busy = bool(task()) or busy
-            quiet = 0 if busy else quiet + 1
+                    done = task()
+                    if done is ANNOUNCED:
+                        announced = True
+                    elif done:
+                        looked = True
+            looked_ago = 0 if looked else looked_ago + 1
+            chatty = announced and (chatty or now - announced_at < 2 * INTERVAL)
+            if announced:
+                announced_at = now
             if stopping:
                 return
     finally:
@@ -89,10 +116,11 @@ def release():
     """Stop the thread after a last round of every task."""
     with _lock:
         handle, wake, stop = _state["handle"], _state["wake"], _state["stop"]
-        _state.update(handle=None, wake=None, stop=None, idle=False)
+        _state.update(handle=None, wake=None, stop=None)
     if handle is not None:
         stop.set()
-        wake.set()
+        with contextlib.suppress(RuntimeError):
+            wake.release()
         with contextlib.suppress(Exception):
             handle.join(JOIN_WAIT)
     with _lock:
@@ -104,4 +132,4 @@ def forget_after_fork():
     global _lock
     _lock = threading.Lock()
     _tasks.clear()
-    _state.update(handle=None, wake=None, stop=None, idle=False)
+    _state.update(handle=None, wake=None, stop=None)
