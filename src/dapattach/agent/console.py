@@ -50,7 +50,7 @@ def _start():
         if not _state["started"]:
             if not _thread._is_main_interpreter():
                 return False  # a sub-interpreter must be left with no thread of ours when it is closed
-            ticker.add("console", _tick)
+            ticker.add("console", _tick, ticker.nothing_to_find)
             suspend.before_report.append(_send_waiting)
             atexit.register(_at_exit)
             _state["started"] = True

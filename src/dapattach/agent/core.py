@@ -336,6 +336,7 @@ class Agent:
                     while self.after_response:
                         self.after_response.pop(0)()
             jobs.jobs.tick()
+            ticker.look()
             if self.presence is not None:
                 self.presence.tick()
 

@@ -92,7 +92,7 @@ def _start_watching(agent, what):
         _known.clear()
         _known.update(_current(agent.module_name))
         _seen[0] = _fingerprint()
-        ticker.add("modules", _tick)
+        ticker.add("modules", _tick, _changed)
     _watch[what] = True
 
 
@@ -102,6 +102,11 @@ def _fingerprint():
         return len(sys.modules), next(reversed(sys.modules), None)
     except Exception:
         return None
+
+
+def _changed():
+    """The ticker's `peek`: whether a round would find an import or a removal."""
+    return _watch["agent"] is not None and _fingerprint() != _seen[0]
 
 
 def _tick():

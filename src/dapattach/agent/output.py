@@ -44,6 +44,7 @@ per stream), what is over is dropped uncopied and counted, and the console says 
 
 import atexit
 import contextlib
+import gc
 import io
 import select
 import threading
@@ -63,6 +64,8 @@ _streams = []
 _marks = []  # (stream, position): from here on the output is `stream`'s, which had written `position` bytes
 _last = [None]
 _flushable = []
+_at_rest = {}
+"""How many objects each stream of `_flushable` refers to right after a flush (see `_holds_text`)."""
 _state = {"send": None, "notify": None, "allowance": RATE, "refilled": 0.0}
 _guard = {"exiting": False}
 _forking = set()
@@ -300,7 +303,7 @@ def start(send, notify):
             binary and _flushes_safely(stream) and not (stream.line_buffering or stream.write_through)
         ):
             _flushable.append(stream)
-    ticker.add("output", _tick)
+    ticker.add("output", _tick, _holds_text if _peeking_works() else None)
     suspend.before_report.append(_flush_before_report)
     atexit.register(_before_exit)
     return missed
@@ -408,6 +411,7 @@ def _tick():
                 break  # the exit is coming: no stream lock of ours may be held then
             try:
                 stream.flush()
+                _at_rest[stream] = _referents(stream)
             except Exception:
                 _flushable.remove(stream)
         finally:
@@ -416,6 +420,36 @@ def _tick():
     if _send_queued() | any(stream.pending for stream in _streams):
         return True if flushed else ticker.ANNOUNCED
     return flushed
+
+
+def _holds_text():
+    """Whether the text layer of a stream the ticker flushes holds text, which no hook has seen yet: the
+    ticker's `peek` (see `ticker.look`), which the agent thread calls.
+
+    A `TextIOWrapper` holds what it was given in one object (a `str`, `bytes` or a list of them) until it
+    hands it to its buffer, and the garbage collector's list of what it refers to has that object, and one
+    entry fewer when it holds nothing. Nothing is taken or written, so this is safe from any thread and
+    costs about a microsecond a stream. A count taken as the program wrote, or a stream that came to refer
+    to one object more, can only make a round come sooner or, at worst, a line wait for the ticker's
+    `BACKSTOP`."""
+    return any(_referents(stream) > _at_rest.get(stream, -1) for stream in list(_flushable))
+
+
+def _referents(stream):
+    return len(gc.get_referents(stream))
+
+
+def _peeking_works():
+    """Whether `_holds_text` can tell on this Python: tried on a text stream of our own."""
+    try:
+        probe = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        empty = _referents(probe)
+        probe.write("text")
+        holding = _referents(probe)
+        probe.flush()
+        return holding == empty + 1 and _referents(probe) == empty
+    except Exception:
+        return False
 
 
 def _written():
@@ -502,6 +536,7 @@ def _take(allowance):
 
 def _unhook(*, forked=False):
     _flushable.clear()
+    _at_rest.clear()
     for stream in _streams:
         stream.release(forked=forked)
 

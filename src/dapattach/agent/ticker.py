@@ -13,11 +13,17 @@ nothing. Each round the thread runs every task in turn. A task returns what it d
   gathering a round's worth of writes into one send, until a round finds none;
 - nothing: a false value.
 
-Otherwise the thread waits `IDLE_INTERVAL`, or until a `nudge` ends the wait. So an idle program attached
-for hours is woken four times a second rather than twenty, and a service that logs a line now and then
-once a line; what the thread cannot see arrive (a stream's own buffer, a new module) waits at most
-`IDLE_INTERVAL`. During the rounds at `INTERVAL`, a `nudge` does not cut the wait short: a chatty
-program's output is sent a round's worth at a time, not a write at a time.
+Otherwise the thread waits for a `nudge`. Whether unannounced work has come meanwhile, each task can
+tell by a quick check of its own (`add`'s `peek`: a text stream holding text, a module count that
+changed), which the agent thread runs on the ticks it wakes for anyway (`look`, at most every
+`IDLE_INTERVAL`) and which nudges this thread when it finds something. While that goes on, this thread
+wakes only for a nudge, and every `BACKSTOP` seconds to look for itself (in case a peek missed what a
+round would find); while it does not (a task with no peek, an agent thread busy elsewhere or gone) it
+looks every `IDLE_INTERVAL`. So an idle program attached for hours is woken by this thread once every
+`BACKSTOP` seconds rather than twenty times a second, and a service that logs a line now and then once a
+line; what no hook announces (a stream's own buffer, a new module) waits at most about `IDLE_INTERVAL`.
+During the rounds at `INTERVAL`, a `nudge` does not cut the wait short: a chatty program's output is sent
+a round's worth at a time, not a write at a time.
 
 A nudge comes from the program's threads, in the middle of their writes, and may come from a signal
 handler that interrupted a thread inside a nudge of its own. So it takes no lock that could be held: the
@@ -41,6 +47,10 @@ from . import suspend
 
 INTERVAL = 0.05
 IDLE_INTERVAL = 0.25
+BACKSTOP = 2.0
+"""Seconds the thread waits at most for a nudge while `look` is being called for it."""
+LOOKER_GONE = 1.0
+"""Seconds since the last `look` after which the thread looks every `IDLE_INTERVAL` itself again."""
 IDLE_AFTER = 20
 """Rounds that found nothing by looking (a second, at `INTERVAL`) before the ticker stops looking."""
 ANNOUNCED = "announced"
@@ -48,14 +58,18 @@ ANNOUNCED = "announced"
 THREAD_NAME = "dapattach-tick"
 JOIN_WAIT = 2.0
 _tasks = {}
-_state = {"handle": None, "wake": None, "stop": None}
+_peeks = {}
+_state = {"handle": None, "wake": None, "stop": None, "looked": -1.0}
 _lock = threading.Lock()
 
 
-def add(owner, task):
-    """Run `task()` on every tick until `remove(owner)` or `release()`; starts the thread if needed."""
+def add(owner, task, peek=None):
+    """Run `task()` on every tick until `remove(owner)` or `release()`; starts the thread if needed.
+    `peek()`, when given, says quickly and from any thread whether a round would find work by looking
+    (`nothing_to_find` for a task whose work is always announced); without one, the thread looks."""
     with _lock:
         _tasks[owner] = task
+        _peeks[owner] = peek
         if _state["handle"] is None:
             wake, stop = _thread.allocate_lock(), threading.Event()
             wake.acquire()  # held: no nudge pending
@@ -66,6 +80,35 @@ def add(owner, task):
 def remove(owner):
     with _lock:
         _tasks.pop(owner, None)
+        _peeks.pop(owner, None)
+
+
+def nothing_to_find():
+    """The `peek` of a task that only ever does announced work."""
+    return False
+
+
+def look():
+    """From the agent thread, on its ticks: nudge the ticker when a task's `peek` finds work, so that the
+    ticker need not wake to look for it (see the module's docstring)."""
+    if _state["wake"] is None:
+        return
+    _state["looked"] = time.monotonic()
+    for peek in list(_peeks.values()):
+        if peek is None:
+            continue  # the ticker looks for that task itself
+        try:
+            found = peek()
+        except Exception:
+            found = True
+        if found:
+            nudge()
+            return
+
+
+def _looked_after(now):
+    """Whether `look` is being called and every task has a `peek`: the thread may wait for a nudge."""
+    return now - _state["looked"] < LOOKER_GONE and None not in list(_peeks.values())
 
 
 def nudge():
@@ -90,7 +133,7 @@ def _run(wake, stop):
             if looked_ago < IDLE_AFTER or chatty:
                 stop.wait(INTERVAL)
             else:
-                wake.acquire(timeout=IDLE_INTERVAL)
+                wake.acquire(timeout=BACKSTOP if _looked_after(time.monotonic()) else IDLE_INTERVAL)
             wake.acquire(blocking=False)  # what a nudge announced meanwhile, this round takes
             now = time.monotonic()
             stopping = stop.is_set()
@@ -125,6 +168,8 @@ def release():
             handle.join(JOIN_WAIT)
     with _lock:
         _tasks.clear()
+        _peeks.clear()
+    _state["looked"] = -1.0
 
 
 def forget_after_fork():
@@ -132,4 +177,5 @@ def forget_after_fork():
     global _lock
     _lock = threading.Lock()
     _tasks.clear()
-    _state.update(handle=None, wake=None, stop=None)
+    _peeks.clear()
+    _state.update(handle=None, wake=None, stop=None, looked=-1.0)
