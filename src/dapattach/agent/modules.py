@@ -104,15 +104,20 @@ def _fingerprint():
         return None
 
 
+def _unseen(fingerprint):
+    """Whether `fingerprint` may show imports or removals not reported yet (always, when there is none)."""
+    return fingerprint is None or fingerprint != _seen[0]
+
+
 def _changed():
     """The ticker's `peek`: whether a round would find an import or a removal."""
-    return _watch["agent"] is not None and _fingerprint() != _seen[0]
+    return _watch["agent"] is not None and _unseen(_fingerprint())
 
 
 def _tick():
     agent = _watch["agent"]
     fingerprint = _fingerprint()
-    if agent is None or (fingerprint is not None and fingerprint == _seen[0]):
+    if agent is None or not _unseen(fingerprint):
         return False
     _seen[0] = fingerprint
     now = _current(agent.module_name)

@@ -58,7 +58,7 @@ ANNOUNCED = "announced"
 THREAD_NAME = "dapattach-tick"
 JOIN_WAIT = 2.0
 _tasks = {}
-_peeks = {}
+"""owner: (task, peek), as given to `add`."""
 _state = {"handle": None, "wake": None, "stop": None, "looked": -1.0}
 _lock = threading.Lock()
 
@@ -68,8 +68,7 @@ def add(owner, task, peek=None):
     `peek()`, when given, says quickly and from any thread whether a round would find work by looking
     (`nothing_to_find` for a task whose work is always announced); without one, the thread looks."""
     with _lock:
-        _tasks[owner] = task
-        _peeks[owner] = peek
+        _tasks[owner] = (task, peek)
         if _state["handle"] is None:
             wake, stop = _thread.allocate_lock(), threading.Event()
             wake.acquire()  # held: no nudge pending
@@ -80,7 +79,6 @@ def add(owner, task, peek=None):
 def remove(owner):
     with _lock:
         _tasks.pop(owner, None)
-        _peeks.pop(owner, None)
 
 
 def nothing_to_find():
@@ -94,7 +92,7 @@ def look():
     if _state["wake"] is None:
         return
     _state["looked"] = time.monotonic()
-    for peek in list(_peeks.values()):
+    for _, peek in list(_tasks.values()):
         if peek is None:
             continue  # the ticker looks for that task itself
         try:
@@ -106,9 +104,10 @@ def look():
             return
 
 
-def _looked_after(now):
+def _looked_after():
     """Whether `look` is being called and every task has a `peek`: the thread may wait for a nudge."""
-    return now - _state["looked"] < LOOKER_GONE and None not in list(_peeks.values())
+    recent = time.monotonic() - _state["looked"] < LOOKER_GONE
+    return recent and all(peek is not None for _, peek in list(_tasks.values()))
 
 
 def nudge():
@@ -133,12 +132,12 @@ def _run(wake, stop):
             if looked_ago < IDLE_AFTER or chatty:
                 stop.wait(INTERVAL)
             else:
-                wake.acquire(timeout=BACKSTOP if _looked_after(time.monotonic()) else IDLE_INTERVAL)
+                wake.acquire(timeout=BACKSTOP if _looked_after() else IDLE_INTERVAL)
             wake.acquire(blocking=False)  # what a nudge announced meanwhile, this round takes
             now = time.monotonic()
             stopping = stop.is_set()
             looked = announced = False
-            for task in list(_tasks.values()):
+            for task, _ in list(_tasks.values()):
                 with contextlib.suppress(Exception):
                     done = task()
                     if done is ANNOUNCED:
@@ -168,7 +167,6 @@ def release():
             handle.join(JOIN_WAIT)
     with _lock:
         _tasks.clear()
-        _peeks.clear()
     _state["looked"] = -1.0
 
 
@@ -177,5 +175,4 @@ def forget_after_fork():
     global _lock
     _lock = threading.Lock()
     _tasks.clear()
-    _peeks.clear()
     _state.update(handle=None, wake=None, stop=None, looked=-1.0)
