@@ -83,7 +83,7 @@ def read_stacks(pid: int) -> Json:
             "interpreter": interpreter,
             "frames": [_frame(frame) for frame in thread.frame_info],
         }
-        for interpreter, thread in _threads(unwinder.get_stack_trace())
+        for interpreter, thread in _threads(_settled_stack_trace(unwinder))
     ]
     tasks: list[Json] = []
     tasks_error = None
@@ -98,6 +98,26 @@ def read_stacks(pid: int) -> Json:
         "tasks": tasks,
         "tasksError": tasks_error,
     }
+
+
+_READS = 4
+
+
+def _settled_stack_trace(unwinder: Any) -> Any:
+    """The unwinder's stack trace, read again when a read caught a frame chain mid-change.
+
+    The outside read races the running program: a thread pushing or popping frames in a
+    sub-interpreter makes about one read in 250 fail with "Failed to parse initial frame in chain"
+    (3.15). The next read sees the chain settled. A failure caused by the OS (permission, the process
+    gone) is final and raised at once.
+    """
+    for _ in range(_READS - 1):
+        try:
+            return unwinder.get_stack_trace()
+        except RuntimeError as error:
+            if _root_type(error) != "RuntimeError":
+                raise
+    return unwinder.get_stack_trace()
 
 
 def enter_view(pid: int) -> None:
