@@ -18,7 +18,7 @@ async def test_an_idle_program_is_left_alone_and_its_unflushed_output_still_show
     target, _ = chatty
     link = await capture(target)
     tid = await ticker_task(target.pid)
-    await asyncio.sleep(ticker.INTERVAL * ticker.IDLE_AFTER + 0.5)  # let it find the program quiet
+    await _until_in_its_long_wait(target.pid, tid)
     before = wakeups(target.pid, tid)
     await asyncio.sleep(WINDOW)  # a window to count in, not a wait for something to happen
     woken = wakeups(target.pid, tid) - before
@@ -28,6 +28,19 @@ async def test_an_idle_program_is_left_alone_and_its_unflushed_output_still_show
     console = await Console(link).until("stdout", "slow 10\n")
     assert console == "".join(f"slow {number}\n" for number in range(1, 11))
     await link.detach()
+
+
+async def _until_in_its_long_wait(pid: int, tid: int, timeout: float = 10.0) -> None:
+    """Until half a second passes with at most one wakeup of the thread: two or more mean it still looks by
+    itself (every `INTERVAL` after a round found work, every `IDLE_INTERVAL` before the agent thread's
+    looks are under way)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = wakeups(pid, tid)
+        await asyncio.sleep(2 * ticker.IDLE_INTERVAL)  # a slice to count in
+        if wakeups(pid, tid) - before <= 1:
+            return
+    raise AssertionError(f"the ticker still wakes by itself {timeout:.0f} s into an idle program")
 
 
 async def test_a_program_that_logs_a_line_now_and_then_wakes_it_once_a_line(chatty) -> None:
