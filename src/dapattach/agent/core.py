@@ -10,11 +10,9 @@ socket closes for any reason, the agent detaches by itself.
 
 import contextlib
 import functools
-import gc
 import os
 import sys
 import threading
-import time
 
 from . import (
     breakpoints,
@@ -29,8 +27,10 @@ from . import (
     forked_meanwhile,
     inspection,
     jobs,
+    leaving,
     modules,
     output,
+    reading,
     release_imports,
     router,
     stepping,
@@ -46,23 +46,18 @@ from . import monitor as monitoring
 from .commands import COMMANDS, RequestError, command
 from .monitor import E, MonitorBusy, monitor
 
-FEATURES = (breakpoints, calltargets, completions, exceptions, exits, stepping)
+FEATURES = (breakpoints, calltargets, completions, exceptions, exits, reading, stepping)
 """Imported for their commands and monitoring hooks, which they register when loaded."""
 
 THREAD_NAME = "dapattach-agent"
 SUB_THREAD_NAME = "dapattach-sub"
 """The agent thread of a sub-interpreter: not the name a new attach looks for (see `attach/inject.py`)."""
-LEAVING_NAME = "dapattach-gone"
 READY_WAIT = 5.0
 IDLE_TICK = 0.25
 """How long the agent thread sleeps when nothing happens: it then runs a bytecode, which is when a second
 adapter's attach request (sent to this thread, see `attach/inject.py`) is picked up and refused."""
 HELLO_WAIT = 10.0
 """How long the agent waits for the adapter's welcome (or, after an error hello, for it to close)."""
-LEAVE_WAIT = 1.0
-"""How long a detach waits for the threads it released to leave the agent's code before collecting."""
-FREE_THREADED_LEAVE = 0.05
-"""Without the GIL, the running threads' frames are not walked: a detach gives them this long instead."""
 
 
 class Agent:
@@ -106,7 +101,7 @@ class Agent:
         of the agent's modules: `hold` is a `threading.Event`'s `wait`, so the held thread keeps nothing
         of the agent alive, and a detach meanwhile frees the agent at once even if that thread does not
         run again soon (a signal handler of the program's may be running on it). Only until `start` has
-        returned does the thread hold the agent; a detach waits for that (`_wait_until_left`).
+        returned does the thread hold the agent; a detach waits for that (`leaving.wait_until_left`).
         """
         self._starter = (threading.get_ident(), sys._getframe(1).f_code)
         if self.sub is None:
@@ -116,7 +111,7 @@ class Agent:
             threading._register_atexit(self._leave)
         name = THREAD_NAME if self.sub is None else SUB_THREAD_NAME
         thread = threading.Thread(
-            target=_collecting_after(), args=([self._main],), name=name, daemon=self.sub is None
+            target=leaving.collecting_after(), args=([self._main],), name=name, daemon=self.sub is None
         )
         thread.start()
         return functools.partial(self.configured.wait, READY_WAIT)
@@ -129,8 +124,8 @@ class Agent:
             channel.shutdown()
 
     def _main(self):
-        """Serve until detached. Returns what closes the socket, which `_collecting_after` calls last: the
-        adapter takes the close as "detached" and may attach again at once."""
+        """Serve until detached. Returns what closes the socket, which `leaving.collecting_after` calls
+        last: the adapter takes the close as "detached" and may attach again at once."""
         try:
             suspend.add_agent_thread(threading.get_ident())
             if self._connect():
@@ -140,7 +135,7 @@ class Agent:
                 self._say_failed(error)
         finally:
             self.configured.set()
-            _rename_thread(LEAVING_NAME)
+            leaving.rename_thread(leaving.LEAVING_NAME)
             self._remove_traces()
         if self.channel is None:
             return None
@@ -425,7 +420,7 @@ class Agent:
             with contextlib.suppress(Exception):
                 threading._threading_atexits.remove(self._leave)
         if wait:
-            _wait_until_left(released, self._starter)
+            leaving.wait_until_left(released, self._starter)
         console.release()
         context.disconnect()
         exits.forget()
@@ -521,143 +516,6 @@ def _not_stopped(thread_id, quiet=False):
         "thread-locals and context variables are not that thread's\n",
     )
     return None
-
-
-def _rename_thread(name):
-    """A detaching agent's thread stops answering to its name, by which a new attach finds an agent."""
-    with contextlib.suppress(Exception):
-        import _thread
-
-        _thread.set_name(name)
-
-
-def _wait_until_left(idents, starter):
-    """Give the threads a detach released a moment to leave the agent's code: a job they run takes its
-    interruption (the monitoring events that deliver it are still on), and the collection after the
-    detach frees the agent at once instead of leaving it to the target's next one. A thread blocked in C
-    in a request's code (a sleep, a lock) is not waited for once that is clear.
-
-    `starter` is (ident, code) from `Agent.start`: that thread holds the agent in its frames until it has
-    returned from `code` (a detach can come before it got the CPU back after starting the agent thread)."""
-    if suspend.free_threaded():
-        time.sleep(FREE_THREADED_LEAVE)  # their frames cannot be looked at while they run
-        return
-    deadline = time.monotonic() + LEAVE_WAIT
-    waiting = set(idents) | jobs.jobs.threads()
-    starting, entry = starter or (None, None)
-    while (waiting or starting is not None) and time.monotonic() < deadline:
-        frames = sys._current_frames()
-        blocked = jobs.jobs.blocked()
-        waiting = {
-            ident
-            for ident in waiting
-            if ident in frames and ident not in blocked and _in_agent_code(frames[ident])
-        }
-        if starting not in frames or not _calls(frames[starting], entry):
-            starting = None
-        if waiting or starting is not None:
-            time.sleep(0.001)
-
-
-def _in_agent_code(frame):
-    while frame is not None:
-        if frame.f_code.co_filename.startswith(inspection.AGENT_DIR):
-            return True
-        frame = frame.f_back
-    return False
-
-
-def _calls(frame, code):
-    """Whether `code` runs on the stack ending at `frame`."""
-    while frame is not None:
-        if frame.f_code is code:
-            return True
-        frame = frame.f_back
-    return False
-
-
-COLLECT_AFTER = """\
-def run(cell):
-    close = cell.pop()()
-    if sys.getallocatedblocks() < COLLECT_LIMIT:
-        gc.collect()
-    if close is not None:
-        close()
-"""
-COLLECT_LIMIT = 1_000_000
-"""A full collection takes about 0.1 ms per thousand live blocks (57 ms for 600,000 objects measured):
-above a million blocks the pause it would put on the target outweighs the few kilobytes a dead agent
-holds until the target's own collections reach it."""
-
-
-def _collecting_after():
-    """The agent thread's outermost function: runs the agent, then collects what it left as garbage.
-
-    A detached agent (its modules, classes, functions, code objects) is all reference cycles, by then in
-    the oldest generation, which the target's own collections reach rarely: across repeated attaches the
-    dead agents piled up and the memory they took stayed fragmented (RSS +3 to +5 MB per 1,000 attaches).
-    One full collection at detach frees each agent at once, before the socket closes, so an adapter that
-    sees the close finds the agent gone. This function is compiled in a namespace of its own, so that
-    while it collects nothing in the thread still refers to the agent.
-    """
-    namespace = {"gc": gc, "sys": sys, "COLLECT_LIMIT": COLLECT_LIMIT}
-    exec(COLLECT_AFTER, namespace)
-    return namespace["run"]
-
-
-@command("threads")
-def _threads(agent, arguments):
-    body = inspection.threads(idents=bool(arguments.get("idents")))
-    names = {ident: name for ident, (_dap_id, name) in inspection.thread_ids().items()}
-    for dap_id, name, _task, _ident in tasks.listing(names):
-        body["threads"].append({"id": dap_id, "name": name})
-    return body
-
-
-@command("stackTrace")
-def _stack_trace(agent, arguments):
-    if tasks.is_task_id(arguments.get("threadId")):
-        return tasks.stack_trace(arguments, agent.frames, agent.sources)
-    return inspection.stack_trace(arguments, agent.frames, agent.sources)
-
-
-@command("scopes")
-def _scopes(agent, arguments):
-    frame = inspection.frame_of(agent.frames, arguments.get("frameId"))
-    return inspection.scopes(frame, agent.variables, lambda kind, f: values.Ref(kind, None, None, f))
-
-
-@command("variables", job=True)
-def _variables(agent, arguments, job):
-    ref = agent.variable_ref(arguments)
-    cells = job.guard(lambda: values.cells(agent.variables, ref, arguments), jobs.LISTING_BUDGET)
-    return {"variables": job.render(cells)}
-
-
-@command("source")
-def _source(agent, arguments):
-    ref = arguments.get("sourceReference") or (arguments.get("source") or {}).get("sourceReference")
-    if not ref:
-        raise RequestError("source needs a sourceReference; files with a path are read by the client")
-    return {"content": agent.sources.text(ref), "mimeType": "text/x-python"}
-
-
-@command("evaluate", job=True)
-def _evaluate(agent, arguments, job):
-    frame = agent.frame(arguments)
-    return job.guard(lambda: evaluation.evaluate(arguments, frame, agent.variables, context.output))
-
-
-@command("setVariable", job=True)
-def _set_variable(agent, arguments, job):
-    ref = agent.variable_ref(arguments)
-    return job.guard(lambda: evaluation.set_variable(arguments, ref, agent.variables))
-
-
-@command("setExpression", job=True)
-def _set_expression(agent, arguments, job):
-    frame = agent.frame(arguments)
-    return job.guard(lambda: evaluation.set_expression(arguments, frame, agent.variables))
 
 
 def _thread_of_request(arguments):
