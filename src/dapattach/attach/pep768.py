@@ -18,11 +18,9 @@ The target's own eval loop then notices the bit at its next check (`_Py_HandlePe
 we only write memory the interpreter reads, the target's config (`-X disable-remote-debug`), audit hooks
 and `io.open_code` hook are honoured exactly as with `sys.remote_exec`.
 
-Every offset comes from the target's own table. What is version-specific is only *where* each entry sits
-in that table (the struct grows between minor versions), so `_LAYOUTS` lists the entries per minor
-version, taken from `Include/internal/pycore_debug_offsets.h` of 3.14 and 3.15, and `_validate` checks
-the values are self-consistent before anything is written. `_PY_EVAL_PLEASE_STOP_BIT` is `1 << 5` in both
-(`Include/internal/pycore_ceval.h`).
+Every offset comes from the target's own table (`debug_offsets.py`, which knows where each entry sits in
+it for 3.14 and 3.15 and checks the values fit together before anything is written by them).
+`_PY_EVAL_PLEASE_STOP_BIT` is `1 << 5` in both (`Include/internal/pycore_ceval.h`).
 """
 
 import os
@@ -36,7 +34,8 @@ from typing import Literal
 assert sys.platform == "linux", "the attach protocol is spoken here through Linux interfaces"
 
 from dapattach import namespaces, procfs  # noqa: E402
-from dapattach.attach import elf  # noqa: E402
+from dapattach.attach import debug_offsets, elf  # noqa: E402
+from dapattach.attach.debug_offsets import PythonVersion  # noqa: E402
 from dapattach.attach.procmem import ProcessMemory, read_maps  # noqa: E402
 
 __all__ = [
@@ -62,79 +61,10 @@ __all__ = [
     "running_thread",
 ]
 
-_COOKIE = b"xdebugpy"
 _PLEASE_STOP_BIT = 1 << 5
 _MIN_SAMPLES = 8
 _SAMPLE_BUDGET = 0.1
 _SAMPLE_INTERVAL = 0.002
-
-_COMMON_HEAD = (
-    ("runtime_state", ("size", "finalizing", "interpreters_head")),
-    (
-        "interpreter_state",
-        ("size", "id", "next", "threads_head", "threads_main", "gc", "imports_modules", "sysdict",
-         "builtins", "ceval_gil", "gil_runtime_state", "gil_runtime_state_enabled",
-         "gil_runtime_state_locked", "gil_runtime_state_holder", "code_object_generation",
-         "tlbc_generation"),
-    ),
-)  # fmt: skip
-_FRAME_AND_CODE = (
-    ("interpreter_frame", ("size", "previous", "executable", "instr_ptr", "localsplus", "owner",
-                           "stackpointer", "tlbc_index")),
-    ("code_object", ("size", "filename", "name", "qualname", "linetable", "firstlineno", "argcount",
-                     "localsplusnames", "localspluskinds", "co_code_adaptive", "co_tlbc")),
-)  # fmt: skip
-_COMMON_TAIL = (
-    ("gen_object", ("size", "gi_name", "gi_iframe", "gi_frame_state")),
-    ("llist_node", ("next", "prev")),
-    ("debugger_support", ("eval_breaker", "remote_debugger_support", "remote_debugging_enabled",
-                          "debugger_pending_call", "debugger_script_path", "debugger_script_path_size")),
-)  # fmt: skip
-
-# Checked against the .PyRuntime data of Debian's 3.14.10 and 3.15.2: debugger_support starts at entry 88
-# and 104 of the table and reads (24, 304|344, 8076|8028, 0, 4, 512).
-_LAYOUTS: dict[tuple[int, int], tuple[tuple[str, tuple[str, ...]], ...]] = {
-    (3, 14): (
-        *_COMMON_HEAD,
-        ("thread_state", ("size", "prev", "next", "interp", "current_frame", "thread_id",
-                          "native_thread_id", "datastack_chunk", "status")),
-        *_FRAME_AND_CODE,
-        ("pyobject", ("size", "ob_type")),
-        ("type_object", ("size", "tp_name", "tp_repr", "tp_flags")),
-        ("tuple_object", ("size", "ob_item", "ob_size")),
-        ("list_object", ("size", "ob_item", "ob_size")),
-        ("set_object", ("size", "used", "table", "mask")),
-        ("dict_object", ("size", "ma_keys", "ma_values")),
-        ("float_object", ("size", "ob_fval")),
-        ("long_object", ("size", "lv_tag", "ob_digit")),
-        ("bytes_object", ("size", "ob_size", "ob_sval")),
-        ("unicode_object", ("size", "state", "length", "asciiobject_size")),
-        ("gc", ("size", "collecting")),
-        *_COMMON_TAIL,
-    ),
-    (3, 15): (
-        *_COMMON_HEAD,
-        ("thread_state", ("size", "prev", "next", "interp", "current_frame", "base_frame",
-                          "last_profiled_frame", "last_profiled_frame_seq", "thread_id", "native_thread_id",
-                          "datastack_chunk", "status", "holds_gil", "gil_requested", "current_exception",
-                          "exc_state")),
-        ("err_stackitem", ("exc_value",)),
-        *_FRAME_AND_CODE,
-        ("pyobject", ("size", "ob_type")),
-        ("type_object", ("size", "tp_name", "tp_repr", "tp_flags", "tp_basicsize", "tp_dictoffset")),
-        ("heap_type_object", ("size", "ht_cached_keys")),
-        ("tuple_object", ("size", "ob_item", "ob_size")),
-        ("list_object", ("size", "ob_item", "ob_size")),
-        ("set_object", ("size", "used", "table", "mask")),
-        ("dict_object", ("size", "ma_keys", "ma_values")),
-        ("float_object", ("size", "ob_fval")),
-        ("long_object", ("size", "lv_tag", "ob_digit")),
-        ("bytes_object", ("size", "ob_size", "ob_sval")),
-        ("unicode_object", ("size", "state", "length", "asciiobject_size", "compactunicodeobject_size")),
-        ("gc", ("size", "collecting", "frame", "generation_stats_size", "generation_stats")),
-        *_COMMON_TAIL,
-    ),
-}  # fmt: skip
 
 
 class AttachError(RuntimeError):
@@ -172,19 +102,6 @@ class StaleMemoryError(AttachError):
 
 class ThreadNotFoundError(AttachError):
     """The requested native thread id is not a Python thread of the target."""
-
-
-@dataclass(frozen=True, slots=True)
-class PythonVersion:
-    major: int
-    minor: int
-    micro: int
-    releaselevel: str
-    free_threaded: bool
-
-    def __str__(self) -> str:
-        suffix = "" if self.releaselevel == "final" else self.releaselevel
-        return f"{self.major}.{self.minor}.{self.micro}{suffix}{'t' if self.free_threaded else ''}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,22 +311,14 @@ class _Target:
         self.memory = memory
         self.runtime = runtime
         self.pointer_size = pointer_size
-        header = self.read(runtime, 24)
-        if header[:8] != _COOKIE:
+        version = debug_offsets.parse_header(self.read(runtime, debug_offsets.HEADER_SIZE))
+        if version is None:
             raise UnsupportedPythonError(
                 pid,
                 f"PID {pid} runs a CPython older than 3.13 (no debug offsets in its runtime); "
                 "attaching needs Python 3.14 or newer",
             )
-        version_hex, free_threaded = struct.unpack_from("=QQ", header, 8)
-        levels = {0xA: "a", 0xB: "b", 0xC: "rc", 0xF: "final"}
-        self.version = PythonVersion(
-            major=version_hex >> 24 & 0xFF,
-            minor=version_hex >> 16 & 0xFF,
-            micro=version_hex >> 8 & 0xFF,
-            releaselevel=levels.get(version_hex >> 4 & 0xF, "?"),
-            free_threaded=bool(free_threaded),
-        )
+        self.version = version
         self._offsets: dict[str, int] = {}
 
     @classmethod
@@ -453,9 +362,9 @@ class _Target:
             raise UnsupportedPythonError(
                 self.pid, f"PID {self.pid} runs Python {v}; remote attach (PEP 768) needs Python 3.14+"
             )
-        layout = _LAYOUTS.get((v.major, v.minor))
-        if layout is None:
-            known = ", ".join(f"{a}.{b}" for a, b in _LAYOUTS)
+        names = debug_offsets.entry_names(v)
+        if names is None:
+            known = ", ".join(f"{a}.{b}" for a, b in debug_offsets.LAYOUTS)
             raise UnsupportedPythonError(
                 self.pid,
                 f"PID {self.pid} runs Python {v}, whose debug-offsets layout dapattach does not know "
@@ -467,35 +376,12 @@ class _Target:
                 f"PID {self.pid} runs the pre-release Python {v}; its debug-offsets layout may differ "
                 "from the release's, so dapattach will not write into it",
             )
-        names = [f"{group}.{name}" for group, fields in layout for name in fields]
-        values = struct.unpack_from(f"={len(names)}Q", self.read(self.runtime + 24, 8 * len(names)))
-        self._offsets = dict(zip(names, values, strict=True))
-        self._validate()
-
-    def _validate(self) -> None:
-        o = self._offsets
-        tstate, interp = o["thread_state.size"], o["interpreter_state.size"]
-        support_end = (
-            o["debugger_support.remote_debugger_support"]
-            + o["debugger_support.debugger_script_path"]
-            + o["debugger_support.debugger_script_path_size"]
-        )
-        checks = (
-            64 <= tstate <= 1 << 16,
-            1024 <= interp <= 1 << 24,
-            64 <= o["debugger_support.debugger_script_path_size"] <= 1 << 16,
-            support_end <= tstate,
-            o["debugger_support.eval_breaker"] + self.pointer_size <= tstate,
-            o["debugger_support.debugger_pending_call"] + 4 <= o["debugger_support.debugger_script_path"],
-            o["thread_state.native_thread_id"] + 8 <= tstate,
-            o["debugger_support.remote_debugging_enabled"] + 4 <= interp,
-            o["interpreter_state.threads_main"] + self.pointer_size <= interp,
-            o["runtime_state.interpreters_head"] + self.pointer_size <= o["runtime_state.size"],
-        )
-        if not all(checks):
+        start = self.runtime + debug_offsets.HEADER_SIZE
+        self._offsets = debug_offsets.parse_entries(names, self.read(start, 8 * len(names)))
+        if not debug_offsets.consistent(self._offsets, self.pointer_size):
             raise UnsupportedPythonError(
                 self.pid,
-                f"the debug-offsets table of PID {self.pid} (Python {self.version}) is not laid out as "
+                f"the debug-offsets table of PID {self.pid} (Python {v}) is not laid out as "
                 "dapattach expects for that version; refusing to write into the process",
             )
 
