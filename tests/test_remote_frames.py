@@ -92,6 +92,14 @@ def test_the_line_decoder_agrees_with_cpython_on_every_instruction() -> None:
     assert checked > 10_000
 
 
+def test_a_line_table_made_to_hang_the_decoder_gives_a_bounded_line() -> None:
+    # A hostile process's "line table": one entry whose line delta runs on in continuation bytes. Each
+    # made the number 6 bits longer: a quadratic build-up of one huge integer, for ever on a megabyte.
+    hostile = bytes([0xE8]) + b"\x7f" * 100_000
+    assert line_at(hostile, 1, 0).bit_length() <= 64
+    assert line_at(hostile, 1, 10**9).bit_length() <= 64
+
+
 def _codes(module: types.ModuleType) -> list[types.CodeType]:
     found, stack = [], []
     for value in vars(module).values():

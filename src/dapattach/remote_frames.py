@@ -13,10 +13,16 @@ and line table, and the line of the instruction it is at, decoded from the line 
 `PyCode_Addr2Line` does. A frame whose executable is not a code object (the C stack's entry frames) is
 skipped. The target keeps running, so a thread may move while it is read: a read that fails or finds
 nonsense ends that thread's stack where it is (the next snapshot sees it again).
+
+The process may also be hostile (a container's, read by root): whatever its memory holds, the reading
+ends. Each list is cut at a count, each text and line table at a size, each number of a line table at
+36 bits (a real one needs 32), and the whole read at `READ_BUDGET` seconds, after which the threads
+not yet read are left out.
 """
 
 import struct
 import sys
+import time
 from typing import Any
 
 assert sys.platform == "linux", "another process's memory is read here through Linux interfaces"
@@ -25,6 +31,9 @@ from dapattach.attach.pep768 import AttachError, _Target  # noqa: E402
 
 MAX_FRAMES = 1024
 MAX_THREADS = 4096
+MAX_LINE_TABLE = 1 << 20
+READ_BUDGET = 2.0
+"""Seconds a snapshot may spend reading; a real process's threads are read in milliseconds."""
 CODE_UNIT = 2
 
 
@@ -39,12 +48,12 @@ def read_stacks(pid: int) -> list[dict[str, Any]]:
     every thread state of every interpreter, innermost frame first."""
     with _Target.open(pid) as target:
         target.require_supported()
-        reader = _Reader(target)
+        reader = _Reader(target, time.monotonic() + READ_BUDGET)
         threads: list[dict[str, Any]] = []
         for interpreter in _interpreters(target):
             interpreter_id = target.int64(interpreter + target.offset("interpreter_state.id"))
             tstate = target.pointer(interpreter + target.offset("interpreter_state.threads_head"))
-            while tstate and len(threads) < MAX_THREADS:
+            while tstate and len(threads) < MAX_THREADS and not reader.out_of_time():
                 native = target.pointer(tstate + target.offset("thread_state.native_thread_id"))
                 frame = target.pointer(tstate + target.offset("thread_state.current_frame"))
                 threads.append({"id": native, "interpreter": interpreter_id, "frames": reader.frames(frame)})
@@ -62,16 +71,20 @@ def _interpreters(target: _Target) -> list[int]:
 
 
 class _Reader:
-    def __init__(self, target: _Target) -> None:
+    def __init__(self, target: _Target, deadline: float) -> None:
         self.target = target
+        self.deadline = deadline
         self._type_names: dict[int, str] = {}
         self._codes: dict[int, tuple[str, str, int, bytes] | None] = {}
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() > self.deadline
 
     def frames(self, frame: int) -> list[dict[str, Any]]:
         t = self.target
         result: list[dict[str, Any]] = []
         try:
-            while frame and len(result) < MAX_FRAMES:
+            while frame and len(result) < MAX_FRAMES and not self.out_of_time():
                 executable = t.pointer(frame + t.offset("interpreter_frame.executable")) & ~3
                 code = self._code(executable) if executable else None
                 if code is not None:
@@ -81,8 +94,8 @@ class _Reader:
                     line = line_at(table, first_line, (instruction - start) // CODE_UNIT)
                     result.append({"path": path, "line": line, "function": name})
                 frame = t.pointer(frame + t.offset("interpreter_frame.previous"))
-        except AttachError, UnicodeDecodeError, struct.error:
-            pass
+        except AttachError, ValueError, LookupError, OverflowError, struct.error:
+            pass  # memory that moved, or that is not what it should be: the stack ends here
         return result
 
     def _code(self, address: int) -> tuple[str, str, int, bytes] | None:
@@ -122,7 +135,7 @@ class _Reader:
     def _bytes(self, address: int) -> bytes:
         t = self.target
         size = t.int64(address + t.offset("bytes_object.ob_size"))
-        if not 0 <= size < 1 << 24:
+        if not 0 <= size <= MAX_LINE_TABLE:
             return b""
         return t.read(address + t.offset("bytes_object.ob_sval"), size)
 
@@ -160,7 +173,7 @@ def line_at(table: bytes, first_line: int, index: int) -> int:
 
 def _varint(table: bytes, position: int) -> tuple[int, int]:
     value, shift = 0, 0
-    while position < len(table):
+    while position < len(table) and shift < 36:  # six 6-bit chunks: every 32-bit value
         byte = table[position]
         position += 1
         value |= (byte & 63) << shift
