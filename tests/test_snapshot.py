@@ -287,13 +287,18 @@ async def test_a_process_in_a_container_by_its_pid_here() -> None:
 @pytest.mark.py315
 @needs_315
 @needs(*CONTAINER)
-async def test_a_container_of_another_python_version_is_refused_with_what_to_do() -> None:
+async def test_a_container_of_another_python_version_is_read_from_outside() -> None:
+    """No interpreter from inside the container runs and this one's `_remote_debugging` reads only its own
+    version: the stacks are read with the offsets the target publishes, every thread by its own id."""
     assert PY315 is not None
     async with start_container("container_service.py", kinds=CONTAINER, python=PY315) as target:
-        with pytest.raises(SnapshotError) as refused:
-            await asyncio.to_thread(take_snapshot, target.pid)
-        assert str(refused.value) == (
-            f"PID {target.pid} runs Python 3.15 in a filesystem of its own (a container), and this "
-            "dapattach runs on Python 3.14: it reads such a process only with its own interpreter (it "
-            "never runs one from inside a container); run dapattach with Python 3.15"
-        )
+        snapshot = await asyncio.to_thread(take_snapshot, target.pid)
+        assert snapshot.python.startswith("3.15.") and snapshot.cross_version
+        threads = {thread.name: thread for thread in snapshot.threads}
+        assert set(threads) == {"MainThread", "worker"}
+        assert threads["MainThread"].id == target.pid_inside == snapshot.threads[0].id
+        inside = namespaces.threads_inside(target.pid)
+        assert all(inside[thread.id] == thread.host_id for thread in snapshot.threads)
+        assert {frame.path for frame in threads["MainThread"].frames} == {"/app/container_service.py"}
+        assert threads["worker"].frames[-1].path.endswith("/threading.py")
+        assert snapshot.tasks == ()

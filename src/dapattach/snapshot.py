@@ -6,8 +6,10 @@ reads a process of its own major.minor, so for any other version the reading ste
 target's own interpreter (`<its executable> -I -S pyinfo.py PID`) and its JSON is parsed here.
 
 On Linux a process in a container names its files otherwise: the reading step then runs in a helper of our
-own interpreter that sees the target's interpreter files under the target's names (`pyinfo.enter_view`).
-An interpreter from inside a container is never run. Thread ids are the target's own (those its agent
+own interpreter that sees the target's interpreter files under the target's names (`pyinfo.enter_view`);
+for another Python version there, the adapter reads the stacks itself with the offsets the target's runtime
+publishes (`remote_frames`; no asyncio tasks then). An interpreter from inside a container is never run.
+Thread ids are the target's own (those its agent
 reports too); in another PID namespace each thread also has the id it has here (`host_id`).
 """
 
@@ -161,6 +163,32 @@ def _run_in_view(info: ProcessInfo) -> dict[str, Any]:
     return data
 
 
+def _read_by_offsets(info: ProcessInfo) -> dict[str, Any]:
+    """Read the stacks of a process of another Python version in a container ourselves, with the offsets
+    its runtime publishes (`remote_frames`): its own interpreter is never run from here, and
+    `_remote_debugging` reads only a process of our own version. Every interpreter's threads are read;
+    asyncio tasks are not (the threads' stacks show where each loop is)."""
+    if sys.platform == "linux":
+        from dapattach import remote_frames
+        from dapattach.attach.pep768 import AttachError
+
+        try:
+            threads = remote_frames.read_stacks(info.pid)
+        except AttachError as error:
+            raise SnapshotError(
+                f"could not read the stacks of PID {info.pid} (Python {info.version}, in a container): "
+                f"{error}"
+            ) from None
+        return {
+            "python": info.python,
+            "threads": threads,
+            "tasks": [],
+            "tasksError": "asyncio tasks are not read from a container of another Python version",
+            "everyInterpreter": True,
+        }
+    raise SnapshotError(f"PID {info.pid} runs in a container, which is read on Linux only")
+
+
 def _read_here(pid: int) -> dict[str, Any]:
     try:
         return pyinfo.read_stacks(pid)
@@ -209,22 +237,25 @@ def take_snapshot(pid: int) -> Snapshot:
     # `_remote_debugging` reads only a process of its own version and build (GIL or free-threaded).
     cross_version = info.version != ours or free_threaded != bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     shares, inside, host_ids = _namespaces(pid)
-    if not shares and cross_version:
+    if not shares and cross_version and free_threaded:
         raise SnapshotError(
-            f"PID {pid} runs Python {info.version} in a filesystem of its own (a container), and this "
-            f"dapattach runs on Python {ours}: it reads such a process only with its own interpreter (it "
-            f"never runs one from inside a container); run dapattach with Python {info.version}"
+            f"PID {pid} runs the free-threaded Python {info.python} in a filesystem of its own (a "
+            f"container), and this dapattach runs on Python {ours}: it reads such a process only with "
+            "its own interpreter (it never runs one from inside a container); run dapattach with "
+            f"Python {info.version}t"
         )
     match shares, cross_version:
         case True, True:
             data = _run_helper(info)
         case True, False:
             data = _read_here(pid)
-        case _:
+        case False, False:
             data = _run_in_view(info)
+        case _:
+            data = _read_by_offsets(info)
     if "error" in data:
         raise _explain(info, data["error"])
-    if info.version == "3.14" and not free_threaded:  # a free-threaded build's frames use per-thread code
+    if info.version == "3.14" and not free_threaded and not data.get("everyInterpreter"):
         data["threads"] = _every_interpreter(pid, data["threads"])
     threads = _merged(pid, data["threads"], inside, host_ids)
     task_names = {task["id"]: task["name"] for task in data["tasks"]}

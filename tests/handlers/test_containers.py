@@ -188,10 +188,17 @@ async def test_from_the_host_to_a_container_of_another_python_version() -> None:
 
 
 @needs(*ALL)
-async def test_a_blocked_target_in_a_container_is_shown_from_a_snapshot_until_it_runs() -> None:
+@pytest.mark.parametrize(
+    "python", [pytest.param(None, id="same-python"), pytest.param(PY315, id="3.15", marks=[needs_315])]
+)
+async def test_a_blocked_target_in_a_container_is_shown_from_a_snapshot_until_it_runs(
+    python: str | None,
+) -> None:
+    """Of the adapter's own Python (read by `_remote_debugging`) or another (read with the offsets the
+    target publishes, as no interpreter from inside the container is run)."""
     program = "blocked_until_signal.py"
     line = line_of(program, 'print("WOKEN"')
-    async with start_container(program, kinds=ALL) as target:
+    async with start_container(program, kinds=ALL, **({"python": python} if python else {})) as target:
         client = await DapClient.start("stdio")
         breakpoints = {"source": {"path": f"/app/{program}"}, "breakpoints": [{"line": line}]}
         await attach_until_configured(client, target.pid, breakpoints)
