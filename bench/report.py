@@ -170,7 +170,11 @@ def verdict(row: Row, cell: Cell, table: dict[str, dict[str, Cell]]) -> str:
         return ""
     if not cell.ok:
         return "n/a"
-    return "met" if cell.median <= goal else "missed"
+    if cell.median <= goal:
+        return "met"
+    if _number(cell.median) == _number(goal):  # the table shows the two alike: show what was judged
+        return f"missed ({cell.median:.4g} > {goal:.4g})"
+    return "missed"
 
 
 def versus(cell: Cell, reference: Cell | None) -> str:
