@@ -9,8 +9,8 @@ On Linux a process in a container names its files otherwise: the reading step th
 own interpreter that sees the target's interpreter files under the target's names (`pyinfo.enter_view`);
 for another Python version there, the adapter reads the stacks itself with the offsets the target's runtime
 publishes (`remote_frames`; no asyncio tasks then). An interpreter from inside a container is never run.
-Thread ids are the target's own (those its agent
-reports too); in another PID namespace each thread also has the id it has here (`host_id`).
+Thread ids are the target's own (those its agent reports too); in another PID namespace each thread also
+has the id it has here (`host_id`).
 """
 
 import json
@@ -180,7 +180,7 @@ def _read_by_offsets(info: ProcessInfo) -> dict[str, Any]:
                 f"{error}"
             ) from None
         return {
-            "python": info.python,
+            "python": info.python or info.version,
             "threads": threads,
             "tasks": [],
             "tasksError": "asyncio tasks are not read from a container of another Python version",
