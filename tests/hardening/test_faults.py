@@ -8,12 +8,14 @@ import os
 import signal
 import socket
 import struct
+import tempfile
 import time
 
 from agent_harness import TARGETS, probe, start_target
 from dapclient import DapClient
 from handlers.conftest import attach_session, ticks_after
 from hardening.conftest import detach, frame_named, pause_all, thread_ids, until
+from users import AS_NOBODY, needs_root
 
 SHOWCASE = TARGETS / "showcase.py"
 TICK_LINE = next(
@@ -258,3 +260,46 @@ async def test_a_killed_adapter_stops_a_runaway_evaluation_and_the_target_runs_o
             await runaway
         await client.close()
         assert await probe(target.pid) == baseline, "the evaluation, or the agent, is still there"
+
+
+# A mount namespace of its own with a 4 MiB tmpfs at the folder given, all but one page of it taken: a
+# probe of the folder (as `tempfile` makes) fits, the agent's files do not. Prints READY, then holds it.
+NEARLY_FULL = (
+    'mount --make-rprivate / && mount -t tmpfs -o size=4m,mode=1777 tmpfs "$1" '
+    '&& head -c 4190208 /dev/zero > "$1/taken" && echo READY && exec sleep 3600'
+)
+
+
+@needs_root
+async def test_a_nearly_full_temporary_folder_is_named_with_what_to_do_and_nothing_is_left() -> None:
+    """A root adapter attaching to another user's service copies the agent into the attach folder; with
+    the disk full the attach says where and what to do, leaves no file, and a later attach with room
+    works."""
+    with tempfile.TemporaryDirectory(prefix="nearly-full-") as folder:
+        holder = await asyncio.create_subprocess_exec(
+            "unshare", "--mount", "sh", "-c", NEARLY_FULL, "holder", folder, stdout=asyncio.subprocess.PIPE
+        )
+        try:
+            assert holder.stdout is not None and await holder.stdout.readline() == b"READY\n"
+            inside = ("nsenter", f"--target={holder.pid}", "--mount", "--")
+            async with start_target("showcase.py", run_as=(*inside, *AS_NOBODY)) as target:
+                adapter = await DapClient.start("stdio", prefix=inside, env={"TMPDIR": folder})
+                await adapter.initialize()
+                answer = await adapter.request_raw("attach", {"processId": target.pid})
+                assert answer["success"] is False
+                assert answer["message"] == (
+                    f"cannot write the attach files for process {target.pid} in {folder}: No space left on "
+                    "device; free some space there, or start the adapter with TMPDIR set to a folder the "
+                    "target can read. Nothing was left there, and the process was not touched"
+                )
+                assert await adapter.close() == 0
+                assert os.listdir(f"/proc/{holder.pid}/root{folder}") == ["taken"]
+
+                os.unlink(f"/proc/{holder.pid}/root{folder}/taken")
+                adapter = await DapClient.start("stdio", prefix=inside, env={"TMPDIR": folder})
+                await attach_session(adapter, target.pid)
+                await detach(adapter)
+                assert await adapter.close() == 0
+        finally:
+            holder.kill()
+            await holder.wait()

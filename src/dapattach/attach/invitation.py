@@ -8,7 +8,9 @@ loads the agent meanwhile. `attempt.Attempt` takes the invitation over, wherever
 follows it up to the agent's hello.
 """
 
+import errno
 import logging
+import os
 import secrets
 import socket
 import sys
@@ -107,7 +109,10 @@ def invite(pid: int, driver: drivers.Driver | None = None) -> Invitation:
 
 def _place(target: Target, driver: drivers.Driver) -> Invitation:
     """The folder, the agent's socket, the agent (a copy for another user's target) and the bootstrap."""
-    folder = driver.place(target)
+    try:
+        folder = driver.place(target)
+    except OSError as error:
+        raise _unwritable(target, None, error) from None
     log.info("%s: attach folder %s (%s for the target)", target.describe(), folder.path, folder.seen_as)
     sock: socket.socket | None = None
     try:
@@ -134,7 +139,27 @@ def _place(target: Target, driver: drivers.Driver) -> Invitation:
                 f"the adapter (uid {host.own_uid()}) may trace it but not give files away (no CAP_CHOWN); "
                 f"run the adapter as root or as uid {target.uid}",
             ) from None
+        if isinstance(error, OSError):
+            raise _unwritable(target, folder, error) from None
         raise
+
+
+def _unwritable(target: Target, folder: AttachFolder | None, error: OSError) -> AttachError:
+    """What to tell the user when the attach files could not be written (a full or read-only disk)."""
+    where = "the temporary folder" if folder is None else os.path.dirname(folder.seen_as)
+    if not target.shares_filesystem:
+        where += f" of {target.describe()}'s own filesystem (a container)"
+    remedies = {errno.ENOSPC: "free some space there", errno.EDQUOT: "free some space there"}
+    remedies |= {errno.EROFS: "make it writable", errno.EACCES: "make it writable"}
+    what = [remedies[error.errno]] if error.errno in remedies else []
+    if target.shares_filesystem:
+        what.append("start the adapter with TMPDIR set to a folder the target can read")
+    advice = f"; {', or '.join(what)}" if what else ""
+    return AttachError(
+        target.pid,
+        f"cannot write the attach files for {target.describe()} in {where}: {error.strerror or error}"
+        f"{advice}. Nothing was left there, and the process was not touched",
+    )
 
 
 def _not_seen(target: Target, folder: AttachFolder) -> str | None:
