@@ -84,6 +84,27 @@ asyncio.run(main())
 """
 
 
+SPINNER = """\
+import threading, time
+
+def spin(started):
+    started.set()
+    while True:
+        pass
+
+started = threading.Event()
+threading.Thread(target=spin, args=(started,), name="spinner", daemon=True).start()
+started.wait()
+print("ready", flush=True)
+time.sleep(3600)
+"""
+
+
+def main_thread_state(pid: int) -> str:
+    """The kernel's state letter of the main thread of `pid`."""
+    return Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
 def line_of(source: str, mark: str) -> int:
     return next(n for n, line in enumerate(source.splitlines(), 1) if line.endswith(f"# MARK {mark}"))
 
@@ -117,6 +138,24 @@ def test_main_thread_blocked_in_sleep_within_a_second(targets: Targets, version:
         ("idle", script, line_of(SLEEPER, "idle")),
         ("<module>", script, line_of(SLEEPER, "module")),
     ]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_each_thread_says_what_it_was_doing(targets: Targets, version: str) -> None:
+    """The kernel's state of each thread, and on 3.15 which one holds the GIL: where a hung service's
+    time goes, at a glance."""
+    process = targets.start(interpreter(version), SPINNER, name="spinner.py")
+    deadline = time.monotonic() + 10
+    while main_thread_state(process.pid) != "S" and time.monotonic() < deadline:
+        time.sleep(0.01)  # a bounded poll of /proc: the main thread is in its sleep a moment after "ready"
+
+    snapshot = take_snapshot(process.pid)
+
+    states = {thread.name: thread.state for thread in snapshot.threads}
+    gil = ("holds the GIL",) if version == "3.15" else ()
+    assert states == {"MainThread": ("sleeping",), "spinner": ("running", *gil)}
+    assert '"spinner" [running' in format_snapshot(snapshot)
+    assert snapshot.to_json()["threads"][0]["state"] == ["sleeping"]
 
 
 @pytest.mark.parametrize("version", VERSIONS)

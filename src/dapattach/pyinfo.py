@@ -10,7 +10,8 @@ to its own major.minor): the portable attach driver runs it with the target's in
 `python -I -S pyinfo.py --own-view PID` reads a process that names its files otherwise (a container): see
 `enter_view`.
 
-Output: `{"python": "3.14.10", "threads": [{"id": TID, "interpreter": ID | null, "frames": [FRAME, ...]}],
+Output: `{"python": "3.14.10", "threads": [{"id": TID, "interpreter": ID | null, "frames": [FRAME, ...],
+"status": [WORD, ...]}],
 "tasks": [{"id", "name", "threadId", "frames", "awaitedBy": [task id, ...]}], "tasksError": str | null}` with
 FRAME = `{"path", "line", "function"}`, innermost frame first. On failure: `{"error": {"type", "message"}}`
 and exit status 1.
@@ -52,6 +53,21 @@ def _threads(trace: list[Any]) -> list[tuple[int | None, Any]]:
     return threads
 
 
+_STATUS_WORDS = (
+    ("THREAD_STATUS_HAS_GIL", "holds the GIL"),
+    ("THREAD_STATUS_GIL_REQUESTED", "waits for the GIL"),
+    ("THREAD_STATUS_HAS_EXCEPTION", "handles an exception"),
+)
+
+
+def _status(module: Any, thread: Any) -> list[str]:
+    """What 3.15's unwinder tells of the thread (its `status` flags), in words; nothing on 3.14."""
+    flags = getattr(thread, "status", None)
+    if not isinstance(flags, int):
+        return []
+    return [word for name, word in _STATUS_WORDS if flags & getattr(module, name, 0)]
+
+
 def _coro_frames(coroutine_stack: list[Any]) -> list[Json]:
     return [_frame(frame) for coro in coroutine_stack for frame in coro.call_stack]
 
@@ -82,6 +98,7 @@ def read_stacks(pid: int) -> Json:
             "id": thread.thread_id,
             "interpreter": interpreter,
             "frames": [_frame(frame) for frame in thread.frame_info],
+            "status": _status(_remote_debugging, thread),
         }
         for interpreter, thread in _threads(_settled_stack_trace(unwinder))
     ]

@@ -53,6 +53,9 @@ class ThreadStack:
     """The interpreter whose code the thread runs now (0: the main one)."""
     host_id: int = 0
     """The same thread's id here (what `ps -L` and /proc/PID/task show); `id` outside PID namespaces."""
+    state: tuple[str, ...] = ()
+    """What it was doing as it was read, in words: the kernel's state of the thread (running, sleeping,
+    ...; Linux) and, on 3.15, whether it held or waited for the GIL."""
 
 
 @deferred.frozen
@@ -89,6 +92,7 @@ class Snapshot:
                     "hostId": thread.host_id or thread.id,
                     "name": thread.name,
                     "interpreter": thread.interpreter,
+                    "state": list(thread.state),
                     "frames": [f.to_json() for f in thread.frames],
                 }
                 for thread in self.threads
@@ -313,10 +317,38 @@ def _merged(
         name = _thread_name(pid, host_id, thread_id == inside)
         if running:
             name = f"{name} (interpreter {running})"
+        said = dict.fromkeys(word for part in parts for word in part.get("status") or ())
+        state = (*_kernel_state(pid, host_id), *said)
         result.append(
-            ThreadStack(id=thread_id, name=name, frames=frames, interpreter=running, host_id=host_id)
+            ThreadStack(
+                id=thread_id, name=name, frames=frames, interpreter=running, host_id=host_id, state=state
+            )
         )
     return tuple(result)
+
+
+_KERNEL_STATES = {
+    "R": "running",
+    "S": "sleeping",
+    "D": "in uninterruptible I/O",
+    "T": "stopped",
+    "t": "stopped by a tracer",
+    "Z": "exiting",
+}
+
+
+def _kernel_state(pid: int, host_id: int) -> tuple[str, ...]:
+    """The kernel's word for what thread `host_id` of `pid` does (Linux; nothing elsewhere, or when it
+    has ended meanwhile)."""
+    if sys.platform != "linux":
+        return ()
+    from dapattach import procfs
+
+    try:
+        letter = procfs.stat_fields(pid, host_id)[0].decode()
+    except OSError, IndexError:
+        return ()
+    return (_KERNEL_STATES[letter],) if letter in _KERNEL_STATES else ()
 
 
 def format_snapshot(snapshot: Snapshot) -> str:
@@ -328,7 +360,8 @@ def format_snapshot(snapshot: Snapshot) -> str:
     for thread in snapshot.threads:
         lines.append("")
         here = f", thread {thread.host_id} here" if thread.host_id and thread.host_id != thread.id else ""
-        lines.append(f'Thread {thread.id} "{thread.name}"{here} (most recent call first):')
+        state = f" [{', '.join(thread.state)}]" if thread.state else ""
+        lines.append(f'Thread {thread.id} "{thread.name}"{here}{state} (most recent call first):')
         lines.extend(f'  File "{f.path}", line {f.line}, in {f.function}' for f in thread.frames)
     for task in snapshot.tasks:
         lines.append("")
