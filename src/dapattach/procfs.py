@@ -40,6 +40,18 @@ def stat_fields(pid: int, task: int | None = None) -> list[bytes]:
         return _after_name(file.read())
 
 
+def open_files(pid: int) -> tuple[int, int | None]:
+    """How many files `pid` has open, and the soft limit on that (`RLIMIT_NOFILE`; None: unlimited).
+    Raises `OSError` as `open` does."""
+    count = len(os.listdir(f"/proc/{pid}/fd"))
+    with open(f"/proc/{pid}/limits", encoding="ascii", errors="replace") as limits:
+        for line in limits:
+            if line.startswith("Max open files"):
+                soft = line.removeprefix("Max open files").split()[0]
+                return count, None if soft == "unlimited" else int(soft)
+    return count, None
+
+
 def _after_name(stat: bytes) -> list[bytes]:
     return stat.rpartition(b")")[2].split()
 

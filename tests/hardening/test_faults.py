@@ -303,3 +303,27 @@ async def test_a_nearly_full_temporary_folder_is_named_with_what_to_do_and_nothi
         finally:
             holder.kill()
             await holder.wait()
+
+
+async def test_a_process_out_of_files_is_refused_before_it_is_asked_and_attaches_once_it_has_room() -> None:
+    """Its bootstrap could not be opened there (CPython would print that on the program's stderr), and
+    the agent's files would take the program's last ones: refused, with the counts and the remedy."""
+    async with start_target("out_of_files.py", stdin=True) as target:
+        adapter = await DapClient.start("stdio")
+        await adapter.initialize()
+        answer = await adapter.request_raw("attach", {"processId": target.pid})
+        assert answer["success"] is False
+        assert answer["message"].startswith(
+            f"process {target.pid} has 64 files open of the 64 it may open: attaching needs up to 8 more"
+        )
+        assert f"`prlimit --pid {target.pid} --nofile=SOFT:HARD`" in answer["message"]
+        assert await adapter.close() == 0
+
+        assert target.process.stdin is not None
+        target.process.stdin.write(b"free\n")
+        await target.process.stdin.drain()
+        await target.expect("FREED")
+        adapter = await DapClient.start("stdio")
+        await attach_session(adapter, target.pid)
+        await detach(adapter)
+        assert await adapter.close() == 0

@@ -81,7 +81,7 @@ def check_target(pid: int) -> None:
         raise permission_error(pid) from None
     match info.problem:
         case None:
-            return
+            check_open_files(pid)
         case Problem.EXITED:
             raise AttachError(pid, f"process {pid} has exited")
         case Problem.NOT_PYTHON:
@@ -96,6 +96,36 @@ def check_target(pid: int) -> None:
             raise disabled_error(pid, info.remote_debug_off_by or "its settings turn it off")
         case _:
             raise AttachError(pid, info.reason or f"cannot attach to process {pid}")
+
+
+FILES_NEEDED = 8
+"""Files an attach has open in the target at once (the bootstrap, the socket to the adapter, a module of
+the agent as it loads), with room to spare."""
+
+
+def check_open_files(pid: int) -> None:
+    """Refuse a target that may open fewer than `FILES_NEEDED` more files, before it is asked anything:
+    there the bootstrap would fail to open (printing on the program's stderr), or the attach would take
+    the last files the program needs for its own work (Linux; elsewhere the attach is left to try)."""
+    if sys.platform != "linux":
+        return
+    from dapattach import procfs
+
+    try:
+        count, limit = procfs.open_files(pid)
+    except OSError, ValueError:
+        return
+    if limit is not None and limit - count < FILES_NEEDED:
+        raise AttachError(pid, files_exhausted(pid, count, limit))
+
+
+def files_exhausted(pid: int, count: int, limit: int) -> str:
+    return (
+        f"process {pid} has {count} files open of the {limit} it may open: attaching needs up to "
+        f"{FILES_NEEDED} more (the bootstrap, a socket to the adapter, the agent's modules as they load), "
+        f"and the last ones are the program's own. Raise its limit (`prlimit --pid {pid} "
+        "--nofile=SOFT:HARD`) or let it close some, then attach again"
+    )
 
 
 def refuse_own_family(pid: int) -> None:
