@@ -137,3 +137,24 @@ def _stopped(pid: int) -> None:
     are in place (`Popen` returns when `exec` has begun, not ended)."""
     os.kill(pid, signal.SIGSTOP)
     os.waitid(os.P_PID, pid, os.WSTOPPED | os.WNOWAIT)
+
+
+def test_open_files_are_counted_near_the_limit_and_bounded_by_the_table_far_from_it(
+    children: list[subprocess.Popen[bytes]],
+) -> None:
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_NOFILE, (200, 200)); "
+    opener = (
+        "import os, sys, time; [os.open(os.devnull, os.O_RDONLY) for _ in range(40)]; print(flush=True); "
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", limit + opener + "time.sleep(3600)"], stdout=subprocess.PIPE
+    )
+    children.append(child)
+    assert child.stdout is not None and child.stdout.readline() == b"\n"
+    exact = len(os.listdir(f"/proc/{child.pid}/fd"))
+    assert exact >= 43
+    # near the limit (asked for more room than the table leaves): counted one by one
+    assert procfs.open_files(child.pid, 200) == (exact, 200)
+    # far from it: the descriptor table's size, which no descriptor reaches, stands for the count
+    table, soft = procfs.open_files(child.pid, 8)
+    assert soft == 200 and exact <= table <= 200 - 8

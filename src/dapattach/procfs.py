@@ -40,16 +40,24 @@ def stat_fields(pid: int, task: int | None = None) -> list[bytes]:
         return _after_name(file.read())
 
 
-def open_files(pid: int) -> tuple[int, int | None]:
-    """How many files `pid` has open, and the soft limit on that (`RLIMIT_NOFILE`; None: unlimited).
-    Raises `OSError` as `open` does."""
-    count = len(os.listdir(f"/proc/{pid}/fd"))
+def open_files(pid: int, enough: int) -> tuple[int, int | None]:
+    """How many files `pid` has open (at most: see below), and the soft limit on that (`RLIMIT_NOFILE`;
+    None: unlimited). Raises `OSError` as `open` does.
+
+    Counting a server's descriptors takes a while (100,000 of them: tens of milliseconds), so the size of
+    its descriptor table (`FDSize`, which no descriptor reaches) stands for the count when that leaves at
+    least `enough` to spare; they are counted only nearer the limit."""
+    soft: int | None = None
     with open(f"/proc/{pid}/limits", encoding="ascii", errors="replace") as limits:
         for line in limits:
             if line.startswith("Max open files"):
-                soft = line.removeprefix("Max open files").split()[0]
-                return count, None if soft == "unlimited" else int(soft)
-    return count, None
+                word = line.removeprefix("Max open files").split()[0]
+                soft = None if word == "unlimited" else int(word)
+    with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+        table = next((int(line.split()[1]) for line in status if line.startswith("FDSize:")), None)
+    if table is not None and (soft is None or soft - table >= enough):
+        return table, soft
+    return len(os.listdir(f"/proc/{pid}/fd")), soft
 
 
 def _after_name(stat: bytes) -> list[bytes]:

@@ -112,7 +112,7 @@ def check_open_files(pid: int) -> None:
     from dapattach import procfs
 
     try:
-        count, limit = procfs.open_files(pid)
+        count, limit = procfs.open_files(pid, FILES_NEEDED)
     except OSError, ValueError:
         return
     if limit is not None and limit - count < FILES_NEEDED:

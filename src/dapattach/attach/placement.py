@@ -119,7 +119,7 @@ def why_unopened(target: Target, folder: AttachFolder | None, name: str) -> str:
     if folder is not None and (why := not_seen(target, folder, name)) is not None:
         return why
     with contextlib.suppress(OSError, ValueError):
-        count, limit = procfs.open_files(target.pid)
+        count, limit = procfs.open_files(target.pid, FILES_NEEDED)
         if limit is not None and limit - count < FILES_NEEDED:
             return files_exhausted(target.pid, count, limit)
     return (
