@@ -10,6 +10,7 @@ import socket
 import struct
 import tempfile
 import time
+from pathlib import Path
 
 from agent_harness import TARGETS, probe, start_target
 from dapclient import DapClient
@@ -327,3 +328,46 @@ async def test_a_process_out_of_files_is_refused_before_it_is_asked_and_attaches
         await attach_session(adapter, target.pid)
         await detach(adapter)
         assert await adapter.close() == 0
+
+
+async def test_an_agent_refused_a_socket_says_why_at_once_and_leaves_nothing() -> None:
+    """The request was taken and the bootstrap ran, so the old answer (its threads are blocked, waiting)
+    was wrong and endless: the agent leaves its reason in the attach folder, and the attach ends with it."""
+    async with start_target("refuses_sockets.py") as target:
+        adapter = await DapClient.start("stdio")
+        await adapter.initialize()
+        answer = await adapter.request_raw("attach", {"processId": target.pid})
+        assert answer["success"] is False
+        assert answer["message"] == (
+            f"the agent started in process {target.pid} but could not connect to the adapter "
+            "(PermissionError: sockets are not allowed here): something in the program refuses it a socket, "
+            "such as an audit hook (sys.addaudithook), seccomp or a security module (AppArmor, SELinux)"
+        )
+        adapter_pid = adapter.process.pid
+        assert await adapter.close() == 0
+        assert not [
+            name for name in os.listdir(tempfile.gettempdir()) if name.startswith(f"dapattach-{adapter_pid}-")
+        ]
+        await ticks_after(target)
+        names = [
+            Path(f"/proc/{target.pid}/task/{task}/comm").read_text()
+            for task in os.listdir(f"/proc/{target.pid}/task")
+        ]
+        assert not [name for name in names if "dapattach" in name]
+
+
+@needs_root
+async def test_another_users_agent_refused_a_socket_is_reported_as_started_not_as_blocked() -> None:
+    """Another user's agent cannot write in the adapter's folder: the attach waits (the agent may only be
+    slow), and the editor is told the bootstrap started, not that the program is blocked."""
+    async with start_target("refuses_sockets.py", run_as=AS_NOBODY) as target:
+        adapter = await DapClient.start("stdio")
+        await attach_session(adapter, target.pid, agent=False)
+        told = await adapter.wait_event("output", lambda e: e["body"]["category"] == "important")
+        assert told["body"]["output"].startswith(
+            f"Process {target.pid} has started the attach bootstrap, but its agent has not said hello yet"
+        )
+        assert "refuses it a socket" in told["body"]["output"]
+        await adapter.request("disconnect", {})
+        assert await adapter.close() == 0
+        await ticks_after(target)

@@ -28,9 +28,10 @@ import sys
 # Only modules that are built in or that the bootstrap has loaded: importing one takes no lock that a fork
 # could copy held before the at-fork hook is registered (see `start`).
 
-# `adapter_pid`, the PID of the adapter this agent serves, and `owner_pid`, the process it was loaded in
-# (a forked child's inherited copy is not its own), are set by the bootstrap before this module's code
-# runs (and so are not assigned here: that would hide them from a second bootstrap meanwhile).
+# `adapter_pid`, the PID of the adapter this agent serves, `owner_pid`, the process it was loaded in (a
+# forked child's inherited copy is not its own), and `attach_folder`, where an agent that cannot reach the
+# adapter says why (`core.FAILED_NOTE`), are set by the bootstrap before this module's code runs (and so
+# are not assigned here: that would hide them from a second bootstrap meanwhile).
 
 fork_cell = []
 fork_hook = _functools.partial(_functools.reduce, _operator.call, fork_cell, _operator.call)

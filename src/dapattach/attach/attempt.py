@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 PROTOCOL = 1
 HAND_ON_AFTER = 0.03
 """Seconds the thread first asked (the main thread) has to start the bootstrap before it counts as blocked."""
+SEND_AWAY_LATE = 0.2
+"""How long a disconnect waits for an agent to send away, when the request is long past its hello's time."""
+FAILED_NOTE = "agent.failed"
+"""Where an agent that could not reach the adapter says why (`agent/core.py`)."""
 FOLLOW_EVERY = (0.005, 0.05)
 """How often an attach looks at its request until the agent says hello: every 5 ms for a second, then every
 50 ms (a look is two reads of the target's memory and a stat, about 50 µs)."""
@@ -92,6 +96,7 @@ class Attempt:
         """Where the bootstrap and the agent's socket are, until the agent is in or the attach ends."""
         self._listener: AgentListener | None = None
         self._injection: object | None = None
+        self._requested_at = time.monotonic()
         self._following: asyncio.Task[None] | None = None
         self._handing_on: asyncio.Task[None] | None = None
         self._moving: asyncio.Future[object] | None = None
@@ -156,6 +161,7 @@ class Attempt:
         self.folder, invitation.folder = invitation.folder, None
         self._watch, invitation.watch = invitation.watch, None
         self._script, self._injection = invitation.script, invitation.injection
+        self._requested_at = invitation.made_at
         self.socket_path, self.secret = invitation.socket_path, invitation.secret
 
     async def _hand_on(self, script: str) -> None:
@@ -227,6 +233,7 @@ class Attempt:
             log.info("process %d: the attach request was displaced by another; asking again", self.pid)
             try:
                 self._injection = await asyncio.to_thread(driver.resend, target, script)
+                self._requested_at = time.monotonic()
             except AttachError as error:
                 log.info("process %d: stopped following the attach request: %s", self.pid, error)
                 return
@@ -252,16 +259,17 @@ class Attempt:
         coming = asyncio.ensure_future(self._listener.arrival(timeout))
         exiting = asyncio.ensure_future(target.exited(None))
         failing = asyncio.ensure_future(self._unopened())
-        tasks = (coming, exiting, failing)
+        noted = asyncio.ensure_future(self._failure_noted())
+        tasks = (coming, exiting, failing, noted)
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        if coming.cancelled() and not failing.cancelled():
+        if coming.cancelled() and not (failing.cancelled() and noted.cancelled()):
             self.close("fail")
-            raise failing.result()
+            raise (noted if failing.cancelled() else failing).result()
         if coming.cancelled():
             self.close("target gone")
             raise TargetExited(self.pid, f"Process {self.pid} exited before the agent got in.")
@@ -303,6 +311,27 @@ class Attempt:
             await asyncio.sleep(FOLLOW_EVERY[0] if time.monotonic() - started < 1.0 else FOLLOW_EVERY[1])
         await asyncio.Future()
         raise AssertionError("unreachable")
+
+    async def _failure_noted(self) -> AttachError:
+        """Returns, with the reason, once the agent has left word that it could not reach the adapter
+        (`FAILED_NOTE`: a target of the adapter's own user may write in the folder, and its agent does when
+        something in the program refuses it a socket); never returns otherwise."""
+        while (folder := self.folder) is not None and (target := self.target) is not None:
+            if (note := folder.read_note(FAILED_NOTE)) is not None:
+                log.warning("%s: the agent could not reach the adapter: %s", target.describe(), note)
+                return AttachError(
+                    self.pid,
+                    f"the agent started in {target.describe()} but could not connect to the adapter "
+                    f"({note}): something in the program refuses it a socket, such as an audit hook "
+                    "(sys.addaudithook), seccomp or a security module (AppArmor, SELinux)",
+                )
+            await asyncio.sleep(FOLLOW_EVERY[1])
+        await asyncio.Future()
+        raise AssertionError("unreachable")
+
+    def bootstrap_started(self) -> bool:
+        """Whether the target has begun on the bootstrap (as far as can be seen: a watch, or its removal)."""
+        return self.folder is not None and self._started(self.folder)
 
     async def _open_failed(self) -> AttachError:
         assert self.target is not None
@@ -363,8 +392,12 @@ class Attempt:
                 self.folder = None
                 return
         if not withdrawn and self.target is not None and self.target.alive():
+            # An agent that comes after this finds no socket and leaves by itself: the wait only lets the
+            # disconnect return once it is gone. Its hello comes within `HELLO_TIMEOUT` of the request
+            # when it comes at all, so a request older than that is given only a moment.
+            wait = max(HELLO_TIMEOUT - (time.monotonic() - self._requested_at), SEND_AWAY_LATE)
             with contextlib.suppress(TimeoutError, AttachError):
-                link = await self.arrival(HELLO_TIMEOUT)
+                link = await self.arrival(wait)
                 await link.detach()
 
     async def detach(self) -> None:

@@ -37,6 +37,7 @@ import os
 import re
 import secrets
 import socket
+import stat
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -253,6 +254,22 @@ class AttachFolder:
         from dapattach.attach.watch import OpenWatch
 
         return OpenWatch(self._fd, name)
+
+    def read_note(self, name: str, limit: int = 1000) -> str | None:
+        """The start of regular file `name`, as one line of printable text; None when there is no such
+        file. The target may have written it: no link is followed, nothing but a regular file is opened,
+        and no more than `limit` bytes are read."""
+        try:
+            if not stat.S_ISREG(os.stat(name, dir_fd=self._fd, follow_symlinks=False).st_mode):
+                return None
+            fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NO_LINKS, dir_fd=self._fd)
+        except OSError:
+            return None
+        try:
+            data = os.read(fd, limit) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+        finally:
+            os.close(fd)
+        return "".join(char if char.isprintable() else " " for char in data.decode("utf-8", "replace"))
 
     def identity(self, name: str) -> os.stat_result:
         """What file `name` in this folder is (device and inode), to compare with what the target sees."""

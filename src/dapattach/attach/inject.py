@@ -91,6 +91,7 @@ def _dapattach_bootstrap():
             module = sys.modules["_frozen_importlib"].module_from_spec(spec)
             module.adapter_pid = {adapter_pid!r}
             module.owner_pid = os.getpid()
+            module.attach_folder = directory
             ours.append(module)
             sys.modules[{module!r}] = module
             spec.loader.exec_module(module)

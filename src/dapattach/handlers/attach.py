@@ -158,17 +158,24 @@ async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Pr
     if not debuggee.waiting:
         return  # the agent came (or waiting ended) while the snapshot was read: `arrived` said so
     who = debuggee.describe()
-    why = held(debuggee.pid) or f"its threads are blocked ({where})"
-    session.send_event(
-        "output",
-        {
-            "category": "important",
-            "output": f"{who[:1].upper()}{who[1:]} has not run Python code since the attach request: {why}. "
-            "dapattach waits for it: threads and stacks are a snapshot read from outside until then, and "
-            "breakpoints are applied the moment it runs (for an idle server, when its next request comes "
-            "in). Disconnect to give up.\n",
-        },
-    )
+    who = who[:1].upper() + who[1:]
+    if debuggee.attempt.bootstrap_started():
+        # It ran the bootstrap: its agent is slow to load (a loaded machine), or cannot reach us.
+        text = (
+            f"{who} has started the attach bootstrap, but its agent has not said hello yet ({where}): it may "
+            "still be loading on a busy machine, or something in the program refuses it a socket (an audit "
+            "hook, seccomp, a security module). dapattach waits for it: threads and stacks are a snapshot "
+            "read from outside until then. Disconnect to give up.\n"
+        )
+    else:
+        why = held(debuggee.pid) or f"its threads are blocked ({where})"
+        text = (
+            f"{who} has not run Python code since the attach request: {why}. dapattach waits for it: "
+            "threads and stacks are a snapshot read from outside until then, and breakpoints are applied "
+            "the moment it runs (for an idle server, when its next request comes in). Disconnect to give "
+            "up.\n"
+        )
+    session.send_event("output", {"category": "important", "output": text})
     progress.update(
         f"Waiting for process {debuggee.pid} to run Python code", cancel=debuggee_giving_up(debuggee)
     )
