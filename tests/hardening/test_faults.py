@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import signal
 import socket
 import struct
@@ -371,3 +372,28 @@ async def test_another_users_agent_refused_a_socket_is_reported_as_started_not_a
         await adapter.request("disconnect", {})
         assert await adapter.close() == 0
         await ticks_after(target)
+
+
+async def test_an_agent_that_cannot_start_its_thread_says_why_and_leaves_the_process_attachable() -> None:
+    """At a memory limit the agent loads but its thread cannot start: the adapter waited for a hello for
+    ever, and the process kept the agent's claim, so every later attach was refused as "already attached".
+    Now the attach fails at once with the reason and where to look, and once the limit is raised the next
+    attach gets in."""
+    async with start_target("memory_limited.py") as target:
+        adapter = await DapClient.start("stdio")
+        await adapter.initialize()
+        answer = await adapter.request_raw("attach", {"processId": target.pid})
+        assert answer["success"] is False
+        assert answer["message"] == (
+            f"the agent could not start in process {target.pid}: RuntimeError: can't start new thread "
+            f"(process {target.pid} may be at a limit on its memory or its threads: `prlimit --pid "
+            f"{target.pid}` shows them, and raises them)"
+        )
+        assert await adapter.close() == 0
+        await ticks_after(target)
+
+        resource.prlimit(target.pid, resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        adapter = await DapClient.start("stdio")
+        await attach_session(adapter, target.pid)
+        await detach(adapter)
+        assert await adapter.close() == 0

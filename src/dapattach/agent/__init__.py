@@ -64,9 +64,31 @@ def start(socket_path, secret, module_name, adapter_pid=0, **hello_extra):
         from .core import Agent
 
         return Agent(socket_path, secret, module_name, adapter_pid, hello_extra).start()
-    except Exception:
+    except Exception as error:
         fork_cell.clear()
+        _could_not_start(socket_path, secret, module_name, error)
         return None
+
+
+def _could_not_start(socket_path, secret, module_name, error):
+    """The agent could not start (a memory limit that leaves no room for its thread's stack, ...): tell
+    the adapter why, which would otherwise wait for a hello, and let go of the process's claim, or every
+    later attach would be refused as if an agent were in."""
+    try:
+        from . import wire
+
+        channel = wire.Channel(socket_path)
+        try:
+            channel.send(wire.hello(secret, os.urandom(16).hex(), error=f"{type(error).__name__}: {error}"))
+            channel.receive(timeout=5.0)  # until the adapter has read it (over TCP it asks who sent it)
+        finally:
+            channel.close()
+    except Exception:
+        pass
+    prefix = module_name + "."
+    for name in [name for name in sys.modules if name == module_name or name.startswith(prefix)]:
+        sys.modules.pop(name, None)
+    sys.path_importer_cache.pop(os.path.dirname(__file__), None)
 
 
 def forked_meanwhile(parent, idents, after_in_parent=False):

@@ -223,7 +223,8 @@ class Agent:
             return
         with contextlib.suppress(Exception):
             channel.send(wire.hello(self.secret, os.urandom(16).hex(), error=reason))
-            channel.close()
+            channel.receive(timeout=HELLO_WAIT)  # until the adapter has read it (on TCP: asks who sent it)
+        channel.close()
 
     def send(self, message, deadline=None):
         """Send on the current channel; a `rehome` in progress makes this wait until it is done. With a

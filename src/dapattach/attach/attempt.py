@@ -282,7 +282,8 @@ class Attempt:
             where = "" if target.pid_inside == target.pid else f"{target.describe()}: "
             if "refused" in hello:
                 raise AttachError(self.pid, f"{where}{hello['refused']}: detach that session first")
-            raise AttachError(self.pid, f"the agent could not start in {target.describe()}: {hello['error']}")
+            reason = _hinted(hello["error"], target)
+            raise AttachError(self.pid, f"the agent could not start in {target.describe()}: {reason}")
         if hello.get("pid") != target.pid_inside:
             log.warning("the agent of %s says it is PID %s", target.describe(), hello.get("pid"))
         writer.write(json.dumps(listener.welcome(hello)).encode() + b"\n")
@@ -480,6 +481,17 @@ async def inject_agent(pid: int, *, timeout: float = 10.0, on_event: EventHandle
         await attempt.withdraw()
         raise
     return attempt.hand_over()
+
+
+def _hinted(error: object, target: Target) -> str:
+    """The agent's error, with where to look when it is one of memory or threads."""
+    text = str(error).strip().removesuffix(":")
+    if text.startswith("MemoryError") or "can't start new thread" in text:
+        text += (
+            f" ({target.describe()} may be at a limit on its memory or its threads: `prlimit --pid "
+            f"{target.pid}` shows them, and raises them)"
+        )
+    return text
 
 
 def _why_unopened(target: Target, folder: AttachFolder | None) -> str:
