@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from agent_harness import TARGETS, probe, start_target
+from containers import needs
 from dapclient import DapClient
 from handlers.conftest import attach_session, ticks_after
 from hardening.conftest import detach, frame_named, pause_all, thread_ids, until
@@ -273,6 +274,7 @@ NEARLY_FULL = (
 
 
 @needs_root
+@needs("mnt")
 async def test_a_nearly_full_temporary_folder_is_named_with_what_to_do_and_nothing_is_left() -> None:
     """A root adapter attaching to another user's service copies the agent into the attach folder; with
     the disk full the attach says where and what to do, leaves no file, and a later attach with room
