@@ -30,7 +30,7 @@ import sys
 
 # `adapter_pid`, the PID of the adapter this agent serves, `owner_pid`, the process it was loaded in (a
 # forked child's inherited copy is not its own), and `attach_folder`, where an agent that cannot reach the
-# adapter says why (`core.FAILED_NOTE`), are set by the bootstrap before this module's code runs (and so
+# adapter says why (`wire.FAILED_NOTE`), are set by the bootstrap before this module's code runs (and so
 # are not assigned here: that would hide them from a second bootstrap meanwhile).
 
 fork_cell = []
@@ -77,12 +77,7 @@ def _could_not_start(socket_path, secret, module_name, error):
     try:
         from . import wire
 
-        channel = wire.Channel(socket_path)
-        try:
-            channel.send(wire.hello(secret, os.urandom(16).hex(), error=f"{type(error).__name__}: {error}"))
-            channel.receive(timeout=5.0)  # until the adapter has read it (over TCP it asks who sent it)
-        finally:
-            channel.close()
+        wire.report_failure(socket_path, secret, error, globals().get("attach_folder"))
     except Exception:
         pass
     prefix = module_name + "."

@@ -208,23 +208,9 @@ class Agent:
         return sent
 
     def _say_failed(self, error):
-        """The agent could not start: tell the adapter why (it would otherwise wait for a hello). When it
-        cannot be reached either (something in the program refuses the agent a socket), leave the reason
-        in the attach folder (`FAILED_NOTE`), where the adapter looks for it."""
-        reason = f"{type(error).__name__}: {error}"
-        try:
-            channel = wire.Channel(self.socket_path)
-        except Exception as unreachable:
-            folder = getattr(sys.modules.get(self.module_name), "attach_folder", None)
-            if folder is None and not self.socket_path.startswith("tcp:"):
-                folder = os.path.dirname(self.socket_path)
-            if folder is not None:
-                _leave_note(folder, f"{type(unreachable).__name__}: {unreachable}")
-            return
-        with contextlib.suppress(Exception):
-            channel.send(wire.hello(self.secret, os.urandom(16).hex(), error=reason))
-            channel.receive(timeout=HELLO_WAIT)  # until the adapter has read it (on TCP: asks who sent it)
-        channel.close()
+        """The agent could not start: tell the adapter why (it would otherwise wait for a hello)."""
+        folder = getattr(sys.modules.get(self.module_name), "attach_folder", None)
+        wire.report_failure(self.socket_path, self.secret, error, folder, HELLO_WAIT)
 
     def send(self, message, deadline=None):
         """Send on the current channel; a `rehome` in progress makes this wait until it is done. With a
@@ -465,22 +451,6 @@ class Agent:
     def frame(self, arguments):
         frame_id = arguments.get("frameId")
         return None if frame_id is None else inspection.frame_of(self.frames, frame_id)
-
-
-FAILED_NOTE = "agent.failed"
-"""The file in the attach folder that says why the agent could not reach the adapter (`attach/attempt.py`
-reads it); it exists only where the target may write there (a target of the adapter's own user)."""
-
-
-def _leave_note(folder, reason):
-    with contextlib.suppress(Exception):
-        fd = os.open(
-            os.path.join(folder, FAILED_NOTE), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600
-        )
-        try:
-            os.write(fd, reason[:500].encode("utf-8", "replace"))
-        finally:
-            os.close(fd)
 
 
 def _forked_to_exec():

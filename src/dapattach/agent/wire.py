@@ -176,6 +176,46 @@ def connect(address, timeout=None):
     return sock
 
 
+FAILED_NOTE = "agent.failed"
+"""The file in the attach folder that says why the agent could not reach the adapter (the adapter's
+`attach/attempt.py` reads it); it can be written only where the target may write there (a target of the
+adapter's own user)."""
+
+
+def report_failure(address, secret, error, folder=None, wait=5.0):
+    """Tell the adapter at `address` that the agent could not start, in a hello carrying `error`, and wait
+    (at most `wait` seconds) until the adapter has read it: over TCP it asks who sent it, which it can no
+    longer tell once the socket is closed. When the adapter cannot be reached either (something in the
+    program refuses the agent a socket), leave the reason in `folder` (the attach folder; for a socket
+    path, its folder when None) as `FAILED_NOTE`, where the adapter looks for it. Never raises."""
+    try:
+        channel = Channel(address)
+    except Exception as unreachable:
+        if folder is None and not address.startswith("tcp:"):
+            folder = os.path.dirname(address)
+        if folder is not None:
+            _leave_note(folder, f"{type(unreachable).__name__}: {unreachable}")
+        return
+    try:
+        channel.send(hello(secret, os.urandom(16).hex(), error=f"{type(error).__name__}: {error}"))
+        channel.receive(timeout=wait)
+    except Exception:
+        pass
+    finally:
+        channel.close()
+
+
+def _leave_note(folder, reason):
+    with contextlib.suppress(Exception):
+        fd = os.open(
+            os.path.join(folder, FAILED_NOTE), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600
+        )
+        try:
+            os.write(fd, reason[:500].encode("utf-8", "replace"))
+        finally:
+            os.close(fd)
+
+
 def proof(role, secret, nonce):
     """Shows that `role` knows the secret (the adapter's `attach/channel.py` computes the same): its
     HMAC-SHA256. CPython's own HMAC (`_hmac`, the one `hmac` itself prefers) is used where the build has

@@ -45,7 +45,8 @@ HAND_ON_AFTER = 0.03
 SEND_AWAY_LATE = 0.2
 """How long a disconnect waits for an agent to send away, when the request is long past its hello's time."""
 FAILED_NOTE = "agent.failed"
-"""Where an agent that could not reach the adapter says why (`agent/core.py`)."""
+"""Where an agent that could not reach the adapter says why (`agent/wire.py`, which the adapter does not
+import: it is the agent's)."""
 FOLLOW_EVERY = (0.005, 0.05)
 """How often an attach looks at its request until the agent says hello: every 5 ms for a second, then every
 50 ms (a look is two reads of the target's memory and a stat, about 50 µs)."""
