@@ -106,20 +106,24 @@ the agent as it loads), with room to spare."""
 def check_open_files(pid: int) -> None:
     """Refuse a target that may open fewer than `FILES_NEEDED` more files, before it is asked anything:
     there the bootstrap would fail to open (printing on the program's stderr), or the attach would take
-    the last files the program needs for its own work (Linux; elsewhere the attach is left to try)."""
+    the last files the program needs for its own work."""
+    if (why := files_short(pid)) is not None:
+        raise AttachError(pid, why)
+
+
+def files_short(pid: int) -> str | None:
+    """Why `pid` has no room for the files an attach opens in it (its count against its limit, and the
+    remedy), or None when it has, or when that cannot be told (Linux only)."""
     if sys.platform != "linux":
-        return
+        return None
     from dapattach import procfs
 
     try:
         count, limit = procfs.open_files(pid, FILES_NEEDED)
     except OSError, ValueError:
-        return
-    if limit is not None and limit - count < FILES_NEEDED:
-        raise AttachError(pid, files_exhausted(pid, count, limit))
-
-
-def files_exhausted(pid: int, count: int, limit: int) -> str:
+        return None
+    if limit is None or limit - count >= FILES_NEEDED:
+        return None
     return (
         f"process {pid} has {count} files open of the {limit} it may open: attaching needs up to "
         f"{FILES_NEEDED} more (the bootstrap, a socket to the adapter, the agent's modules as they load), "

@@ -17,8 +17,8 @@ import contextlib
 import os
 import sys
 
-from dapattach import host, namespaces, procfs
-from dapattach.attach.checks import FILES_NEEDED, AttachError, files_exhausted
+from dapattach import host, namespaces
+from dapattach.attach.checks import AttachError, files_short
 from dapattach.attach.credentials import READ, SEARCH, Credentials
 from dapattach.attach.folder import AttachFolder, remove_stale_at
 from dapattach.attach.target import Target
@@ -118,10 +118,8 @@ def why_unopened(target: Target, folder: AttachFolder | None, name: str) -> str:
         return f"{target.describe()} exited"
     if folder is not None and (why := not_seen(target, folder, name)) is not None:
         return why
-    with contextlib.suppress(OSError, ValueError):
-        count, limit = procfs.open_files(target.pid, FILES_NEEDED)
-        if limit is not None and limit - count < FILES_NEEDED:
-            return files_exhausted(target.pid, count, limit)
+    if (why := files_short(target.pid)) is not None:
+        return why
     return (
         "its filesystem lets it open the file, so something inside it refused: an audit hook "
         "(sys.addaudithook) or an io.open_code hook, or a security module (AppArmor, SELinux, seccomp); "
