@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 STATUS_ZOMBIE = "zombie"
 STATUS_DEAD = "dead"
-_STATES = {
+STATES = {
     "R": "running",
     "S": "sleeping",
     "D": "disk-sleep",
@@ -60,6 +60,16 @@ def open_files(pid: int, enough: int) -> tuple[int, int | None]:
     return len(os.listdir(f"/proc/{pid}/fd")), soft
 
 
+def thread_state(pid: int, tid: int) -> str:
+    """The kernel's state letter of thread `tid` of `pid` (`R`, `S`, `D`, ...; its words in `STATES`), or
+    `?` when it cannot be read (the thread has ended)."""
+    try:
+        fields = stat_fields(pid, tid)
+    except OSError:
+        return "?"
+    return fields[0].decode("ascii", "replace") if fields else "?"
+
+
 def _after_name(stat: bytes) -> list[bytes]:
     return stat.rpartition(b")")[2].split()
 
@@ -94,7 +104,7 @@ class Process:
         yield
 
     def status(self) -> str:
-        return _STATES.get(self._stat()[0].decode("ascii", "replace"), "?")
+        return STATES.get(self._stat()[0].decode("ascii", "replace"), "?")
 
     def ppid(self) -> int:
         return int(self._stat()[1])

@@ -327,28 +327,15 @@ def _merged(
     return tuple(result)
 
 
-_KERNEL_STATES = {
-    "R": "running",
-    "S": "sleeping",
-    "D": "in uninterruptible I/O",
-    "T": "stopped",
-    "t": "stopped by a tracer",
-    "Z": "exiting",
-}
-
-
 def _kernel_state(pid: int, host_id: int) -> tuple[str, ...]:
-    """The kernel's word for what thread `host_id` of `pid` does (Linux; nothing elsewhere, or when it
-    has ended meanwhile)."""
+    """The kernel's word for what thread `host_id` of `pid` does, as `ps` and psutil say it (Linux;
+    nothing elsewhere, or when it has ended meanwhile)."""
     if sys.platform != "linux":
         return ()
     from dapattach import procfs
 
-    try:
-        letter = procfs.stat_fields(pid, host_id)[0].decode()
-    except OSError, IndexError:
-        return ()
-    return (_KERNEL_STATES[letter],) if letter in _KERNEL_STATES else ()
+    word = procfs.STATES.get(procfs.thread_state(pid, host_id))
+    return () if word is None else (word,)
 
 
 def format_snapshot(snapshot: Snapshot) -> str:

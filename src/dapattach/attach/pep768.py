@@ -644,7 +644,6 @@ def _kernel_state(pid: int, tid: int) -> str:
     try:
         if namespaces.pid_inside(pid) != pid:
             tid = namespaces.threads_inside(pid).get(tid, tid)
-        fields = procfs.stat_fields(pid, tid)
     except OSError:
         return "?"
-    return fields[0].decode() if fields else "?"
+    return procfs.thread_state(pid, tid)
