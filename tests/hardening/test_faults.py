@@ -11,9 +11,9 @@ import socket
 import struct
 import tempfile
 import time
-from pathlib import Path
+from typing import Any
 
-from agent_harness import TARGETS, probe, start_target
+from agent_harness import TARGETS, agent_threads, probe, start_target
 from containers import needs
 from dapclient import DapClient
 from handlers.conftest import attach_session, ticks_after
@@ -265,6 +265,25 @@ async def test_a_killed_adapter_stops_a_runaway_evaluation_and_the_target_runs_o
         assert await probe(target.pid) == baseline, "the evaluation, or the agent, is still there"
 
 
+async def refused_attach(pid: int, **start: Any) -> tuple[str, int]:
+    """Attach a new adapter (`DapClient.start`'s arguments `start`) to `pid`, which must be refused, and
+    close it; the message the editor got, and the adapter's PID."""
+    adapter = await DapClient.start("stdio", **start)
+    await adapter.initialize()
+    answer = await adapter.request_raw("attach", {"processId": pid})
+    assert answer["success"] is False
+    assert await adapter.close() == 0
+    return answer["message"], adapter.process.pid
+
+
+async def attach_and_detach(pid: int, **start: Any) -> None:
+    """Attach a new adapter to `pid` until its agent is in, detach, and close it."""
+    adapter = await DapClient.start("stdio", **start)
+    await attach_session(adapter, pid)
+    await detach(adapter)
+    assert await adapter.close() == 0
+
+
 # A mount namespace of its own with a 4 MiB tmpfs at the folder given, all but one page of it taken: a
 # probe of the folder (as `tempfile` makes) fits, the agent's files do not. Prints READY, then holds it.
 NEARLY_FULL = (
@@ -287,23 +306,16 @@ async def test_a_nearly_full_temporary_folder_is_named_with_what_to_do_and_nothi
             assert holder.stdout is not None and await holder.stdout.readline() == b"READY\n"
             inside = ("nsenter", f"--target={holder.pid}", "--mount", "--")
             async with start_target("showcase.py", run_as=(*inside, *AS_NOBODY)) as target:
-                adapter = await DapClient.start("stdio", prefix=inside, env={"TMPDIR": folder})
-                await adapter.initialize()
-                answer = await adapter.request_raw("attach", {"processId": target.pid})
-                assert answer["success"] is False
-                assert answer["message"] == (
+                message, _ = await refused_attach(target.pid, prefix=inside, env={"TMPDIR": folder})
+                assert message == (
                     f"cannot write the attach files for process {target.pid} in {folder}: No space left on "
                     "device; free some space there, or start the adapter with TMPDIR set to a folder the "
                     "target can read. Nothing was left there, and the process was not touched"
                 )
-                assert await adapter.close() == 0
                 assert os.listdir(f"/proc/{holder.pid}/root{folder}") == ["taken"]
 
                 os.unlink(f"/proc/{holder.pid}/root{folder}/taken")
-                adapter = await DapClient.start("stdio", prefix=inside, env={"TMPDIR": folder})
-                await attach_session(adapter, target.pid)
-                await detach(adapter)
-                assert await adapter.close() == 0
+                await attach_and_detach(target.pid, prefix=inside, env={"TMPDIR": folder})
         finally:
             holder.kill()
             await holder.wait()
@@ -313,50 +325,34 @@ async def test_a_process_out_of_files_is_refused_before_it_is_asked_and_attaches
     """Its bootstrap could not be opened there (CPython would print that on the program's stderr), and
     the agent's files would take the program's last ones: refused, with the counts and the remedy."""
     async with start_target("out_of_files.py", stdin=True) as target:
-        adapter = await DapClient.start("stdio")
-        await adapter.initialize()
-        answer = await adapter.request_raw("attach", {"processId": target.pid})
-        assert answer["success"] is False
-        assert answer["message"].startswith(
+        message, _ = await refused_attach(target.pid)
+        assert message.startswith(
             f"process {target.pid} has 64 files open of the 64 it may open: attaching needs up to 8 more"
         )
-        assert f"`prlimit --pid {target.pid} --nofile=SOFT:HARD`" in answer["message"]
-        assert await adapter.close() == 0
+        assert f"`prlimit --pid {target.pid} --nofile=SOFT:HARD`" in message
 
         assert target.process.stdin is not None
         target.process.stdin.write(b"free\n")
         await target.process.stdin.drain()
         await target.expect("FREED")
-        adapter = await DapClient.start("stdio")
-        await attach_session(adapter, target.pid)
-        await detach(adapter)
-        assert await adapter.close() == 0
+        await attach_and_detach(target.pid)
 
 
 async def test_an_agent_refused_a_socket_says_why_at_once_and_leaves_nothing() -> None:
     """The request was taken and the bootstrap ran, so the old answer (its threads are blocked, waiting)
     was wrong and endless: the agent leaves its reason in the attach folder, and the attach ends with it."""
     async with start_target("refuses_sockets.py") as target:
-        adapter = await DapClient.start("stdio")
-        await adapter.initialize()
-        answer = await adapter.request_raw("attach", {"processId": target.pid})
-        assert answer["success"] is False
-        assert answer["message"] == (
+        message, adapter_pid = await refused_attach(target.pid)
+        assert message == (
             f"the agent started in process {target.pid} but could not connect to the adapter "
             "(PermissionError: sockets are not allowed here): something in the program refuses it a socket, "
             "such as an audit hook (sys.addaudithook), seccomp or a security module (AppArmor, SELinux)"
         )
-        adapter_pid = adapter.process.pid
-        assert await adapter.close() == 0
         assert not [
             name for name in os.listdir(tempfile.gettempdir()) if name.startswith(f"dapattach-{adapter_pid}-")
         ]
         await ticks_after(target)
-        names = [
-            Path(f"/proc/{target.pid}/task/{task}/comm").read_text()
-            for task in os.listdir(f"/proc/{target.pid}/task")
-        ]
-        assert not [name for name in names if "dapattach" in name]
+        assert agent_threads(target.pid) == []
 
 
 @needs_root
@@ -382,20 +378,13 @@ async def test_an_agent_that_cannot_start_its_thread_says_why_and_leaves_the_pro
     Now the attach fails at once with the reason and where to look, and once the limit is raised the next
     attach gets in."""
     async with start_target("memory_limited.py") as target:
-        adapter = await DapClient.start("stdio")
-        await adapter.initialize()
-        answer = await adapter.request_raw("attach", {"processId": target.pid})
-        assert answer["success"] is False
-        assert answer["message"] == (
+        message, _ = await refused_attach(target.pid)
+        assert message == (
             f"the agent could not start in process {target.pid}: RuntimeError: can't start new thread "
             f"(process {target.pid} may be at a limit on its memory or its threads: `prlimit --pid "
             f"{target.pid}` shows them, and raises them)"
         )
-        assert await adapter.close() == 0
         await ticks_after(target)
 
         resource.prlimit(target.pid, resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-        adapter = await DapClient.start("stdio")
-        await attach_session(adapter, target.pid)
-        await detach(adapter)
-        assert await adapter.close() == 0
+        await attach_and_detach(target.pid)
