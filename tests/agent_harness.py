@@ -255,8 +255,9 @@ async def sigstop(target: Target) -> None:
     await asyncio.wait_for(asyncio.to_thread(os.waitid, os.P_PID, target.pid, flags), 10)
 
 
-def wait_until_blocked(pid: int, timeout: float = 10.0) -> None:
-    """Wait until every thread sleeps in a blocking call, so the snapshot has one right answer.
+def wait_until_blocked(pid: int, timeout: float = 10.0, *, threads: Sequence[int] = ()) -> None:
+    """Wait until every thread (or those of `threads`, by native id) sleeps in a blocking call, so the
+    snapshot has one right answer.
 
     A ready line is printed just *before* the target blocks; the kernel tells us when it got there.
     All threads asleep at once is stable: nobody can be waiting for a GIL that a sleeper holds.
@@ -264,7 +265,7 @@ def wait_until_blocked(pid: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            tasks = os.listdir(f"/proc/{pid}/task")
+            tasks = [str(tid) for tid in threads] or os.listdir(f"/proc/{pid}/task")
             states = [
                 Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[0] for tid in tasks
             ]

@@ -100,11 +100,6 @@ time.sleep(3600)
 """
 
 
-def main_thread_state(pid: int) -> str:
-    """The kernel's state letter of the main thread of `pid`."""
-    return Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-
-
 def line_of(source: str, mark: str) -> int:
     return next(n for n, line in enumerate(source.splitlines(), 1) if line.endswith(f"# MARK {mark}"))
 
@@ -145,9 +140,7 @@ def test_each_thread_says_what_it_was_doing(targets: Targets, version: str) -> N
     """The kernel's state of each thread, and on 3.15 which one holds the GIL: where a hung service's
     time goes, at a glance."""
     process = targets.start(interpreter(version), SPINNER, name="spinner.py")
-    deadline = time.monotonic() + 10
-    while main_thread_state(process.pid) != "S" and time.monotonic() < deadline:
-        time.sleep(0.01)  # a bounded poll of /proc: the main thread is in its sleep a moment after "ready"
+    wait_until_blocked(process.pid, threads=[process.pid])  # the main thread, in its sleep
 
     snapshot = take_snapshot(process.pid)
 
