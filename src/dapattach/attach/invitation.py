@@ -144,14 +144,20 @@ def _place(target: Target, driver: drivers.Driver) -> Invitation:
         raise
 
 
+_REMEDIES = {
+    errno.ENOSPC: "free some space there",
+    errno.EDQUOT: "free some space there",
+    errno.EROFS: "make it writable",
+    errno.EACCES: "make it writable",
+}
+
+
 def _unwritable(target: Target, folder: AttachFolder | None, error: OSError) -> AttachError:
     """What to tell the user when the attach files could not be written (a full or read-only disk)."""
     where = "the temporary folder" if folder is None else os.path.dirname(folder.seen_as)
     if not target.shares_filesystem:
         where += f" of {target.describe()}'s own filesystem (a container)"
-    remedies = {errno.ENOSPC: "free some space there", errno.EDQUOT: "free some space there"}
-    remedies |= {errno.EROFS: "make it writable", errno.EACCES: "make it writable"}
-    what = [remedies[error.errno]] if error.errno in remedies else []
+    what = [_REMEDIES[error.errno]] if error.errno in _REMEDIES else []
     if target.shares_filesystem:
         what.append("start the adapter with TMPDIR set to a folder the target can read")
     advice = f"; {', or '.join(what)}" if what else ""
