@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from agent_harness import REMOTE_EXEC
 from containers import needs, relocated, start_container
 from dapattach.processes import NoSuchProcess, Problem, describe_process, list_processes
 from interpreters import TARGET, require
@@ -174,7 +175,7 @@ def test_remote_debug_switch_matches_what_remote_exec_does(targets: Targets, tmp
         info = describe_process(process.pid)
         assert info.remote_debug is expected, process.args
         probe = subprocess.run(
-            [py314, "-c", f"import sys; sys.remote_exec({process.pid}, {str(script)!r})"],
+            [py314, "-c", REMOTE_EXEC, str(process.pid), str(script)],
             capture_output=True,
             text=True,
             env={key: value for key, value in os.environ.items() if not key.startswith("PYTHON")},
