@@ -352,6 +352,30 @@ async def test_a_stop_is_reported_while_stdout_is_a_full_pipe_nobody_reads(
         await agent_gone(target.pid)
 
 
+@pytest.mark.parametrize("python", [PY314, pytest.param(PY315, marks=needs_315)], ids=["3.14", "3.15"])
+async def test_a_pipe_whose_reader_lags_stops_the_program_no_sooner_than_unattached(
+    tmp_path: Path, python: str | None
+) -> None:
+    """The program's stdout a pipe nobody reads with one page of room, and 6 KB waiting in the stream:
+    a flush from the agent would write the page and wait for a reader, holding the stream's lock, and the
+    program would stop at its next write; unattached, its own 128 KiB buffer takes the 40 KB it prints
+    next. It prints them all attached too, and the console shows them as the text layer hands them on."""
+    stderr = tmp_path / "stderr.txt"
+    assert python is not None
+    async with start_target("chatty.py", str(stderr), python=python, env={"PYTHONUNBUFFERED": ""}) as target:
+        link = await capture(target)
+        await go(link, "nearly")
+        last = "nearly 400\n"
+        async with asyncio.timeout(20):
+            while last not in stderr.read_text():
+                await asyncio.sleep(0.01)
+        await ticker_rounds(target.pid, 2)
+        await link.detach()
+        await agent_gone(target.pid)
+        console = Console(link).take_arrived()["stdout"]
+        assert console.startswith("b" * 6000 + "\n") and "nearly   300 " in console
+
+
 async def ticker_rounds(pid: int, count: int) -> None:
     """Wait until the agent's periodic thread has gone to sleep `count` more times (a round each)."""
     task = await ticker_task(pid)

@@ -21,6 +21,9 @@ the events below with an `evaluate` (`burst.set()`):
 - `stop`: prints `before the stop` (not flushed) and runs the `@stop-here` line, where a test puts a
   breakpoint. `choke` does the same after pointing its fd 1 at a pipe nobody reads, filled up (with a
   block-buffered stdout, the line waits in the stream's buffer, and a flush would wait for ever).
+- `nearly`: points fd 1 at a pipe nobody reads with one page of room left, prints a 6 KB line, then
+  `NEARLY_LINES` lines of 100 bytes a few ms apart, each numbered on stderr too (`nearly N`). With a
+  block-buffered stdout they all fit in the stream's own buffer: the program never waits for the pipe.
 - `pieces`: writes a line in pieces, none of them flushed: `one ` as text, `two` as a line to stderr,
   `three ` as text, `four ` straight to stdout's binary buffer, then `five` with no newline; waits for the
   event `more`, then ends the line with `PIECES`. The parent side of `fork` writes `parent ` with no
@@ -29,6 +32,7 @@ the events below with an `evaluate` (`burst.set()`):
   change the encoding), writes `re` without a newline, then prints `WRAPPED` through the new one.
 """
 
+import fcntl
 import io
 import itertools
 import json
@@ -46,13 +50,14 @@ warnings.filterwarnings("ignore", "This process .* is multi-threaded", Deprecati
 log = logging.getLogger("chatty")
 log.addHandler(logging.StreamHandler())
 log.setLevel(logging.INFO)
-burst, slow, steady, fork, flood, huge, pour, halt, interleave, pieces, more, rewrap, stop, choke = (
-    threading.Event() for _ in range(14)
+burst, slow, steady, fork, flood, huge, pour, halt, interleave, pieces, more, rewrap, stop, choke, nearly = (
+    threading.Event() for _ in range(15)
 )
 kept = []
 lock = threading.Lock()
 numbers = itertools.count(1)
 LINES_PER_THREAD = 300
+NEARLY_LINES = 400
 
 
 def printer(name):
@@ -177,6 +182,20 @@ def run_choke():
     run_halt()
 
 
+def run_nearly():
+    """Print into a pipe nobody reads that has one page of room (see the module's docstring)."""
+    sys.stdout.flush()
+    unread, end = os.pipe()
+    kept.append(unread)
+    os.write(end, b"x" * (fcntl.fcntl(end, fcntl.F_GETPIPE_SZ) - 4096))
+    os.dup2(end, 1)
+    print("b" * 6000)
+    for number in range(1, NEARLY_LINES + 1):
+        print(f"nearly {number:5} " + "n" * 86)
+        print(f"nearly {number}", file=sys.stderr)
+        time.sleep(0.005)
+
+
 def run_halt():
     print("before the stop")
     reached = True  # @stop-here
@@ -210,6 +229,7 @@ def main():
         (pour, run_pour),
         (halt, run_halt),
         (choke, run_choke),
+        (nearly, run_nearly),
         (interleave, run_interleave),
         (pieces, run_pieces),
         (rewrap, run_rewrap),

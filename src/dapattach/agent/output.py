@@ -36,8 +36,9 @@ a file) holds text back until 8 KB are pending, so the ticker flushes it on each
 out sooner, and the console shows output while it happens; it stops doing so when a fork or the exit
 comes (`before_fork`, `_before_exit`). Before a thread reports a stop, and at exit, what is pending is
 flushed and sent from that thread, so the console shows what the program printed before the stop ahead of
-it, and the last lines of a program that ends; a stream whose file cannot take a write just then (a full
-pipe) is not flushed before a stop, which is reported all the same. The console is sent at most `RATE`
+it, and the last lines of a program that ends. A stream is flushed, by the ticker or before a stop, only
+when its file can take the whole flush without waiting for a reader (`pipes.py`: a pipe whose reader lags
+is left to the program's own writes); the stop is reported all the same. The console is sent at most `RATE`
 bytes a second; when the program writes more, or the adapter cannot keep up (at most `LIMIT` bytes wait
 per stream), what is over is dropped uncopied and counted, and the console says how much it missed.
 """
@@ -46,11 +47,10 @@ import atexit
 import contextlib
 import gc
 import io
-import select
 import threading
 import time
 
-from . import context, suspend, ticker, wire
+from . import context, pipes, suspend, ticker, wire
 from .commands import command
 
 LIMIT = 8 * 1024 * 1024
@@ -87,9 +87,12 @@ class _Stream:
     `taken` counts the bytes the ticker has taken so far, so `taken + len(pending)` is a position that
     stays valid while the ticker takes from the front of `pending`. `text` is the text layer over a hooked
     buffer, and `held` its own `(line_buffering, write_through)` while it holds lines for us (`hold_lines`).
+    `accepted` counts the bytes handed to the hooked buffer, and `tally` what its raw file wrote, for
+    `pipes.flush_fits`.
     """
 
     __slots__ = (
+        "accepted",
         "category",
         "dropped",
         "encoding",
@@ -99,6 +102,7 @@ class _Stream:
         "quick",
         "switching",
         "taken",
+        "tally",
         "target",
         "text",
     )
@@ -112,6 +116,8 @@ class _Stream:
         self.pending = bytearray()
         self.taken = 0
         self.dropped = 0
+        self.accepted = 0
+        self.tally = None
         self.quick = self.switching = None
         self.previous = _NONE
 
@@ -151,6 +157,8 @@ class _Stream:
                 pass
         if ours:
             self._put_back()
+        if self.tally is not None:
+            self.tally.release()
 
     def install(self, hook):
         """Put `hook` in place of whichever of ours is there; never over a `write` the program set since."""
@@ -168,6 +176,12 @@ class _Stream:
                 self.target.write = self.previous
         except Exception:
             pass
+
+    def flush_fits(self):
+        """Whether the ticker's flush of this stream's text layer can end without waiting for a reader:
+        what `pipes.flush_fits` says, while the counts are ours (no `write` of the program's in place)."""
+        ours = self._ours_in_place()
+        return pipes.flush_fits(self.text, lambda: self.accepted, self.tally if ours else None)
 
     def _ours_in_place(self):
         hook = vars(self.target).get("write")
@@ -187,6 +201,8 @@ def _binary_hook(original, stream, before):
             before()
         except Exception:
             before = int  # the text layer was closed or detached (`sys.stdout.detach()`): it holds nothing
+        # Counted before the write, so that `pipes.flush_fits` never sees these bytes held but uncounted.
+        stream.accepted += len(data) if type(data) is bytes else pipes.measure(data)
         written = original(data)
         first = not pending
         if type(data) is bytes and len(data) == written and written + len(pending) <= LIMIT:
@@ -303,6 +319,8 @@ def start(send, notify):
             binary and _flushes_safely(stream) and not (stream.line_buffering or stream.write_through)
         ):
             _flushable.append(stream)
+            if entry.held is None:
+                entry.tally = pipes.tally(target)
     ticker.add("output", _tick, _holds_text if _peeking_works() else None)
     suspend.before_report.append(_flush_before_report)
     atexit.register(_before_exit)
@@ -364,24 +382,22 @@ def _flush_and_send(deadline=None):
 def _flush_before_report():
     """Before a thread reports a stop: what the program printed goes to the console ahead of the stop.
 
-    A stream whose file cannot take a write now (a pipe full because nobody reads it) is not flushed:
+    A stream whose file cannot take the flush now (a pipe nobody reads, full or nearly) is not flushed:
     the flush would hold this thread in the program's own I/O, and the stop would never be reported.
     Its bytes go out from the ticker once the file takes them, after the stop."""
     for stream in list(_flushable):
-        if _takes_writes(stream):
+        if _flush_fits(stream):
             with contextlib.suppress(Exception):
                 stream.flush()
     _send_queued()
 
 
-def _takes_writes(stream):
-    """Whether the file under `stream` can take a write without waiting (as `select` says: a pipe or a
-    socket with room; a regular file or a terminal always); True where that cannot be asked."""
-    try:
-        fd = stream.fileno()
-        return bool(select.select([], [fd], [], 0)[1])
-    except Exception:
-        return True
+def _flush_fits(stream):
+    """Whether flushing `stream` ends without waiting for the reader of its file (`pipes.flush_fits`)."""
+    for entry in list(_streams):
+        if entry.text is stream:
+            return entry.flush_fits()
+    return pipes.flush_fits(stream, int, None)
 
 
 def _flushes_safely(stream):
@@ -397,12 +413,13 @@ def _tick():
     `ticker.ANNOUNCED` when something went out or came in meanwhile (the program's own writes, which nudge
     the ticker), else False.
 
-    A stream whose file cannot take a write now (a full pipe) is left for a later round: stuck in its
-    flush, the ticker would hold the stream's lock until a reader came, and a fork or the exit meanwhile
-    could wait for it only `FLUSH_WAIT`."""
+    A stream whose file cannot take the whole flush now (a pipe whose reader lags) is left for a later
+    round (`pipes.py`): stuck in its flush, the ticker would hold the stream's lock until a reader came,
+    the program's next write would wait for that lock, and a fork or the exit meanwhile could wait for it
+    only `FLUSH_WAIT`."""
     before = _written()
     for stream in list(_flushable):
-        if not _takes_writes(stream):
+        if not _flush_fits(stream):
             continue
         if not _flushing.acquire(timeout=FLUSH_WAIT):
             break  # a fork that long under way: the next round flushes
