@@ -29,12 +29,10 @@ import sys
 
 try:
     import fcntl
-    import termios
 
     PIPE_SIZE = fcntl.F_GETPIPE_SZ
-    UNREAD = termios.FIONREAD
 except ImportError, AttributeError:  # not Linux
-    PIPE_SIZE = UNREAD = None
+    PIPE_SIZE = None
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if PIPE_SIZE is not None else 4096
 """A pipe's unit of room (a page per buffer slot on Linux), kept free as a margin."""
@@ -101,7 +99,7 @@ def flush_fits(text, taken_in, counted):
         fd = text.fileno()
         if counted is None or not stat.S_ISFIFO(os.fstat(fd).st_mode):
             return _writable(fd)
-        if int.from_bytes(fcntl.ioctl(fd, UNREAD, bytes(4)), sys.byteorder):
+        if _unread(fd):
             return False
         capacity = fcntl.fcntl(fd, PIPE_SIZE)
     except Exception:
@@ -111,6 +109,13 @@ def flush_fits(text, taken_in, counted):
     if held < 0:
         return False  # the raw file was written past its buffer: the bound is unknown
     return held + getattr(text, "_CHUNK_SIZE", 8192) <= capacity - PAGE
+
+
+def _unread(fd):
+    """Bytes the pipe holds unread (`termios`, a library of its own, is loaded only when a pipe comes)."""
+    from termios import FIONREAD
+
+    return int.from_bytes(fcntl.ioctl(fd, FIONREAD, bytes(4)), sys.byteorder)
 
 
 def _writable(fd):
