@@ -2,7 +2,8 @@
 runs, but its agent cannot reach the adapter. Prints READY, then `tick N` every 50 ms."""
 
 import sys
-import time
+
+from ticking import ready_then_tick
 
 
 def refuse_sockets(event, args):
@@ -11,9 +12,4 @@ def refuse_sockets(event, args):
 
 
 sys.addaudithook(refuse_sockets)
-print("READY", flush=True)
-count = 0
-while True:
-    count += 1
-    print(f"tick {count}", flush=True)
-    time.sleep(0.05)
+ready_then_tick()
