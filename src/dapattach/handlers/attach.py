@@ -161,20 +161,23 @@ async def _wait_in_background(session: Session, debuggee: Debuggee, progress: Pr
     who = who[:1].upper() + who[1:]
     if debuggee.attempt.bootstrap_started():
         # It ran the bootstrap: its agent is slow to load (a loaded machine), or cannot reach us.
-        text = (
+        state = (
             f"{who} has started the attach bootstrap, but its agent has not said hello yet ({where}): it may "
             "still be loading on a busy machine, or something in the program refuses it a socket (an audit "
-            "hook, seccomp, a security module). dapattach waits for it: threads and stacks are a snapshot "
-            "read from outside until then. Disconnect to give up.\n"
+            "hook, seccomp, a security module)"
         )
+        then = ""
     else:
         why = held(debuggee.pid) or f"its threads are blocked ({where})"
-        text = (
-            f"{who} has not run Python code since the attach request: {why}. dapattach waits for it: "
-            "threads and stacks are a snapshot read from outside until then, and breakpoints are applied "
-            "the moment it runs (for an idle server, when its next request comes in). Disconnect to give "
-            "up.\n"
+        state = f"{who} has not run Python code since the attach request: {why}"
+        then = (
+            ", and breakpoints are applied the moment it runs (for an idle server, when its next request "
+            "comes in)"
         )
+    text = (
+        f"{state}. dapattach waits for it: threads and stacks are a snapshot read from outside until "
+        f"then{then}. Disconnect to give up.\n"
+    )
     session.send_event("output", {"category": "important", "output": text})
     progress.update(
         f"Waiting for process {debuggee.pid} to run Python code", cancel=debuggee_giving_up(debuggee)
